@@ -1,0 +1,1 @@
+"""nanogest training."""
