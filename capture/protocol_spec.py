@@ -12,7 +12,7 @@ Frame (all integers little-endian):
     0      2    sync        0xA5 0x5A
     2      2    payload_len bytes of payload (0..MAX_PAYLOAD)
     4      1    type        one of MSG_*
-    5      4    seq         per-type-independent frame counter (uint32, wraps)
+    5      4    seq         one counter for all frame types (uint32, wraps)
     9      4    t_us        device time in microseconds (uint32, wraps after ~71 min)
     13     n    payload     layout given by PAYLOADS[type]
     13+n   2    crc         CRC-16/CCITT-FALSE of bytes 2 .. 13+n-1 (len, type, seq, t_us, payload)

@@ -1,0 +1,193 @@
+// The virtual board: the firmware's portable core on the host, fed by a CSV replay
+// IMU and speaking the real protocol over a pseudo-terminal.
+//
+//   virtual_board --replay FILE.csv [--rate-hz 119] [--speed X] [--imu lsm9ds1|bmi270]
+//
+// Prints the pty slave path as its first stdout line, then serves until stdin
+// reaches end of file or it receives SIGTERM/SIGINT. Device time runs `speed`
+// times faster than wall time; sample timestamps are device time computed from
+// the sample index, so they do not depend on --speed or on host scheduling.
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "ng_device.h"
+#include "pty_port.h"
+#include "replay_imu.h"
+
+namespace {
+
+const char kUsage[] =
+    "usage: virtual_board --replay FILE.csv [--rate-hz HZ] [--speed X] [--imu lsm9ds1|bmi270]\n"
+    "\n"
+    "Emulates a Nano 33 BLE Sense running nanogest firmware on a pseudo-terminal.\n"
+    "Prints the pty path (open it like a serial port) on the first stdout line and\n"
+    "serves until stdin closes or SIGTERM/SIGINT.\n"
+    "\n"
+    "  --replay FILE.csv  IMU_Capture CSV (header aX,aY,aZ,gX,gY,gZ; g and deg/s;\n"
+    "                     takes separated by blank lines); each `start` plays the next take\n"
+    "  --rate-hz HZ       output data rate (default: the IMU's, 119 for lsm9ds1, 100 for bmi270)\n"
+    "  --speed X          device time runs X times faster than wall time (default 1)\n"
+    "  --imu NAME         emulated IMU: lsm9ds1 (Rev1, default) or bmi270 (Rev2)\n";
+
+volatile sig_atomic_t g_stop = 0;
+
+void on_signal(int) { g_stop = 1; }
+
+struct Options {
+  std::string replay_path;
+  double rate_hz = 0;  // 0: the IMU's native rate
+  double speed = 1.0;
+  std::string imu = "lsm9ds1";
+};
+
+int usage_error(const std::string& message) {
+  fprintf(stderr, "virtual_board: %s (see virtual_board --help)\n", message.c_str());
+  return 2;
+}
+
+bool parse_positive(const char* text, double* out) {
+  char* end = nullptr;
+  double value = strtod(text, &end);
+  if (end == text || *end != '\0' || !(value > 0) || value > 1e6) return false;
+  *out = value;
+  return true;
+}
+
+// Returns -1 when the options are fine, otherwise the exit status.
+int parse_options(int argc, char** argv, Options* options) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      fputs(kUsage, stdout);
+      return 0;
+    }
+    if (i + 1 >= argc) return usage_error("option " + arg + " needs a value");
+    const char* value = argv[++i];
+    if (arg == "--replay") {
+      options->replay_path = value;
+    } else if (arg == "--rate-hz") {
+      if (!parse_positive(value, &options->rate_hz)) return usage_error("--rate-hz wants a positive number of Hz");
+    } else if (arg == "--speed") {
+      if (!parse_positive(value, &options->speed)) return usage_error("--speed wants a positive factor like 1 or 20");
+    } else if (arg == "--imu") {
+      options->imu = value;
+    } else {
+      return usage_error("unknown option " + arg);
+    }
+  }
+  if (options->replay_path.empty()) return usage_error("--replay FILE.csv is required");
+  return -1;
+}
+
+uint64_t monotonic_us() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000ull + static_cast<uint64_t>(ts.tv_nsec) / 1000ull;
+}
+
+// Writes queued TX bytes to the pty until it would block.
+void drain(ng::ByteRing& tx, int fd) {
+  while (!tx.empty()) {
+    const uint8_t* run = nullptr;
+    size_t length = tx.peek(&run);
+    ssize_t written = write(fd, run, length);
+    if (written <= 0) return;  // EAGAIN: the host is not reading; the ring absorbs (then drops)
+    tx.pop(static_cast<size_t>(written));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  int status = parse_options(argc, argv, &options);
+  if (status >= 0) return status;
+  const vboard::ImuModel* model = vboard::find_imu_model(options.imu);
+  if (model == nullptr) return usage_error("unknown --imu " + options.imu + ": use lsm9ds1 or bmi270");
+  double rate_hz = options.rate_hz > 0 ? options.rate_hz : model->native_rate_hz;
+
+  vboard::ReplayImu imu(*model, rate_hz);
+  std::string error;
+  if (!imu.load(options.replay_path, &error)) {
+    fprintf(stderr, "virtual_board: %s\n", error.c_str());
+    return 2;
+  }
+  vboard::PtyPort port;
+  if (!port.open(&error)) {
+    fprintf(stderr, "virtual_board: %s\n", error.c_str());
+    return 1;
+  }
+
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = on_signal;
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  static uint8_t tx_storage[8192];
+  ng::ByteRing tx(tx_storage, sizeof tx_storage);
+  ng::DeviceConfig config;
+  config.board_rev = ng::proto::kBoardVirtual;
+  config.fw_major = 0;
+  config.fw_minor = 1;
+  config.fw_patch = 0;
+  config.model_hash = 0;
+  config.inference_available = false;
+  config.pacing = ng::Pacing::kByClock;
+  ng::Device device(imu, tx, config);
+
+  printf("%s\n", port.slave_path().c_str());
+  fflush(stdout);
+  fprintf(stderr, "virtual_board: %s at %.3f Hz x%.3g, replaying %zu samples in %zu takes from %s\n", model->name,
+          rate_hz, options.speed, imu.sample_count(), imu.take_count(), options.replay_path.c_str());
+
+  const uint64_t wall_start_us = monotonic_us();
+  auto device_now = [&]() {
+    double device_us = static_cast<double>(monotonic_us() - wall_start_us) * options.speed;
+    return static_cast<uint32_t>(static_cast<uint64_t>(device_us));
+  };
+  bool stdin_open = true;
+  while (!g_stop && stdin_open) {
+    struct pollfd fds[2];
+    fds[0].fd = port.master_fd();
+    fds[0].events = static_cast<short>(POLLIN | (tx.empty() ? 0 : POLLOUT));
+    fds[1].fd = STDIN_FILENO;
+    fds[1].events = POLLIN;
+    uint64_t wait_us = 100000;
+    uint64_t until_sample = device.us_until_next_sample();
+    if (until_sample != UINT64_MAX) {
+      uint64_t wall_us = static_cast<uint64_t>(static_cast<double>(until_sample) / options.speed);
+      if (wall_us < wait_us) wait_us = wall_us;
+    }
+    struct timespec timeout = {static_cast<time_t>(wait_us / 1000000), static_cast<long>(wait_us % 1000000) * 1000};
+    int ready = ppoll(fds, 2, &timeout, nullptr);
+    if (ready < 0 && errno != EINTR) {
+      fprintf(stderr, "virtual_board: waiting on the pseudo-terminal failed: %s\n", strerror(errno));
+      return 1;
+    }
+    if (ready > 0 && (fds[0].revents & POLLIN)) {
+      uint8_t buffer[256];
+      ssize_t n = read(port.master_fd(), buffer, sizeof buffer);
+      if (n > 0) device.on_rx(buffer, static_cast<size_t>(n), device_now());
+    }
+    if (ready > 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      char sink[256];
+      ssize_t n = read(STDIN_FILENO, sink, sizeof sink);
+      if (n <= 0) stdin_open = false;
+    }
+    device.poll(device_now());
+    drain(tx, port.master_fd());
+  }
+  fprintf(stderr, "virtual_board: stopped after %u samples (%u dropped because the host did not read)\n",
+          device.samples_produced(), device.samples_dropped());
+  return 0;
+}
