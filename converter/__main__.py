@@ -1,0 +1,89 @@
+"""Command line: ``python -m converter convert RUN_DIR`` and ``python -m converter evaluate RUN_DIR DATA_DIR``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
+
+from converter import ConverterError  # noqa: E402
+from converter.convert import DEFAULT_HEADER_DIR, DEFAULT_MAX_DROP_POINTS, DEFAULT_MAX_LSB  # noqa: E402
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m converter",
+        description="Quantize a trained run to int8, verify it in the TFLM interpreter and write the firmware headers.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    c = sub.add_parser(
+        "convert",
+        help="RUN_DIR -> model_int8.tflite, report.json and the generated firmware headers",
+        description=(
+            "Quantize RUN_DIR/model.keras to a full-int8 .tflite (calibrated on the run's training windows), "
+            "check every operator is available in TFLM, compare TFLM with the TFLite reference kernels and "
+            "the float model on the test windows, measure the smallest tensor arena, and write "
+            "model_data.h/.cc, model_settings.h and op_resolver.h. The report goes to RUN_DIR/report.json "
+            "and stdout; the table to stderr."
+        ),
+    )
+    c.add_argument("run_dir", metavar="RUN_DIR", type=Path, help="run directory written by `python -m training fit`")
+    c.add_argument("--header-dir", type=Path, default=DEFAULT_HEADER_DIR, metavar="DIR",
+                   help="where to write the generated headers (default: %(default)s)")
+    c.add_argument("--max-drop", type=float, default=DEFAULT_MAX_DROP_POINTS, metavar="POINTS",
+                   help="refuse when int8 accuracy is more than this many percentage points below float (default: %(default)s)")
+    c.add_argument("--max-lsb", type=int, default=DEFAULT_MAX_LSB, metavar="LSB",
+                   help="refuse when TFLM and the TFLite reference kernels differ by more than this on any output (default: %(default)s)")
+
+    e = sub.add_parser(
+        "evaluate",
+        help="score the float and int8 models on every window of a dataset (JSON on stdout)",
+        description=(
+            "Cut every take of DATA_DIR into windows with the run's contract, run the Keras float model and "
+            "the int8 model in the TFLM interpreter on each, and print one JSON object: n, accuracy_float, "
+            "accuracy_int8, top1_agreement, macro_f1_int8 and per-class recall. Run `convert` first."
+        ),
+    )
+    e.add_argument("run_dir", metavar="RUN_DIR", type=Path, help="a converted run directory")
+    e.add_argument("data_dir", metavar="DATA_DIR", type=Path, help="dataset directory (DATA_DIR/<label>/<take>.csv)")
+    return parser
+
+
+def _import_tensorflow_quietly() -> None:
+    """TensorFlow's native start-up messages are not for our users; import it once with them muted."""
+    from converter.quantize import quiet_native_output
+
+    with quiet_native_output():
+        import tensorflow  # noqa: F401
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        _import_tensorflow_quietly()
+        if args.command == "convert":
+            from converter.convert import convert_run
+
+            report = convert_run(args.run_dir, header_dir=args.header_dir, max_drop_points=args.max_drop,
+                                 max_lsb=args.max_lsb)
+        else:
+            from converter.evaluate import evaluate_run
+
+            report = evaluate_run(args.run_dir, args.data_dir)
+    except ConverterError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""Reading a .tflite flatbuffer: its operators (with versions) and its input/output quantization,
+and the list of builtin operators TFLM's MicroMutableOpResolver can register."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+from converter import ConverterError
+
+# Builtin operator -> the MicroMutableOpResolver method that registers its TFLM kernel.
+TFLM_RESOLVER_METHODS = {
+    "ABS": "AddAbs",
+    "ADD": "AddAdd",
+    "ADD_N": "AddAddN",
+    "ARG_MAX": "AddArgMax",
+    "ARG_MIN": "AddArgMin",
+    "AVERAGE_POOL_2D": "AddAveragePool2D",
+    "BATCH_MATMUL": "AddBatchMatMul",
+    "BATCH_TO_SPACE_ND": "AddBatchToSpaceNd",
+    "CAST": "AddCast",
+    "CEIL": "AddCeil",
+    "CONCATENATION": "AddConcatenation",
+    "CONV_2D": "AddConv2D",
+    "COS": "AddCos",
+    "CUMSUM": "AddCumSum",
+    "DEPTH_TO_SPACE": "AddDepthToSpace",
+    "DEPTHWISE_CONV_2D": "AddDepthwiseConv2D",
+    "DEQUANTIZE": "AddDequantize",
+    "DIV": "AddDiv",
+    "ELU": "AddElu",
+    "EQUAL": "AddEqual",
+    "EXP": "AddExp",
+    "EXPAND_DIMS": "AddExpandDims",
+    "FILL": "AddFill",
+    "FLOOR": "AddFloor",
+    "FLOOR_DIV": "AddFloorDiv",
+    "FLOOR_MOD": "AddFloorMod",
+    "FULLY_CONNECTED": "AddFullyConnected",
+    "GATHER": "AddGather",
+    "GATHER_ND": "AddGatherNd",
+    "GREATER": "AddGreater",
+    "GREATER_EQUAL": "AddGreaterEqual",
+    "HARD_SWISH": "AddHardSwish",
+    "L2_NORMALIZATION": "AddL2Normalization",
+    "L2_POOL_2D": "AddL2Pool2D",
+    "LEAKY_RELU": "AddLeakyRelu",
+    "LESS": "AddLess",
+    "LESS_EQUAL": "AddLessEqual",
+    "LOG": "AddLog",
+    "LOG_SOFTMAX": "AddLogSoftmax",
+    "LOGICAL_AND": "AddLogicalAnd",
+    "LOGICAL_NOT": "AddLogicalNot",
+    "LOGICAL_OR": "AddLogicalOr",
+    "LOGISTIC": "AddLogistic",
+    "MAX_POOL_2D": "AddMaxPool2D",
+    "MAXIMUM": "AddMaximum",
+    "MEAN": "AddMean",
+    "MINIMUM": "AddMinimum",
+    "MIRROR_PAD": "AddMirrorPad",
+    "MUL": "AddMul",
+    "NEG": "AddNeg",
+    "NOT_EQUAL": "AddNotEqual",
+    "PACK": "AddPack",
+    "PAD": "AddPad",
+    "PADV2": "AddPadV2",
+    "PRELU": "AddPrelu",
+    "QUANTIZE": "AddQuantize",
+    "REDUCE_MAX": "AddReduceMax",
+    "RELU": "AddRelu",
+    "RELU6": "AddRelu6",
+    "RESHAPE": "AddReshape",
+    "RESIZE_BILINEAR": "AddResizeBilinear",
+    "RESIZE_NEAREST_NEIGHBOR": "AddResizeNearestNeighbor",
+    "ROUND": "AddRound",
+    "RSQRT": "AddRsqrt",
+    "SELECT_V2": "AddSelectV2",
+    "SHAPE": "AddShape",
+    "SIN": "AddSin",
+    "SLICE": "AddSlice",
+    "SOFTMAX": "AddSoftmax",
+    "SPACE_TO_BATCH_ND": "AddSpaceToBatchNd",
+    "SPACE_TO_DEPTH": "AddSpaceToDepth",
+    "SPLIT": "AddSplit",
+    "SPLIT_V": "AddSplitV",
+    "SQRT": "AddSqrt",
+    "SQUARE": "AddSquare",
+    "SQUARED_DIFFERENCE": "AddSquaredDifference",
+    "SQUEEZE": "AddSqueeze",
+    "STRIDED_SLICE": "AddStridedSlice",
+    "SUB": "AddSub",
+    "SUM": "AddSum",
+    "SVDF": "AddSvdf",
+    "TANH": "AddTanh",
+    "TRANSPOSE": "AddTranspose",
+    "TRANSPOSE_CONV": "AddTransposeConv",
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": "AddUnidirectionalSequenceLSTM",
+    "UNPACK": "AddUnpack",
+    "ZEROS_LIKE": "AddZerosLike",
+}
+
+_BUILTIN_NAMES = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+_TENSOR_TYPES = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
+
+
+@dataclass(frozen=True)
+class OpInfo:
+    name: str
+    version: int
+
+    @property
+    def resolver_method(self) -> str:
+        return TFLM_RESOLVER_METHODS[self.name]
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    type: str  # "INT8", "FLOAT32", ...
+    shape: tuple
+    scale: float
+    zero_point: int
+
+
+def _model(flatbuffer: bytes):
+    try:
+        return schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(flatbuffer, 0))
+    except Exception as e:
+        raise ConverterError(f"not a readable .tflite flatbuffer ({type(e).__name__}: {e})") from None
+
+
+def read_ops(flatbuffer: bytes) -> list[OpInfo]:
+    """Distinct operators used by any subgraph, in order of first use, with their versions."""
+    model = _model(flatbuffer)
+    codes = model.operatorCodes or []
+    seen: dict[int, OpInfo] = {}
+    for subgraph in model.subgraphs or []:
+        for op in subgraph.operators or []:
+            if op.opcodeIndex in seen:
+                continue
+            code = codes[op.opcodeIndex]
+            builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
+            if builtin == schema.BuiltinOperator.CUSTOM:
+                name = "CUSTOM:" + (code.customCode.decode() if isinstance(code.customCode, bytes) else str(code.customCode))
+            else:
+                name = _BUILTIN_NAMES.get(builtin, f"BUILTIN_{builtin}")
+            seen[op.opcodeIndex] = OpInfo(name=name, version=int(code.version))
+    ops: list[OpInfo] = []
+    for info in seen.values():  # one entry per name even if two opcode slots share it
+        if info.name not in [o.name for o in ops]:
+            ops.append(info)
+    return ops
+
+
+def check_tflm_ops(ops: list[OpInfo]) -> None:
+    """Refuse a model that uses an operator TFLM's MicroMutableOpResolver cannot register."""
+    unsupported = [o.name for o in ops if o.name not in TFLM_RESOLVER_METHODS]
+    if unsupported:
+        raise ConverterError(
+            f"the int8 model uses operator(s) {', '.join(unsupported)} that TensorFlow Lite for "
+            "Microcontrollers cannot run; change the model's layers so they convert to supported builtins "
+            "(Conv1D, DepthwiseConv1D, pooling, Dense, ReLU, softmax)"
+        )
+
+
+def _tensor_info(model, subgraph, index: int) -> TensorInfo:
+    t = subgraph.tensors[index]
+    q = t.quantization
+    scale = float(q.scale[0]) if q is not None and q.scale is not None and len(q.scale) else 0.0
+    zp = int(q.zeroPoint[0]) if q is not None and q.zeroPoint is not None and len(q.zeroPoint) else 0
+    shape = tuple(int(d) for d in (t.shape if t.shape is not None else []))
+    return TensorInfo(type=_TENSOR_TYPES.get(t.type, str(t.type)), shape=shape, scale=scale, zero_point=zp)
+
+
+def read_io(flatbuffer: bytes) -> tuple[TensorInfo, TensorInfo]:
+    """The (first) input and output tensor of the main subgraph, with their quantization."""
+    model = _model(flatbuffer)
+    sg = model.subgraphs[0]
+    return _tensor_info(model, sg, int(sg.inputs[0])), _tensor_info(model, sg, int(sg.outputs[0]))

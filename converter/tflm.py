@@ -1,0 +1,67 @@
+"""Running the int8 model: in the real TFLM interpreter, and in TFLite's reference kernels."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from converter import ConverterError
+from converter.flatbuffer import TensorInfo
+
+# Generous arena for verification runs on the host; the firmware's size is measured by converter.arena.
+VERIFY_ARENA_BYTES = 1 << 20
+
+
+def quantize_input(x_normalized: np.ndarray, tensor: TensorInfo) -> np.ndarray:
+    """Float model inputs -> int8 with the input tensor's own scale and zero point."""
+    if tensor.scale <= 0:
+        raise ConverterError("the model's input tensor has no quantization scale; it is not a full-int8 model")
+    q = np.round(np.asarray(x_normalized, dtype=np.float32) / np.float32(tensor.scale)) + tensor.zero_point
+    return np.clip(q, -128, 127).astype(np.int8)
+
+
+def dequantize(q: np.ndarray, tensor: TensorInfo) -> np.ndarray:
+    return (q.astype(np.float32) - tensor.zero_point) * np.float32(tensor.scale)
+
+
+def run_tflm(flatbuffer: bytes, x_int8: np.ndarray, arena_bytes: int = VERIFY_ARENA_BYTES) -> np.ndarray:
+    """int8 outputs (n, labels) of the TFLM interpreter, one window per invoke."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    try:
+        interpreter = runtime.Interpreter.from_bytes(flatbuffer, arena_size=arena_bytes)
+    except RuntimeError as e:
+        raise ConverterError(f"the TFLM interpreter refuses the int8 model: {e}") from None
+    outputs = []
+    for window in x_int8:
+        interpreter.set_input(window[None, ...], 0)
+        interpreter.invoke()
+        outputs.append(np.array(interpreter.get_output(0)).reshape(-1))
+    return np.stack(outputs).astype(np.int8)
+
+
+def run_tflite_reference(flatbuffer: bytes, x_int8: np.ndarray) -> np.ndarray:
+    """int8 outputs (n, labels) of tf.lite.Interpreter with the reference (non-optimized) kernels."""
+    import tensorflow as tf
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the interpreter's deprecation notice
+        interpreter = tf.lite.Interpreter(
+            model_content=flatbuffer,
+            experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF,
+        )
+    interpreter.allocate_tensors()
+    in_index = interpreter.get_input_details()[0]["index"]
+    out_index = interpreter.get_output_details()[0]["index"]
+    outputs = []
+    for window in x_int8:
+        interpreter.set_tensor(in_index, window[None, ...])
+        interpreter.invoke()
+        outputs.append(interpreter.get_tensor(out_index).reshape(-1).copy())
+    return np.stack(outputs).astype(np.int8)
+
+
+def predict_float(model, x_normalized: np.ndarray) -> np.ndarray:
+    """Softmax scores (n, labels) of the Keras float model."""
+    return np.asarray(model.predict(x_normalized, batch_size=256, verbose=0), dtype=np.float32)

@@ -1,0 +1,45 @@
+"""Shared, session-scoped fixtures: one tiny trained run directory, converted twice through the CLI."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from converter_helpers import run_cli  # noqa: E402
+from converter_run_fixture import make_run_dir  # noqa: E402
+
+
+@dataclass
+class Conversion:
+    run_dir: Path
+    header_dir: Path
+    report: dict
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture(scope="session")
+def fixture_run(tmp_path_factory) -> Path:
+    return make_run_dir(tmp_path_factory.mktemp("run") / "run")
+
+
+def _convert(run_dir: Path, header_dir: Path) -> Conversion:
+    proc = run_cli("convert", str(run_dir), "--header-dir", str(header_dir))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return Conversion(run_dir, header_dir, json.loads((run_dir / "report.json").read_text()), proc.stdout, proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def converted(fixture_run, tmp_path_factory) -> Conversion:
+    return _convert(fixture_run, tmp_path_factory.mktemp("headers_a"))
+
+
+@pytest.fixture(scope="session")
+def converted_again(converted, tmp_path_factory) -> Conversion:
+    return _convert(converted.run_dir, tmp_path_factory.mktemp("headers_b"))
