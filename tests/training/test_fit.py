@@ -1,0 +1,161 @@
+"""A real fit on a small built-in dataset through the command line, and its bad inputs."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from capture.synth import write_dataset
+
+RUN_FILES = ("model.keras", "contract.json", "windows.npz", "split.json", "metrics.json", "history.png", "confusion.png")
+LABELS = ("flex", "punch", "wave")
+
+
+def _train(*args):
+    return subprocess.run([sys.executable, "-m", "training", *map(str, args)], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fit")
+    data = root / "data"
+    write_dataset(data, ["ann", "bob"], 6, 119, labels=LABELS)
+    write_dataset(data, ["cem"], 6, 100, labels=LABELS)  # a Rev2 person: resampled to 119 Hz
+    proc = _train("fit", data, "--out", root / "run", "--epochs", 40, "--seed", 0, "--test-subject", "cem")
+    return data, root / "run", proc
+
+
+@pytest.mark.slow
+def test_fit_writes_every_run_file_and_reports_json(fitted):
+    _, run, proc = fitted
+    assert proc.returncode == 0, proc.stderr
+    for name in RUN_FILES:
+        assert (run / name).is_file() and (run / name).stat().st_size > 0, name
+    assert not (run / ".best.keras").exists()
+    summary = json.loads(proc.stdout)
+    assert summary["run_dir"] == str(run)
+    assert 0.0 <= summary["macro_f1"] <= 1.0
+    assert "epoch 1/40" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_contract_matches_the_data(fitted):
+    _, run, _ = fitted
+    contract = json.loads((run / "contract.json").read_text())
+    assert contract["contract_version"] == 1
+    assert contract["rate_hz"] == 119.0 and contract["window"] == 119 and contract["hop"] == 30
+    assert contract["labels"] == sorted(LABELS) and contract["idle_label"] is None
+    assert contract["channels"] == ["aX", "aY", "aZ", "gX", "gY", "gZ"]
+    assert contract["units"] == {"accel": "g", "gyro": "dps"} and contract["arch"] == "conv1d"
+    assert 0 < contract["score_threshold"] < 1
+    w = np.load(run / "windows.npz")
+    assert w["x_train"].shape[1:] == (119, 6) and w["x_test"].shape[1:] == (119, 6)
+    assert len(w["x_test"]) == 3 * 6 and set(w["y_test"].tolist()) == {0, 1, 2}
+    # Normalization comes from the training windows only (not test, not validation).
+    flat = w["x_train"].reshape(-1, 6).astype(np.float64)
+    assert np.allclose(contract["normalization"]["mean"], flat.mean(axis=0), atol=1e-4)
+    assert np.allclose(contract["normalization"]["std"], flat.std(axis=0), rtol=1e-4)
+    everything = np.concatenate([w["x_train"], w["x_test"]]).reshape(-1, 6)
+    assert not np.allclose(contract["normalization"]["mean"], everything.mean(axis=0), atol=1e-4)
+
+
+@pytest.mark.slow
+def test_model_learns_well_above_chance_on_a_held_out_person(fitted):
+    _, run, proc = fitted
+    metrics = json.loads((run / "metrics.json").read_text())
+    split = json.loads((run / "split.json").read_text())
+    assert split["kind"] == "subject" and split["test_groups"] == ["cem"]
+    assert all(t.startswith(tuple(f"{l}/cem-" for l in LABELS)) for t in split["takes"]["test"])
+    assert not any("cem-" in t for t in split["takes"]["train"] + split["takes"]["validation"])
+    assert metrics["n_test"] == 18 and metrics["split"] == "subject"
+    assert metrics["accuracy"] >= 0.8, metrics  # chance is 0.33
+    assert set(metrics["per_class"]) == set(LABELS)
+    assert json.loads(proc.stdout)["accuracy"] == metrics["accuracy"]
+
+
+@pytest.mark.slow
+def test_saved_model_reproduces_the_reported_accuracy(fitted):
+    import keras
+
+    from training.data import normalize
+
+    _, run, _ = fitted
+    contract = json.loads((run / "contract.json").read_text())
+    w = np.load(run / "windows.npz")
+    model = keras.models.load_model(run / "model.keras")
+    pred = model.predict(normalize(w["x_test"], contract), verbose=0).argmax(axis=1)
+    assert float((pred == w["y_test"]).mean()) == json.loads((run / "metrics.json").read_text())["accuracy"]
+
+
+@pytest.mark.slow
+def test_refuses_to_overwrite_a_run(fitted):
+    data, run, _ = fitted
+    before = (run / "model.keras").read_bytes()
+    proc = _train("fit", data, "--out", run, "--epochs", 1)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [f"error: {run} already holds a model; choose another --out or pass --overwrite"]
+    assert (run / "model.keras").read_bytes() == before
+
+
+def _one_error_line(proc):
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2, proc.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert proc.stdout == ""
+    return lines[0]
+
+
+def test_missing_dataset(tmp_path):
+    assert "no such dataset directory" in _one_error_line(_train("fit", tmp_path / "nope", "--out", tmp_path / "run"))
+
+
+def test_empty_dataset(tmp_path):
+    (tmp_path / "data").mkdir()
+    assert "no usable takes found" in _one_error_line(_train("fit", tmp_path / "data", "--out", tmp_path / "run"))
+
+
+def test_single_label(tmp_path):
+    write_dataset(tmp_path / "data", ["ann", "bob"], 2, 50, labels=("wave",))
+    assert "1 label (wave)" in _one_error_line(_train("fit", tmp_path / "data", "--out", tmp_path / "run"))
+
+
+def test_malformed_csv_names_file_and_line(tmp_path):
+    paths = write_dataset(tmp_path / "data", ["ann", "bob"], 2, 50, labels=("wave", "idle"))
+    text = paths[3].read_text().splitlines()
+    text[2] = text[2] + ",7"
+    paths[3].write_text("\n".join(text) + "\n")
+    line = _one_error_line(_train("fit", tmp_path / "data", "--out", tmp_path / "run"))
+    assert f"{paths[3]}:3: expected 7 values, found 8" in line
+    assert not (tmp_path / "run").exists()
+
+
+def test_help_describes_the_command():
+    top = _train("--help")
+    assert top.returncode == 0 and "fit" in top.stdout
+    fit_help = _train("fit", "--help")
+    assert fit_help.returncode == 0
+    for option in ("--out", "--arch", "--seed", "--epochs", "--test-subject", "--overwrite", "--no-augment"):
+        assert option in fit_help.stdout
+
+
+def test_checker_errors_stop_training_unless_forced(tmp_path):
+    paths = write_dataset(tmp_path / "data", ["ann", "bob"], 2, 50, labels=("wave", "idle"))
+    lines = paths[0].read_text().splitlines()
+    lines[4] = lines[4].split(",", 1)[0] + ",nan,0,1,0,0,0"
+    paths[0].write_text("\n".join(lines) + "\n")
+    line = _one_error_line(_train("fit", tmp_path / "data", "--out", tmp_path / "run"))
+    assert "wave/ann-s1-001.csv" in line and "line 5" in line and "--force" in line
+
+
+def test_incomplete_takes_are_left_out_with_a_note(tmp_path):
+    import json as _json
+
+    from training.data import load_dataset
+
+    paths = write_dataset(tmp_path, ["ann"], 2, 50, labels=("wave", "idle"))
+    meta = paths[0].with_suffix(".json")
+    meta.write_text(_json.dumps({**_json.loads(meta.read_text()), "complete": False}))
+    takes = load_dataset(tmp_path)
+    assert len(takes) == 3 and paths[0] not in [t.csv_path for t in takes]

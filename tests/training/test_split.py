@@ -1,0 +1,74 @@
+"""The split never puts one group (person, session, take) on two sides."""
+
+import pytest
+
+from training import TrainingError
+from training.split import split_dataset
+
+LABELS = ("circle", "flex", "idle", "punch", "wave")
+
+
+def _dataset(take_factory, subjects, sessions=("s1",), takes=4):
+    return [take_factory(label, subject=s, session=ss, name=f"{s}-{ss}-{k:03d}")
+            for s in subjects for ss in sessions for label in LABELS for k in range(takes)]
+
+
+def _sides(split, key):
+    return [{key(t) for t in side} for side in (split.train, split.validation, split.test)]
+
+
+@pytest.mark.parametrize("n_subjects", [2, 3, 4, 6, 9])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_no_subject_on_two_sides(take_factory, n_subjects, seed):
+    takes = _dataset(take_factory, [f"p{i}" for i in range(n_subjects)])
+    split = split_dataset(takes, seed=seed)
+    assert split.kind == "subject"
+    train, val, test = _sides(split, lambda t: t.meta.subject)
+    assert not (test & train) and not (test & val)
+    assert test and train
+    assert len(test) == max(1, round(n_subjects * 0.25))
+    if split.validation_kind == "subject":
+        assert not (val & train)
+    # Every take lands exactly once.
+    ids = [id(t) for t in split.train + split.validation + split.test]
+    assert sorted(ids) == sorted(id(t) for t in takes)
+    # Validation never steals a whole label from training.
+    assert {t.meta.label for t in split.train} == set(LABELS)
+
+
+def test_test_subject_is_chosen_by_name(take_factory):
+    takes = _dataset(take_factory, ["ann", "bob", "cem", "dan"])
+    split = split_dataset(takes, test_subjects=["cem"])
+    assert split.test_groups == ["cem"]
+    assert {t.meta.subject for t in split.test} == {"cem"}
+    assert "cem" not in {t.meta.subject for t in split.train + split.validation}
+
+
+def test_unknown_or_all_test_subjects_are_refused(take_factory):
+    takes = _dataset(take_factory, ["ann", "bob"])
+    with pytest.raises(TrainingError, match="not in the dataset"):
+        split_dataset(takes, test_subjects=["zed"])
+    with pytest.raises(TrainingError, match="no subject for training"):
+        split_dataset(takes, test_subjects=["ann", "bob"])
+
+
+def test_one_person_two_sessions_splits_by_session(take_factory):
+    split = split_dataset(_dataset(take_factory, ["ann"], sessions=("s1", "s2", "s3")))
+    assert split.kind == "session"
+    train, val, test = _sides(split, lambda t: t.meta.session)
+    assert not (test & train) and not (test & val)
+
+
+def test_one_person_one_session_splits_by_take_with_every_label_tested(take_factory):
+    takes = _dataset(take_factory, ["ann"], takes=8)
+    split = split_dataset(takes, seed=3)
+    assert split.kind == "take"
+    train, val, test = _sides(split, lambda t: t.csv_path)
+    assert not (test & train) and not (test & val) and not (train & val)
+    assert {t.meta.label for t in split.test} == set(LABELS)
+    assert len(split.test) == 5 * 2  # 25 % of 8 takes per label
+
+
+def test_test_subject_needs_subjects(take_factory):
+    with pytest.raises(TrainingError, match="at least two subjects"):
+        split_dataset(_dataset(take_factory, ["ann"]), test_subjects=["ann"])

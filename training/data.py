@@ -1,0 +1,150 @@
+"""Takes in, windows out: loading, resampling, windowing and normalization.
+
+These functions are shared with the converter, which rebuilds windows from a dataset
+with the run's contract (``take_windows`` + ``normalize``) exactly as training did.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+
+import numpy as np
+
+from capture.dataset import DatasetError, Take, list_takes, read_take
+from capture.protocol_spec import CHANNELS
+from training import TrainingError
+
+CONTRACT_VERSION = 1
+WINDOW_SECONDS = 1.0
+HOP_SECONDS = 0.25
+DEFAULT_SCORE_THRESHOLD = 0.6
+IDLE_LABEL = "idle"
+SAME_GRID_TOLERANCE_US = 2.0  # timestamps rounded to whole microseconds still count as on the grid
+
+
+def load_dataset(data_dir) -> list[Take]:
+    """Every usable take under ``data_dir`` (incomplete or flagged ones are left out, with a note
+    on stderr, as ``training check`` reports); ``TrainingError`` naming the file on any problem."""
+    try:
+        paths = list_takes(data_dir)
+        takes = [read_take(p) for p in paths]
+    except DatasetError as e:
+        raise TrainingError(str(e)) from None
+    excluded = [t for t in takes if not t.meta.complete or (t.meta.extra or {}).get("flagged")]
+    if excluded:
+        print(f"note: {len(excluded)} take(s) marked incomplete or flagged are left out of training "
+              f"(see 'python -m training check {data_dir}')", file=sys.stderr)
+        takes = [t for t in takes if t not in excluded]
+    if not takes:
+        raise TrainingError(f"{data_dir}: no takes found (expected DATA_DIR/<label>/<take>.csv); record some with 'python -m capture record'")
+    for take in takes:
+        if len(take.values) == 0:
+            raise TrainingError(f"{take.csv_path}: take has no samples; delete it (and its .json) or record it again")
+        if not np.all(np.isfinite(take.values)):
+            raise TrainingError(f"{take.csv_path}: take holds NaN or infinite values; delete it or record it again")
+        if len(take.t_us) > 1 and np.any(np.diff(take.t_us) <= 0):
+            bad = int(np.argmax(np.diff(take.t_us) <= 0)) + 3  # +1 header, +1 first row, +1 next
+            raise TrainingError(f"{take.csv_path}:{bad}: t_us does not increase; the take's clock is broken, record it again")
+        if not take.meta.rate_hz or take.meta.rate_hz <= 0:
+            raise TrainingError(f"{take.csv_path.with_suffix('.json')}: rate_hz must be positive")
+    return takes
+
+
+def dataset_rate_hz(takes: list[Take]) -> float:
+    """The run's sample rate: the most common rate among the takes (ties: the higher)."""
+    counts = Counter(round(float(t.meta.rate_hz), 3) for t in takes)
+    return max(counts, key=lambda r: (counts[r], r))
+
+
+def resample(take: Take, rate_hz: float) -> np.ndarray:
+    """The take's samples on a regular grid at ``rate_hz`` (linear interpolation on t_us)."""
+    values = np.asarray(take.values, dtype=np.float64)
+    t_s = (np.asarray(take.t_us, dtype=np.float64) - float(take.t_us[0])) / 1e6
+    if len(values) < 2:
+        return values.astype(np.float32)
+    if abs(float(take.meta.rate_hz) - rate_hz) < 1e-6:
+        nominal_us = np.arange(len(values)) * 1e6 / rate_hz
+        if np.abs(t_s * 1e6 - nominal_us).max() <= SAME_GRID_TOLERANCE_US:
+            return values.astype(np.float32)  # already on the grid: keep the samples exactly
+    n = int(np.floor(t_s[-1] * rate_hz + 1e-6)) + 1
+    grid = np.arange(n) / rate_hz
+    out = np.empty((n, values.shape[1]))
+    for c in range(values.shape[1]):
+        out[:, c] = np.interp(grid, t_s, values[:, c])
+    return out.astype(np.float32)
+
+
+def fit_length(samples: np.ndarray, window: int) -> np.ndarray:
+    """Pad a short sequence to ``window`` samples by repeating its edge values (centred)."""
+    missing = window - len(samples)
+    if missing <= 0:
+        return samples
+    before = missing // 2
+    return np.pad(samples, ((before, missing - before), (0, 0)), mode="edge")
+
+
+def cut_windows(samples: np.ndarray, window: int, hop: int) -> np.ndarray:
+    """Windows of ``window`` samples every ``hop``; the last one always ends at the end."""
+    samples = fit_length(samples, window)
+    starts = list(range(0, len(samples) - window + 1, hop))
+    if starts[-1] != len(samples) - window:
+        starts.append(len(samples) - window)
+    return np.stack([samples[s:s + window] for s in starts]).astype(np.float32)
+
+
+def take_windows(take: Take, contract: dict) -> np.ndarray:
+    """The take as ``(k, window, 6)`` raw windows at the contract's rate."""
+    samples = resample(take, float(contract["rate_hz"]))
+    return cut_windows(samples, int(contract["window"]), int(contract["hop"]))
+
+
+def normalize(x: np.ndarray, contract: dict) -> np.ndarray:
+    """``(x - mean) / std`` per channel, as the model's input expects."""
+    norm = contract["normalization"]
+    mean = np.asarray(norm["mean"], dtype=np.float32)
+    std = np.asarray(norm["std"], dtype=np.float32)
+    return ((np.asarray(x, dtype=np.float32) - mean) / std).astype(np.float32)
+
+
+def normalization_from(x_train: np.ndarray) -> dict:
+    """Per-channel mean and std of the training windows (std floored to avoid dividing by ~0)."""
+    flat = np.asarray(x_train, dtype=np.float64).reshape(-1, x_train.shape[-1])
+    std = np.maximum(flat.std(axis=0), 1e-3)
+    return {"mean": [float(v) for v in flat.mean(axis=0)], "std": [float(v) for v in std]}
+
+
+def base_contract(takes: list[Take], arch: str, window_seconds: float = WINDOW_SECONDS,
+                  hop_seconds: float = HOP_SECONDS) -> dict:
+    """Everything of the contract except the normalization, decided from the dataset."""
+    labels = sorted({t.meta.label for t in takes})
+    if len(labels) < 2:
+        only = labels[0] if labels else "none"
+        raise TrainingError(f"the dataset has only one label ({only}); record at least two gestures to train a classifier")
+    rate_hz = dataset_rate_hz(takes)
+    return {
+        "contract_version": CONTRACT_VERSION,
+        "rate_hz": float(rate_hz),
+        "channels": list(CHANNELS),
+        "units": {"accel": "g", "gyro": "dps"},
+        "window": max(2, int(round(rate_hz * window_seconds))),
+        "hop": max(1, int(round(rate_hz * hop_seconds))),
+        "labels": labels,
+        "idle_label": IDLE_LABEL if IDLE_LABEL in labels else None,
+        "normalization": {"mean": [0.0] * len(CHANNELS), "std": [1.0] * len(CHANNELS)},
+        "arch": arch,
+        "score_threshold": DEFAULT_SCORE_THRESHOLD,
+    }
+
+
+def windows_for(takes: list[Take], contract: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Raw windows and integer labels for a list of takes."""
+    index = {label: i for i, label in enumerate(contract["labels"])}
+    xs, ys = [], []
+    for take in takes:
+        w = take_windows(take, contract)
+        xs.append(w)
+        ys.append(np.full(len(w), index[take.meta.label], dtype=np.int32))
+    if not xs:
+        return np.zeros((0, contract["window"], len(CHANNELS)), np.float32), np.zeros(0, np.int32)
+    return np.concatenate(xs), np.concatenate(ys)
