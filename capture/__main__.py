@@ -14,6 +14,8 @@ from pathlib import Path
 from capture.dataset import DatasetError
 from capture.errors import CaptureError
 
+DEFAULT_WAIT_RECONNECT_S = 30.0
+
 
 def _cmd_record(a) -> int:
     from capture.ports import choose_port, open_port
@@ -21,8 +23,16 @@ def _cmd_record(a) -> int:
 
     url = choose_port(a.port)
     with open_port(url, label=a.label, takes=a.takes, take_seconds=a.seconds) as port:
+        wait_s = a.wait_reconnect
+        if wait_s is None:
+            wait_s = DEFAULT_WAIT_RECONNECT_S if port.can_reconnect else 0.0
+        elif wait_s > 0 and not port.can_reconnect:
+            print("[record] note: --wait-reconnect does not apply to sim:// (the virtual board cannot come back)",
+                  file=sys.stderr)
         summary = record(port, a.out, a.label, a.takes, seconds=a.seconds, subject=a.subject, session=a.session,
-                         countdown_s=a.countdown, max_lost=a.max_lost)
+                         countdown_s=a.countdown, max_lost=a.max_lost, trigger=a.trigger, trigger_g=a.trigger_g,
+                         trigger_dps=a.trigger_dps, pre_trigger_s=a.pre_trigger_s,
+                         trigger_timeout_s=a.trigger_timeout, max_loss_pct=a.max_loss_pct, wait_reconnect_s=wait_s)
     print(json.dumps(summary))
     return 0
 
@@ -67,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     r = sub.add_parser("record", help="record labelled takes from a board or the virtual board",
-                       description="Record labelled takes into DATA_DIR/<label>/. Prints a JSON summary on stdout.",
+                       description="Record labelled takes into DATA_DIR/<label>/ (new takes never overwrite old ones). Each take's "
+                                   "JSON holds its subject, session and integrity (samples lost, corrupt frames, "
+                                   "device drops, timing jitter, flagged). Prints a JSON summary on stdout.",
                        epilog="examples: --port /dev/ttyACM0 | --port 'sim://?subject=p1&speed=20' | "
                               "--port 'sim://?replay=takes.csv'")
     r.add_argument("--port", help="serial device (e.g. /dev/ttyACM0, COM5) or sim://... URL; "
@@ -79,7 +91,25 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--subject", default="unknown", help="who performs the gesture (default unknown)")
     r.add_argument("--session", default="s1", help="recording session name (default s1)")
     r.add_argument("--countdown", type=float, default=3.0, help="seconds of countdown before each take; 0 to skip (default 3)")
-    r.add_argument("--max-lost", type=int, default=None, help="stop if more than N samples are lost in total")
+    r.add_argument("--max-lost", type=int, default=None, metavar="N", help="stop if more than N samples are lost in total")
+    r.add_argument("--max-loss-pct", type=float, default=1.0, metavar="PCT",
+                   help="flag a take that lost more than this %% of its samples; flagged takes stay out of "
+                        "training unless asked for (default 1.0)")
+    r.add_argument("--trigger", choices=("fixed", "motion"), default="fixed",
+                   help="fixed: each take starts after the countdown; motion: stream while you hold still and "
+                        "start the take when you move (not for still labels such as idle) (default fixed)")
+    r.add_argument("--trigger-g", type=float, default=0.3, metavar="G",
+                   help="motion: deviation of |accel| from its still level that starts a take, in g (default 0.3)")
+    r.add_argument("--trigger-dps", type=float, default=60.0, metavar="DPS",
+                   help="motion: gyroscope deviation from its still bias that starts a take, in deg/s (default 60)")
+    r.add_argument("--pre-trigger-s", type=float, default=0.25, metavar="S",
+                   help="motion: seconds kept from before the trigger; the take is --seconds long from there "
+                        "(default 0.25)")
+    r.add_argument("--trigger-timeout", type=float, default=10.0, metavar="S",
+                   help="motion: give up with an error if nothing moves for this many seconds (default 10)")
+    r.add_argument("--wait-reconnect", type=float, default=None, metavar="S",
+                   help="if the board is unplugged mid-take, wait up to S seconds for it to come back and go on "
+                        "(default 30 for serial ports; sim:// cannot come back)")
     r.set_defaults(func=_cmd_record)
 
     i = sub.add_parser("import-arduino", help="import the output of the official IMU_Capture sketch",

@@ -4,13 +4,15 @@ IMU_Capture prints a header ``aX,aY,aZ,gX,gY,gZ`` and then one line per sample (
 deg/s), with a blank line after each take. What people paste from the Serial Monitor is
 messier, so this reader tolerates quoted values, CRLF, a byte-order mark, repeated
 headers (taken as take boundaries), stray text lines (reported with their line number on
-stderr and skipped), and a blank line after *every* row (then the rows are cut into
-takes of ``samples_per_take``).
+stderr and skipped), the Serial Monitor's ``12:34:56.789 -> `` timestamps, and a blank
+line after *every* row (then a double blank line or a header separates takes, and
+without either the rows are cut into takes of ``samples_per_take``).
 """
 
 from __future__ import annotations
 
 import math
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,7 @@ from capture.errors import CaptureError
 from capture.protocol_spec import CHANNELS
 
 _HEADER = tuple(c.lower() for c in CHANNELS)
+_MONITOR_TIMESTAMP = re.compile(r"^\d{1,2}:\d{2}:\d{2}\.\d{3}\s*->\s?")  # Serial Monitor "Show timestamp"
 EXAMPLE_ROW = "0.012,-0.981,0.034,1.22,-0.61,0.00"
 
 
@@ -44,18 +47,22 @@ def _cells(line: str) -> list[str]:
 
 def parse_imu_capture(text: str, samples_per_take: int) -> ParseResult:
     """Split IMU_Capture text into takes; every unusable line is listed in ``ignored``."""
-    rows = []  # (line_number, values, separators_before): blank lines count 1, a header counts 2
+    # (line_number, values, separator_before): the longest run of blank lines since the
+    # previous row (a stray text line interrupts a run but does not separate takes), 2 for a header.
+    rows = []
     ignored = []
-    gap = 0
+    gap = run = 0
     lines = text.lstrip("\ufeff").replace("\r\n", "\n").splitlines()
     for number, raw in enumerate(lines, start=1):
-        line = raw.strip()
+        line = _MONITOR_TIMESTAMP.sub("", raw.strip()).strip()
         if not line.strip("\"'"):
-            gap += 1
+            run += 1
+            gap = max(gap, run)
             continue
+        run = 0
         cells = _cells(line)
         if tuple(c.lower() for c in cells) == _HEADER:
-            gap += 2
+            gap = 2
             continue
         if len(cells) != len(CHANNELS):
             ignored.append((number, f"expected {len(CHANNELS)} comma-separated numbers, found {len(cells)} fields"))

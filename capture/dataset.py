@@ -2,7 +2,8 @@
 
 CSV columns are ``t_us`` (device microseconds since the take's first sample) followed by
 the six channels in ``CHANNELS`` order, accelerometer in g (gravity included) and
-gyroscope in deg/s. The JSON holds the take's metadata (see ``TakeMeta``). Writing never
+gyroscope in deg/s. The JSON holds the take's metadata (see ``TakeMeta``); a take whose
+``flagged`` says why (e.g. too many samples lost) is left out by ``is_usable``. Writing never
 overwrites: a new take gets the next free number for its subject and session, and both
 files are written to a temporary name first and renamed into place.
 """
@@ -47,6 +48,25 @@ class TakeMeta:
     take: str = ""
     extra: dict = field(default_factory=dict)
     format: int = DATASET_FORMAT
+    flagged: str = ""  # why this take should stay out of training ("" = fine); absent in older files
+
+
+def unusable_reason(meta: TakeMeta) -> str:
+    """Why training leaves this take out by default ('' when it is usable)."""
+    if meta.flagged:
+        return f"flagged: {meta.flagged}"
+    if (meta.extra or {}).get("flagged"):
+        return f"flagged: {meta.extra['flagged']}"
+    if not meta.complete:
+        return "incomplete: the recording was cut short (cable pulled or board reset)"
+    return ""
+
+
+def is_usable(meta: TakeMeta, include_flagged: bool = False) -> bool:
+    """Whether training uses this take: not flagged (e.g. too many samples lost) and not cut
+    short, unless ``include_flagged`` asks for every take. Every sample in an incomplete take
+    is real, but the gesture in it is usually cut off, so it is left out by default."""
+    return include_flagged or not unusable_reason(meta)
 
 
 @dataclass

@@ -78,13 +78,46 @@ def parse_sim_url(url: str) -> SimOptions:
 
 
 class Port:
-    """An open serial connection (real board or virtual board) with byte-level I/O."""
+    """An open serial connection (real board or virtual board) with byte-level I/O.
 
-    def __init__(self, ser: serial.Serial, name: str, process: subprocess.Popen | None = None, tmpdir=None):
+    ``path`` is set when the port can be reopened by path after the board comes back
+    (a serial device); a ``sim://`` port's virtual board cannot come back.
+    """
+
+    def __init__(self, ser: serial.Serial, name: str, process: subprocess.Popen | None = None, tmpdir=None,
+                 path: str | None = None):
         self.serial = ser
         self.name = name
         self.process = process
+        self.path = path
         self._tmpdir = tmpdir
+
+    @property
+    def can_reconnect(self) -> bool:
+        return self.path is not None and self.process is None
+
+    def reconnect(self, wait_s: float, poll_s: float = 0.2) -> None:
+        """Close, then wait up to ``wait_s`` for ``path`` to reappear and reopen it.
+
+        Raises ``PortGone`` if it does not come back in time (or cannot come back)."""
+        if not self.can_reconnect:
+            raise PortGone(f"{self.name} cannot come back (a virtual board ends with its process)")
+        try:
+            self.serial.close()
+        except (serial.SerialException, OSError):
+            pass
+        deadline = time.monotonic() + wait_s
+        reason = "it did not reappear"
+        while True:
+            if os.path.exists(self.path):
+                try:
+                    self.serial = serial.Serial(self.path, BAUD, timeout=0.05, write_timeout=2)
+                    return
+                except (serial.SerialException, OSError) as e:
+                    reason = f"it reappeared but could not be opened ({e})"
+            if time.monotonic() >= deadline:
+                raise PortGone(f"{self.path} did not come back within {wait_s:g} s ({reason})")
+            time.sleep(poll_s)
 
     def write(self, data: bytes) -> None:
         try:
@@ -133,7 +166,7 @@ def open_port(url: str, *, label: str | None = None, takes: int = 1, take_second
     except (serial.SerialException, OSError, ValueError) as e:
         reason = "no such device" if url.startswith("/") and not os.path.exists(url) else str(e)
         raise CaptureError(f"cannot open port {url}: {reason}; list boards with: python -m capture ports") from None
-    return Port(ser, url)
+    return Port(ser, url, path=url)
 
 
 # ------------------------------------------------------------------------- sim://

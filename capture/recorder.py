@@ -1,200 +1,150 @@
-"""Recording labelled takes from a board (or the virtual board) into a dataset directory.
+"""Guided recording of labelled takes from a board (or the virtual board) into a dataset.
 
-The session: ``stop`` and ``mode capture`` (so a board left streaming is quiet), ``info``
-(DEVICE_INFO: IMU, rate, count scales), then for each take a countdown on stderr,
-``start``, read ``round(rate_hz * seconds)`` samples, ``stop``, drain, and write the take
-with ``capture.dataset.write_take`` in g and deg/s. If the port disappears or the board
-goes silent mid-take, what arrived is written with ``complete=false`` before the error.
+For each take: a prompt and countdown on stderr, then either a fixed-length take
+(``start``, read ``round(rate_hz * seconds)`` samples, ``stop``) or a motion-triggered one
+(stream while the person holds still, wait for motion, keep the ``pre_trigger_s``
+seconds before it, and record ``seconds`` from there). Each take is written with
+``capture.dataset.write_take`` in g and deg/s, with its integrity in the metadata:
+samples lost (sequence gaps), frames rejected by the CRC, samples the board itself
+dropped (its STATUS counter), timing jitter from the device timestamps, and
+``flagged`` when more than ``max_loss_pct`` of its samples were lost.
+
+If the port disappears or the board goes silent mid-take, what arrived is written with
+``complete=false`` and the user is told. A real serial port is then watched for up to
+``wait_reconnect_s`` seconds; when the board comes back it is reopened by path, its
+device info is read again and the interrupted take is recorded again. Otherwise (or for
+``sim://``, whose virtual board cannot come back) recording stops with an error.
 """
 
 from __future__ import annotations
 
-import sys
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 
-import numpy as np
-
-from capture import protocol_spec as spec
 from capture.dataset import TakeMeta, write_take
 from capture.errors import CaptureError, PortGone, ReadTimeout
+from capture.motion import DEFAULT_PRE_TRIGGER_S, DEFAULT_TRIGGER_DPS, DEFAULT_TRIGGER_G, MotionTrigger, PreTriggerRing
 from capture.ports import Port
-from capture.protocol import Frame, FrameDecoder, SampleBlock, SampleTracker, command_line
+from capture.protocol import SampleTracker
+from capture.session import DeviceInfo, Session, TakeBuffer, log
 
-NO_SAMPLES_TIMEOUT_S = 2.0
-REPLY_TIMEOUT_S = 2.0
 PROGRESS_EVERY_S = 0.5
+MAX_RECONNECTS = 20
+DEFAULT_TRIGGER_TIMEOUT_S = 10.0
+DEFAULT_MAX_LOSS_PCT = 1.0
+STILL_LABELS = ("idle", "still", "rest")
+
+__all__ = ["record", "Session", "DeviceInfo", "TakeBuffer"]
 
 
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+class NoMotion(CaptureError):
+    """--trigger motion waited for motion that never came."""
 
 
-@dataclass
-class DeviceInfo:
-    board: str
-    imu: str
-    rate_hz: float
-    accel_g_per_count: float
-    gyro_dps_per_count: float
-    fields: dict
+class _Progress:
+    def __init__(self) -> None:
+        self.last = time.monotonic()
 
-    @classmethod
-    def from_frame(cls, frame: Frame) -> DeviceInfo:
-        f = frame.fields()
-        if f["protocol_version"] != spec.PROTOCOL_VERSION:
-            raise CaptureError(f"the board speaks protocol version {f['protocol_version']}, this capture speaks "
-                               f"{spec.PROTOCOL_VERSION}; flash the matching firmware or update nanogest")
-        if f["rate_mhz"] <= 0 or not (f["accel_g_per_count"] > 0 and f["gyro_dps_per_count"] > 0):
-            raise CaptureError(f"the board announced an unusable rate or scale: {f}")
-        return cls(
-            board=spec.BOARD_NAMES.get(f["board_rev"], f"board_rev_{f['board_rev']}"),
-            imu=spec.IMU_NAMES.get(f["imu"], f"imu_{f['imu']}"),
-            rate_hz=f["rate_mhz"] / 1000.0,
-            accel_g_per_count=float(f["accel_g_per_count"]),
-            gyro_dps_per_count=float(f["gyro_dps_per_count"]),
-            fields=f,
-        )
-
-    @property
-    def scale(self) -> np.ndarray:
-        return np.array([self.accel_g_per_count] * 3 + [self.gyro_dps_per_count] * 3, dtype=np.float64)
+    def tick(self, buf: TakeBuffer) -> None:
+        if time.monotonic() - self.last >= PROGRESS_EVERY_S:
+            log(f"[record]   {buf.received}/{buf.wanted} samples")
+            self.last = time.monotonic()
 
 
-@dataclass
-class TakeBuffer:
-    """Samples of one take as they arrive (kept on errors so a partial take can be saved)."""
-
-    wanted: int
-    tracker: SampleTracker
-    t_us: list = field(default_factory=list)
-    counts: list = field(default_factory=list)
-    received: int = 0
-
-    def add(self, seq: np.ndarray, t_us: np.ndarray, counts: np.ndarray) -> None:
-        take = min(len(seq), self.wanted - self.received)
-        if take <= 0:
-            return
-        self.t_us.append(self.tracker.update_block(seq[:take], t_us[:take]))
-        self.counts.append(np.asarray(counts[:take], dtype=np.int64))
-        self.received += take
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        if not self.received:
-            return np.zeros(0, dtype=np.int64), np.zeros((0, 6), dtype=np.int64)
-        return np.concatenate(self.t_us), np.concatenate(self.counts)
+def _fill(session: Session, buf: TakeBuffer, chunks, progress: _Progress) -> None:
+    """Move samples from ``chunks`` into ``buf`` until it is full, then stop the stream."""
+    try:
+        for chunk in chunks:
+            if chunk.other_seq is not None:
+                if buf.received:
+                    buf.tracker.other_frame(chunk.other_seq)
+                continue
+            buf.add(chunk.seq, chunk.t_us, chunk.counts)
+            progress.tick(buf)
+            if buf.full:
+                break
+    except ReadTimeout as e:
+        raise ReadTimeout(f"{e} (got {buf.received} of {buf.wanted})") from None
+    session.stop_stream()
 
 
-class Session:
-    """One connection to a board: commands, replies and sample streams."""
-
-    def __init__(self, port: Port):
-        self.port = port
-        self.decoder = FrameDecoder()
-        self.info: DeviceInfo | None = None
-
-    def send(self, command: str) -> None:
-        self.port.write(command_line(command))
-
-    def _pump(self) -> list:
-        return self.decoder.feed_blocks(self.port.read())
-
-    def wait_for(self, ftype: int, command: str, timeout_s: float = REPLY_TIMEOUT_S) -> Frame:
-        """Send ``command`` and return the first frame of ``ftype`` (an ERROR reply raises)."""
-        self.send(command)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            for item in self._pump():
-                if isinstance(item, SampleBlock):
-                    continue
-                if item.type == ftype and (ftype != spec.MSG_ACK or item.payload.split(b" ")[0] == command.split()[0].encode()):
-                    return item
-                if item.type == spec.MSG_ERROR:
-                    f = item.fields()
-                    raise CaptureError(f"the board refused {command!r}: "
-                                       f"{spec.ERROR_NAMES.get(f['code'], f['code'])} {f['message']}".strip())
-        if self.decoder.bytes_skipped:
-            hint = (f"received {self.decoder.bytes_skipped} bytes that were not nanogest frames; is another sketch "
-                    "(e.g. IMU_Capture) running? flash the nanogest firmware")
-        else:
-            hint = "is the nanogest firmware running on this port?"
-        raise ReadTimeout(f"{self.port.name}: no reply to {command!r} within {timeout_s:g} s; {hint}")
-
-    def drain(self, quiet_s: float = 0.15, limit_s: float = 2.0) -> None:
-        """Read and discard until the port has been quiet for ``quiet_s``."""
-        start = last = time.monotonic()
-        while time.monotonic() - last < quiet_s and time.monotonic() - start < limit_s:
-            data = self.port.read()
-            if data:
-                self.decoder.feed_blocks(data)
-                last = time.monotonic()
-
-    def hello(self) -> DeviceInfo:
-        self.send("stop")
-        try:
-            self.wait_for(spec.MSG_ACK, "mode capture")
-        except ReadTimeout:
-            raise
-        except CaptureError:
-            pass  # a refusal still proves the board speaks the protocol; info decides
-        self.drain()
-        self.info = DeviceInfo.from_frame(self.wait_for(spec.MSG_DEVICE_INFO, "info"))
-        return self.info
-
-    def samples_dropped_by_device(self) -> int | None:
-        try:
-            return int(self.wait_for(spec.MSG_STATUS, "status", timeout_s=1.0).fields()["samples_dropped"])
-        except (ReadTimeout, CaptureError):
-            return None
-
-    def record_take(self, buf: TakeBuffer) -> None:
-        """``start``, fill ``buf``, ``stop``; raises PortGone / ReadTimeout with ``buf`` partly filled."""
-        self.send("start")
-        last_progress = last_report = time.monotonic()
-        while buf.received < buf.wanted:
-            if time.monotonic() - last_report >= PROGRESS_EVERY_S:
-                log(f"[record]   {buf.received}/{buf.wanted} samples")
-                last_report = time.monotonic()
-            for item in self._pump():
-                if isinstance(item, SampleBlock):
-                    buf.add(item.seq, item.t_us, item.counts)
-                elif item.type == spec.MSG_SAMPLE:
-                    c = np.frombuffer(item.payload[:12], dtype="<i2").reshape(1, 6)
-                    buf.add(np.array([item.seq], np.uint32), np.array([item.t_us], np.uint32), c)
-                elif item.type == spec.MSG_ERROR:
-                    f = item.fields()
-                    raise CaptureError(f"the board reported an error while streaming: "
-                                       f"{spec.ERROR_NAMES.get(f['code'], f['code'])} {f['message']}".strip())
-                elif buf.received < buf.wanted:
-                    buf.tracker.other_frame(item.seq)  # responses share the frame counter
-                last_progress = time.monotonic()
-            if time.monotonic() - last_progress > NO_SAMPLES_TIMEOUT_S:
-                raise ReadTimeout(f"{self.port.name}: no samples for {NO_SAMPLES_TIMEOUT_S:g} s "
-                                  f"(got {buf.received} of {buf.wanted})")
-        self.send("stop")
-        self.drain()
+def record_fixed_take(session: Session, buf: TakeBuffer) -> None:
+    """``start``, fill ``buf``, ``stop``; raises PortGone / ReadTimeout with ``buf`` partly filled."""
+    _fill(session, buf, session.stream(), _Progress())
 
 
-def record(port: Port, data_dir: Path, label: str, takes: int, seconds: float = 1.0, subject: str = "unknown",
-           session: str = "s1", countdown_s: float = 3.0, max_lost: int | None = None) -> dict:
+def record_motion_take(session: Session, buf: TakeBuffer, trigger: MotionTrigger, pre_trigger_samples: int,
+                       timeout_s: float) -> dict:
+    """Stream until ``trigger`` fires, then fill ``buf`` from ``pre_trigger_samples`` before it.
+
+    Raises ``NoMotion`` after ``timeout_s`` of device time without motion."""
+    info = session.info
+    ring = PreTriggerRing(pre_trigger_samples)
+    timeout_samples = int(round(timeout_s * info.rate_hz))
+    chunks = session.stream()
+    for chunk in chunks:
+        if chunk.other_seq is not None:
+            continue
+        at = trigger.feed(chunk.counts * info.scale)
+        if at is None:
+            ring.push(chunk.seq, chunk.t_us, chunk.counts)
+            if trigger.samples_seen >= timeout_samples:
+                session.stop_stream()
+                raise NoMotion(f"no motion within {timeout_s:g} s")
+            continue
+        ring.push(chunk.seq[:at], chunk.t_us[:at], chunk.counts[:at])
+        pre = len(ring)
+        buf.add(ring.seq, ring.t_us, ring.counts)
+        buf.add(chunk.seq[at:], chunk.t_us[at:], chunk.counts[at:])
+        dev_g, dev_dps = trigger.last_deviation
+        log(f"[record]   motion ({dev_g:.2f} g / {dev_dps:.0f} dps from still): recording")
+        break
+    else:  # pragma: no cover - stream() only ends by raising
+        raise ReadTimeout("the stream ended")
+    if not buf.full:
+        _fill(session, buf, chunks, _Progress())
+    else:
+        session.stop_stream()
+    return {"mode": "motion", "trigger_g": trigger.trigger_g, "trigger_dps": trigger.trigger_dps,
+            "pre_trigger_samples": pre, "waited_s": round((trigger.samples_seen - 1) / info.rate_hz, 3)}
+
+
+def record(port: Port, data_dir, label: str, takes: int, seconds: float = 1.0, subject: str = "unknown",
+           session: str = "s1", countdown_s: float = 3.0, max_lost: int | None = None, *,
+           trigger: str = "fixed", trigger_g: float = DEFAULT_TRIGGER_G, trigger_dps: float = DEFAULT_TRIGGER_DPS,
+           pre_trigger_s: float = DEFAULT_PRE_TRIGGER_S, trigger_timeout_s: float = DEFAULT_TRIGGER_TIMEOUT_S,
+           max_loss_pct: float = DEFAULT_MAX_LOSS_PCT, wait_reconnect_s: float = 0.0) -> dict:
     """Record ``takes`` takes of ``label``; return the summary (see ``python -m capture record``)."""
-    if takes < 1 or seconds <= 0:
-        raise CaptureError("--takes must be at least 1 and --seconds positive")
+    _check_options(label, takes, seconds, trigger, trigger_g, trigger_dps, pre_trigger_s, trigger_timeout_s,
+                   max_loss_pct, wait_reconnect_s)
     s = Session(port)
     info = s.hello()
-    wanted = int(round(info.rate_hz * seconds))
-    log(f"[record] {info.board} with {info.imu} at {info.rate_hz:g} Hz on {port.name}; "
-        f"{takes} take(s) of '{label}', {wanted} samples each")
-    summary = {"takes": 0, "samples": 0, "samples_lost": 0, "frames_corrupt": 0, "out": str(data_dir)}
+    how = (f"motion-triggered ({trigger_g:g} g or {trigger_dps:g} dps, {pre_trigger_s:g} s before)"
+           if trigger == "motion" else "fixed-length")
+    log(f"[record] {info.describe()} on {port.name}; {takes} {how} take(s) of '{label}', "
+        f"{seconds:g} s each, subject '{subject}', session '{session}'")
+    summary = {"takes": 0, "samples": 0, "samples_lost": 0, "frames_corrupt": 0, "out": str(data_dir),
+               "samples_dropped_by_device": 0, "takes_flagged": 0, "takes_incomplete": 0, "reconnects": 0,
+               "loss_pct": 0.0, "jitter_us_std": 0.0, "jitter_us_max": 0.0}
     dropped_before = s.samples_dropped_by_device()
-    for i in range(1, takes + 1):
-        _countdown(label, i, takes, countdown_s)
+    i = 1
+    while i <= takes:
+        wanted = int(round(info.rate_hz * seconds))
+        _prompt(label, i, takes, countdown_s, trigger == "motion")
         buf = TakeBuffer(wanted, SampleTracker(info.rate_hz))
         rejected_before = s.decoder.frames_rejected
-        failure = None
+        failure, trigger_meta = None, None
         try:
-            s.record_take(buf)
+            if trigger == "motion":
+                detector = MotionTrigger(info.rate_hz, trigger_g, trigger_dps)
+                trigger_meta = record_motion_take(s, buf, detector, int(round(pre_trigger_s * info.rate_hz)),
+                                                  trigger_timeout_s)
+            else:
+                record_fixed_take(s, buf)
+        except NoMotion as e:
+            raise CaptureError(
+                f"take {i} of {takes} ('{label}'): {e} (|accel| stayed within {trigger_g:g} g of its still level and "
+                f"the gyroscope within {trigger_dps:g} dps); still labels such as idle need fixed-length takes: "
+                "drop --trigger motion (or lower --trigger-g / raise --trigger-timeout)") from None
         except (PortGone, ReadTimeout) as e:
             failure = e
         except KeyboardInterrupt:
@@ -202,37 +152,129 @@ def record(port: Port, data_dir: Path, label: str, takes: int, seconds: float = 
         dropped_now = s.samples_dropped_by_device() if failure is None else None
         dropped = (dropped_now - dropped_before) if None not in (dropped_now, dropped_before) else 0
         dropped_before = dropped_now
-        meta = TakeMeta(
-            label=label, rate_hz=info.rate_hz, subject=subject, session=session, board=info.board, imu=info.imu,
-            source="capture", samples_lost=buf.tracker.samples_lost,
-            frames_corrupt=s.decoder.frames_rejected - rejected_before, samples_dropped_by_device=max(0, dropped),
-            complete=failure is None, extra={"timing": buf.tracker.timing(), "port": port.name},
-        )
+        meta = _take_meta(label, subject, session, info, port, buf, s.decoder.frames_rejected - rejected_before,
+                          max(0, dropped), failure, trigger_meta, max_loss_pct)
         path = None
         if buf.received or failure is None:
             t_us, counts = buf.arrays()
             path = write_take(data_dir, meta, t_us, counts * info.scale)
-            summary["takes"] += 1
-            summary["samples"] += buf.received
-            summary["samples_lost"] += meta.samples_lost
-            summary["frames_corrupt"] += meta.frames_corrupt
-        if failure is not None:
-            saved = f"wrote the {buf.received} samples received to {path} marked complete=false" if path else "nothing was saved"
-            raise CaptureError(f"take {i} of {takes} ('{label}') stopped early: {failure}; {saved}. "
-                               "Check the cable/board and run record again for the remaining takes.")
-        log(f"[record] take {i}/{takes} '{label}': {buf.received} samples, {meta.samples_lost} lost, "
-            f"{meta.frames_corrupt} corrupt frames -> {path}")
-        if max_lost is not None and summary["samples_lost"] > max_lost:
-            raise CaptureError(f"{summary['samples_lost']} samples lost so far, more than --max-lost {max_lost}; "
-                               "use a shorter/better USB cable or close other programs reading the port")
+            _add_to_summary(summary, meta)
+        if failure is None:
+            flag = f"; FLAGGED: {meta.flagged}" if meta.flagged else ""
+            log(f"[record] take {i}/{takes} '{label}': {buf.received} samples, {meta.samples_lost} lost, "
+                f"{meta.frames_corrupt} corrupt frames, jitter {meta.extra['timing'].get('jitter_us_std', 0):.0f} us "
+                f"-> {path}{flag}")
+            if max_lost is not None and summary["samples_lost"] > max_lost:
+                raise CaptureError(f"{summary['samples_lost']} samples lost so far, more than --max-lost {max_lost}; "
+                                   "use a shorter/better USB cable or close other programs reading the port")
+            i += 1
+            continue
+        saved = (f"wrote the {buf.received} samples received to {path} marked complete=false" if path
+                 else "nothing was saved")
+        stopped = f"take {i} of {takes} ('{label}') stopped early: {failure}; {saved}"
+        if isinstance(failure, str) or not port.can_reconnect or wait_reconnect_s <= 0 \
+                or summary["reconnects"] >= MAX_RECONNECTS:
+            raise CaptureError(f"{stopped}. Check the cable/board and run record again for the remaining takes.")
+        log(f"[record] {stopped}")
+        log(f"[record] waiting up to {wait_reconnect_s:g} s for the board to come back on {port.path} "
+            "(plug it in again; Ctrl-C stops)")
+        try:
+            s, new_info = _reconnect(port, wait_reconnect_s)
+        except PortGone as e:
+            raise CaptureError(f"{stopped}. {e}; check the cable/board and run record again for the remaining "
+                               "takes (takes already written are kept)") from None
+        if (new_info.rate_hz, new_info.imu) != (info.rate_hz, info.imu):
+            log(f"[record] note: the board now reports {new_info.imu} at {new_info.rate_hz:g} Hz "
+                f"(was {info.imu} at {info.rate_hz:g} Hz)")
+        info = new_info
+        summary["reconnects"] += 1
+        dropped_before = s.samples_dropped_by_device()
+        log(f"[record] the board is back: {info.describe()}; recording take {i} of {takes} again")
+    log(f"[record] done: {summary['takes']} take(s) written ({summary['takes_flagged']} flagged, "
+        f"{summary['takes_incomplete']} incomplete), {summary['samples_lost']} samples lost "
+        f"({summary['loss_pct']:.3f}%), {summary['frames_corrupt']} corrupt frames, "
+        f"jitter max {summary['jitter_us_max']:.0f} us")
     return summary
 
 
-def _countdown(label: str, i: int, takes: int, countdown_s: float) -> None:
-    if countdown_s <= 0:
-        log(f"[record] take {i}/{takes}: perform '{label}' now")
+def _check_options(label, takes, seconds, trigger, trigger_g, trigger_dps, pre_trigger_s, trigger_timeout_s,
+                   max_loss_pct, wait_reconnect_s) -> None:
+    if takes < 1 or seconds <= 0:
+        raise CaptureError("--takes must be at least 1 and --seconds positive")
+    if trigger not in ("fixed", "motion"):
+        raise CaptureError(f"--trigger must be 'fixed' or 'motion', not {trigger!r}")
+    if max_loss_pct < 0 or wait_reconnect_s < 0:
+        raise CaptureError("--max-loss-pct and --wait-reconnect cannot be negative")
+    if trigger != "motion":
         return
-    log(f"[record] take {i}/{takes}: get ready to perform '{label}'")
+    if label.lower() in STILL_LABELS:
+        raise CaptureError(f"'{label}' is a still label: nothing moves to trigger a take; record it with "
+                           "fixed-length takes (drop --trigger motion)")
+    if trigger_g <= 0 or trigger_dps <= 0 or trigger_timeout_s <= 0:
+        raise CaptureError("--trigger-g, --trigger-dps and --trigger-timeout must be positive")
+    if not 0 <= pre_trigger_s < seconds:
+        raise CaptureError(f"--pre-trigger-s must be at least 0 and shorter than the take ({seconds:g} s)")
+
+
+def _take_meta(label, subject, session, info: DeviceInfo, port: Port, buf: TakeBuffer, frames_corrupt: int,
+               dropped: int, failure, trigger_meta, max_loss_pct: float) -> TakeMeta:
+    lost = buf.tracker.samples_lost
+    expected = buf.received + lost
+    loss_pct = 100.0 * lost / expected if expected else 0.0
+    extra = {"timing": buf.tracker.timing(), "port": port.name, "firmware": info.firmware,
+             "loss_pct": round(loss_pct, 4), "max_loss_pct": max_loss_pct}
+    if trigger_meta:
+        extra["trigger"] = trigger_meta
+    if failure is not None:
+        extra["stopped_early"] = str(failure)
+    flagged = ""
+    if loss_pct > max_loss_pct:
+        flagged = (f"{lost} of {expected} samples lost ({loss_pct:.2f}%, more than --max-loss-pct "
+                   f"{max_loss_pct:g}%)")
+    return TakeMeta(label=label, rate_hz=info.rate_hz, subject=subject, session=session, board=info.board,
+                    imu=info.imu, source="capture", samples_lost=lost, frames_corrupt=frames_corrupt,
+                    samples_dropped_by_device=dropped, complete=failure is None, extra=extra, flagged=flagged)
+
+
+def _add_to_summary(summary: dict, meta: TakeMeta) -> None:
+    summary["takes"] += 1
+    summary["samples"] += meta.samples
+    summary["samples_lost"] += meta.samples_lost
+    summary["frames_corrupt"] += meta.frames_corrupt
+    summary["samples_dropped_by_device"] += meta.samples_dropped_by_device
+    summary["takes_flagged"] += bool(meta.flagged)
+    summary["takes_incomplete"] += not meta.complete
+    expected = summary["samples"] + summary["samples_lost"]
+    summary["loss_pct"] = round(100.0 * summary["samples_lost"] / expected, 4) if expected else 0.0
+    timing = meta.extra.get("timing", {})
+    for key in ("jitter_us_std", "jitter_us_max"):
+        summary[key] = round(max(summary[key], float(timing.get(key, 0.0))), 3)
+
+
+def _reconnect(port: Port, wait_s: float) -> tuple[Session, DeviceInfo]:
+    """Reopen ``port`` by path and say hello, retrying until ``wait_s`` runs out."""
+    deadline = time.monotonic() + wait_s
+    port.reconnect(wait_s)
+    while True:
+        s = Session(port)
+        try:
+            return s, s.hello()
+        except (PortGone, ReadTimeout) as e:
+            if time.monotonic() >= deadline:
+                raise PortGone(f"{port.path} came back but the board did not answer within {wait_s:g} s ({e})") from None
+        time.sleep(0.3)
+        try:
+            port.reconnect(max(0.0, deadline - time.monotonic()))
+        except PortGone:
+            raise PortGone(f"{port.path} came back but went away again within {wait_s:g} s") from None
+
+
+def _prompt(label: str, i: int, takes: int, countdown_s: float, motion: bool) -> None:
+    when = "; hold still, recording starts when you move" if motion else ""
+    if countdown_s <= 0:
+        log(f"[record] take {i}/{takes}: perform '{label}' now{when}")
+        return
+    log(f"[record] take {i}/{takes}: get ready to perform '{label}'{when}")
     left = countdown_s
     while left > 0:
         log(f"[record]   {left:g}...")

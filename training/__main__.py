@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--no-augment", action="store_true", help="train on the windows as recorded, without augmentation")
     f.add_argument("--overwrite", action="store_true", help="allow replacing a model already in RUN_DIR")
     f.add_argument("--force", action="store_true", help="train even if 'training check' finds errors in the dataset")
+    f.add_argument("--include-flagged", action="store_true",
+                   help="also train on takes flagged for lost samples or cut short (left out by default)")
     from training.check import CHECK_DESCRIPTION, add_arguments
 
     add_arguments(sub.add_parser("check", help="check a dataset directory before training", description=CHECK_DESCRIPTION))
@@ -59,6 +61,7 @@ def main(argv=None) -> int:
     options = FitOptions(
         arch=args.arch, seed=args.seed, epochs=args.epochs, patience=args.patience, batch_size=args.batch_size,
         width=args.width, augment=not args.no_augment, overwrite=args.overwrite, force=args.force,
+        include_flagged=args.include_flagged,
         test_subjects=[s.strip() for s in args.test_subject.split(",") if s.strip()] if args.test_subject else None,
     )
     try:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from capture.dataset import DatasetError, Take, list_takes, read_take, safe_name
+from capture.dataset import DatasetError, Take, list_takes, read_take, safe_name, unusable_reason
 from capture.protocol_spec import CHANNELS
 from training import TrainingError
 
@@ -323,10 +323,9 @@ def check_dataset(data_dir, expected_rate_hz: float | None = None) -> CheckRepor
         if safe_name(take.meta.label) != take.csv_path.parent.name:
             add(WARNING, "label_mismatch", f"the take's .json says label {take.meta.label!r} but it sits in folder "
                 f"{take.csv_path.parent.name!r}; training uses the .json label")
-        flagged = bool((take.meta.extra or {}).get("flagged"))
-        if not take.meta.complete or flagged:
-            why = "flagged in its .json (extra.flagged)" if flagged else "marked incomplete (complete=false: the recording was cut short)"
-            add(WARNING, "incomplete_take", f"{why}; it is excluded from training")
+        why = unusable_reason(take.meta)
+        if why:
+            add(WARNING, "incomplete_take", f"{why}; it is excluded from training (fit --include-flagged uses it)")
             stats.excluded += 1
             continue
         if len(take.values) == 0:

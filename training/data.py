@@ -11,7 +11,7 @@ from collections import Counter
 
 import numpy as np
 
-from capture.dataset import DatasetError, Take, list_takes, read_take
+from capture.dataset import DatasetError, Take, is_usable, list_takes, read_take
 from capture.protocol_spec import CHANNELS
 from training import TrainingError
 
@@ -23,15 +23,16 @@ IDLE_LABEL = "idle"
 SAME_GRID_TOLERANCE_US = 2.0  # timestamps rounded to whole microseconds still count as on the grid
 
 
-def load_dataset(data_dir) -> list[Take]:
-    """Every usable take under ``data_dir`` (incomplete or flagged ones are left out, with a note
-    on stderr, as ``training check`` reports); ``TrainingError`` naming the file on any problem."""
+def load_dataset(data_dir, include_flagged: bool = False) -> list[Take]:
+    """Every usable take under ``data_dir`` (incomplete or flagged ones are left out unless
+    ``include_flagged``, with a note on stderr, as ``training check`` reports); ``TrainingError``
+    naming the file on any problem."""
     try:
         paths = list_takes(data_dir)
         takes = [read_take(p) for p in paths]
     except DatasetError as e:
         raise TrainingError(str(e)) from None
-    excluded = [t for t in takes if not t.meta.complete or (t.meta.extra or {}).get("flagged")]
+    excluded = [t for t in takes if not is_usable(t.meta, include_flagged)]
     if excluded:
         print(f"note: {len(excluded)} take(s) marked incomplete or flagged are left out of training "
               f"(see 'python -m training check {data_dir}')", file=sys.stderr)

@@ -41,6 +41,7 @@ class FitOptions:
     test_subjects: list[str] | None = None
     overwrite: bool = False
     force: bool = False  # train even if the dataset checker finds errors
+    include_flagged: bool = False  # also train on takes flagged for losses or cut short
 
 
 def _keras():
@@ -115,7 +116,7 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
     if report.warnings or report.errors:
         print(f"dataset check: {len(report.errors)} error(s), {len(report.warnings)} warning(s); "
               f"details: python -m training check {data_dir}", file=log)
-    takes = load_dataset(data_dir)
+    takes = load_dataset(data_dir, include_flagged=o.include_flagged)
     contract = base_contract(takes, o.arch)
     split = split_dataset(takes, seed=o.seed, test_subjects=o.test_subjects)
     x_train, y_train = windows_for(split.train, contract)

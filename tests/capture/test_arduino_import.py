@@ -107,3 +107,47 @@ def test_values_survive_exactly(tmp_path):
     import_file(src, tmp_path / "d", "idle")
     (take,) = [read_take(p) for p in list_takes(tmp_path / "d")]
     np.testing.assert_allclose(take.values, data, atol=1e-6)
+
+
+def test_everything_at_once_in_a_spaced_crlf_paste_with_line_numbers(tmp_path):
+    """Blank line after every row, CRLF, quoted values, a repeated header and stray text together."""
+    good = rows(7)
+    lines = [
+        HEADER, "",                                   # 1-2
+        good[0], "",                                  # 3-4
+        '"' + good[1].replace(",", '","') + '"', "",  # 5-6 quoted values
+        "Waiting for motion...", "",                  # 7-8 stray text between rows: reported, no new take
+        good[2], "",                                  # 9-10
+        "'" + good[3].replace(",", "','") + "'", "",  # 11-12 single quotes
+        HEADER, "",                                   # 13-14 repeated header: a new take
+        good[4], "",                                  # 15-16
+        "0.1,0.2,zero,0,0,0", "",                     # 17-18 not numbers
+        good[5], "",                                  # 19-20
+        "0.1,0.2,0.3,0.4,0.5,0.6,0.7", "",            # 21-22 seven fields
+        good[6], "",                                  # 23-24
+    ]
+    src = tmp_path / "spaced.csv"
+    src.write_bytes("\r\n".join(lines).encode())
+    proc = run_cli("import-arduino", src, "--label", "circle", "--out", tmp_path / "d", "--samples-per-take", 4)
+    assert proc.returncode == 0, proc.stderr
+    reported = [line for line in proc.stderr.splitlines() if ": ignored: " in line]
+    assert reported == [
+        f"{src}:7: ignored: expected 6 comma-separated numbers, found 1 fields",
+        f"{src}:17: ignored: not numbers",
+        f"{src}:21: ignored: expected 6 comma-separated numbers, found 7 fields",
+    ]
+    assert json.loads(proc.stdout)["lines_ignored"] == 3
+    takes = [read_take(p) for p in list_takes(tmp_path / "d")]
+    assert [len(t.values) for t in takes] == [4, 3]  # split at the header, not by --samples-per-take
+    assert takes[0].meta.extra["source_lines"] == [3, 11] and takes[1].meta.extra["source_lines"] == [15, 23]
+    np.testing.assert_allclose(takes[0].values[3], [float(v) for v in good[3].split(",")])
+
+
+def test_serial_monitor_timestamps_are_stripped(tmp_path):
+    src = tmp_path / "stamped.csv"
+    stamped = [f"10:15:{i // 10:02d}.{i % 10}00 -> {r}" for i, r in enumerate([HEADER, *rows(5)])]
+    src.write_text("\n".join(stamped) + "\n")
+    summary = import_file(src, tmp_path / "d", "punch", samples_per_take=5)
+    assert summary["takes"] == 1 and summary["lines_ignored"] == 0
+    (take,) = [read_take(p) for p in list_takes(tmp_path / "d")]
+    np.testing.assert_allclose(take.values[:, 3], [0, 1.5, 3.0, 4.5, 6.0])

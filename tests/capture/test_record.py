@@ -53,13 +53,16 @@ def test_record_replay_file_gives_the_file_takes_within_one_count(host_build, tm
                   "--seconds", 0.3, "--out", out, "--subject", "ann", "--session", "s2")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
-    assert summary == {"takes": 3, "samples": 90, "samples_lost": 0, "frames_corrupt": 0, "out": str(out)}
+    assert summary == {"takes": 3, "samples": 90, "samples_lost": 0, "frames_corrupt": 0, "out": str(out),
+                       "samples_dropped_by_device": 0, "takes_flagged": 0, "takes_incomplete": 0, "reconnects": 0,
+                       "loss_pct": 0.0, "jitter_us_std": 0.0, "jitter_us_max": 0.0}
     recorded = [read_take(p) for p in list_takes(out)]
     assert [t.meta.take for t in recorded] == ["ann-s2-001", "ann-s2-002", "ann-s2-003"]
     for take, source in zip(recorded, takes):
         m = take.meta
         assert (m.label, m.subject, m.session, m.source) == ("punch", "ann", "s2", "capture")
         assert (m.board, m.imu, m.rate_hz, m.samples, m.samples_lost, m.complete) == ("virtual", "LSM9DS1", 100, 30, 0, True)
+        assert m.flagged == "" and m.extra["loss_pct"] == 0 and m.extra["timing"]["period_us_mean"] == 10000
         assert np.all(np.abs(take.values - source) <= LSM9DS1_SCALE * 1.0001), "more than one count away"
         assert take.t_us[0] == 0 and np.all(np.diff(take.t_us) > 0)
         assert np.median(np.diff(take.t_us)) == pytest.approx(1e6 / RATE_HZ, rel=0.01)
