@@ -136,7 +136,17 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Write firmware/lib/nanogest_core/src/ng_protocol_defs.h from capture/protocol_spec.py.")
     g.add_argument("--path", type=Path, default=None, help="write here instead of the firmware tree")
     g.set_defaults(func=_cmd_header)
+    _add_inference_commands(sub)
     return p
+
+
+def _add_inference_commands(sub) -> None:
+    """``replay`` and ``monitor`` (capture/replay.py, capture/monitor.py)."""
+    from capture.monitor import add_monitor_parser
+    from capture.replay import add_replay_parser
+
+    add_replay_parser(sub)
+    add_monitor_parser(sub)
 
 
 def main(argv=None) -> int:

@@ -101,6 +101,10 @@ class Frame(NamedTuple):
             out["command"] = self.payload.decode("ascii", "replace")
         elif self.type == spec.MSG_ERROR:
             out["message"] = self.payload[size:].decode("ascii", "replace")
+        elif self.type == spec.MSG_PREDICTION and len(self.payload) >= size + _PREDICTION_TAIL.size:
+            out.update(zip(spec.PREDICTION_TAIL[1], _PREDICTION_TAIL.unpack_from(self.payload, size)))
+        elif self.type == spec.MSG_DEVICE_INFO and len(self.payload) > size:
+            out["labels"] = decode_label_tail(self.payload[size:])
         return out
 
 
@@ -126,6 +130,24 @@ class SampleBlock:
 
 class ProtocolError(CaptureError):
     """A frame or field does not follow the protocol."""
+
+
+_PREDICTION_TAIL = struct.Struct(spec.PREDICTION_TAIL[0])
+_LABEL_COUNT = struct.Struct(spec.DEVICE_INFO_TAIL_COUNT_FORMAT)
+
+
+def decode_label_tail(tail: bytes) -> list[str]:
+    """The label names of a DEVICE_INFO tail (label_count, then NUL-terminated names)."""
+    (count,) = _LABEL_COUNT.unpack_from(tail)
+    names = tail[_LABEL_COUNT.size:].split(b"\0")
+    if count > len(names) - 1:  # each name ends with a NUL, so one more piece than names
+        raise ProtocolError(f"device_info announces {count} labels but carries {len(names) - 1} names")
+    return [n.decode("ascii", "replace") for n in names[:count]]
+
+
+def encode_label_tail(labels) -> bytes:
+    """The DEVICE_INFO tail for ``labels`` (what a board with a model appends)."""
+    return _LABEL_COUNT.pack(len(labels)) + b"".join(label.encode("ascii") + b"\0" for label in labels)
 
 
 class FrameDecoder:
@@ -262,16 +284,19 @@ def encode_samples(seq, t_us, counts) -> bytes:
     return rec.tobytes()
 
 
-def encode_device_info(seq: int, t_us: int, **fields) -> bytes:
-    return encode_frame(spec.MSG_DEVICE_INFO, seq, t_us, _payload(spec.MSG_DEVICE_INFO, **fields))
+def encode_device_info(seq: int, t_us: int, labels=None, **fields) -> bytes:
+    tail = b"" if labels is None else encode_label_tail(labels)
+    return encode_frame(spec.MSG_DEVICE_INFO, seq, t_us, _payload(spec.MSG_DEVICE_INFO, **fields) + tail)
 
 
 def encode_status(seq: int, t_us: int, **fields) -> bytes:
     return encode_frame(spec.MSG_STATUS, seq, t_us, _payload(spec.MSG_STATUS, **fields))
 
 
-def encode_prediction(seq: int, t_us: int, **fields) -> bytes:
-    return encode_frame(spec.MSG_PREDICTION, seq, t_us, _payload(spec.MSG_PREDICTION, **fields))
+def encode_prediction(seq: int, t_us: int, detected=None, window_index=None, **fields) -> bytes:
+    """A PREDICTION frame; with ``detected`` and ``window_index`` it carries the tail too."""
+    tail = b"" if detected is None else _PREDICTION_TAIL.pack(int(detected), int(window_index or 0))
+    return encode_frame(spec.MSG_PREDICTION, seq, t_us, _payload(spec.MSG_PREDICTION, **fields) + tail)
 
 
 def encode_ack(seq: int, t_us: int, command: str) -> bytes:

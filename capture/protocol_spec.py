@@ -24,7 +24,27 @@ way (or dropped by the device, which also reports its drop counter in STATUS).
 
 Host -> device commands are ASCII lines (terminated by '\\n', '\\r' ignored) of at most
 COMMAND_MAX_BYTES bytes, so people can type them in a serial monitor. Every command is
-answered by an ACK frame (payload: the command word) or an ERROR frame.
+answered by an ACK frame (payload: the command word) or an ERROR frame, except
+``sample`` (see below).
+
+Inference. In modes ``inference`` and ``text-inference`` the board feeds its IMU
+samples to the recognition path (window -> normalize -> int8 -> model -> postprocess);
+in mode ``replay`` the host feeds samples instead, one ASCII line each:
+``sample ax ay az gx gy gz`` (int16 counts of the announced scales). A ``sample`` line
+is NOT acknowledged (one ACK per sample would double the traffic); only a bad one is
+answered with an ERROR. Commands are handled in order, so the ACK of a later ``ping``
+or ``stop`` means every sample before it has been processed and its PREDICTION frames
+are queued before that ACK. In replay mode ``start`` begins a take: it empties the
+window and resets the postprocessing (the IMU is not streamed).
+Every complete window produces one PREDICTION frame (top-1 label, its raw int8 score,
+the model's invoke time, and whether the postprocessing fired a detection on it).
+In ``text-inference`` mode each detection is printed as a readable line instead:
+``gesture <label> score <0.00..1.00> inference_us <n>\r\n``.
+
+DEVICE_INFO tail: a board with a model appends ``label_count`` (uint8) and the label
+names, each ASCII and NUL-terminated, in label-index order (a board without a model
+sends the fixed part only). Names that would not fit in MAX_PAYLOAD are left out and
+not counted.
 """
 
 PROTOCOL_VERSION = 1
@@ -77,6 +97,8 @@ PAYLOADS = {
         ),
     ),
     MSG_STATUS: ("<IIIB", ("samples_produced", "samples_dropped", "command_errors", "mode")),
+    # label_index: top-1 label of the window; score_q: its raw int8 model output
+    # (score = output_scale * (score_q - output_zero_point)); inference_us: model invoke time.
     MSG_PREDICTION: ("<BbI", ("label_index", "score_q", "inference_us")),
     MSG_ACK: ("", ()),  # payload: the acknowledged command word, ASCII
     MSG_ERROR: ("<B", ("code",)),  # followed by an ASCII message
@@ -99,22 +121,35 @@ MODE_CAPTURE = 0
 MODE_TEXT = 1
 MODE_INFERENCE = 2
 MODE_REPLAY = 3
-MODE_NAMES = {MODE_CAPTURE: "capture", MODE_TEXT: "text", MODE_INFERENCE: "inference", MODE_REPLAY: "replay"}
+MODE_TEXT_INFERENCE = 4
+MODE_NAMES = {MODE_CAPTURE: "capture", MODE_TEXT: "text", MODE_INFERENCE: "inference", MODE_REPLAY: "replay",
+              MODE_TEXT_INFERENCE: "text-inference"}
 
 # Error codes (ERROR.code).
 ERR_LINE_TOO_LONG = 1
 ERR_UNKNOWN_COMMAND = 2
 ERR_BAD_ARGUMENT = 3
 ERR_UNAVAILABLE = 4
+ERR_MODEL_FAILED = 5  # the model could not be run on a window
 ERROR_NAMES = {
     ERR_LINE_TOO_LONG: "line_too_long",
     ERR_UNKNOWN_COMMAND: "unknown_command",
     ERR_BAD_ARGUMENT: "bad_argument",
     ERR_UNAVAILABLE: "unavailable",
+    ERR_MODEL_FAILED: "model_failed",
 }
 
 COMMAND_MAX_BYTES = 64
-COMMANDS = ("ping", "info", "status", "start", "stop", "mode")
+COMMANDS = ("ping", "info", "status", "start", "stop", "mode", "sample")
+
+# Appended after fixed parts (see the module docstring); decoders that do not know
+# them ignore them. The C++ encoder writes them right after k<Msg>PayloadBytes.
+# PREDICTION: detected is 1 when the postprocessing fired a detection on this window
+# (never for the idle label); window_index counts windows since the stream or the
+# replay take started (from 0).
+PREDICTION_TAIL = ("<BI", ("detected", "window_index"))
+# DEVICE_INFO: label_count, then that many NUL-terminated ASCII names.
+DEVICE_INFO_TAIL_COUNT_FORMAT = "<B"
 
 # Channel order of a SAMPLE payload, and their physical units after scaling.
 CHANNELS = ("aX", "aY", "aZ", "gX", "gY", "gZ")

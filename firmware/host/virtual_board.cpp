@@ -2,6 +2,11 @@
 // IMU and speaking the real protocol over a pseudo-terminal.
 //
 //   virtual_board --replay FILE.csv [--rate-hz 119] [--speed X] [--imu lsm9ds1|bmi270]
+//                 [--model RUN_DIR|MODEL.tflite [--python PYTHON]]
+//
+// With --model the core's recognition path runs (modes inference, replay,
+// text-inference); only the model invocation is delegated to the real TFLM runtime in a
+// child process (tflm_child_runner.h), which also supplies the run's settings.
 //
 // Prints the pty slave path as its first stdout line, then serves until stdin
 // reaches end of file or it receives SIGTERM/SIGINT. Device time runs `speed`
@@ -16,16 +21,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <memory>
 #include <string>
+
+#include <vector>
 
 #include "ng_device.h"
 #include "pty_port.h"
 #include "replay_imu.h"
+#include "tflm_child_runner.h"
 
 namespace {
 
 const char kUsage[] =
-    "usage: virtual_board --replay FILE.csv [--rate-hz HZ] [--speed X] [--imu lsm9ds1|bmi270]\n"
+    "usage: virtual_board [--replay FILE.csv] [--rate-hz HZ] [--speed X] [--imu lsm9ds1|bmi270]\n"
+    "                     [--model RUN_DIR|MODEL.tflite] [--python PYTHON]\n"
     "\n"
     "Emulates a Nano 33 BLE Sense running nanogest firmware on a pseudo-terminal.\n"
     "Prints the pty path (open it like a serial port) on the first stdout line and\n"
@@ -35,7 +45,12 @@ const char kUsage[] =
     "                     takes separated by blank lines); each `start` plays the next take\n"
     "  --rate-hz HZ       output data rate (default: the IMU's, 119 for lsm9ds1, 100 for bmi270)\n"
     "  --speed X          device time runs X times faster than wall time (default 1)\n"
-    "  --imu NAME         emulated IMU: lsm9ds1 (Rev1, default) or bmi270 (Rev2)\n";
+    "  --imu NAME         emulated IMU: lsm9ds1 (Rev1, default) or bmi270 (Rev2)\n"
+    "  --model PATH       a converted run directory (model_int8.tflite + contract.json) or a\n"
+    "                     .tflite with contract.json beside it: enables modes inference, replay\n"
+    "                     and text-inference; --replay is then optional (no IMU samples)\n"
+    "  --python PYTHON    interpreter for `-m converter.tflm_server` (default: $NANOGEST_PYTHON,\n"
+    "                     else python3)\n";
 
 volatile sig_atomic_t g_stop = 0;
 
@@ -46,7 +61,26 @@ struct Options {
   double rate_hz = 0;  // 0: the IMU's native rate
   double speed = 1.0;
   std::string imu = "lsm9ds1";
+  std::string model_path;
+  std::string python;
 };
+
+// The emulated IMU's description without samples (--model without --replay).
+class SilentImu : public ng::ImuProvider {
+ public:
+  explicit SilentImu(const ng::ImuInfo& info) : info_(info) {}
+  const ng::ImuInfo& info() const override { return info_; }
+  bool read(ng::ImuCounts*) override { return false; }
+
+ private:
+  ng::ImuInfo info_;
+};
+
+uint32_t host_micros() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint32_t>(static_cast<uint64_t>(ts.tv_sec) * 1000000ull + static_cast<uint64_t>(ts.tv_nsec) / 1000ull);
+}
 
 int usage_error(const std::string& message) {
   fprintf(stderr, "virtual_board: %s (see virtual_board --help)\n", message.c_str());
@@ -79,11 +113,21 @@ int parse_options(int argc, char** argv, Options* options) {
       if (!parse_positive(value, &options->speed)) return usage_error("--speed wants a positive factor like 1 or 20");
     } else if (arg == "--imu") {
       options->imu = value;
+    } else if (arg == "--model") {
+      options->model_path = value;
+    } else if (arg == "--python") {
+      options->python = value;
     } else {
       return usage_error("unknown option " + arg);
     }
   }
-  if (options->replay_path.empty()) return usage_error("--replay FILE.csv is required");
+  if (options->replay_path.empty() && options->model_path.empty()) {
+    return usage_error("--replay FILE.csv is required (optional only with --model)");
+  }
+  if (options->python.empty()) {
+    const char* env = getenv("NANOGEST_PYTHON");
+    options->python = env != nullptr && *env != '\0' ? env : "python3";
+  }
   return -1;
 }
 
@@ -114,11 +158,39 @@ int main(int argc, char** argv) {
   if (model == nullptr) return usage_error("unknown --imu " + options.imu + ": use lsm9ds1 or bmi270");
   double rate_hz = options.rate_hz > 0 ? options.rate_hz : model->native_rate_hz;
 
-  vboard::ReplayImu imu(*model, rate_hz);
+  vboard::ReplayImu replay_imu(*model, rate_hz);
+  SilentImu silent_imu(replay_imu.info());
   std::string error;
-  if (!imu.load(options.replay_path, &error)) {
+  if (!options.replay_path.empty() && !replay_imu.load(options.replay_path, &error)) {
     fprintf(stderr, "virtual_board: %s\n", error.c_str());
     return 2;
+  }
+  ng::ImuProvider& imu = options.replay_path.empty() ? static_cast<ng::ImuProvider&>(silent_imu) : replay_imu;
+
+  // The recognition path: settings and invocation from the TFLM child, everything else in the core.
+  vboard::TflmChildRunner runner;
+  vboard::TextSettings model_settings;
+  std::vector<int16_t> window_counts;
+  std::vector<int8_t> model_input, model_output;
+  std::unique_ptr<ng::InferencePipeline> pipeline_owner;
+  ng::InferencePipeline* pipeline = nullptr;
+  if (!options.model_path.empty()) {
+    signal(SIGPIPE, SIG_IGN);
+    if (!runner.start(options.python, options.model_path, &model_settings, &error)) {
+      fprintf(stderr, "virtual_board: %s\n", error.c_str());
+      return 2;
+    }
+    const ng::ModelSettings& ms = model_settings.settings;
+    window_counts.resize(ms.window_samples * ng::kImuChannels);
+    model_input.resize(ms.window_samples * ng::kImuChannels);
+    model_output.resize(ms.label_count);
+    ng::InferenceBuffers buffers = {window_counts.data(), model_input.data(), model_output.data()};
+    pipeline_owner.reset(new ng::InferencePipeline(ms, buffers, runner, host_micros));  // the host may allocate
+    pipeline = pipeline_owner.get();
+    if (ms.rate_mhz != imu.info().rate_mhz) {
+      fprintf(stderr, "virtual_board: note: the model was trained at %.3f Hz, the IMU runs at %.3f Hz\n",
+              ms.rate_mhz / 1000.0, imu.info().rate_mhz / 1000.0);
+    }
   }
   vboard::PtyPort port;
   if (!port.open(&error)) {
@@ -141,14 +213,25 @@ int main(int argc, char** argv) {
   config.fw_minor = 1;
   config.fw_patch = 0;
   config.model_hash = 0;
-  config.inference_available = false;
   config.pacing = ng::Pacing::kByClock;
+  config.inference = pipeline;
   ng::Device device(imu, tx, config);
 
   printf("%s\n", port.slave_path().c_str());
   fflush(stdout);
-  fprintf(stderr, "virtual_board: %s at %.3f Hz x%.3g, replaying %zu samples in %zu takes from %s\n", model->name,
-          rate_hz, options.speed, imu.sample_count(), imu.take_count(), options.replay_path.c_str());
+  if (options.replay_path.empty()) {
+    fprintf(stderr, "virtual_board: %s at %.3f Hz x%.3g, no replay file (IMU silent)\n", model->name, rate_hz,
+            options.speed);
+  } else {
+    fprintf(stderr, "virtual_board: %s at %.3f Hz x%.3g, replaying %zu samples in %zu takes from %s\n", model->name,
+            rate_hz, options.speed, replay_imu.sample_count(), replay_imu.take_count(), options.replay_path.c_str());
+  }
+  if (pipeline != nullptr) {
+    const ng::ModelSettings& ms = pipeline->settings();
+    fprintf(stderr, "virtual_board: model %s (hash 0x%08x): %zu labels, window %zu, hop %zu, run by TFLM in %s\n",
+            options.model_path.c_str(), static_cast<unsigned>(ms.model_hash), ms.label_count, ms.window_samples,
+            ms.hop_samples, options.python.c_str());
+  }
 
   const uint64_t wall_start_us = monotonic_us();
   auto device_now = [&]() {
@@ -189,5 +272,8 @@ int main(int argc, char** argv) {
   }
   fprintf(stderr, "virtual_board: stopped after %u samples (%u dropped because the host did not read)\n",
           device.samples_produced(), device.samples_dropped());
+  if (pipeline != nullptr && pipeline->failures() > 0) {
+    fprintf(stderr, "virtual_board: the model failed on %u windows\n", pipeline->failures());
+  }
   return 0;
 }

@@ -1,9 +1,14 @@
 // nanogest firmware for the Arduino Nano 33 BLE Sense: thin glue between the
 // board (USB serial, micros(), the IMU drivers) and the portable core
 // (lib/nanogest_core), which does everything else and is tested on host and QEMU.
+// The model runs in TFLM (tflm_runner.h, included first: Arduino.h's abs() macro
+// breaks TFLM's headers); its settings come from the generated model_settings.h.
+#include "tflm_runner.h"
+
 #include <Arduino.h>
 
 #include "board_imu.h"
+#include "model_settings.h"
 #include "ng_device.h"
 
 namespace {
@@ -18,8 +23,50 @@ Bmi270Imu bmi270;
 DetectedImu imu;
 uint8_t tx_storage[4096];
 ng::ByteRing tx(tx_storage, sizeof tx_storage);
-ng::DeviceConfig config = {ng::proto::kBoardNano33bleRev1, 0, 1, 0, 0, false, ng::Pacing::kByImuReady};
+ng::DeviceConfig config = {ng::proto::kBoardNano33bleRev1, 0, 2, 0, ng::model::kModelHash, ng::Pacing::kByImuReady};
 ng::Device* device = nullptr;
+
+// The recognition path, sized at compile time from the generated settings.
+namespace m = ng::model;
+static_assert(m::kChannelCount == static_cast<int>(ng::kImuChannels), "the model must take the six IMU channels");
+static_assert(m::kLabelCount > 1 && m::kLabelCount < 256, "label indices travel as one byte");
+const ng::ModelSettings kModelSettings = {
+    static_cast<size_t>(m::kLabelCount), m::kLabels, m::kIdleLabelIndex, m::kScoreThreshold, m::kSampleRateMilliHz,
+    static_cast<size_t>(m::kWindowSamples), static_cast<size_t>(m::kHopSamples), m::kNormMean, m::kNormStd,
+    m::kInputScale, m::kInputZeroPoint, m::kOutputScale, m::kOutputZeroPoint, m::kModelHash,
+    0, 0};  // agreement and refractory period: the core's defaults
+int16_t window_counts[m::kInputElementCount];
+int8_t model_input[m::kInputElementCount];
+int8_t model_output[m::kLabelCount];
+TflmRunner runner;
+
+uint32_t board_micros() { return micros(); }
+
+// The RGB LED (active low) shows the latest detected label for kLedHoldMs.
+const uint32_t kLedHoldMs = 600;
+uint32_t shown_detections = 0;
+uint32_t led_on_since_ms = 0;
+bool led_on = false;
+
+void set_led(int label) {
+  // Label index -> one of seven colours (bit 0 red, bit 1 green, bit 2 blue); -1: off.
+  int colour = label < 0 ? 0 : (label % 7) + 1;
+  digitalWrite(LEDR, (colour & 1) ? LOW : HIGH);
+  digitalWrite(LEDG, (colour & 2) ? LOW : HIGH);
+  digitalWrite(LEDB, (colour & 4) ? LOW : HIGH);
+}
+
+void show_detections() {
+  if (device->detections() != shown_detections) {
+    shown_detections = device->detections();
+    set_led(device->last_detected_label());
+    led_on_since_ms = millis();
+    led_on = true;
+  } else if (led_on && millis() - led_on_since_ms > kLedHoldMs) {
+    set_led(-1);
+    led_on = false;
+  }
+}
 
 void receive_commands() {
   uint8_t buffer[64];
@@ -49,6 +96,15 @@ void setup() {
     imu.choose(&bmi270);
     config.board_rev = ng::proto::kBoardNano33bleRev2;
   }
+  pinMode(LEDR, OUTPUT);
+  pinMode(LEDG, OUTPUT);
+  pinMode(LEDB, OUTPUT);
+  set_led(-1);
+  if (runner.begin()) {  // otherwise modes inference/replay answer ERROR unavailable
+    static ng::InferencePipeline pipeline(kModelSettings, ng::InferenceBuffers{window_counts, model_input, model_output},
+                                          runner, board_micros);
+    config.inference = &pipeline;
+  }
   static ng::Device the_device(imu, tx, config);
   device = &the_device;
 }
@@ -57,4 +113,5 @@ void loop() {
   receive_commands();
   device->poll(micros());
   send_queued_bytes();
+  show_detections();
 }

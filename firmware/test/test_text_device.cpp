@@ -28,7 +28,6 @@ DeviceConfig virtual_config() {
   c.fw_minor = 1;
   c.fw_patch = 0;
   c.model_hash = 0;
-  c.inference_available = false;
   c.pacing = Pacing::kByClock;
   return c;
 }

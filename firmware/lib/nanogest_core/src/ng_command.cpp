@@ -56,6 +56,26 @@ void set_error(Command* out, uint8_t code, const char* message) {
   snprintf(out->message, sizeof out->message, "%s", message);
 }
 
+// Parses a decimal int16 ("-32768".."32767"); false on anything else.
+bool parse_int16(const Word& w, int16_t* out) {
+  size_t i = 0;
+  bool negative = false;
+  if (w.length > 0 && (w.text[0] == '-' || w.text[0] == '+')) {
+    negative = w.text[0] == '-';
+    i = 1;
+  }
+  if (i >= w.length || w.length - i > 6) return false;
+  int32_t value = 0;
+  for (; i < w.length; ++i) {
+    if (w.text[i] < '0' || w.text[i] > '9') return false;
+    value = value * 10 + (w.text[i] - '0');
+  }
+  if (negative) value = -value;
+  if (value < -32768 || value > 32767) return false;
+  *out = static_cast<int16_t>(value);
+  return true;
+}
+
 }  // namespace
 
 const char* command_word(CommandKind kind) {
@@ -66,6 +86,7 @@ const char* command_word(CommandKind kind) {
     case CommandKind::kStart: return "start";
     case CommandKind::kStop: return "stop";
     case CommandKind::kMode: return "mode";
+    case CommandKind::kSample: return "sample";
     case CommandKind::kError: return "error";
   }
   return "error";
@@ -103,8 +124,8 @@ bool CommandParser::feed(uint8_t byte, Command* out) {
 }
 
 void CommandParser::parse_line(Command* out) const {
-  Word words[2];
-  size_t count = split_words(line_, length_, words, 2);
+  Word words[8];
+  size_t count = split_words(line_, length_, words, 8);
   const Word& verb = words[0];
   out->mode = 0;
   out->error_code = 0;
@@ -128,6 +149,16 @@ void CommandParser::parse_line(Command* out) const {
     out->kind = plain.kind;
     return;
   }
+  if (word_is(verb, "sample")) {
+    bool ok = count == 7;
+    for (size_t c = 0; ok && c < 6; ++c) ok = parse_int16(words[1 + c], &out->sample[c]);
+    if (!ok) {
+      set_error(out, proto::kErrBadArgument, "use sample ax ay az gx gy gz (six int16 counts)");
+      return;
+    }
+    out->kind = CommandKind::kSample;
+    return;
+  }
   if (word_is(verb, "mode")) {
     if (count == 2) {
       for (size_t m = 0; m < proto::kModeCount; ++m) {
@@ -141,16 +172,17 @@ void CommandParser::parse_line(Command* out) const {
     char message[sizeof out->message];
     if (count == 2) {
       printable_copy(shown, sizeof shown, words[1]);
-      snprintf(message, sizeof message, "unknown mode '%s': use mode capture|text|inference|replay", shown);
+      snprintf(message, sizeof message, "unknown mode '%s': use mode capture|text|inference|replay|text-inference",
+               shown);
     } else {
-      snprintf(message, sizeof message, "use mode capture|text|inference|replay");
+      snprintf(message, sizeof message, "use mode capture|text|inference|replay|text-inference");
     }
     set_error(out, proto::kErrBadArgument, message);
     return;
   }
   printable_copy(shown, sizeof shown, verb);
   char message[sizeof out->message];
-  snprintf(message, sizeof message, "unknown command '%s': use ping, info, status, start, stop or mode", shown);
+  snprintf(message, sizeof message, "unknown command '%s': use ping, info, status, start, stop, mode or sample", shown);
   set_error(out, proto::kErrUnknownCommand, message);
 }
 

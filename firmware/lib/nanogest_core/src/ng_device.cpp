@@ -17,7 +17,10 @@ Device::Device(ImuProvider& imu, ByteRing& tx, const DeviceConfig& config)
       samples_produced_(0),
       samples_dropped_(0),
       responses_dropped_(0),
-      command_errors_(0) {}
+      command_errors_(0),
+      predictions_dropped_(0),
+      detections_(0),
+      last_detected_label_(-1) {}
 
 DeviceInfo Device::device_info() const {
   DeviceInfo info;
@@ -27,7 +30,7 @@ DeviceInfo Device::device_info() const {
   info.fw_patch = config_.fw_patch;
   info.board_rev = config_.board_rev;
   info.imu = imu_.info();
-  info.model_hash = config_.model_hash;
+  info.model_hash = config_.inference != nullptr ? config_.inference->settings().model_hash : config_.model_hash;
   info.mode = mode_;
   return info;
 }
@@ -79,13 +82,23 @@ void Device::handle(const Command& command, uint32_t now_us) {
       return;
     case CommandKind::kPing:
       break;
-    case CommandKind::kInfo:
-      send_response(proto::kMsgDeviceInfo, payload, encode_device_info_payload(payload, device_info()), now_us);
+    case CommandKind::kInfo: {
+      size_t length = encode_device_info_payload(payload, device_info());
+      if (config_.inference != nullptr) {
+        const ModelSettings& s = config_.inference->settings();
+        length += encode_device_info_labels(payload + length, sizeof payload - length, s.labels, s.label_count);
+      }
+      send_response(proto::kMsgDeviceInfo, payload, length, now_us);
       break;
+    }
     case CommandKind::kStatus:
       send_response(proto::kMsgStatus, payload, encode_status_payload(payload, status()), now_us);
       break;
     case CommandKind::kStart:
+      if (mode_ == proto::kModeReplay) {  // a replay take begins; the host sends the samples
+        config_.inference->reset();
+        break;
+      }
       if (imu_.info().chip == proto::kImuUnknown) {
         send_error(proto::kErrUnavailable, "no IMU was detected, so there is nothing to stream", now_us);
         return;
@@ -96,17 +109,31 @@ void Device::handle(const Command& command, uint32_t now_us) {
     case CommandKind::kStop:
       stop_stream();
       break;
+    case CommandKind::kSample: {
+      if (mode_ != proto::kModeReplay) {
+        send_error(proto::kErrUnavailable, "sample lines are taken in mode replay only", now_us);
+        return;
+      }
+      ImuCounts sample = {{command.sample[0], command.sample[1], command.sample[2]},
+                          {command.sample[3], command.sample[4], command.sample[5]}};
+      ++samples_produced_;
+      infer(sample, now_us);
+      return;  // not acknowledged: see capture/protocol_spec.py
+    }
     case CommandKind::kMode:
-      if ((command.mode == proto::kModeInference || command.mode == proto::kModeReplay) &&
-          !config_.inference_available) {
+      if ((command.mode == proto::kModeInference || command.mode == proto::kModeReplay ||
+           command.mode == proto::kModeTextInference) &&
+          config_.inference == nullptr) {
         char message[96];
         snprintf(message, sizeof message, "mode %s needs a model, and this firmware has none",
                  proto::kModeNames[command.mode]);
         send_error(proto::kErrUnavailable, message, now_us);
         return;
       }
+      if (command.mode == proto::kModeReplay) stop_stream();  // replay samples come from the host only
       if (command.mode != mode_) text_header_sent_ = false;
       mode_ = command.mode;
+      if (config_.inference != nullptr) config_.inference->reset();
       break;
   }
   // The ACK follows any data frame it answers, so "ack info" means the info has arrived.
@@ -117,6 +144,7 @@ void Device::start_stream(uint32_t now_us) {
   imu_.on_stream_start();
   clock_.start(imu_.info().rate_mhz, now_us);
   streaming_ = true;
+  if (inference_mode()) config_.inference->reset();
   if (mode_ == proto::kModeText && !text_header_sent_) {
     text_header_sent_ = push_text(kTextHeader, kTextHeaderBytes, 0);
   }
@@ -127,8 +155,56 @@ void Device::stop_stream() {
   streaming_ = false;
 }
 
+bool Device::inference_mode() const {
+  return config_.inference != nullptr && (mode_ == proto::kModeInference || mode_ == proto::kModeTextInference);
+}
+
+void Device::infer(const ImuCounts& sample, uint32_t t_us) {
+  const WindowResult r = config_.inference->push(sample, imu_.info());
+  if (!r.ran) return;
+  if (r.status != InvokeStatus::kOk) {
+    send_error(proto::kErrModelFailed,
+               r.status == InvokeStatus::kBadSize ? "the model's tensors do not match the settings"
+                                                  : "the model runtime failed on a window",
+               t_us);
+    return;
+  }
+  if (r.decision.detected) {
+    ++detections_;
+    last_detected_label_ = r.decision.label_index;
+  }
+  if (mode_ == proto::kModeTextInference) {
+    if (!r.decision.detected) return;
+    char line[96];
+    const ModelSettings& s = config_.inference->settings();
+    long centi = static_cast<long>(r.decision.score * 100.0f + 0.5f);
+    if (centi < 0) centi = 0;
+    int n = snprintf(line, sizeof line, "gesture %s score %ld.%02ld inference_us %lu\r\n", s.labels[r.decision.label_index],
+                     centi / 100, centi % 100, static_cast<unsigned long>(r.inference_us));
+    if (n < 0) return;
+    size_t length = static_cast<size_t>(n) < sizeof line ? static_cast<size_t>(n) : sizeof line - 1;
+    if (!push_text(line, length, kResponseReserveBytes)) ++predictions_dropped_;
+    return;
+  }
+  Prediction p;
+  p.label_index = r.decision.label_index;
+  p.score_q = r.decision.score_q;
+  p.inference_us = r.inference_us;
+  p.detected = r.decision.detected;
+  p.window_index = r.window_index;
+  uint8_t payload[proto::kPredictionPayloadBytes + kPredictionTailBytes];
+  uint8_t frame[frame_bytes(sizeof payload)];
+  size_t length = encode_frame(frame, sizeof frame, proto::kMsgPrediction, seq_++, t_us, payload,
+                               encode_prediction_payload(payload, p));
+  if (tx_.free_space() < length + kResponseReserveBytes || !tx_.push(frame, length)) ++predictions_dropped_;
+}
+
 void Device::take_sample(const ImuCounts& sample, uint32_t t_us) {
   ++samples_produced_;
+  if (inference_mode()) {
+    infer(sample, t_us);
+    return;
+  }
   if (mode_ == proto::kModeText) {
     char line[kTextLineMaxBytes];
     size_t length = format_text_line(line, sample, imu_.info());

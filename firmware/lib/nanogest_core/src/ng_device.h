@@ -4,6 +4,8 @@
 //
 //   host bytes --on_rx()--> parser --> ACK / ERROR / DEVICE_INFO / STATUS frames --+
 //   poll(now) --> IMU provider --> SAMPLE frame (capture) or CSV line (text) -------+--> TX ring
+//                              \-> InferencePipeline (inference, text-inference) ---+
+//   "sample ..." lines (replay) --> InferencePipeline --> PREDICTION frames ---------+
 //
 // Nothing here blocks: when the TX ring is full a sample is dropped and counted
 // (its sequence number is still used, so the host sees the gap). Responses have a
@@ -15,6 +17,7 @@
 #include "ng_command.h"
 #include "ng_frame.h"
 #include "ng_imu.h"
+#include "ng_inference.h"
 #include "ng_protocol_defs.h"
 #include "ng_ring.h"
 #include "ng_sampler.h"
@@ -29,9 +32,10 @@ enum class Pacing : uint8_t {
 struct DeviceConfig {
   uint8_t board_rev;  // proto::kBoard*
   uint8_t fw_major, fw_minor, fw_patch;
-  uint32_t model_hash;       // 0: no model flashed
-  bool inference_available;  // modes inference and replay need a model
+  uint32_t model_hash;  // 0: no model flashed (a pipeline's settings override it)
   Pacing pacing;
+  // The recognition path, or nullptr: modes inference, replay and text-inference need it.
+  InferencePipeline* inference = nullptr;
 };
 
 // Ring bytes that samples leave free for command responses.
@@ -56,6 +60,10 @@ class Device {
   uint32_t samples_dropped() const { return samples_dropped_; }
   uint32_t responses_dropped() const { return responses_dropped_; }
   uint32_t command_errors() const { return command_errors_; }
+  uint32_t predictions_dropped() const { return predictions_dropped_; }
+  // Detections fired so far and the label of the latest (for an LED; -1 before the first).
+  uint32_t detections() const { return detections_; }
+  int32_t last_detected_label() const { return last_detected_label_; }
   uint32_t next_seq() const { return seq_; }
   DeviceInfo device_info() const;
   Status status() const;
@@ -65,6 +73,8 @@ class Device {
   void start_stream(uint32_t now_us);
   void stop_stream();
   void take_sample(const ImuCounts& sample, uint32_t t_us);
+  void infer(const ImuCounts& sample, uint32_t t_us);
+  bool inference_mode() const;
   bool send_response(uint8_t type, const uint8_t* payload, size_t length, uint32_t now_us);
   void send_error(uint8_t code, const char* message, uint32_t now_us);
   bool push_text(const char* text, size_t length, size_t reserve);
@@ -82,6 +92,9 @@ class Device {
   uint32_t samples_dropped_;
   uint32_t responses_dropped_;
   uint32_t command_errors_;
+  uint32_t predictions_dropped_;
+  uint32_t detections_;
+  int32_t last_detected_label_;
 };
 
 }  // namespace ng

@@ -77,6 +77,31 @@ size_t encode_status_payload(uint8_t* out, const Status& s) {
   return proto::kStatusPayloadBytes;
 }
 
+size_t encode_device_info_labels(uint8_t* out, size_t capacity, const char* const* labels, size_t label_count) {
+  if (capacity == 0) return 0;
+  size_t n = 1;
+  size_t included = 0;
+  for (size_t i = 0; i < label_count && included < 255; ++i) {
+    size_t length = strlen(labels[i]);
+    if (n + length + 1 > capacity) break;
+    memcpy(out + n, labels[i], length);
+    n += length;
+    out[n++] = 0;
+    ++included;
+  }
+  out[0] = static_cast<uint8_t>(included);
+  return n;
+}
+
+size_t encode_prediction_payload(uint8_t* out, const Prediction& p) {
+  out[proto::kPredictionOffLabelIndex] = p.label_index;
+  out[proto::kPredictionOffScoreQ] = static_cast<uint8_t>(p.score_q);
+  put_u32(out + proto::kPredictionOffInferenceUs, p.inference_us);
+  out[proto::kPredictionPayloadBytes] = p.detected ? 1 : 0;
+  put_u32(out + proto::kPredictionPayloadBytes + 1, p.window_index);
+  return proto::kPredictionPayloadBytes + kPredictionTailBytes;
+}
+
 size_t encode_ack_payload(uint8_t* out, const char* command_word) {
   size_t n = 0;
   while (command_word[n] != '\0' && n < proto::kMaxPayload) {

@@ -41,6 +41,21 @@ struct Status {
 size_t encode_sample_payload(uint8_t* out, const ImuCounts& sample);
 size_t encode_device_info_payload(uint8_t* out, const DeviceInfo& info);
 size_t encode_status_payload(uint8_t* out, const Status& status);
+// DEVICE_INFO tail of a board with a model (after the fixed part): label_count, then
+// the names NUL-terminated. Writes at most `capacity` bytes; names that do not fit are
+// left out and not counted. Returns the tail length.
+size_t encode_device_info_labels(uint8_t* out, size_t capacity, const char* const* labels, size_t label_count);
+// PREDICTION payload: the fixed part (label_index, score_q, inference_us), then the tail
+// of capture/protocol_spec.PREDICTION_TAIL (detected, window_index).
+struct Prediction {
+  uint8_t label_index;
+  int8_t score_q;
+  uint32_t inference_us;
+  bool detected;
+  uint32_t window_index;
+};
+constexpr size_t kPredictionTailBytes = 5;  // detected u8, window_index u32
+size_t encode_prediction_payload(uint8_t* out, const Prediction& p);
 // ACK payload: the acknowledged command word (ASCII, no terminator).
 size_t encode_ack_payload(uint8_t* out, const char* command_word);
 // ERROR payload: code byte then the ASCII message, truncated to fit.

@@ -76,16 +76,18 @@ constexpr uint8_t kModeCapture = 0;
 constexpr uint8_t kModeText = 1;
 constexpr uint8_t kModeInference = 2;
 constexpr uint8_t kModeReplay = 3;
+constexpr uint8_t kModeTextInference = 4;
 
 // Error codes.
 constexpr uint8_t kErrLineTooLong = 1;
 constexpr uint8_t kErrUnknownCommand = 2;
 constexpr uint8_t kErrBadArgument = 3;
 constexpr uint8_t kErrUnavailable = 4;
+constexpr uint8_t kErrModelFailed = 5;
 
 // Mode names as accepted by the `mode <name>` command, indexed by mode code.
-constexpr const char* kModeNames[] = {"capture", "text", "inference", "replay"};
-constexpr size_t kModeCount = 4;
+constexpr const char* kModeNames[] = {"capture", "text", "inference", "replay", "text-inference"};
+constexpr size_t kModeCount = 5;
 
 }  // namespace proto
 }  // namespace ng

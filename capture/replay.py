@@ -1,0 +1,297 @@
+"""``python -m capture replay RUN_DIR DATA_DIR``: the board's recognition path against the laptop's.
+
+Every take of DATA_DIR is streamed to a board in replay mode as ``sample`` lines of
+int16 counts (the board's own scales, from DEVICE_INFO); the board windows, normalizes,
+quantizes, runs the model and answers one PREDICTION frame per window. The laptop
+computes the same windows from the same counts (``host_predictions``: counts -> g and
+deg/s in float32, windows every hop, ``training.data.normalize``, TFLite's int8 rounding)
+and runs them in the TFLM Python interpreter (``converter.tflm.run_tflm``). The summary
+(agreement, accuracy, inference time) is one JSON object on stdout.
+
+Without ``--port`` a virtual board is started with ``--model RUN_DIR``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from capture import protocol_spec as spec
+from capture.errors import CaptureError
+from capture.protocol import FrameDecoder, command_line
+
+REPLY_TIMEOUT_S = 30.0  # a guard against a silent board, not a speed expectation
+MODEL_NAME = "model_int8.tflite"
+
+
+def log(message: str) -> None:
+    print(f"[replay] {message}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------ the laptop side
+
+
+def round_half_away(x: np.ndarray) -> np.ndarray:
+    """Round half away from zero (C's roundf, TFLite's quantizer), not numpy's half-to-even.
+
+    Computed in float64, where |x| + 0.5 is exact for every float32 x below 2**24."""
+    a = np.abs(np.asarray(x, dtype=np.float64))
+    return np.sign(x) * np.floor(a + 0.5)
+
+
+def quantize(x_normalized: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """Normalized float32 -> int8 exactly as the board (and TFLite's QUANTIZE) does."""
+    scaled = (np.asarray(x_normalized, dtype=np.float32) / np.float32(scale)).astype(np.float32)
+    q = round_half_away(np.clip(scaled, -1000.0, 1000.0)) + int(zero_point)
+    return np.clip(q, -128, 127).astype(np.int8)
+
+
+def values_to_counts(values: np.ndarray, accel_g_per_count: float, gyro_dps_per_count: float) -> np.ndarray:
+    """A take's g / deg/s values as the int16 counts a board with these scales reports."""
+    scale = np.array([accel_g_per_count] * 3 + [gyro_dps_per_count] * 3, dtype=np.float64)
+    counts = round_half_away(np.asarray(values, dtype=np.float64) / scale)
+    return np.clip(counts, -32768, 32767).astype(np.int16)
+
+
+def counts_to_values(counts: np.ndarray, accel_g_per_count: float, gyro_dps_per_count: float) -> np.ndarray:
+    """Counts -> g / deg/s in float32, one multiplication, as the board computes them."""
+    scale = np.array([accel_g_per_count] * 3 + [gyro_dps_per_count] * 3, dtype=np.float32)
+    return (counts.astype(np.float32) * scale).astype(np.float32)
+
+
+def board_windows(samples: np.ndarray, window: int, hop: int) -> np.ndarray:
+    """The windows the board completes: after ``window`` samples, then every ``hop``."""
+    starts = range(0, len(samples) - window + 1, hop) if len(samples) >= window else range(0)
+    return np.stack([samples[s:s + window] for s in starts]) if len(starts) else np.zeros((0, window, 6), np.float32)
+
+
+def input_tensors(counts: np.ndarray, contract: dict, scales: tuple[float, float], input_q: tuple[float, int]) -> np.ndarray:
+    """The int8 input tensors (n, window, 6) of every board window of one take's counts."""
+    from training.data import normalize
+
+    windows = board_windows(counts_to_values(counts, *scales), int(contract["window"]), int(contract["hop"]))
+    return quantize(normalize(windows, contract), *input_q)
+
+
+# ----------------------------------------------------------------- talking to a board
+
+
+class BoardLink:
+    """Commands out, frames in, on an open ``capture.ports.Port``."""
+
+    def __init__(self, port) -> None:
+        self.port = port
+        self.decoder = FrameDecoder()
+        self.pending: list = []
+
+    def send(self, text: str) -> None:
+        self.port.write(command_line(text))
+
+    def frames(self, timeout_s: float = REPLY_TIMEOUT_S):
+        """Yield frames as they arrive; CaptureError after ``timeout_s`` of silence."""
+        quiet_since = time.monotonic()
+        while True:
+            while self.pending:
+                quiet_since = time.monotonic()
+                yield self.pending.pop(0)
+            data = self.port.read()
+            if data:
+                self.pending.extend(self.decoder.feed(data))
+            elif time.monotonic() - quiet_since > timeout_s:
+                raise CaptureError(f"the board on {self.port.name} sent nothing for {timeout_s:g} s; is it running nanogest firmware?")
+
+    def until_ack(self, command: str, collect=None) -> None:
+        """Read up to the ACK of ``command``; other frames go to ``collect`` (ERROR raises)."""
+        for frame in self.frames():
+            if frame.type == spec.MSG_ERROR:
+                f = frame.fields()
+                raise CaptureError(f"the board refused '{command}': {f['message']} "
+                                   f"({spec.ERROR_NAMES.get(f['code'], f['code'])})")
+            if frame.type == spec.MSG_ACK and frame.fields()["command"] == command.split()[0]:
+                return
+            if collect is not None:
+                collect(frame)
+
+    def command(self, text: str, collect=None) -> None:
+        self.send(text)
+        self.until_ack(text, collect)
+
+    def device_info(self) -> dict:
+        got = []
+        self.command("info", got.append)
+        infos = [f for f in got if f.type == spec.MSG_DEVICE_INFO]
+        if not infos:
+            raise CaptureError("the board answered 'info' without a DEVICE_INFO frame")
+        return infos[-1].fields()
+
+    def quiet(self) -> None:
+        """Stop any stream and forget what was in flight."""
+        self.send("stop")
+        self.until_ack("stop")
+
+
+def start_virtual_board(model: Path, replay_csv: Path | None = None, speed: float = 1.0):
+    """A virtual board running ``model`` (RUN_DIR or .tflite), as a ``capture.ports.Port``."""
+    import serial
+
+    from capture.ports import BAUD, Port, ensure_virtual_board
+
+    cmd = [str(ensure_virtual_board()), "--model", str(model), "--python", sys.executable, "--speed", f"{speed:g}"]
+    if replay_csv is not None:
+        cmd += ["--replay", str(replay_csv)]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=sys.stderr)
+    line = b""
+    deadline = time.monotonic() + REPLY_TIMEOUT_S
+    while not line.endswith(b"\n"):
+        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(proc.stdout.fileno(), 1) if ready else b""
+        if not chunk:
+            proc.kill()
+            code = proc.wait()
+            raise CaptureError(f"the virtual board did not start with --model {model} (status {code}); see its message above")
+        line += chunk
+    pty_path = line.decode().strip()
+    try:
+        ser = serial.Serial(pty_path, BAUD, timeout=0.05, write_timeout=REPLY_TIMEOUT_S)
+    except (serial.SerialException, OSError) as e:
+        proc.kill()
+        proc.wait()
+        raise CaptureError(f"cannot open the virtual board's pty {pty_path} ({e})") from None
+    log(f"virtual board on {pty_path} (pid {proc.pid}) running {model}")
+    return Port(ser, f"virtual board ({pty_path})", process=proc)
+
+
+def open_board(port: str | None, model: Path):
+    if port is None:
+        return start_virtual_board(model)
+    from capture.ports import open_port
+
+    return open_port(port)
+
+
+# ----------------------------------------------------------------------- replay
+
+
+def load_run(run_dir: Path):
+    """(contract dict, model bytes) of a converted run directory."""
+    from converter import ConverterError
+    from converter.run_dir import load_contract
+
+    try:
+        contract = load_contract(run_dir).raw
+    except ConverterError as e:
+        raise CaptureError(str(e)) from None
+    model = run_dir / MODEL_NAME
+    if not model.is_file():
+        raise CaptureError(f"{run_dir}: has no {MODEL_NAME}; convert it first with `python -m converter convert {run_dir}`")
+    return contract, model.read_bytes()
+
+
+def board_predictions(link: BoardLink, counts: np.ndarray) -> list[dict]:
+    """Stream one take in replay mode; the PREDICTION fields of its windows, in order."""
+    got = []
+    collect = lambda f: got.append(f.fields()) if f.type == spec.MSG_PREDICTION else None  # noqa: E731
+    link.command("start", collect)
+    lines = "".join(f"sample {' '.join(str(int(v)) for v in row)}\n" for row in counts)
+    link.port.write(lines.encode("ascii"))
+    link.command("stop", collect)  # commands run in order: every window is answered before this ACK
+    return got
+
+
+def summarize_times(inference_us: list[int]) -> dict:
+    if not inference_us:
+        return {}
+    t = np.asarray(inference_us, dtype=np.float64)
+    return {"inference_us_mean": float(t.mean()), "inference_us_median": float(np.median(t)),
+            "inference_us_p95": float(np.percentile(t, 95)), "inference_us_max": float(t.max())}
+
+
+def replay(run_dir: Path, data_dir: Path, port: str | None = None) -> dict:
+    """Replay every take of ``data_dir`` through a board and compare with the laptop's TFLM."""
+    from capture.dataset import DatasetError, list_takes, read_take
+    from converter.flatbuffer import read_io
+    from converter.headers import fnv1a32
+    from converter.tflm import run_tflm
+
+    contract, model_bytes = load_run(run_dir)
+    inp, _ = read_io(model_bytes)
+    try:
+        takes = [read_take(p) for p in list_takes(data_dir)]
+    except DatasetError as e:
+        raise CaptureError(str(e)) from None
+    if not takes:
+        raise CaptureError(f"{data_dir}: no takes found (expected DATA_DIR/<label>/<take>.csv)")
+    labels = list(contract["labels"])
+    with open_board(port, run_dir) as board:
+        link = BoardLink(board)
+        link.quiet()
+        link.command("mode replay")
+        info = link.device_info()
+        if info.get("labels") != labels or info["model_hash"] != fnv1a32(model_bytes):
+            raise CaptureError(f"the board runs another model (hash 0x{info['model_hash']:08x}, labels {info.get('labels')}) "
+                               f"than {run_dir} (hash 0x{fnv1a32(model_bytes):08x}); flash the matching firmware")
+        scales = (float(info["accel_g_per_count"]), float(info["gyro_dps_per_count"]))
+        rows, times = [], []
+        for i, take in enumerate(takes, 1):
+            if take.meta.label not in labels:
+                log(f"skipping {take.csv_path}: label {take.meta.label!r} is not one of the model's")
+                continue
+            counts = values_to_counts(take.values, *scales)
+            board = board_predictions(link, counts)
+            x = input_tensors(counts, contract, scales, (inp.scale, inp.zero_point))
+            host = run_tflm(model_bytes, x) if len(x) else np.zeros((0, len(labels)), np.int8)
+            if len(board) != len(host):
+                raise CaptureError(f"{take.csv_path}: the board answered {len(board)} windows, expected {len(host)}; "
+                                   "frames were lost (check the connection) or the board uses another window/hop")
+            for k, (b, h) in enumerate(zip(board, host)):
+                rows.append((take.meta.label, labels[b["label_index"]], b["score_q"], labels[int(np.argmax(h))],
+                             int(h.max()), b.get("detected", 0)))
+                times.append(b["inference_us"])
+            log(f"{i}/{len(takes)} {take.meta.label}/{take.csv_path.name}: {len(board)} windows")
+        link.command("mode capture")
+    return summarize(rows, times, run_dir, data_dir)
+
+
+def summarize(rows, times, run_dir: Path, data_dir: Path) -> dict:
+    n = len(rows)
+    same = sum(1 for r in rows if r[1] == r[3] and r[2] == r[4])
+    summary = {
+        "run_dir": str(run_dir), "data_dir": str(data_dir), "windows": n,
+        "agreement": same / n if n else None,
+        "label_agreement": sum(1 for r in rows if r[1] == r[3]) / n if n else None,
+        "accuracy_board": sum(1 for r in rows if r[1] == r[0]) / n if n else None,
+        "accuracy_host": sum(1 for r in rows if r[3] == r[0]) / n if n else None,
+        "detections": sum(1 for r in rows if r[5]),
+        "detections_correct": sum(1 for r in rows if r[5] and r[1] == r[0]),
+    }
+    summary.update(summarize_times(times))
+    return summary
+
+
+def main_replay(a) -> int:
+    summary = replay(a.run_dir, a.data_dir, a.port)
+    log(f"{summary['windows']} windows: agreement {summary['agreement']}, board accuracy {summary['accuracy_board']}")
+    print(json.dumps(summary))
+    return 0
+
+
+def add_replay_parser(sub) -> None:
+    r = sub.add_parser("replay", help="replay a dataset through the board's recognition path and compare with the laptop",
+                       description="Stream every take of DATA_DIR to a board in replay mode (sample lines of counts), "
+                                   "collect its PREDICTION frames per window and compare them with the laptop's TFLM "
+                                   "run on the same windows. Prints one JSON object (agreement, accuracy, inference "
+                                   "time) on stdout.",
+                       epilog="example: python -m capture replay runs/default data-synth")
+    r.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="converted run directory (contract.json, model_int8.tflite)")
+    r.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="dataset directory of takes to replay")
+    r.add_argument("--port", default=None,
+                   help="a board flashed with this run's model (e.g. /dev/ttyACM0); default: a virtual board "
+                        "started with --model RUN_DIR")
+    r.set_defaults(func=main_replay)

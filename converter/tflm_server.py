@@ -1,0 +1,178 @@
+"""``python -m converter.tflm_server RUN_DIR``: run an int8 model in the real TFLM interpreter
+for the virtual board, which delegates only the model invocation to this child process.
+
+On start it writes the model's settings to stdout as ASCII lines (``key value...``,
+ending with ``end``), read from the same run's files as the converter reads them:
+``contract.json`` (labels, idle label, threshold, rate, window, hop, normalization) and
+the int8 model's own tensors (input/output scale and zero point, shapes), plus the
+FNV-1a hash of the model bytes. Then it serves invocations, binary on stdin/stdout:
+
+    request:  uint32 LE n, then n int8 input values (n = 0: exit)
+    response: uint32 LE m, then m int8 output values (m = 0: the request was refused;
+              the reason is on stderr)
+
+``--print-settings`` writes the settings block and exits (tests compare it with the
+firmware's generated model_settings.h).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from converter import ConverterError
+
+SETTINGS_VERSION = 1
+_LENGTH = struct.Struct("<I")
+MODEL_NAME = "model_int8.tflite"
+
+
+def find_model(path: Path, contract: Path | None) -> tuple[Path, Path]:
+    """(model .tflite, contract.json) from a run directory or a .tflite path."""
+    if path.is_dir():
+        model, contract = path / MODEL_NAME, contract or path / "contract.json"
+        if not model.is_file():
+            raise ConverterError(f"{path}: has no {MODEL_NAME}; convert the run first with `python -m converter convert {path}`")
+    else:
+        model, contract = path, contract or path.with_name("contract.json")
+        if not model.is_file():
+            raise ConverterError(f"{path}: no such model file; pass a run directory or a .tflite path")
+    if not contract.is_file():
+        raise ConverterError(f"{contract}: missing; the board needs the run's contract.json next to the model "
+                             "(or pass --contract PATH)")
+    return model, contract
+
+
+def settings_lines(model_bytes: bytes, contract_path: Path) -> list[str]:
+    """The settings block for ``model_bytes`` and the contract at ``contract_path``."""
+    from converter.flatbuffer import read_io
+    from converter.headers import fnv1a32
+    from converter.run_dir import load_contract
+
+    contract = load_contract(contract_path.parent) if contract_path.name == "contract.json" else None
+    if contract is None:
+        raise ConverterError(f"{contract_path}: the contract file must be named contract.json")
+    inp, out = read_io(model_bytes)
+    if inp.type != "INT8" or out.type != "INT8":
+        raise ConverterError(f"the model's input/output are {inp.type}/{out.type}, not INT8; convert it with `python -m converter convert`")
+    want = (1, contract.window, len(contract.channels))
+    if tuple(inp.shape) != want or tuple(out.shape) != (1, len(contract.labels)):
+        raise ConverterError(f"the model's tensors {tuple(inp.shape)} -> {tuple(out.shape)} do not match the contract "
+                             f"(window {contract.window}, {len(contract.labels)} labels); model and contract are from different runs")
+    for label in contract.labels:
+        if not label.isascii() or any(c.isspace() for c in label) or not label:
+            raise ConverterError(f"{contract_path}: label {label!r} must be ASCII without spaces to travel to the board")
+    floats = lambda values: " ".join(c_float(v) for v in values)  # noqa: E731
+
+    return [
+        f"nanogest-settings {SETTINGS_VERSION}",
+        "labels " + " ".join(contract.labels),
+        f"idle_index {contract.idle_index}",
+        f"score_threshold {c_float(contract.score_threshold)}",
+        f"rate_mhz {int(round(contract.rate_hz * 1000))}",
+        f"window {contract.window}",
+        f"hop {contract.hop}",
+        f"mean {floats(contract.mean)}",
+        f"std {floats(contract.std)}",
+        f"input_scale {c_float(inp.scale)}",
+        f"input_zero_point {inp.zero_point}",
+        f"output_scale {c_float(out.scale)}",
+        f"output_zero_point {out.zero_point}",
+        f"model_hash 0x{fnv1a32(model_bytes):08x}",
+        "end",
+    ]
+
+
+def c_float(value: float) -> str:
+    """The float32 nearest to ``value``, printed so that C's strtof reads it back exactly."""
+    return repr(float(np.float32(value)))
+
+
+def parse_settings(lines) -> dict:
+    """The settings block as a dict of strings / lists (for tests and the replay host)."""
+    out = {}
+    for line in lines:
+        key, _, rest = line.strip().partition(" ")
+        if key == "end":
+            break
+        out[key] = rest.split()
+    return out
+
+
+def _read_exact(stream, n: int) -> bytes | None:
+    data = b""
+    while len(data) < n:
+        chunk = stream.read(n - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def serve(model_bytes: bytes, stdin, stdout) -> int:
+    """Answer invocation requests until a zero-length request or end of input."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    from converter.flatbuffer import read_io
+    from converter.tflm import VERIFY_ARENA_BYTES
+
+    inp, _ = read_io(model_bytes)
+    try:
+        interpreter = runtime.Interpreter.from_bytes(model_bytes, arena_size=VERIFY_ARENA_BYTES)
+    except RuntimeError as e:
+        raise ConverterError(f"the TFLM interpreter refuses the model: {e}") from None
+    n_in = int(np.prod(inp.shape))
+    while True:
+        head = _read_exact(stdin, _LENGTH.size)
+        if head is None:
+            return 0
+        (n,) = _LENGTH.unpack(head)
+        if n == 0:
+            return 0
+        data = _read_exact(stdin, n)
+        if data is None:
+            return 0
+        if n != n_in:
+            print(f"tflm_server: got {n} input values, the model takes {n_in}", file=sys.stderr, flush=True)
+            stdout.write(_LENGTH.pack(0))
+            stdout.flush()
+            continue
+        x = np.frombuffer(data, dtype=np.int8).reshape(inp.shape)
+        interpreter.set_input(x, 0)
+        interpreter.invoke()
+        y = np.asarray(interpreter.get_output(0), dtype=np.int8).reshape(-1).tobytes()
+        stdout.write(_LENGTH.pack(len(y)) + y)
+        stdout.flush()
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m converter.tflm_server", description=__doc__.splitlines()[0].split(": ", 1)[1])
+    p.add_argument("model", type=Path, metavar="RUN_DIR|MODEL.tflite",
+                   help="a converted run directory (model_int8.tflite + contract.json) or a .tflite file")
+    p.add_argument("--contract", type=Path, default=None,
+                   help="the run's contract.json (default: next to the model)")
+    p.add_argument("--print-settings", action="store_true", help="print the settings block and exit")
+    a = p.parse_args(argv)
+    try:
+        model_path, contract_path = find_model(a.model, a.contract)
+        model_bytes = model_path.read_bytes()
+        lines = settings_lines(model_bytes, contract_path)
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
+        if a.print_settings:
+            return 0
+        return serve(model_bytes, sys.stdin.buffer, sys.stdout.buffer)
+    except ConverterError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except (BrokenPipeError, KeyboardInterrupt):
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

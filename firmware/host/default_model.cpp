@@ -1,0 +1,38 @@
+// The committed default model as the virtual board uses it, straight from the
+// converter's generated headers (the same bytes and constants the real board is built
+// with):
+//   default_model --write-tflite PATH   writes g_model_data (model_data.cc) to PATH
+//   default_model --print-settings      prints model_settings.h in the settings text
+//                                       format of converter/tflm_server.py
+// `make -C firmware host` uses the first to assemble build/host/default_run/ (with the
+// committed host/default_run/contract.json); tests compare the second with the settings
+// the virtual board reads from that run directory.
+#include <stdio.h>
+#include <string.h>
+
+#include "model_data.h"
+#include "model_settings.h"
+#include "model_settings_text.h"
+
+int main(int argc, char** argv) {
+  if (argc == 3 && strcmp(argv[1], "--write-tflite") == 0) {
+    FILE* out = fopen(argv[2], "wb");
+    if (out == nullptr || fwrite(g_model_data, 1, g_model_data_len, out) != g_model_data_len || fclose(out) != 0) {
+      fprintf(stderr, "default_model: cannot write %s\n", argv[2]);
+      return 1;
+    }
+    return 0;
+  }
+  if (argc == 2 && strcmp(argv[1], "--print-settings") == 0) {
+    namespace m = ng::model;
+    static_assert(m::kChannelCount == 6, "the core windows six IMU channels");
+    ng::ModelSettings s = {static_cast<size_t>(m::kLabelCount), m::kLabels, m::kIdleLabelIndex, m::kScoreThreshold,
+                           m::kSampleRateMilliHz, static_cast<size_t>(m::kWindowSamples),
+                           static_cast<size_t>(m::kHopSamples), m::kNormMean, m::kNormStd, m::kInputScale,
+                           m::kInputZeroPoint, m::kOutputScale, m::kOutputZeroPoint, m::kModelHash, 0, 0};
+    vboard::write_text_settings(stdout, s);
+    return 0;
+  }
+  fprintf(stderr, "usage: default_model --write-tflite PATH | --print-settings\n");
+  return 2;
+}

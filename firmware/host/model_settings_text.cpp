@@ -1,0 +1,145 @@
+#include "model_settings_text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sstream>
+
+namespace vboard {
+namespace {
+
+bool parse_floats(std::istringstream& in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    std::string word;
+    if (!(in >> word)) return false;
+    char* end = nullptr;
+    out[i] = strtof(word.c_str(), &end);
+    if (*end != '\0') return false;
+  }
+  std::string extra;
+  return !(in >> extra);
+}
+
+bool parse_long(std::istringstream& in, long* out) {
+  std::string word;
+  if (!(in >> word)) return false;
+  char* end = nullptr;
+  *out = strtol(word.c_str(), &end, 0);
+  std::string extra;
+  return *end == '\0' && !(in >> extra);
+}
+
+}  // namespace
+
+bool read_text_settings(FILE* in, TextSettings* out, std::string* error) {
+  ng::ModelSettings& s = out->settings;
+  memset(&s, 0, sizeof s);
+  s.idle_index = -1;
+  const char* required[] = {"labels", "idle_index", "score_threshold", "rate_mhz", "window", "hop", "mean",
+                            "std", "input_scale", "input_zero_point", "output_scale", "output_zero_point",
+                            "model_hash"};
+  std::vector<std::string> seen;
+  char buffer[4096];
+  int line_number = 0;
+  bool ended = false;
+  while (fgets(buffer, sizeof buffer, in) != nullptr) {
+    ++line_number;
+    std::istringstream line(buffer);
+    std::string key;
+    if (!(line >> key)) continue;
+    if (key == "end") {
+      ended = true;
+      break;
+    }
+    bool ok = true;
+    long value = 0;
+    float f = 0;
+    if (key == "nanogest-settings") {
+      ok = parse_long(line, &value) && value == 1;
+    } else if (key == "labels") {
+      std::string name;
+      out->label_names.clear();
+      while (line >> name) out->label_names.push_back(name);
+      ok = out->label_names.size() >= 2;
+    } else if (key == "idle_index") {
+      ok = parse_long(line, &value);
+      s.idle_index = static_cast<int32_t>(value);
+    } else if (key == "score_threshold") {
+      ok = parse_floats(line, &s.score_threshold, 1);
+    } else if (key == "rate_mhz") {
+      ok = parse_long(line, &value) && value > 0;
+      s.rate_mhz = static_cast<uint32_t>(value);
+    } else if (key == "window") {
+      ok = parse_long(line, &value) && value > 0 && value <= 4096;
+      s.window_samples = static_cast<size_t>(value);
+    } else if (key == "hop") {
+      ok = parse_long(line, &value) && value > 0;
+      s.hop_samples = static_cast<size_t>(value);
+    } else if (key == "mean") {
+      ok = parse_floats(line, out->mean, 6);
+    } else if (key == "std") {
+      ok = parse_floats(line, out->std, 6);
+    } else if (key == "input_scale") {
+      ok = parse_floats(line, &f, 1) && f > 0;
+      s.input_scale = f;
+    } else if (key == "input_zero_point") {
+      ok = parse_long(line, &value);
+      s.input_zero_point = static_cast<int32_t>(value);
+    } else if (key == "output_scale") {
+      ok = parse_floats(line, &f, 1) && f > 0;
+      s.output_scale = f;
+    } else if (key == "output_zero_point") {
+      ok = parse_long(line, &value);
+      s.output_zero_point = static_cast<int32_t>(value);
+    } else if (key == "model_hash") {
+      std::string word;
+      ok = static_cast<bool>(line >> word);
+      s.model_hash = static_cast<uint32_t>(strtoul(word.c_str(), nullptr, 0));
+    }  // unknown keys are ignored: newer converters may add settings
+    if (!ok) {
+      *error = "model settings line " + std::to_string(line_number) + " (" + key + ") is malformed";
+      return false;
+    }
+    seen.push_back(key);
+  }
+  if (!ended) {
+    *error = "the model settings ended before their 'end' line";
+    return false;
+  }
+  for (const char* key : required) {
+    bool found = false;
+    for (const std::string& k : seen) found = found || k == key;
+    if (!found) {
+      *error = std::string("the model settings lack '") + key + "'";
+      return false;
+    }
+  }
+  out->label_ptrs.clear();
+  for (const std::string& name : out->label_names) out->label_ptrs.push_back(name.c_str());
+  s.labels = out->label_ptrs.data();
+  s.label_count = out->label_ptrs.size();
+  s.mean = out->mean;
+  s.std = out->std;
+  if (s.idle_index >= static_cast<int32_t>(s.label_count)) {
+    *error = "the model settings' idle_index is not a label index";
+    return false;
+  }
+  return true;
+}
+
+void write_text_settings(FILE* out, const ng::ModelSettings& s) {
+  fprintf(out, "nanogest-settings 1\nlabels");
+  for (size_t i = 0; i < s.label_count; ++i) fprintf(out, " %s", s.labels[i]);
+  fprintf(out, "\nidle_index %d\nscore_threshold %.9g\nrate_mhz %u\nwindow %zu\nhop %zu\nmean",
+          static_cast<int>(s.idle_index), static_cast<double>(s.score_threshold), static_cast<unsigned>(s.rate_mhz),
+          s.window_samples, s.hop_samples);
+  for (int c = 0; c < 6; ++c) fprintf(out, " %.9g", static_cast<double>(s.mean[c]));
+  fprintf(out, "\nstd");
+  for (int c = 0; c < 6; ++c) fprintf(out, " %.9g", static_cast<double>(s.std[c]));
+  fprintf(out, "\ninput_scale %.9g\ninput_zero_point %d\noutput_scale %.9g\noutput_zero_point %d\nmodel_hash 0x%08x\nend\n",
+          static_cast<double>(s.input_scale), static_cast<int>(s.input_zero_point),
+          static_cast<double>(s.output_scale), static_cast<int>(s.output_zero_point),
+          static_cast<unsigned>(s.model_hash));
+}
+
+}  // namespace vboard

@@ -1,0 +1,35 @@
+// The model settings as text lines ("key value...", ending with "end"), the format
+// `python -m converter.tflm_server` prints from a run directory and `default_model
+// --print-settings` prints from the generated model_settings.h. The virtual board
+// reads it at start-up, since it is not recompiled per model.
+#pragma once
+#include <stdint.h>
+#include <stdio.h>
+
+#include <string>
+#include <vector>
+
+#include "ng_inference.h"
+
+namespace vboard {
+
+struct TextSettings {
+  std::vector<std::string> label_names;
+  std::vector<const char*> label_ptrs;
+  float mean[6];
+  float std[6];
+  ng::ModelSettings settings;  // points into this object: do not copy it after parse
+
+  TextSettings() = default;
+  TextSettings(const TextSettings&) = delete;
+  TextSettings& operator=(const TextSettings&) = delete;
+};
+
+// Reads lines from `in` up to and including "end". On failure returns false and sets
+// `error` to one sentence naming the bad line.
+bool read_text_settings(FILE* in, TextSettings* out, std::string* error);
+
+// Writes `s` in the same format (floats with 9 significant digits: exact for float32).
+void write_text_settings(FILE* out, const ng::ModelSettings& s);
+
+}  // namespace vboard

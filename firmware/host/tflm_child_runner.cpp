@@ -1,0 +1,112 @@
+#include "tflm_child_runner.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace vboard {
+namespace {
+
+bool write_all(int fd, const void* data, size_t length) {
+  const uint8_t* p = static_cast<const uint8_t*>(data);
+  while (length > 0) {
+    ssize_t n = write(fd, p, length);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    length -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+void put_u32(uint8_t* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+}  // namespace
+
+TflmChildRunner::~TflmChildRunner() {
+  if (to_child_ >= 0) {
+    uint8_t zero[4] = {0, 0, 0, 0};  // a zero-length request ends the server
+    write_all(to_child_, zero, sizeof zero);
+    close(to_child_);
+  }
+  if (from_child_ != nullptr) fclose(from_child_);
+  if (pid_ > 0) {
+    int status = 0;
+    for (int i = 0; i < 300 && waitpid(pid_, &status, WNOHANG) == 0; ++i) usleep(10000);
+    if (waitpid(pid_, &status, WNOHANG) == 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, &status, 0);
+    }
+  }
+}
+
+bool TflmChildRunner::start(const std::string& python, const std::string& model_path, TextSettings* settings,
+                            std::string* error) {
+  int down[2], up[2];
+  if (pipe(down) != 0 || pipe(up) != 0) {
+    *error = std::string("cannot create pipes for the TFLM child: ") + strerror(errno);
+    return false;
+  }
+  pid_ = fork();
+  if (pid_ < 0) {
+    *error = std::string("cannot start the TFLM child: ") + strerror(errno);
+    return false;
+  }
+  if (pid_ == 0) {
+    dup2(down[0], STDIN_FILENO);
+    dup2(up[1], STDOUT_FILENO);
+    close(down[0]);
+    close(down[1]);
+    close(up[0]);
+    close(up[1]);
+    execlp(python.c_str(), python.c_str(), "-m", "converter.tflm_server", model_path.c_str(),
+           static_cast<char*>(nullptr));
+    fprintf(stderr, "virtual_board: cannot run %s: %s (pass --python PATH of the nanogest venv)\n", python.c_str(),
+            strerror(errno));
+    _exit(127);
+  }
+  close(down[0]);
+  close(up[1]);
+  to_child_ = down[1];
+  from_child_ = fdopen(up[0], "rb");
+  if (from_child_ == nullptr) {
+    *error = "cannot read from the TFLM child";
+    return false;
+  }
+  if (!read_text_settings(from_child_, settings, error)) {
+    *error = "the TFLM child (" + python + " -m converter.tflm_server " + model_path +
+             ") gave no usable settings: " + *error + "; its error is printed above";
+    return false;
+  }
+  return true;
+}
+
+ng::InvokeStatus TflmChildRunner::Invoke(const int8_t* in, size_t n_in, int8_t* out, size_t n_out) {
+  if (to_child_ < 0 || from_child_ == nullptr) return ng::InvokeStatus::kFailed;
+  uint8_t head[4];
+  put_u32(head, static_cast<uint32_t>(n_in));
+  if (!write_all(to_child_, head, sizeof head) || !write_all(to_child_, in, n_in)) return ng::InvokeStatus::kFailed;
+  uint8_t reply[4];
+  if (fread(reply, 1, sizeof reply, from_child_) != sizeof reply) return ng::InvokeStatus::kFailed;
+  uint32_t m = static_cast<uint32_t>(reply[0]) | (static_cast<uint32_t>(reply[1]) << 8) |
+               (static_cast<uint32_t>(reply[2]) << 16) | (static_cast<uint32_t>(reply[3]) << 24);
+  if (m == 0) return ng::InvokeStatus::kBadSize;
+  if (m != n_out) {
+    int8_t sink[256];
+    while (m > 0) {  // keep the stream in step, then report the mismatch
+      size_t chunk = m < sizeof sink ? m : sizeof sink;
+      if (fread(sink, 1, chunk, from_child_) != chunk) return ng::InvokeStatus::kFailed;
+      m -= static_cast<uint32_t>(chunk);
+    }
+    return ng::InvokeStatus::kBadSize;
+  }
+  if (fread(out, 1, n_out, from_child_) != n_out) return ng::InvokeStatus::kFailed;
+  return ng::InvokeStatus::kOk;
+}
+
+}  // namespace vboard

@@ -1,0 +1,84 @@
+// The on-device recognition path for windowed models:
+//   sample counts -> SampleWindow -> int8 input (ng_input) -> ModelRunner -> Postprocess
+// The model's settings arrive as a ModelSettings struct: on the real board built from
+// the converter's generated model_settings.h, on the virtual board read at start-up
+// from the run directory. All buffers are the caller's (no heap).
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ng_imu.h"
+#include "ng_input.h"
+#include "ng_model_runner.h"
+#include "ng_postprocess.h"
+#include "ng_window.h"
+
+namespace ng {
+
+struct ModelSettings {
+  size_t label_count;
+  const char* const* labels;  // label_count names
+  int32_t idle_index;         // -1: none
+  float score_threshold;
+  uint32_t rate_mhz;          // the rate the model was trained at
+  size_t window_samples;
+  size_t hop_samples;
+  const float* mean;          // kImuChannels values
+  const float* std;           // kImuChannels values
+  float input_scale;
+  int32_t input_zero_point;
+  float output_scale;
+  int32_t output_zero_point;
+  uint32_t model_hash;
+  uint32_t agreement;           // 0: kDefaultAgreement
+  uint32_t refractory_samples;  // 0: kDefaultRefractorySeconds at rate_mhz
+};
+
+// Buffers sized for one model: window_samples * kImuChannels counts and int8 inputs,
+// label_count int8 outputs.
+struct InferenceBuffers {
+  int16_t* window_counts;
+  int8_t* input;
+  int8_t* output;
+};
+
+struct WindowResult {
+  bool ran;              // a window completed and the model ran
+  InvokeStatus status;   // kOk unless the runner failed
+  Decision decision;
+  uint32_t inference_us;
+  uint32_t window_index; // windows completed since reset(), from 0
+};
+
+typedef uint32_t (*MicrosClock)();
+
+class InferencePipeline {
+ public:
+  InferencePipeline(const ModelSettings& settings, const InferenceBuffers& buffers, ModelRunner& runner,
+                    MicrosClock clock_us);
+
+  // Feeds one sample; runs the model when it completes a window.
+  WindowResult push(const ImuCounts& sample, const ImuInfo& imu);
+  // A new take or stream: empties the window and resets postprocessing and runner state.
+  void reset();
+
+  const ModelSettings& settings() const { return settings_; }
+  size_t input_count() const { return settings_.window_samples * kImuChannels; }
+  const int8_t* last_input() const { return buffers_.input; }
+  uint32_t failures() const { return failures_; }
+
+ private:
+  ModelSettings settings_;
+  InferenceBuffers buffers_;
+  ModelRunner& runner_;
+  MicrosClock clock_us_;
+  SampleWindow window_;
+  Postprocess postprocess_;
+  uint32_t samples_seen_;
+  uint32_t failures_;
+};
+
+// The postprocessing parameters a ModelSettings implies (defaults filled in).
+PostprocessParams postprocess_params(const ModelSettings& settings);
+
+}  // namespace ng

@@ -1,0 +1,30 @@
+// The model seam: the core hands an int8 input tensor to a ModelRunner and gets the
+// int8 output tensor back. The real board implements it with TFLM's MicroInterpreter
+// (firmware/src/tflm_runner.*), the virtual board with a child process running the TFLM
+// Python runtime (firmware/host/tflm_child_runner.*), the tests with scripted scores.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+namespace ng {
+
+enum class InvokeStatus : uint8_t {
+  kOk = 0,
+  kBadSize,  // n_in / n_out do not match the model's tensors
+  kFailed,   // the runtime failed (allocation, kernel, lost child process)
+};
+
+class ModelRunner {
+ public:
+  virtual ~ModelRunner() {}
+  // Runs the model once on `in` (n_in int8 values) and writes n_out int8 scores.
+  virtual InvokeStatus Invoke(const int8_t* in, size_t n_in, int8_t* out, size_t n_out) = 0;
+
+  // Hook for models that carry state between invocations (a one-step GRU's hidden
+  // state): true when Invoke() depends on earlier calls. Windowed models carry none.
+  virtual bool carries_state() const { return false; }
+  // Forgets carried state (a new take or stream begins). Windowed models: nothing to do.
+  virtual void ResetState() {}
+};
+
+}  // namespace ng

@@ -1,0 +1,51 @@
+// From one window's int8 class scores to "a gesture happened": the top-1 label must
+// score at least `score_threshold`, be the top-1 (above threshold) of the last
+// `agreement` windows in a row, not be the idle label, and come at least
+// `refractory_samples` samples after the previous detection.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+namespace ng {
+
+struct PostprocessParams {
+  size_t label_count;
+  int32_t idle_index;        // -1: no idle label
+  float score_threshold;     // 0..1, on the dequantized score
+  float output_scale;        // score = output_scale * (q - output_zero_point)
+  int32_t output_zero_point;
+  uint32_t agreement;        // windows in a row that must agree (1: every window decides alone)
+  uint32_t refractory_samples;
+};
+
+// Sensible defaults for what the settings header does not decide: two windows must
+// agree, and one second (rate_hz samples) must pass between detections.
+constexpr uint32_t kDefaultAgreement = 2;
+constexpr float kDefaultRefractorySeconds = 1.0f;
+
+struct Decision {
+  uint8_t label_index;  // top-1 of this window
+  int8_t score_q;       // its raw int8 score
+  float score;          // dequantized, 0..1
+  bool detected;        // the postprocessing fired on this window
+};
+
+class Postprocess {
+ public:
+  explicit Postprocess(const PostprocessParams& params);
+
+  // One window's scores (label_count int8 values) ending at sample `sample_index`.
+  Decision update(const int8_t* scores, uint32_t sample_index);
+  void reset();
+
+  const PostprocessParams& params() const { return params_; }
+
+ private:
+  PostprocessParams params_;
+  int32_t streak_label_;  // label of the current run of confident windows (-1: none)
+  uint32_t streak_;
+  bool detected_before_;
+  uint32_t last_detection_sample_;
+};
+
+}  // namespace ng

@@ -1,0 +1,165 @@
+"""The on-device recognition path: settings agreement, the int8 input tensor byte for byte,
+replay through the virtual board against the laptop's TFLM, and the protocol around it.
+
+Uses the committed default model (firmware/lib/nanogest_model/src/generated) as the run
+directory `make -C firmware host` assembles in firmware/build/host/default_run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from capture import protocol_spec as spec
+from capture.replay import BoardLink, input_tensors, quantize, replay, start_virtual_board, values_to_counts
+from converter.tflm_server import parse_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+HOST = ROOT / "firmware" / "build" / "host"
+DEFAULT_RUN = HOST / "default_run"
+LSM = (0.000122, 0.07)  # the virtual board's LSM9DS1 scales (g, deg/s per count)
+WAIT_S = 30.0
+
+
+@pytest.fixture(scope="module")
+def host_build() -> Path:
+    missing = [t for t in ("make", "g++") if shutil.which(t) is None]
+    if missing:
+        if os.environ.get("NANOGEST_REQUIRE_TOOLCHAINS") == "1":
+            pytest.fail(f"missing {missing} (NANOGEST_REQUIRE_TOOLCHAINS=1)")
+        pytest.skip(f"missing tool(s): {', '.join(missing)}")
+    proc = subprocess.run(["make", "-C", str(ROOT / "firmware"), "host"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return HOST
+
+
+@pytest.fixture(scope="module")
+def synth_data(tmp_path_factory) -> Path:
+    from capture.synth import write_dataset
+
+    data = tmp_path_factory.mktemp("synth") / "data"
+    write_dataset(data, subjects=["p5", "p6"], takes_per_label=1, rate_hz=119.0, take_seconds=2.0, seed=11)
+    return data
+
+
+def settings_of(text: str) -> dict:
+    return parse_settings(text.splitlines())
+
+
+def server_settings(run: Path) -> dict:
+    out = subprocess.run([sys.executable, "-m", "converter.tflm_server", str(run), "--print-settings"],
+                         capture_output=True, text=True, timeout=WAIT_S)
+    assert out.returncode == 0, out.stderr
+    return settings_of(out.stdout)
+
+
+def test_header_settings_equal_the_run_files_settings_for_the_default_model(host_build):
+    header = settings_of(subprocess.run([str(host_build / "default_model"), "--print-settings"], capture_output=True,
+                                        text=True, check=True).stdout)
+    run = server_settings(DEFAULT_RUN)
+    assert sorted(header) == sorted(run)
+    for key in header:
+        if key in ("mean", "std", "score_threshold", "input_scale", "output_scale"):
+            assert np.array_equal(np.float32(header[key]), np.float32(run[key])), key
+        elif key == "model_hash":
+            assert int(header[key][0], 16) == int(run[key][0], 16)
+        else:
+            assert header[key] == run[key], key
+    assert header["labels"] == ["circle", "flex", "idle", "punch", "wave"]
+
+
+def test_core_input_tensor_equals_the_python_pipeline_byte_for_byte(host_build, synth_data):
+    from capture.dataset import list_takes, read_take
+
+    settings_text = subprocess.run([sys.executable, "-m", "converter.tflm_server", str(DEFAULT_RUN), "--print-settings"],
+                                   capture_output=True, text=True, check=True).stdout
+    s = settings_of(settings_text)
+    contract = json.loads((DEFAULT_RUN / "contract.json").read_text())
+    input_q = (float(s["input_scale"][0]), int(s["input_zero_point"][0]))
+    takes = [read_take(p) for p in list_takes(synth_data)]
+    counts = [values_to_counts(t.values, *LSM) for t in takes]
+    lines = "\n\n".join("\n".join(" ".join(map(str, row)) for row in c) for c in counts)
+    out = subprocess.run([str(host_build / "input_vectors"), *map(str, LSM)], input=settings_text + lines + "\n",
+                         capture_output=True, text=True, timeout=WAIT_S, check=True).stdout.split()
+    expected = np.concatenate([input_tensors(c, contract, LSM, input_q) for c in counts])
+    assert len(out) == len(expected) == 4 * len(takes)  # 238 samples: windows end at 119, 149, 179, 209
+    cpp = np.stack([np.frombuffer(bytes.fromhex(line), dtype=np.int8) for line in out])
+    assert np.array_equal(cpp, expected.reshape(len(expected), -1))
+    assert len(np.unique(cpp)) > 50  # real, varied tensors, not a constant that trivially matches
+
+
+def test_quantize_rounds_ties_away_from_zero_like_the_core():
+    x = np.array([0.5, -0.5, 2.5, -2.5, 126.6, -200.0], dtype=np.float32)
+    assert quantize(x, 1.0, 0).tolist() == [1, -1, 3, -3, 127, -128]
+    assert quantize(np.array([-0.5], np.float32), 1.0, 2).tolist() == [1]
+
+
+def test_replay_through_the_virtual_board_agrees_with_host_tflm_on_every_window(host_build, synth_data):
+    summary = replay(DEFAULT_RUN, synth_data)
+    assert summary["windows"] == 4 * 10
+    assert summary["agreement"] == 1.0
+    assert summary["inference_us_max"] >= summary["inference_us_median"] > 0
+
+
+def test_replay_command_prints_one_json_object(host_build, synth_data):
+    proc = subprocess.run([sys.executable, "-m", "capture", "replay", str(DEFAULT_RUN), str(synth_data)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads(proc.stdout)
+    assert summary["agreement"] == 1.0 and summary["windows"] == 40
+
+
+def test_replay_refuses_a_run_without_a_model(tmp_path, synth_data):
+    (tmp_path / "contract.json").write_text((DEFAULT_RUN / "contract.json").read_text() if DEFAULT_RUN.exists() else "{}")
+    proc = subprocess.run([sys.executable, "-m", "capture", "replay", str(tmp_path), str(synth_data)],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and str(tmp_path) in proc.stderr
+
+
+def test_virtual_board_announces_labels_and_refuses_bad_samples(host_build):
+    with start_virtual_board(DEFAULT_RUN) as board:
+        link = BoardLink(board)
+        info = link.device_info()
+        assert info["labels"] == ["circle", "flex", "idle", "punch", "wave"]
+        assert info["model_hash"] == 0xDCD54DC8
+        link.send("sample 1 2 3 4 5 6")  # not in replay mode
+        link.send("mode replay")
+        link.send("sample 1 2 3")
+        link.send("ping")
+        got = []
+        for frame in link.frames():
+            if frame.type == spec.MSG_ACK and frame.fields()["command"] == "ping":
+                break
+            if frame.type == spec.MSG_ERROR:
+                got.append(frame)
+        assert [(f.type, f.fields()["code"]) for f in got] == [(spec.MSG_ERROR, spec.ERR_UNAVAILABLE),
+                                                                (spec.MSG_ERROR, spec.ERR_BAD_ARGUMENT)]
+
+
+def test_monitor_prints_json_lines_of_live_predictions(host_build, tmp_path):
+    from capture.synth import write_replay_csv
+
+    csv = tmp_path / "wave.csv"
+    write_replay_csv(csv, "wave", 2, 119.0, "p5", "s1", 2.0, 0)
+    proc = subprocess.run([sys.executable, "-m", "capture", "monitor", "--model", str(DEFAULT_RUN), "--replay", str(csv),
+                           "--speed", "20", "--seconds", "2", "--json"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(records) >= 3
+    assert all(r["label"] in ("circle", "flex", "idle", "punch", "wave") and 0 <= r["score"] <= 1 for r in records)
+    assert [r["window_index"] for r in records] == list(range(len(records)))
+
+
+def test_virtual_board_with_a_missing_model_exits_with_one_line(host_build, tmp_path):
+    proc = subprocess.run([str(host_build / "virtual_board"), "--model", str(tmp_path / "nope"), "--python", sys.executable],
+                          capture_output=True, text=True, timeout=WAIT_S, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert str(tmp_path / "nope") in proc.stderr and "Traceback" not in proc.stderr
