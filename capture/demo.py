@@ -3,7 +3,9 @@
 Records labelled takes from the virtual board (simulated people performing each
 gesture, streamed over a pseudo-terminal in the real protocol), trains the default
 model, converts it to int8, verifies it in the TFLM interpreter, writes the firmware
-headers, scores the model on a person it never saw, and prints a summary.
+headers, scores the model on a person it never saw, replays that person's takes through
+the virtual board's on-device inference path and compares every window with the laptop,
+and prints a summary.
 
 Each step is one of the documented commands run as a subprocess, so the demo proves
 the command lines work, not just the library functions behind them.
@@ -40,14 +42,14 @@ def _run(step: str, args: list[str], log) -> dict:
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
         raise DemoError(f"step '{step}' failed (exit {proc.returncode}):\n{tail}")
-    for line in reversed(proc.stdout.strip().splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            return json.loads(line)
-    try:
-        return json.loads(proc.stdout)
-    except json.JSONDecodeError:
-        raise DemoError(f"step '{step}' printed no JSON summary on stdout") from None
+    text = proc.stdout.strip()
+    candidates = [text] + [line.strip() for line in reversed(text.splitlines()) if line.strip().startswith("{")]
+    for candidate in candidates:
+        try:
+            return json.loads(candidate)
+        except json.JSONDecodeError:
+            continue
+    raise DemoError(f"step '{step}' printed no JSON summary on stdout")
 
 
 def _record(people, data_dir: Path, takes: int, speed: int, log) -> dict:
@@ -82,6 +84,8 @@ def run_demo(out_dir: Path, takes: int, speed: int, epochs: int | None) -> dict:
         fit = _run("train conv1d", fit_args, log)
         conv = _run("convert to int8 + verify in TFLM", ["converter", "convert", str(run_dir), "--header-dir", str(header_dir)], log)
         ev = _run("evaluate on a person never seen", ["converter", "evaluate", str(run_dir), str(new_dir)], log)
+        rp = _run("replay the new person through the virtual board's inference path",
+                  ["capture", "replay", str(run_dir), str(new_dir)], log)
     return {
         "takes_recorded": recorded["takes"] + unseen["takes"],
         "samples_recorded": recorded["samples"] + unseen["samples"],
@@ -93,6 +97,8 @@ def run_demo(out_dir: Path, takes: int, speed: int, epochs: int | None) -> dict:
         "accuracy_float_new_person": ev.get("accuracy_float"),
         "accuracy_int8_new_person": ev.get("accuracy_int8"),
         "n_new_person": ev.get("n"),
+        "board_agreement_with_host_tflm": rp.get("agreement"),
+        "board_inference_us_mean": rp.get("inference_us_mean"),
         "model_bytes": conv.get("model_bytes"),
         "arena_bytes": conv.get("arena_bytes"),
         "run_dir": str(run_dir),

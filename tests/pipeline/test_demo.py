@@ -28,6 +28,7 @@ def test_demo_runs_every_stage_and_reports_honest_numbers(tmp_path):
     assert summary["accuracy_int8_heldout"] >= 0.6
     assert summary["accuracy_int8_new_person"] >= 0.6
     assert abs(summary["accuracy_int8_heldout"] - summary["accuracy_float_heldout"]) <= 0.1
+    assert summary["board_agreement_with_host_tflm"] == 1.0
     assert 0 < summary["model_bytes"] <= 64 * 1024 and 0 < summary["arena_bytes"] <= 64 * 1024
     header_dir = Path(summary["header_dir"])
     for name in HEADERS:
