@@ -141,12 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_inference_commands(sub) -> None:
-    """``replay`` and ``monitor`` (capture/replay.py, capture/monitor.py)."""
+    """``replay``, ``monitor`` and ``verify-board`` (capture/replay.py, monitor.py, board_check.py)."""
+    from capture.board_check import add_verify_parser
     from capture.monitor import add_monitor_parser
     from capture.replay import add_replay_parser
 
     add_replay_parser(sub)
     add_monitor_parser(sub)
+    add_verify_parser(sub)
 
 
 def main(argv=None) -> int:

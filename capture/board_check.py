@@ -1,0 +1,317 @@
+"""``python -m capture verify-board --run RUN_DIR``: does the board run this run's model?
+
+After ``make flash`` the board resets and re-enumerates, so the port is waited for (up to
+``--wait`` seconds): an explicit ``--port`` path is polled until it exists and answers; without
+``--port`` the single Nano 33 BLE is found by its USB ids. The board's DEVICE_INFO names the
+FNV-1a hash of the model it runs and its labels; they must equal RUN_DIR/report.json's
+``model_hash`` (written by the converter) and contract.json's ``labels``.
+
+Exit status: 0 the board runs this run's model; 1 it does not, or no board answered in time
+(one sentence on stderr says what to do); 2 unusable input (no such run, ambiguous ports).
+One JSON object goes to stdout whenever the board answered.
+
+``python -m capture.board_check stage-headers RUN_DIR`` is the first step of ``make flash``:
+it puts RUN_DIR's generated headers into the firmware tree, copying them only when
+report.json shows they were generated from that run, else re-running the converter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from capture.errors import CaptureError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FIRMWARE_HEADER_DIR = REPO_ROOT / "firmware" / "lib" / "nanogest_model" / "src" / "generated"
+DEFAULT_SIM_MODEL = REPO_ROOT / "firmware" / "build" / "host" / "default_run"
+HEADER_FILES = ("model_data.h", "model_data.cc", "model_settings.h", "op_resolver.h")
+DEFAULT_WAIT_S = 30.0
+POLL_S = 0.25
+EXIT_OK, EXIT_MISMATCH, EXIT_BAD_INPUT = 0, 1, 2
+_HEADER_HASH = re.compile(r"kModelHash\s*=\s*0x([0-9a-fA-F]{1,8})u?\s*;")
+
+
+class BoardCheckFailed(CaptureError):
+    """The board does not run the run's model, or no board answered in time (exit status 1)."""
+
+
+def log(message: str) -> None:
+    print(f"[verify-board] {message}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------- the run's side
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except OSError as e:
+        raise CaptureError(f"{path}: cannot read it ({e.strerror})") from None
+    except json.JSONDecodeError as e:
+        raise CaptureError(f"{path}: not valid JSON (line {e.lineno}: {e.msg}); re-run "
+                           f"`python -m converter convert {path.parent}`") from None
+    if not isinstance(data, dict):
+        raise CaptureError(f"{path}: expected a JSON object")
+    return data
+
+
+def parse_hash(value, where: str) -> int:
+    """A model hash as the converter writes it ("0x1234abcd"), or an int."""
+    try:
+        h = int(value, 16) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError):
+        raise CaptureError(f"{where}: model_hash {value!r} is not a hex number like 0x1234abcd; re-run the converter") from None
+    if not 0 <= h <= 0xFFFFFFFF:
+        raise CaptureError(f"{where}: model_hash {value!r} does not fit in 32 bits")
+    return h
+
+
+def run_model(run_dir: Path) -> tuple[int, list[str]]:
+    """(model hash, labels) a board flashed with ``run_dir`` must report.
+
+    The hash comes from report.json (the converter's record of what it wrote to the
+    headers); a run without a report falls back to hashing model_int8.tflite."""
+    from converter.headers import fnv1a32
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise CaptureError(f"{run_dir}: no such run directory; pass the RUN_DIR you converted "
+                           "(python -m converter convert RUN_DIR)")
+    contract_path = run_dir / "contract.json"
+    if not contract_path.is_file():
+        raise CaptureError(f"{contract_path}: missing; RUN_DIR must be a run written by `python -m training fit`")
+    labels = _read_json(contract_path).get("labels")
+    if not (isinstance(labels, list) and labels and all(isinstance(x, str) for x in labels)):
+        raise CaptureError(f"{contract_path}: 'labels' must be a non-empty list of names")
+    report_path, tflite = run_dir / "report.json", run_dir / "model_int8.tflite"
+    tflite_hash = fnv1a32(tflite.read_bytes()) if tflite.is_file() else None
+    if report_path.is_file():
+        model_hash = parse_hash(_read_json(report_path).get("model_hash"), str(report_path))
+        if tflite_hash is not None and tflite_hash != model_hash:
+            raise CaptureError(f"{report_path} says model 0x{model_hash:08x} but {tflite} hashes to 0x{tflite_hash:08x}: "
+                               f"the run was changed after converting; re-run `python -m converter convert {run_dir}`")
+        return model_hash, labels
+    if tflite_hash is None:
+        raise CaptureError(f"{run_dir}: has no report.json; convert it first with `python -m converter convert {run_dir}`")
+    log(f"{run_dir} has no report.json; using the FNV-1a hash of {tflite.name}")
+    return tflite_hash, labels
+
+
+# ----------------------------------------------------------------- the board's side
+
+
+def _open_sim(url: str):
+    """``sim://`` (the committed default model) or ``sim://?model=RUN_DIR``: a virtual board."""
+    from capture.ports import ensure_virtual_board
+    from capture.replay import start_virtual_board
+
+    query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+    unknown = sorted(set(query) - {"model"})
+    if unknown:
+        raise CaptureError(f"{url}: verify-board's sim:// takes only ?model=RUN_DIR (the model the virtual board "
+                           f"runs), not {unknown[0]!r}")
+    model = Path(query["model"]).expanduser() if "model" in query else DEFAULT_SIM_MODEL
+    if "model" not in query and not model.is_dir():
+        ensure_virtual_board()
+        if not model.is_dir():  # the binary existed but the default run was not assembled yet
+            subprocess.run(["make", "-C", str(REPO_ROOT / "firmware"), "host"], stdout=sys.stderr, stderr=sys.stderr)
+    if not model.exists():
+        raise CaptureError(f"{url}: the virtual board's model {model} does not exist; build it with `make -C firmware host`")
+    return start_virtual_board(model)
+
+
+def wait_for_port(port: str | None, wait_s: float) -> str:
+    """The port to open: an explicit path once it exists, else the single Nano 33 BLE by USB ids."""
+    from capture.ports import find_ports, format_ports
+
+    deadline = time.monotonic() + wait_s
+    said = False
+    while True:
+        if port is not None:
+            if os.path.exists(port):
+                return port
+        else:
+            ports = find_ports()
+            candidates = [p for p in ports if p.is_candidate]
+            if len(candidates) == 1:
+                log(f"found {candidates[0].device} ({candidates[0].note})")
+                return candidates[0].device
+            if len(candidates) > 1:
+                print(format_ports(ports), file=sys.stderr)
+                raise CaptureError(f"{len(candidates)} Nano 33 BLE boards found; choose one with --port PATH")
+        if time.monotonic() >= deadline:
+            break
+        if not said:
+            log(f"waiting up to {wait_s:g} s for {port or 'a Nano 33 BLE'} to appear ...")
+            said = True
+        time.sleep(POLL_S)
+    if port is not None:
+        raise BoardCheckFailed(f"{port} did not appear within {wait_s:g} s; check the cable (press reset once if the "
+                               "LED pulses: the board is in its bootloader), or list boards with: python -m capture ports")
+    raise BoardCheckFailed(f"no Nano 33 BLE running a sketch appeared within {wait_s:g} s; check the cable, press reset "
+                           "once if the LED pulses (bootloader), or pass --port PATH")
+
+
+def read_device_info(url: str, wait_s: float):
+    """(port name, DeviceInfo) of the board at ``url``; retries opening and asking until ``wait_s`` passed."""
+    from capture.ports import open_port
+    from capture.session import Session
+
+    if url.startswith("sim://"):
+        with _open_sim(url) as board:
+            return board.name, Session(board).hello()
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            with open_port(url) as board:
+                return board.name, Session(board).hello()
+        except CaptureError as e:  # just re-enumerated: not openable or not answering yet
+            reason = str(e)
+        if time.monotonic() >= deadline:
+            raise BoardCheckFailed(f"the board on {url} did not answer within {wait_s:g} s ({reason})")
+        time.sleep(POLL_S)
+
+
+# ------------------------------------------------------------------------ the check
+
+
+def compare(info, port_name: str, run_dir: Path, model_hash_run: int, labels_run: list[str]) -> tuple[dict, str | None]:
+    """The verify-board JSON object, and the sentence that says what is wrong (None: all good)."""
+    board_hash = int(info.fields.get("model_hash", 0))
+    labels_board = info.fields.get("labels")
+    labels_match = labels_board == labels_run
+    result = {"port": port_name, "board": info.board, "imu": info.imu, "rate_hz": info.rate_hz,
+              "firmware": info.firmware, "model_hash_board": f"0x{board_hash:08x}",
+              "model_hash_run": f"0x{model_hash_run:08x}", "labels_match": labels_match,
+              "labels_board": labels_board, "labels_run": labels_run}
+    problem = None
+    if not labels_board and board_hash == 0:
+        problem = (f"the board on {port_name} runs nanogest firmware without a model; flash one with: "
+                   f"make flash RUN={run_dir}")
+    elif board_hash != model_hash_run:
+        problem = (f"the board runs model 0x{board_hash:08x} but {run_dir} was converted to 0x{model_hash_run:08x}: "
+                   f"flash again with make flash RUN={run_dir}")
+    elif not labels_match:
+        problem = (f"the board runs {run_dir}'s model 0x{board_hash:08x} but announces labels {labels_board}, while "
+                   f"its contract.json has {labels_run}: the headers came from another contract; re-run "
+                   f"`python -m converter convert {run_dir}` and make flash RUN={run_dir}")
+    result["ok"] = problem is None
+    return result, problem
+
+
+def verify_board(run_dir: Path, port: str | None = None, wait_s: float = DEFAULT_WAIT_S) -> tuple[dict, str | None]:
+    model_hash_run, labels_run = run_model(run_dir)
+    url = port if port is not None and port.startswith("sim://") else wait_for_port(port, wait_s)
+    port_name, info = read_device_info(url, wait_s)
+    return compare(info, port_name, run_dir, model_hash_run, labels_run)
+
+
+def main_verify(a) -> int:
+    if a.wait < 0:
+        raise CaptureError(f"--wait must be 0 or more seconds, not {a.wait:g}")
+    try:
+        result, problem = verify_board(a.run, a.port, a.wait)
+    except BoardCheckFailed as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_MISMATCH
+    print(json.dumps(result))
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_MISMATCH
+    log(f"ok: {result['port']} runs model {result['model_hash_board']} with labels {', '.join(result['labels_run'])}")
+    return EXIT_OK
+
+
+def add_verify_parser(sub) -> None:
+    v = sub.add_parser("verify-board", help="check that the board runs RUN_DIR's model (after make flash)",
+                       description="Wait for the board's port to (re)appear, read its DEVICE_INFO and check that the "
+                                   "model hash and labels it reports equal RUN_DIR/report.json's model_hash and "
+                                   "contract.json's labels. Prints one JSON object (port, board, imu, rate_hz, "
+                                   "model_hash_board, model_hash_run, labels_match, ok) on stdout. Exit status 0: "
+                                   "they match; 1: they do not, or no board answered in time; 2: unusable input.",
+                       epilog="examples: --run runs/r1 | --run runs/r1 --port /dev/ttyACM0 --wait 60 | "
+                              "--run firmware/build/host/default_run --port sim://")
+    v.add_argument("--run", type=Path, required=True, metavar="RUN_DIR",
+                   help="the converted run directory that was flashed (report.json, contract.json)")
+    v.add_argument("--port", default=None,
+                   help="serial device (e.g. /dev/ttyACM0, COM5), polled until it exists; or sim:// "
+                        "(a virtual board with the committed default model) or sim://?model=RUN_DIR; "
+                        "default: the single Nano 33 BLE found by its USB ids")
+    v.add_argument("--wait", type=float, default=DEFAULT_WAIT_S, metavar="S",
+                   help=f"seconds to wait for the board to (re)appear and answer (default {DEFAULT_WAIT_S:g})")
+    v.set_defaults(func=main_verify)
+
+
+# ------------------------------------------------------------- make flash, step 1
+
+
+def header_hash(header_dir: Path) -> int | None:
+    """The kModelHash of the generated model_settings.h in ``header_dir`` (None: absent)."""
+    path = Path(header_dir) / "model_settings.h"
+    if not path.is_file():
+        return None
+    m = _HEADER_HASH.search(path.read_text(errors="replace"))
+    return int(m.group(1), 16) if m else None
+
+
+def stage_headers(run_dir: Path, header_dir: Path = FIRMWARE_HEADER_DIR, python: str = sys.executable) -> str:
+    """Put ``run_dir``'s generated headers into ``header_dir``; returns what was done.
+
+    Copies them from where the converter wrote them only when report.json says they were
+    written from this run and that directory still holds this model; otherwise converts
+    the run again straight into ``header_dir``."""
+    model_hash, _ = run_model(run_dir)
+    report_path = Path(run_dir) / "report.json"
+    report = _read_json(report_path) if report_path.is_file() else {}
+    source = Path(report["header_dir"]) if report.get("header_dir") else None
+    if report.get("headers_written") and source is not None and header_hash(source) == model_hash:
+        if source.resolve() == Path(header_dir).resolve():
+            return f"{header_dir} already holds model 0x{model_hash:08x}"
+        Path(header_dir).mkdir(parents=True, exist_ok=True)
+        for name in HEADER_FILES:
+            if not (source / name).is_file():
+                raise CaptureError(f"{source / name}: missing; re-run `python -m converter convert {run_dir}`")
+            shutil.copyfile(source / name, Path(header_dir) / name)
+        return f"copied model 0x{model_hash:08x}'s headers from {source} to {header_dir}"
+    log(f"{report_path} does not show headers written from this run; converting it again into {header_dir}")
+    proc = subprocess.run([python, "-m", "converter", "convert", str(run_dir), "--header-dir", str(header_dir)],
+                          stdout=subprocess.DEVNULL, cwd=REPO_ROOT)
+    if proc.returncode != 0:
+        raise CaptureError(f"`python -m converter convert {run_dir}` failed (see its message above); nothing to flash")
+    model_hash, _ = run_model(run_dir)
+    if header_hash(header_dir) != model_hash:
+        raise CaptureError(f"{header_dir}/model_settings.h does not hold model 0x{model_hash:08x} after converting")
+    return f"converted {run_dir} into {header_dir} (model 0x{model_hash:08x})"
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m capture.board_check",
+                                description="Helpers of `make flash` (verify the board with `python -m capture verify-board`).")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    s = sub.add_parser("stage-headers", help="put RUN_DIR's generated headers into the firmware tree",
+                       description="Copy RUN_DIR's generated headers into the firmware's generated/ directory when "
+                                   "report.json shows they were generated from that run; otherwise re-run "
+                                   "`python -m converter convert RUN_DIR` into it. Prints what was done.")
+    s.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a converted run directory")
+    s.add_argument("--header-dir", type=Path, default=FIRMWARE_HEADER_DIR, metavar="DIR",
+                   help="destination (default: %(default)s)")
+    a = p.parse_args(argv)
+    try:
+        print(stage_headers(a.run_dir, a.header_dir))
+    except CaptureError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

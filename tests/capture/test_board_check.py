@@ -1,0 +1,178 @@
+"""``python -m capture verify-board`` against the virtual board over real pseudo-terminals, and
+``python -m capture.board_check stage-headers`` (the first step of ``make flash``).
+
+The virtual board runs the committed default model (firmware/build/host/default_run); run
+directories that match it or not are written into tmp_path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from capture.board_check import header_hash, run_model
+from converter.headers import fnv1a32
+
+REPO = Path(__file__).resolve().parents[2]
+LABELS = ["circle", "flex", "idle", "punch", "wave"]
+TIMEOUT_S = 120  # a guard against a hung process, not a speed expectation
+
+
+def make_run(dest: Path, host_build: Path, model_hash: int | None = None, labels=None, with_tflite=True) -> Path:
+    """A converted run dir for the default model; ``model_hash``/``labels`` override what it claims."""
+    src = host_build / "default_run"
+    dest.mkdir(parents=True)
+    contract = json.loads((src / "contract.json").read_text())
+    if labels is not None:
+        contract["labels"] = labels
+    (dest / "contract.json").write_text(json.dumps(contract))
+    model = (src / "model_int8.tflite").read_bytes()
+    if with_tflite:
+        (dest / "model_int8.tflite").write_bytes(model)
+    report = {"model_hash": f"0x{(fnv1a32(model) if model_hash is None else model_hash):08x}", "headers_written": False}
+    (dest / "report.json").write_text(json.dumps(report))
+    return dest
+
+
+def verify(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "capture", "verify-board", *args], capture_output=True, text=True,
+                          timeout=TIMEOUT_S, cwd=REPO)
+
+
+@pytest.fixture(scope="module")
+def board_pty(host_build):
+    """A virtual board running the default model; yields its pty path (a /dev/pts/N device)."""
+    proc = subprocess.Popen([str(host_build / "virtual_board"), "--model", str(host_build / "default_run"),
+                             "--python", sys.executable], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    try:
+        path = proc.stdout.readline().decode().strip()
+        assert path.startswith("/dev/"), f"the virtual board printed {path!r} instead of its pty path"
+        yield path
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_sim_board_with_the_default_model_matches_its_run(host_build, tmp_path):
+    run = make_run(tmp_path / "run", host_build)
+    proc = verify("--run", str(run), "--port", "sim://")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout)
+    assert result["ok"] is True and result["labels_match"] is True
+    assert result["model_hash_board"] == result["model_hash_run"] == "0xdcd54dc8"
+    assert (result["board"], result["imu"], result["rate_hz"]) == ("virtual", "LSM9DS1", 119.0)
+    assert "/dev/" in result["port"]
+
+
+def test_sim_board_refuses_a_run_converted_to_another_model(host_build, tmp_path):
+    run = make_run(tmp_path / "other", host_build, model_hash=0x89ABCDEF, with_tflite=False)
+    proc = verify("--run", str(run), "--port", "sim://")
+    assert proc.returncode == 1
+    result = json.loads(proc.stdout)
+    assert result["ok"] is False and result["model_hash_board"] == "0xdcd54dc8" and result["model_hash_run"] == "0x89abcdef"
+    error = proc.stderr.strip().splitlines()[-1]
+    assert "0xdcd54dc8" in error and "0x89abcdef" in error and f"make flash RUN={run}" in error
+    assert "Traceback" not in proc.stderr
+
+
+def test_pty_path_board_with_other_labels_is_a_mismatch(host_build, board_pty, tmp_path):
+    run = make_run(tmp_path / "relabelled", host_build, labels=["wave", "punch", "idle", "flex", "circle"])
+    proc = verify("--run", str(run), "--port", board_pty, "--wait", "5")
+    assert proc.returncode == 1
+    result = json.loads(proc.stdout)
+    assert result["port"] == board_pty and result["labels_match"] is False and result["ok"] is False
+    assert result["model_hash_board"] == result["model_hash_run"]
+    assert "labels" in proc.stderr.strip().splitlines()[-1]
+
+
+def test_waits_for_a_port_that_appears_after_the_upload(host_build, board_pty, tmp_path):
+    run = make_run(tmp_path / "run", host_build)
+    port = tmp_path / "ttyACM_after_upload"  # appears later, like a re-enumerated board
+    timer = threading.Timer(1.0, os.symlink, (board_pty, port))
+    timer.start()
+    try:
+        proc = verify("--run", str(run), "--port", str(port), "--wait", "60")
+    finally:
+        timer.cancel()
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout)["ok"] is True
+    assert "waiting up to 60 s" in proc.stderr
+
+
+def test_a_port_that_never_appears_fails_with_one_sentence(host_build, tmp_path):
+    run = make_run(tmp_path / "run", host_build)
+    proc = verify("--run", str(run), "--port", str(tmp_path / "ttyACM9"), "--wait", "0.5")
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert "did not appear within 0.5 s" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_without_port_and_without_a_board_says_so(host_build, tmp_path):
+    from capture.ports import find_ports
+
+    if any(p.is_candidate for p in find_ports()):
+        pytest.skip("a Nano 33 BLE is plugged in; this test needs none")
+    run = make_run(tmp_path / "run", host_build)
+    proc = verify("--run", str(run), "--wait", "0.3")
+    assert proc.returncode == 1 and "no Nano 33 BLE" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("problem", ["missing", "no_report_no_model", "stale_report", "bad_hash"])
+def test_unusable_run_dirs_exit_2_with_the_fix(host_build, tmp_path, problem):
+    run = tmp_path / "run"
+    if problem == "no_report_no_model":
+        make_run(run, host_build, with_tflite=False)
+        (run / "report.json").unlink()
+    elif problem == "stale_report":
+        make_run(run, host_build, model_hash=0x12345678)
+    elif problem == "bad_hash":
+        make_run(run, host_build)
+        (run / "report.json").write_text('{"model_hash": "banana"}')
+    proc = verify("--run", str(run), "--port", "sim://")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("error: ") and str(run) in proc.stderr and "Traceback" not in proc.stderr
+    assert "convert" in proc.stderr or "no such run" in proc.stderr
+
+
+def test_a_run_without_report_uses_its_model_file(host_build, tmp_path):
+    run = make_run(tmp_path / "run", host_build)
+    (run / "report.json").unlink()
+    assert run_model(run) == (0xDCD54DC8, LABELS)
+
+
+def stage(run: Path, dest: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "capture.board_check", "stage-headers", str(run), "--header-dir", str(dest)],
+                          capture_output=True, text=True, timeout=TIMEOUT_S, cwd=REPO)
+
+
+def test_stage_headers_copies_the_headers_the_run_wrote(host_build, tmp_path):
+    generated = REPO / "firmware" / "lib" / "nanogest_model" / "src" / "generated"
+    source = tmp_path / "written_by_convert"
+    shutil.copytree(generated, source)
+    run = make_run(tmp_path / "run", host_build)
+    report = json.loads((run / "report.json").read_text())
+    report.update(headers_written=True, header_dir=str(source))
+    (run / "report.json").write_text(json.dumps(report))
+    dest = tmp_path / "firmware_generated"
+    proc = stage(run, dest)
+    assert proc.returncode == 0, proc.stderr
+    assert "copied" in proc.stdout and header_hash(dest) == 0xDCD54DC8
+    assert (dest / "model_data.cc").read_bytes() == (source / "model_data.cc").read_bytes()
+
+
+def test_stage_headers_reconverts_when_the_report_does_not_vouch_for_them(host_build, tmp_path):
+    # headers_written is false: the headers must come from converting the run again, which
+    # needs model.keras; this run has none, so the converter refuses and nothing is staged.
+    run = make_run(tmp_path / "run", host_build)
+    dest = tmp_path / "firmware_generated"
+    proc = stage(run, dest)
+    assert proc.returncode == 2
+    assert "converting it again" in proc.stderr and f"python -m converter convert {run}` failed" in proc.stderr
+    assert header_hash(dest) is None
