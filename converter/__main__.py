@@ -10,7 +10,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
 
-from converter import ConverterError  # noqa: E402
+from converter import ConverterError, cost  # noqa: E402
 from converter.convert import DEFAULT_HEADER_DIR, DEFAULT_MAX_DROP_POINTS, DEFAULT_MAX_LSB  # noqa: E402
 
 
@@ -27,9 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Quantize RUN_DIR/model.keras to a full-int8 .tflite (calibrated on the run's training windows), "
             "check every operator is available in TFLM, compare TFLM with the TFLite reference kernels and "
-            "the float model on the test windows, measure the smallest tensor arena, and write "
-            "model_data.h/.cc, model_settings.h and op_resolver.h. The report goes to RUN_DIR/report.json "
-            "and stdout; the table to stderr."
+            "the float model on the test windows, measure the smallest tensor arena, check the flash and RAM "
+            "budgets, and write model_data.h/.cc, model_settings.h and op_resolver.h. A GRU network (arch gru, "
+            "cnn-gru) is exported as a one-step model (x_t, h) -> (h', scores) and verified by stepping it "
+            "through every test window in TFLM. The report goes to RUN_DIR/report.json and stdout; the table "
+            "to stderr. Any refusal exits with status 2 and leaves the headers untouched."
         ),
     )
     c.add_argument("run_dir", metavar="RUN_DIR", type=Path, help="run directory written by `python -m training fit`")
@@ -37,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where to write the generated headers (default: %(default)s)")
     c.add_argument("--max-drop", type=float, default=DEFAULT_MAX_DROP_POINTS, metavar="POINTS",
                    help="refuse when int8 accuracy is more than this many percentage points below float (default: %(default)s)")
+    c.add_argument("--flash-budget-kb", type=float, default=cost.DEFAULT_FLASH_BUDGET_KB, metavar="KB",
+                   help=f"refuse a model larger than this (default: %(default)s = {cost.FLASH_TOTAL_KB} KB flash of the "
+                        f"nRF52840 minus {cost.FLASH_ALLOWANCE_KB} KB for bootloader, core, drivers, TFLM and firmware)")
+    c.add_argument("--ram-budget-kb", type=float, default=cost.DEFAULT_RAM_BUDGET_KB, metavar="KB",
+                   help=f"refuse a model whose tensor arena (plus GRU state) is larger than this (default: %(default)s = "
+                        f"{cost.RAM_TOTAL_KB} KB RAM minus {cost.RAM_ALLOWANCE_KB} KB for the core, USB, stacks and firmware)")
     c.add_argument("--max-lsb", type=int, default=DEFAULT_MAX_LSB, metavar="LSB",
                    help="refuse when TFLM and the TFLite reference kernels differ by more than this on any output (default: %(default)s)")
 
@@ -70,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             from converter.convert import convert_run
 
             report = convert_run(args.run_dir, header_dir=args.header_dir, max_drop_points=args.max_drop,
-                                 max_lsb=args.max_lsb)
+                                 max_lsb=args.max_lsb, flash_budget_kb=args.flash_budget_kb,
+                                 ram_budget_kb=args.ram_budget_kb)
         else:
             from converter.evaluate import evaluate_run
 

@@ -2,7 +2,7 @@
 
 A too-small arena can crash the process (TFLM may write past what it was given), so each
 try runs in a child Python: ``python -m converter.arena MODEL.tflite ARENA_BYTES`` creates the
-interpreter with that arena, invokes once on zeros and prints ``ok`` (exit 0) or fails.
+interpreter with that arena, invokes once on zeros (every input) and prints ``ok`` (exit 0) or fails.
 
 The size is measured on this 64-bit host; on the 32-bit Cortex-M4 pointers and TFLM's
 bookkeeping structs are smaller, so it is an upper bound for the board. The firmware gets
@@ -101,9 +101,12 @@ def _child(model_path: str, arena_bytes: int) -> int:
 
     with open(model_path, "rb") as f:
         flatbuffer = f.read()
+    from converter.flatbuffer import input_count
+
     interpreter = runtime.Interpreter.from_bytes(flatbuffer, arena_size=arena_bytes)
-    details = interpreter.get_input_details(0)
-    interpreter.set_input(np.zeros(tuple(details["shape"]), dtype=details["dtype"]), 0)
+    for position in range(input_count(flatbuffer)):  # a GRU step model has two inputs: x_t and h
+        details = interpreter.get_input_details(position)
+        interpreter.set_input(np.zeros(tuple(details["shape"]), dtype=details["dtype"]), position)
     interpreter.invoke()
     interpreter.print_allocations()
     print("ok", flush=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from converter import ConverterError, arena, flatbuffer, headers, quantize, tflm
+from converter import ConverterError, arena, convert_step, cost, flatbuffer, gru_step, headers
 from converter.run_dir import check_run_dir, load_contract, load_model, load_windows, normalize
 
 DEFAULT_HEADER_DIR = Path(__file__).resolve().parent.parent / "firmware/lib/nanogest_model/src/generated"
@@ -25,7 +25,8 @@ def quantization_dict(t: flatbuffer.TensorInfo) -> dict:
 
 
 def convert_run(run_dir: Path, header_dir: Path = DEFAULT_HEADER_DIR, max_drop_points: float = DEFAULT_MAX_DROP_POINTS,
-                max_lsb: int = DEFAULT_MAX_LSB) -> dict:
+                max_lsb: int = DEFAULT_MAX_LSB, flash_budget_kb: float = cost.DEFAULT_FLASH_BUDGET_KB,
+                ram_budget_kb: float = cost.DEFAULT_RAM_BUDGET_KB) -> dict:
     """Convert one run directory; return the report (also written to RUN_DIR/report.json)."""
     run_dir = Path(run_dir)
     check_run_dir(run_dir)
@@ -35,51 +36,61 @@ def convert_run(run_dir: Path, header_dir: Path = DEFAULT_HEADER_DIR, max_drop_p
     x_train = normalize(windows.x_train, contract)
     x_test = normalize(windows.x_test, contract)
 
-    calibration = quantize.calibration_windows(x_train)
-    log(f"quantizing to int8 with {len(calibration)} calibration windows ...")
-    model_bytes = quantize.quantize_int8(model, calibration)
-    ops = flatbuffer.read_ops(model_bytes)
-    flatbuffer.check_tflm_ops(ops)
-    inp, out = flatbuffer.read_io(model_bytes)
-    if inp.type != "INT8" or out.type != "INT8":
-        raise ConverterError(f"the converted model's input is {inp.type} and output {out.type}; expected INT8 for both")
+    is_gru = gru_step.find_gru(model) is not None
+    if is_gru:
+        q, plan, step_float = convert_step.quantize_step_model(model, contract, x_train)
+    else:
+        q = convert_step.quantize_window_model(model, x_train)
+    # Too big for flash: refuse before spending time on verification.
+    cost.check_budgets(cost.budget_report(len(q.model_bytes), 0, flash_budget_kb, ram_budget_kb))
+    ops = flatbuffer.read_ops(q.model_bytes)
+    flatbuffer.check_tflm_ops(ops, flatbuffer.op_layers(q.model_bytes, q.layer_names))
     tflite_path = run_dir / "model_int8.tflite"
-    tflite_path.write_bytes(model_bytes)
-
-    log(f"verifying on {len(x_test)} test windows (Keras float, TFLM int8, TFLite reference int8) ...")
-    scores_float = tflm.predict_float(model, x_test)
-    x_q = tflm.quantize_input(x_test, inp)
-    out_tflm = tflm.run_tflm(model_bytes, x_q)
-    out_ref = tflm.run_tflite_reference(model_bytes, x_q)
-    max_lsb_seen = int(np.max(np.abs(out_tflm.astype(np.int32) - out_ref.astype(np.int32))))
-    pred_float = scores_float.argmax(axis=1)
-    pred_int8 = out_tflm.argmax(axis=1)
-    accuracy_float = float(np.mean(pred_float == windows.y_test))
-    accuracy_int8 = float(np.mean(pred_int8 == windows.y_test))
-    agreement = float(np.mean(pred_float == pred_int8))
+    tflite_path.write_bytes(q.model_bytes)
+    if is_gru:
+        convert_step.verify_step_model(q, model, plan, step_float, x_test)
+    else:
+        convert_step.verify_window_model(q, model, x_test)
+    accuracy_float = float(np.mean(q.pred_float == windows.y_test))
+    accuracy_int8 = float(np.mean(q.pred_int8 == windows.y_test))
 
     log("measuring the smallest working tensor arena ...")
     sizes = arena.measure_arena(str(tflite_path))
-    model_hash = headers.fnv1a32(model_bytes)
+    state_bytes = q.gru["units"] if q.gru else 0
+    budget = cost.budget_report(len(q.model_bytes), sizes["arena_bytes"] + state_bytes, flash_budget_kb, ram_budget_kb)
     report = {
-        "model_bytes": len(model_bytes),
+        "model_kind": "gru_one_step" if is_gru else "window",
+        "model_bytes": len(q.model_bytes),
         "arena_bytes": sizes["arena_bytes"],
         "arena_measured_bytes": sizes["arena_measured_bytes"],
         "arena_margin_bytes": sizes["arena_margin_bytes"],
         "arena_recorded_bytes": sizes["arena_recorded_bytes"],
         "arena_probes": sizes["arena_probes"],
         "arena_note": "measured with the TFLM Python interpreter on a 64-bit host: an upper bound for the 32-bit board",
+        **budget,
         "ops": [{"name": o.name, "version": o.version} for o in ops],
+        "macs": q.macs_per_window,
+        "macs_per_invoke": q.macs_per_invoke,
+        "cycles_per_mac": cost.CYCLES_PER_MAC,
+        "cpu_hz": cost.CPU_HZ,
+        "latency_ms_estimate": round(cost.latency_ms(q.macs_per_window), 3),
+        "latency_ms_per_invoke_estimate": round(cost.latency_ms(q.macs_per_invoke), 4),
+        "latency_note": f"MACs x {cost.CYCLES_PER_MAC:g} cycles per MAC / {cost.CPU_HZ / 1e6:g} MHz "
+                        "(FULLY_CONNECTED and convolutions only; an estimate, not a measurement)",
         "accuracy_float": accuracy_float,
         "accuracy_int8": accuracy_int8,
         "accuracy_drop_points": round(100.0 * (accuracy_float - accuracy_int8), 4),
-        "top1_agreement": agreement,
-        "max_output_diff_lsb": max_lsb_seen,
+        "top1_agreement": float(np.mean(q.pred_float == q.pred_int8)),
+        "per_class": per_class_accuracy(windows.y_test, q.pred_float, q.pred_int8, contract.labels),
+        "max_output_diff_lsb": q.max_lsb,
+        "max_output_diff_lsb_allowed": max_lsb + q.extra_lsb,
         "n_test": int(len(x_test)),
-        "n_calibration": int(len(calibration)),
-        "model_hash": f"0x{model_hash:08x}",
-        "input_quantization": quantization_dict(inp),
-        "output_quantization": quantization_dict(out),
+        "n_calibration": q.n_calibration,
+        "model_hash": f"0x{headers.fnv1a32(q.model_bytes):08x}",
+        "input_quantization": quantization_dict(q.inp),
+        "output_quantization": quantization_dict(q.out),
+        "gru": q.gru,
+        **q.extra,
         "labels": contract.labels,
         "header_dir": str(header_dir),
         "headers_written": False,
@@ -89,9 +100,10 @@ def convert_run(run_dir: Path, header_dir: Path = DEFAULT_HEADER_DIR, max_drop_p
     report_path.write_text(json.dumps(report, indent=2) + "\n")
     print_table(report)
 
-    if max_lsb_seen > max_lsb:
+    if q.max_lsb > max_lsb + q.extra_lsb:
+        allowed = f"{max_lsb}" if not q.extra_lsb else f"{max_lsb} + {q.extra_lsb} for the GRU's sigmoid/tanh kernels"
         raise ConverterError(
-            f"TFLM and the TFLite reference kernels disagree by {max_lsb_seen} LSB on some output (allowed: {max_lsb}); "
+            f"TFLM and the TFLite reference kernels disagree by {q.max_lsb} LSB on some output (allowed: {allowed}); "
             f"the int8 model in {tflite_path} is not trustworthy on the board"
         )
     drop = 100.0 * (accuracy_float - accuracy_int8)
@@ -101,20 +113,42 @@ def convert_run(run_dir: Path, header_dir: Path = DEFAULT_HEADER_DIR, max_drop_p
             f"on {len(x_test)} test windows (allowed drop: {max_drop_points:g} points); headers not written. "
             "Train on more varied data or raise --max-drop"
         )
-    written = headers.write_headers(Path(header_dir), model_bytes, contract, inp, out, ops, sizes["arena_bytes"])
+    cost.check_budgets(budget)
+    written = headers.write_headers(Path(header_dir), q.model_bytes, contract, q.inp, q.out, ops, sizes["arena_bytes"],
+                                    step=q.gru)
     log("wrote " + ", ".join(str(p) for p in written))
     report["headers_written"] = True
     report_path.write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 
+def per_class_accuracy(y: np.ndarray, pred_float: np.ndarray, pred_int8: np.ndarray, labels: list[str]) -> dict:
+    """Per label: test windows, and the share of them the float and the int8 model classify right."""
+    out = {}
+    for i, label in enumerate(labels):
+        mask = y == i
+        n = int(mask.sum())
+        out[label] = {"n": n,
+                      "accuracy_float": float(np.mean(pred_float[mask] == i)) if n else None,
+                      "accuracy_int8": float(np.mean(pred_int8[mask] == i)) if n else None}
+    return out
+
+
 def print_table(report: dict) -> None:
+    """The report as a table on stderr (stdout carries the JSON)."""
     q_in, q_out = report["input_quantization"], report["output_quantization"]
+    gru = report.get("gru")
+    per = "window" if not gru else f"window = {gru['steps_per_window']} steps"
     rows = [
-        ("model bytes", f"{report['model_bytes']}"),
-        ("arena bytes (firmware)", f"{report['arena_bytes']}"),
+        ("model kind", "windowed classifier" if not gru else "GRU one-step (x_t, h) -> (h', scores)"),
+        ("model bytes", f"{report['model_bytes']}  (flash budget {report['flash_budget_bytes']})"),
+        ("arena bytes (firmware)", f"{report['arena_bytes']}  (RAM used {report['ram_used_bytes']}, "
+                                   f"budget {report['ram_budget_bytes']})"),
         ("arena measured / margin", f"{report['arena_measured_bytes']} + {report['arena_margin_bytes']} (64-bit host)"),
         ("ops", ", ".join(f"{o['name']}/v{o['version']}" for o in report["ops"])),
+        (f"MACs per {per}", f"{report['macs']}"),
+        ("latency estimate", f"{report['latency_ms_estimate']:.3f} ms per {per} at {report['cpu_hz'] / 1e6:g} MHz, "
+                             f"{report['cycles_per_mac']:g} cycles/MAC (assumed)"),
         ("accuracy float (Keras)", f"{100 * report['accuracy_float']:.2f}%"),
         ("accuracy int8 (TFLM)", f"{100 * report['accuracy_int8']:.2f}%"),
         ("top-1 agreement", f"{100 * report['top1_agreement']:.2f}%"),
@@ -122,8 +156,20 @@ def print_table(report: dict) -> None:
         ("test windows", f"{report['n_test']}"),
         ("input scale / zero point", f"{q_in['scale']:.6g} / {q_in['zero_point']}"),
         ("output scale / zero point", f"{q_out['scale']:.6g} / {q_out['zero_point']}"),
-        ("model hash (FNV-1a)", report["model_hash"]),
     ]
+    for label, c in report["per_class"].items():
+        if c["n"]:
+            rows.append((f"  {label} (n={c['n']})", f"float {100 * c['accuracy_float']:.1f}%, int8 {100 * c['accuracy_int8']:.1f}%"))
+    if gru:
+        s_in, s_out = gru["state_input"], gru["state_output"]
+        rows += [
+            ("GRU state", f"{gru['units']} int8 values, carried by the firmware between steps"),
+            ("GRU step input", f"{gru['chunk_samples']} sample(s), a step every {gru['stride_samples']} sample(s)"),
+            ("h in / h' out scale, zp", f"{s_in['scale']:.6g}, {s_in['zero_point']} / {s_out['scale']:.6g}, {s_out['zero_point']}"),
+            ("state carry", gru["state_carry"]),
+            ("state reset", gru["reset_rule"]),
+        ]
+    rows.append(("model hash (FNV-1a)", report["model_hash"]))
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         log(f"  {key:<{width}}  {value}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from converter import ConverterError, flatbuffer, tflm
+from converter import ConverterError, flatbuffer, gru_step, stepping, tflm
 from converter.run_dir import check_run_dir, load_contract, load_model
 
 
@@ -66,7 +66,12 @@ def evaluate_run(run_dir: Path, data_dir: Path) -> dict:
     model_bytes = tflite_path.read_bytes()
     inp, _ = flatbuffer.read_io(model_bytes)
     pred_float = tflm.predict_float(model, x).argmax(axis=1)
-    pred_int8 = tflm.run_tflm(model_bytes, tflm.quantize_input(x, inp)).argmax(axis=1)
+    if gru_step.find_gru(model) is None:
+        pred_int8 = tflm.run_tflm(model_bytes, tflm.quantize_input(x, inp)).argmax(axis=1)
+    else:  # the one-step model, stepped through each window from h = 0 as the firmware does
+        plan = gru_step.plan_steps(model, contract.window, len(contract.channels))
+        xs = gru_step.step_inputs(x, plan)
+        pred_int8 = stepping.run_tflm_steps(model_bytes, xs, stepping.read_step_io(model_bytes)).scores.argmax(axis=1)
     present = np.unique(y)
     recall, _, f1 = per_class(y, pred_int8, len(contract.labels))
     return {

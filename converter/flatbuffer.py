@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
 from converter import ConverterError
@@ -138,13 +140,7 @@ def read_ops(flatbuffer: bytes) -> list[OpInfo]:
         for op in subgraph.operators or []:
             if op.opcodeIndex in seen:
                 continue
-            code = codes[op.opcodeIndex]
-            builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
-            if builtin == schema.BuiltinOperator.CUSTOM:
-                name = "CUSTOM:" + (code.customCode.decode() if isinstance(code.customCode, bytes) else str(code.customCode))
-            else:
-                name = _BUILTIN_NAMES.get(builtin, f"BUILTIN_{builtin}")
-            seen[op.opcodeIndex] = OpInfo(name=name, version=int(code.version))
+            seen[op.opcodeIndex] = OpInfo(name=_op_name(model, op), version=int(codes[op.opcodeIndex].version))
     ops: list[OpInfo] = []
     for info in seen.values():  # one entry per name even if two opcode slots share it
         if info.name not in [o.name for o in ops]:
@@ -152,14 +148,60 @@ def read_ops(flatbuffer: bytes) -> list[OpInfo]:
     return ops
 
 
-def check_tflm_ops(ops: list[OpInfo]) -> None:
-    """Refuse a model that uses an operator TFLM's MicroMutableOpResolver cannot register."""
+def _op_name(model, op) -> str:
+    code = model.operatorCodes[op.opcodeIndex]
+    builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
+    if builtin == schema.BuiltinOperator.CUSTOM:
+        return "CUSTOM:" + (code.customCode.decode() if isinstance(code.customCode, bytes) else str(code.customCode))
+    return _BUILTIN_NAMES.get(builtin, f"BUILTIN_{builtin}")
+
+
+def _layer_of(tensor_name: str, layer_names: dict[str, str]) -> str | None:
+    """The Keras layer named in a converted tensor name such as
+    ``functional_1/fancy_dense_1/Gelu/mul;functional_1/fancy_dense_1/Gelu/Erfc`` (Keras adds ``_N``
+    suffixes to the names it traces); None when no path component names a known layer."""
+    for part in tensor_name.replace(";", "/").split("/"):
+        candidate = part
+        while True:
+            if candidate in layer_names:
+                return layer_names[candidate]
+            stem, sep, suffix = candidate.rpartition("_")
+            if not sep or not suffix.isdigit() or not stem:
+                break
+            candidate = stem
+    return None
+
+
+def op_layers(flatbuffer: bytes, layer_names: dict[str, str]) -> dict[str, list[str]]:
+    """Operator name -> the Keras layers that produced it (best effort, read from the output tensors'
+    names; 'unknown layer' when a name carries no layer, e.g. a model output)."""
+    model = _model(flatbuffer)
+    found: dict[str, list[str]] = {}
+    for subgraph in model.subgraphs or []:
+        for op in subgraph.operators or []:
+            layer = None
+            for index in op.outputs if op.outputs is not None else []:
+                name = subgraph.tensors[index].name
+                layer = _layer_of(name.decode(errors="replace") if isinstance(name, bytes) else str(name), layer_names)
+                if layer:
+                    break
+            entry = found.setdefault(_op_name(model, op), [])
+            if (layer or "unknown layer") not in entry:
+                entry.append(layer or "unknown layer")
+    return found
+
+
+def check_tflm_ops(ops: list[OpInfo], layers: dict[str, list[str]] | None = None) -> None:
+    """Refuse a model that uses an operator TFLM's MicroMutableOpResolver cannot register, naming
+    the operator and (when ``layers`` from op_layers() is given) the Keras layer that produced it."""
     unsupported = [o.name for o in ops if o.name not in TFLM_RESOLVER_METHODS]
     if unsupported:
+        named = [f"{name} (from layer {', '.join(repr(n) if n != 'unknown layer' else n for n in layers[name])})"
+                 if layers and layers.get(name) else name for name in unsupported]
         raise ConverterError(
-            f"the int8 model uses operator(s) {', '.join(unsupported)} that TensorFlow Lite for "
+            f"the int8 model uses operator(s) {'; '.join(named)} that TensorFlow Lite for "
             "Microcontrollers cannot run; change the model's layers so they convert to supported builtins "
-            "(Conv1D, DepthwiseConv1D, pooling, Dense, ReLU, softmax)"
+            "(Conv1D, DepthwiseConv1D, pooling, Dense, ReLU, sigmoid, tanh, softmax)"
         )
 
 
@@ -177,3 +219,52 @@ def read_io(flatbuffer: bytes) -> tuple[TensorInfo, TensorInfo]:
     model = _model(flatbuffer)
     sg = model.subgraphs[0]
     return _tensor_info(model, sg, int(sg.inputs[0])), _tensor_info(model, sg, int(sg.outputs[0]))
+
+
+def read_signature_io(flatbuffer: bytes) -> tuple[dict[str, tuple[int, TensorInfo]], dict[str, tuple[int, TensorInfo]]]:
+    """Inputs and outputs by signature name (Keras input names; outputs ``output_0``, ``output_1`` in
+    the Keras model's order) -> (position in the interpreter's input/output list, tensor).
+    The converter orders a multi-input model's tensors its own way, so positions must be looked up."""
+    model = _model(flatbuffer)
+    sg = model.subgraphs[0]
+    if not model.signatureDefs:
+        raise ConverterError("the .tflite model has no signature; cannot tell its inputs and outputs apart")
+    sig = model.signatureDefs[0]
+    in_pos = [int(i) for i in sg.inputs]
+    out_pos = [int(i) for i in sg.outputs]
+
+    def table(entries, positions):
+        return {(e.name.decode() if isinstance(e.name, bytes) else str(e.name)):
+                (positions.index(int(e.tensorIndex)), _tensor_info(model, sg, int(e.tensorIndex))) for e in entries}
+
+    return table(sig.inputs, in_pos), table(sig.outputs, out_pos)
+
+
+def count_macs(flatbuffer: bytes) -> int:
+    """Multiply-accumulates of one invoke: FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D and BATCH_MATMUL
+    (elementwise ops, activations and pooling are not counted)."""
+    model = _model(flatbuffer)
+    total = 0
+    for sg in model.subgraphs or []:
+        def shape(i):
+            return [int(d) for d in (sg.tensors[i].shape if sg.tensors[i].shape is not None else [])]
+
+        for op in sg.operators or []:
+            name = _op_name(model, op)
+            out = shape(op.outputs[0])
+            out_n = int(np.prod(out)) if out else 0
+            if name == "FULLY_CONNECTED":
+                total += out_n * shape(op.inputs[1])[-1]
+            elif name == "CONV_2D":
+                _, kh, kw, cin = shape(op.inputs[1])
+                total += out_n * kh * kw * cin
+            elif name == "DEPTHWISE_CONV_2D":
+                _, kh, kw, _ = shape(op.inputs[1])
+                total += out_n * kh * kw
+            elif name == "BATCH_MATMUL":
+                total += out_n * shape(op.inputs[0])[-1]
+    return int(total)
+
+
+def input_count(flatbuffer: bytes) -> int:
+    return len(_model(flatbuffer).subgraphs[0].inputs)

@@ -71,7 +71,38 @@ def _float_array(values) -> str:
     return "{" + ", ".join(c_float(v) for v in values) + "}"
 
 
-def model_settings_h(contract: Contract, inp: TensorInfo, out: TensorInfo, arena_bytes: int, model_hash: int) -> str:
+def step_settings(step: dict | None) -> str:
+    """The GRU one-step model's extra constants (empty for a windowed model)."""
+    if not step:
+        return "// A windowed model: one invoke per window of kWindowSamples samples.\nconstexpr bool kIsStepModel = false;\n"
+    s_in, s_out = step["state_input"], step["state_output"]
+    return f"""// A GRU exported as one step: inputs x_t (kStepInputSamples samples x kChannelCount, normalized and
+// quantized like a window) and the state h; outputs the next state h' and the class scores.
+// The firmware keeps h in its own int8 buffer of kGruStateSize values (the arena is reused by TFLM).
+// Reset: {step["reset_rule"]}.
+// Carry: {step["state_carry"]}.
+constexpr bool kIsStepModel = true;
+constexpr int kGruStateSize = {step["units"]};
+constexpr int kStepInputSamples = {step["chunk_samples"]};
+constexpr int kStepStrideSamples = {step["stride_samples"]};
+constexpr int kStepsPerWindow = {step["steps_per_window"]};
+constexpr int kStepInputElementCount = kStepInputSamples * kChannelCount;
+// Positions of the tensors in the interpreter's input(i) / output(i) lists.
+constexpr int kStepInputIndex = {step["x_input_position"]};
+constexpr int kStateInputIndex = {s_in["position"]};
+constexpr int kStateOutputIndex = {s_out["position"]};
+constexpr int kScoresOutputIndex = {step["scores_output_position"]};
+// State quantization read from the model's tensors (h is zero at q = kStateInputZeroPoint).
+constexpr float kStateInputScale = {c_float(s_in["scale"])};
+constexpr int kStateInputZeroPoint = {s_in["zero_point"]};
+constexpr float kStateOutputScale = {c_float(s_out["scale"])};
+constexpr int kStateOutputZeroPoint = {s_out["zero_point"]};
+constexpr bool kStateCarriedAsInt8 = {"true" if step["state_carried_as_int8"] else "false"};
+"""
+
+
+def model_settings_h(contract: Contract, inp: TensorInfo, out: TensorInfo, arena_bytes: int, model_hash: int,
+                     step: dict | None = None) -> str:
     n_labels = len(contract.labels)
     n_channels = len(contract.channels)
     rate_mhz = int(round(contract.rate_hz * 1000))
@@ -105,11 +136,13 @@ constexpr float kNormMean[kChannelCount] = {_float_array(contract.mean)};
 constexpr float kNormStd[kChannelCount] = {_float_array(contract.std)};
 
 // int8 quantization read from the model's tensors: real = scale * (q - zero_point).
+// Input: the window (or a step model's x_t); output: the class scores.
 constexpr float kInputScale = {c_float(inp.scale)};
 constexpr int kInputZeroPoint = {inp.zero_point};
 constexpr float kOutputScale = {c_float(out.scale)};
 constexpr int kOutputZeroPoint = {out.zero_point};
 
+{step_settings(step)}
 // Tensor arena: measured on a 64-bit host plus a margin (an upper bound for the 32-bit board).
 constexpr unsigned int kArenaBytes = {arena_bytes}u;
 
@@ -158,12 +191,12 @@ inline TfLiteStatus RegisterOps(OpResolver& resolver) {{
 
 
 def write_headers(header_dir: Path, flatbuffer: bytes, contract: Contract, inp: TensorInfo, out: TensorInfo,
-                  ops: list[OpInfo], arena_bytes: int) -> list[Path]:
+                  ops: list[OpInfo], arena_bytes: int, step: dict | None = None) -> list[Path]:
     header_dir.mkdir(parents=True, exist_ok=True)
     texts = {
         "model_data.h": model_data_h(),
         "model_data.cc": model_data_cc(flatbuffer),
-        "model_settings.h": model_settings_h(contract, inp, out, arena_bytes, fnv1a32(flatbuffer)),
+        "model_settings.h": model_settings_h(contract, inp, out, arena_bytes, fnv1a32(flatbuffer), step),
         "op_resolver.h": op_resolver_h(ops),
     }
     paths = []

@@ -62,15 +62,30 @@ def calibration_windows(x_train_normalized: np.ndarray, limit: int = MAX_CALIBRA
 
 def quantize_int8(model, calibration: np.ndarray) -> bytes:
     """Convert to a .tflite flatbuffer with int8 weights, activations, input and output."""
-    import tensorflow as tf
-
     b1 = batch1_copy(model)
 
     def representative():
         for w in calibration:
             yield [w[None, ...].astype(np.float32)]
 
-    converter = tf.lite.TFLiteConverter.from_keras_model(b1)
+    return convert_full_int8(b1, representative)
+
+
+def quantize_step_int8(step_model_batch1, pairs) -> bytes:
+    """The one-step GRU model (inputs named x_t and h) to full int8, calibrated on (x_t, h) pairs."""
+
+    def representative():
+        for x_t, h in pairs:
+            yield {"x_t": x_t, "h": h}
+
+    return convert_full_int8(step_model_batch1, representative)
+
+
+def convert_full_int8(model_batch1, representative) -> bytes:
+    """The TFLite converter with int8 everything (builtins only), its chatter kept off the terminal."""
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model_batch1)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]

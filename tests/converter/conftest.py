@@ -43,3 +43,20 @@ def converted(fixture_run, tmp_path_factory) -> Conversion:
 @pytest.fixture(scope="session")
 def converted_again(converted, tmp_path_factory) -> Conversion:
     return _convert(converted.run_dir, tmp_path_factory.mktemp("headers_b"))
+
+
+def _converted_arch(arch: str, tmp_path_factory) -> Conversion:
+    run = make_run_dir(tmp_path_factory.mktemp(f"run_{arch}") / "run", arch=arch, epochs=12)
+    return _convert(run, tmp_path_factory.mktemp(f"headers_{arch}"))
+
+
+@pytest.fixture(scope="session")
+def converted_gru(tmp_path_factory) -> Conversion:
+    """A tiny trained GRU network (Input -> GRU "gru" -> Dense "classifier"), converted through the CLI."""
+    return _converted_arch("gru", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def converted_cnn_gru(tmp_path_factory) -> Conversion:
+    """A tiny trained CNN-GRU (Conv1D front end "front_conv1/2" -> GRU -> Dense), converted through the CLI."""
+    return _converted_arch("cnn-gru", tmp_path_factory)

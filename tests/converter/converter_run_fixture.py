@@ -40,9 +40,21 @@ def make_windows(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return x, y.astype(np.int32)
 
 
-def build_model(window: int, n_labels: int):
+def build_model(window: int, n_labels: int, arch: str = "conv1d", gru_units: int = 8):
+    """The tiny test network: conv1d, or a GRU network shaped as training builds it: Input(window, 6)
+    -> [cnn-gru: Conv1D front end "front_conv1", "front_conv2" shortening the sequence] ->
+    GRU(units, name="gru", reset_after=True) -> Dense(labels, softmax, name="classifier")."""
     import keras
 
+    if arch in ("gru", "cnn-gru"):
+        inputs = keras.Input((window, 6), name="window")
+        h = inputs
+        if arch == "cnn-gru":
+            h = keras.layers.Conv1D(8, 3, strides=2, activation="relu", name="front_conv1")(h)
+            h = keras.layers.Conv1D(8, 3, activation="relu", name="front_conv2")(h)
+        h = keras.layers.GRU(gru_units, name="gru", reset_after=True)(h)
+        outputs = keras.layers.Dense(n_labels, activation="softmax", name="classifier")(h)
+        return keras.Model(inputs, outputs)
     inputs = keras.Input((window, 6))
     h = keras.layers.Conv1D(8, 5, activation="relu")(inputs)
     h = keras.layers.MaxPooling1D(2)(h)
@@ -52,8 +64,10 @@ def build_model(window: int, n_labels: int):
     return keras.Model(inputs, outputs)
 
 
-def make_run_dir(run_dir: Path, n_labels_in_contract: int | None = None, epochs: int = 30) -> Path:
-    """Train the tiny model and write model.keras, contract.json and windows.npz into ``run_dir``."""
+def make_run_dir(run_dir: Path, n_labels_in_contract: int | None = None, epochs: int = 30, arch: str = "conv1d",
+                 model=None) -> Path:
+    """Train the tiny model (or ``model``, a Keras model taking (WINDOW, 6)) and write model.keras,
+    contract.json and windows.npz into ``run_dir``."""
     import keras
 
     keras.utils.set_random_seed(7)
@@ -62,7 +76,7 @@ def make_run_dir(run_dir: Path, n_labels_in_contract: int | None = None, epochs:
     x_test, y_test = make_windows(90, seed=2)
     flat = x_train.reshape(-1, 6).astype(np.float64)
     mean, std = flat.mean(axis=0), np.maximum(flat.std(axis=0), 1e-3)
-    model = build_model(WINDOW, len(LABELS))
+    model = model if model is not None else build_model(WINDOW, len(LABELS), arch)
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(((x_train - mean) / std).astype(np.float32), y_train, epochs=epochs, batch_size=32, verbose=0)
     model.save(run_dir / "model.keras")
@@ -70,8 +84,12 @@ def make_run_dir(run_dir: Path, n_labels_in_contract: int | None = None, epochs:
     contract = {
         "contract_version": 1, "rate_hz": RATE_HZ, "channels": CHANNELS, "units": {"accel": "g", "gyro": "dps"},
         "window": WINDOW, "hop": HOP, "labels": labels, "idle_label": "idle" if "idle" in labels else None,
-        "normalization": {"mean": mean.tolist(), "std": std.tolist()}, "arch": "conv1d", "score_threshold": 0.6,
+        "normalization": {"mean": mean.tolist(), "std": std.tolist()}, "arch": arch, "score_threshold": 0.6,
     }
+    gru = next((layer for layer in model.layers if type(layer).__name__ == "GRU"), None)
+    if gru is not None:
+        front = [layer.name for layer in model.layers if layer.name.startswith("front_conv")]
+        contract["gru"] = {"units": int(gru.units), "front_end": front or None}
     (run_dir / "contract.json").write_text(json.dumps(contract, indent=2) + "\n")
     np.savez(run_dir / "windows.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
     return run_dir

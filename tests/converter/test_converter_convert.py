@@ -105,3 +105,44 @@ def test_help(command):
     assert proc.returncode == 0
     assert "RUN_DIR" in proc.stdout
     assert ("--header-dir" in proc.stdout) == (command == "convert")
+
+
+def test_unsupported_op_is_refused_naming_op_and_layer(tmp_path):
+    """GELU converts to the int8 builtin GELU, which TFLM's resolver cannot register."""
+    import keras
+    from converter_run_fixture import LABELS, WINDOW, make_run_dir
+
+    inputs = keras.Input((WINDOW, 6))
+    h = keras.layers.Dense(8, activation="gelu", name="fancy_dense")(inputs)
+    h = keras.layers.Flatten(name="flat")(h)
+    model = keras.Model(inputs, keras.layers.Dense(len(LABELS), activation="softmax", name="head")(h))
+    run = make_run_dir(tmp_path / "run", epochs=1, model=model)
+    proc = run_cli("convert", str(run), "--header-dir", str(tmp_path / "h"))
+    assert proc.returncode == 2
+    assert "GELU (from layer 'fancy_dense')" in proc.stderr and "Microcontrollers cannot run" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "h").exists()
+
+
+def test_over_budget_model_is_refused_with_its_numbers(tmp_path, converted):
+    proc = run_cli("convert", str(converted.run_dir), "--header-dir", str(tmp_path / "h"), "--flash-budget-kb", "4")
+    assert proc.returncode == 2
+    size = converted.report["model_bytes"]
+    assert f"the model needs {size} bytes of flash but the budget is 4096 bytes (4 KB, --flash-budget-kb)" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "h").exists()
+
+
+def test_report_states_budgets_macs_latency_and_per_class(converted):
+    from converter import cost
+
+    report = converted.report
+    assert report["flash_budget_bytes"] == (1024 - cost.FLASH_ALLOWANCE_KB) * 1024
+    assert report["ram_budget_bytes"] == (256 - cost.RAM_ALLOWANCE_KB) * 1024
+    assert report["ram_used_bytes"] == report["arena_bytes"] and report["gru"] is None
+    # conv 8x5x6 over 21 steps, conv 8x3x8 over 8 steps, dense 8->3 (see converter_run_fixture.build_model)
+    assert report["macs"] == 21 * 8 * 5 * 6 + 8 * 8 * 3 * 8 + 8 * 3
+    assert report["latency_ms_estimate"] == round(report["macs"] * 4 / 64e6 * 1000, 3)
+    assert set(report["per_class"]) == {"flex", "idle", "wave"}
+    assert sum(c["n"] for c in report["per_class"].values()) == report["n_test"]
+    assert "4 cycles/MAC (assumed)" in converted.stderr

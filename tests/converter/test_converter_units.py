@@ -88,3 +88,39 @@ def test_broken_contract_json_names_the_line(tmp_path):
     (tmp_path / "contract.json").write_text('{"rate_hz": 119.0,\n "labels": [}\n')
     with pytest.raises(ConverterError, match=r"contract.json:2: not valid JSON"):
         load_contract(tmp_path)
+
+
+def test_ops_are_mapped_back_to_keras_layers():
+    from converter.flatbuffer import _layer_of
+
+    names = {"fancy_dense": "fancy_dense", "conv1": "conv1", "gru_x_z": "gru", "add_1": "add_1"}
+    assert _layer_of("functional_1/fancy_dense_1/Gelu/mul;functional_1/fancy_dense_1/Gelu/Erfc", names) == "fancy_dense"
+    assert _layer_of("functional_1_1/gru_x_z_1/MatMul;functional_1_1/gru_x_z_1/BiasAdd", names) == "gru"
+    assert _layer_of("model/add_1_2/Add", names) == "add_1"
+    assert _layer_of("StatefulPartitionedCall_1:0", names) is None
+    with pytest.raises(ConverterError, match=r"GELU \(from layer 'fancy_dense'\); CUSTOM:Foo \(from layer unknown layer\)"):
+        check_tflm_ops([OpInfo("GELU", 1), OpInfo("CUSTOM:Foo", 1), OpInfo("SOFTMAX", 1)],
+                       {"GELU": ["fancy_dense"], "CUSTOM:Foo": ["unknown layer"], "SOFTMAX": ["unknown layer"]})
+
+
+def test_ram_over_budget_is_refused_with_the_numbers():
+    from converter.cost import budget_report, check_budgets
+
+    check_budgets(budget_report(10_000, 8_000, flash_budget_kb=704, ram_budget_kb=160))
+    with pytest.raises(ConverterError, match=r"needs 9000 bytes of RAM \(tensor arena \+ state\) but the budget is 8192 bytes"):
+        check_budgets(budget_report(10_000, 9_000, flash_budget_kb=704, ram_budget_kb=8))
+
+
+def test_step_settings_in_the_header(tmp_path):
+    write_contract(tmp_path)
+    step = {"units": 16, "chunk_samples": 1, "stride_samples": 1, "steps_per_window": 119, "x_input_position": 1,
+            "state_input": {"scale": 0.0078125, "zero_point": 0, "position": 0},
+            "state_output": {"scale": 0.0078125, "zero_point": 0, "position": 1}, "scores_output_position": 0,
+            "state_carried_as_int8": True, "state_carry": "copy", "reset_rule": "set h to zero"}
+    text = model_settings_h(load_contract(tmp_path), TensorInfo("INT8", (1, 6), 0.05, 3),
+                            TensorInfo("INT8", (1, 2), 1 / 256, -128), 4096, 1, step)
+    for line in ("kIsStepModel = true;", "kGruStateSize = 16;", "kStepsPerWindow = 119;", "kStateInputScale = 0.0078125f;",
+                 "kStateCarriedAsInt8 = true;", "kStateInputIndex = 0;", "kScoresOutputIndex = 0;"):
+        assert line in text
+    assert "kIsStepModel = false;" in model_settings_h(load_contract(tmp_path), TensorInfo("INT8", (1, 119, 6), 0.05, 3),
+                                                      TensorInfo("INT8", (1, 2), 1 / 256, -128), 4096, 1)
