@@ -3,3 +3,7 @@
 
 class TrainingError(Exception):
     """Training cannot go on: bad dataset, bad arguments or an unusable run directory."""
+
+
+ARCHITECTURES = ("conv1d", "ds-conv1d", "gru", "cnn-gru")  # --arch values; built by training.models
+GRU_UNITS = 24  # default units of the GRU in gru and cnn-gru

@@ -1,4 +1,4 @@
-"""Command line: ``python -m training fit DATA_DIR --out RUN_DIR``."""
+"""Command line: ``python -m training fit|cv|evaluate|check``."""
 
 from __future__ import annotations
 
@@ -8,16 +8,41 @@ import os
 import sys
 from pathlib import Path
 
-from training import TrainingError
+from training import ARCHITECTURES, GRU_UNITS, TrainingError
 
 EXIT_BAD_INPUT = 2
+AUGMENT_HELP = ("augmentation kinds, comma-separated from rotate,scale,warp,shift,noise (or 'all', 'none'); "
+                "default: all of them when there are fewer than 2000 training windows, else none")
+
+
+def _add_training_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="dataset directory written by 'python -m capture record'")
+    p.add_argument("--arch", default="conv1d", choices=ARCHITECTURES,
+                   help="model: conv1d (default), ds-conv1d (depthwise-separable, smallest), gru (runs one sample "
+                   "at a time on the board), cnn-gru (Conv1D front end, then a GRU)")
+    p.add_argument("--seed", type=int, default=0, help="random seed for the split, augmentation and weights (default 0)")
+    p.add_argument("--epochs", type=int, default=40, help="maximum epochs; early stopping may end sooner (default 40)")
+    p.add_argument("--patience", type=int, default=10, help="epochs without a better validation loss before stopping (default 10)")
+    p.add_argument("--batch-size", type=int, default=32, help="training batch size (default 32)")
+    p.add_argument("--width", type=int, default=16, help="filters in the first convolution; later layers use twice as many (default 16)")
+    p.add_argument("--gru-units", type=int, default=GRU_UNITS,
+                   help=f"units of the GRU for gru and cnn-gru, at most 32 (default {GRU_UNITS})")
+    aug = p.add_mutually_exclusive_group()
+    aug.add_argument("--augment", default=None, metavar="KINDS", help=AUGMENT_HELP)
+    aug.add_argument("--no-augment", action="store_true", help="train on the windows as recorded, without augmentation")
+    p.add_argument("--idle-from-still", action="store_true",
+                   help="label windows lying in still stretches of gesture takes as 'idle' (adds the label if the "
+                   "dataset has none), for continuous recognition")
+    p.add_argument("--force", action="store_true", help="train even if 'training check' finds errors in the dataset")
+    p.add_argument("--include-flagged", action="store_true",
+                   help="also train on takes flagged for lost samples or cut short (left out by default)")
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m training",
         description="Train a gesture classifier on a nanogest dataset directory and write a run directory "
-        "(model.keras, contract.json, windows.npz, split.json, metrics.json, history.png, confusion.png).",
+        "(model.keras, contract.json, windows.npz, split.json, metrics.json, run.json, history.png, confusion.png).",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     f = sub.add_parser(
@@ -25,27 +50,63 @@ def _parser() -> argparse.ArgumentParser:
         help="train a model on DATA_DIR and write RUN_DIR",
         description="Train a model on DATA_DIR (DATA_DIR/<label>/<take>.csv + .json). The test split holds "
         "out whole people (about 25%%) when there are two or more, else whole sessions, else whole takes. "
-        "Progress goes to stderr; a JSON summary (accuracy, macro_f1, run_dir, ...) to stdout.",
+        "Progress goes to stderr; a JSON summary (accuracy, macro_f1, params, macs, run_dir, ...) to stdout.",
     )
-    f.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="dataset directory written by 'python -m capture record'")
+    _add_training_options(f)
     f.add_argument("--out", type=Path, required=True, metavar="RUN_DIR", help="run directory to write")
-    f.add_argument("--arch", default="conv1d", help="model architecture (default conv1d)")
-    f.add_argument("--seed", type=int, default=0, help="random seed for the split, augmentation and weights (default 0)")
-    f.add_argument("--epochs", type=int, default=40, help="maximum epochs; early stopping may end sooner (default 40)")
-    f.add_argument("--patience", type=int, default=10, help="epochs without a better validation loss before stopping (default 10)")
-    f.add_argument("--batch-size", type=int, default=32, help="training batch size (default 32)")
-    f.add_argument("--width", type=int, default=16, help="filters in the first layer; later layers use twice as many (default 16)")
     f.add_argument("--test-subject", default=None, metavar="NAME[,NAME...]",
                    help="hold out these subjects for testing instead of a seeded random choice")
-    f.add_argument("--no-augment", action="store_true", help="train on the windows as recorded, without augmentation")
     f.add_argument("--overwrite", action="store_true", help="allow replacing a model already in RUN_DIR")
-    f.add_argument("--force", action="store_true", help="train even if 'training check' finds errors in the dataset")
-    f.add_argument("--include-flagged", action="store_true",
-                   help="also train on takes flagged for lost samples or cut short (left out by default)")
+    c = sub.add_parser(
+        "cv", help="cross-validate by group on a small dataset (JSON on stdout)",
+        description="Cross-validation by group: subjects when there are two or more, else sessions, else takes, "
+        "dealt into K folds; each fold is tested by a model trained on the others. Prints per-fold and mean "
+        "accuracy and macro-F1 as JSON on stdout; progress on stderr. Writes no run directory.",
+    )
+    _add_training_options(c)
+    c.add_argument("--folds", type=int, default=5, metavar="K", help="number of folds, at most the number of groups (default 5)")
+    e = sub.add_parser(
+        "evaluate", help="score a run's float model on a dataset it never saw (JSON on stdout)",
+        description="Cut every take of DATA_DIR into windows with RUN_DIR's contract (resampled to its rate), "
+        "classify them with RUN_DIR/model.keras and print n, accuracy, macro_f1 and per-class recall as JSON. "
+        "Labels that the run does not know are refused.",
+    )
+    e.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="run directory written by 'python -m training fit'")
+    e.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="dataset directory to score")
+    e.add_argument("--include-flagged", action="store_true", help="also score takes flagged for lost samples or cut short")
     from training.check import CHECK_DESCRIPTION, add_arguments
 
     add_arguments(sub.add_parser("check", help="check a dataset directory before training", description=CHECK_DESCRIPTION))
     return p
+
+
+def _options(args):
+    from training.augment import parse_augment
+    from training.fit import FitOptions
+
+    augment = () if args.no_augment else (parse_augment(args.augment) if args.augment is not None else None)
+    return FitOptions(
+        arch=args.arch, seed=args.seed, epochs=args.epochs, patience=args.patience, batch_size=args.batch_size,
+        width=args.width, gru_units=args.gru_units, augment=augment, idle_from_still=args.idle_from_still,
+        overwrite=getattr(args, "overwrite", False), force=args.force, include_flagged=args.include_flagged,
+        test_subjects=[s.strip() for s in args.test_subject.split(",") if s.strip()]
+        if getattr(args, "test_subject", None) else None,
+    )
+
+
+def _run(args) -> dict:
+    if args.command == "evaluate":
+        from training.evaluate import evaluate_run
+
+        return evaluate_run(args.run_dir, args.data_dir, include_flagged=args.include_flagged)
+    options = _options(args)
+    if args.command == "cv":
+        from training.cv import cross_validate
+
+        return cross_validate(args.data_dir, options, folds=args.folds)
+    from training.fit import fit
+
+    return fit(args.data_dir, args.out, options)
 
 
 def main(argv=None) -> int:
@@ -56,23 +117,16 @@ def main(argv=None) -> int:
         return run_check(args)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    from training.fit import FitOptions, fit
-
-    options = FitOptions(
-        arch=args.arch, seed=args.seed, epochs=args.epochs, patience=args.patience, batch_size=args.batch_size,
-        width=args.width, augment=not args.no_augment, overwrite=args.overwrite, force=args.force,
-        include_flagged=args.include_flagged,
-        test_subjects=[s.strip() for s in args.test_subject.split(",") if s.strip()] if args.test_subject else None,
-    )
     try:
-        summary = fit(args.data_dir, args.out, options)
+        result = _run(args)
     except TrainingError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as e:
-        print(f"error: {e.filename or args.out}: {e.strerror or e}; check the path and free disk space", file=sys.stderr)
+        where = e.filename or getattr(args, "out", None) or args.data_dir
+        print(f"error: {where}: {e.strerror or e}; check the path and free disk space", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(json.dumps(summary))
+    print(json.dumps(result))
     return 0
 
 

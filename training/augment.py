@@ -1,9 +1,13 @@
-"""Light augmentation of raw training windows (g and deg/s), done in numpy before normalizing.
+"""Augmentation of raw training windows (g and deg/s), done in numpy before normalizing.
 
-Each window gets: a time stretch (people gesture faster or slower), a small random rotation of both the accelerometer and the gyroscope
-triplet (the board sits a little differently on the wrist), an amplitude scale of the
-motion (accel around its window mean, and gyro), a little sensor noise, and a time shift
-that repeats the edge values (the gesture starts a little earlier or later).
+Each kind can be switched on or off (``--augment rotate,scale,warp,shift,noise``):
+
+- ``rotate``: a small random rotation of both the accelerometer and the gyroscope triplet
+  (the board sits a little differently on the wrist);
+- ``scale``: an amplitude scale of the motion (accel around its window mean, and gyro);
+- ``warp``: a time stretch around the window's centre (people gesture faster or slower);
+- ``shift``: a time shift that repeats the edge values (the gesture starts earlier or later);
+- ``noise``: a little sensor noise.
 """
 
 from __future__ import annotations
@@ -11,13 +15,44 @@ from __future__ import annotations
 import numpy as np
 
 from capture.synth import rotation_matrix
+from training import TrainingError
 
+AUGMENT_KINDS = ("rotate", "scale", "warp", "shift", "noise")
+AUTO_AUGMENT_MAX_WINDOWS = 2000  # 'auto' augments only datasets smaller than this (training windows)
 MAX_ROTATION_DEG = 20.0
 SCALE_RANGE = (0.8, 1.25)
 ACCEL_NOISE_G = 0.01
 GYRO_NOISE_DPS = 1.0
 MAX_SHIFT_FRACTION = 0.1
 STRETCH_RANGE = (0.8, 1.25)
+
+
+def parse_augment(text: str) -> tuple[str, ...]:
+    """``'rotate,noise'`` -> ('rotate', 'noise'); 'all' and 'none' are accepted too."""
+    words = [w.strip().lower() for w in text.split(",") if w.strip()]
+    if words == ["all"]:
+        return AUGMENT_KINDS
+    if words == ["none"] or not words:
+        return ()
+    unknown = [w for w in words if w not in AUGMENT_KINDS]
+    if unknown:
+        raise TrainingError(f"unknown --augment kind(s) {', '.join(unknown)}; choose from {','.join(AUGMENT_KINDS)}, "
+                            "'all' or 'none'")
+    return tuple(k for k in AUGMENT_KINDS if k in words)
+
+
+def resolve_augment(requested, n_train_windows: int) -> tuple[str, ...]:
+    """The kinds a run uses: ``None`` (auto) means all of them for fewer than
+    ``AUTO_AUGMENT_MAX_WINDOWS`` training windows, else none; True/False mean all/none."""
+    if requested is None:
+        return AUGMENT_KINDS if n_train_windows < AUTO_AUGMENT_MAX_WINDOWS else ()
+    if requested is True:
+        return AUGMENT_KINDS
+    if requested is False:
+        return ()
+    if isinstance(requested, str):
+        return parse_augment(requested)
+    return parse_augment(",".join(requested))
 
 
 def _stretch(w: np.ndarray, factor: float) -> np.ndarray:
@@ -31,25 +66,36 @@ def _stretch(w: np.ndarray, factor: float) -> np.ndarray:
     return out
 
 
-def augment_windows(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A randomly perturbed copy of ``x`` ``(n, window, 6)``."""
+def _shift(w: np.ndarray, shift: int) -> np.ndarray:
+    if shift > 0:
+        return np.concatenate([np.repeat(w[:1], shift, axis=0), w[:-shift]])
+    if shift < 0:
+        return np.concatenate([w[-shift:], np.repeat(w[-1:], -shift, axis=0)])
+    return w
+
+
+def augment_windows(x: np.ndarray, rng: np.random.Generator, kinds=AUGMENT_KINDS) -> np.ndarray:
+    """A randomly perturbed copy of ``x`` ``(n, window, 6)`` using only ``kinds``."""
+    kinds = set(kinds)
     x = np.array(x, dtype=np.float32, copy=True)
     n, window, _ = x.shape
     max_shift = int(round(window * MAX_SHIFT_FRACTION))
     for i in range(n):
-        rot = rotation_matrix(rng.normal(0.0, np.deg2rad(MAX_ROTATION_DEG) / 2, 3)).astype(np.float32)
-        accel = x[i, :, :3] @ rot.T
-        gyro = x[i, :, 3:] @ rot.T
-        scale = rng.uniform(*SCALE_RANGE)
-        mean = accel.mean(axis=0, keepdims=True)
-        accel = mean + scale * (accel - mean) + rng.normal(0.0, ACCEL_NOISE_G, accel.shape)
-        gyro = scale * gyro + rng.normal(0.0, GYRO_NOISE_DPS, gyro.shape)
+        accel, gyro = x[i, :, :3], x[i, :, 3:]
+        if "rotate" in kinds:
+            rot = rotation_matrix(rng.normal(0.0, np.deg2rad(MAX_ROTATION_DEG) / 2, 3)).astype(np.float32)
+            accel, gyro = accel @ rot.T, gyro @ rot.T
+        if "scale" in kinds:
+            scale = rng.uniform(*SCALE_RANGE)
+            mean = accel.mean(axis=0, keepdims=True)
+            accel, gyro = mean + scale * (accel - mean), scale * gyro
+        if "noise" in kinds:
+            accel = accel + rng.normal(0.0, ACCEL_NOISE_G, accel.shape)
+            gyro = gyro + rng.normal(0.0, GYRO_NOISE_DPS, gyro.shape)
         w = np.concatenate([accel, gyro], axis=1)
-        w = _stretch(w, float(np.exp(rng.uniform(*np.log(STRETCH_RANGE)))))
-        shift = int(rng.integers(-max_shift, max_shift + 1)) if max_shift else 0
-        if shift > 0:
-            w = np.concatenate([np.repeat(w[:1], shift, axis=0), w[:-shift]])
-        elif shift < 0:
-            w = np.concatenate([w[-shift:], np.repeat(w[-1:], -shift, axis=0)])
+        if "warp" in kinds:
+            w = _stretch(w, float(np.exp(rng.uniform(*np.log(STRETCH_RANGE)))))
+        if "shift" in kinds and max_shift:
+            w = _shift(w, int(rng.integers(-max_shift, max_shift + 1)))
         x[i] = w
     return x

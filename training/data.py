@@ -85,13 +85,18 @@ def fit_length(samples: np.ndarray, window: int) -> np.ndarray:
     return np.pad(samples, ((before, missing - before), (0, 0)), mode="edge")
 
 
+def window_starts(n_samples: int, window: int, hop: int) -> list[int]:
+    """First sample of every window of a sequence at least ``window`` long; the last ends at the end."""
+    starts = list(range(0, n_samples - window + 1, hop))
+    if starts[-1] != n_samples - window:
+        starts.append(n_samples - window)
+    return starts
+
+
 def cut_windows(samples: np.ndarray, window: int, hop: int) -> np.ndarray:
     """Windows of ``window`` samples every ``hop``; the last one always ends at the end."""
     samples = fit_length(samples, window)
-    starts = list(range(0, len(samples) - window + 1, hop))
-    if starts[-1] != len(samples) - window:
-        starts.append(len(samples) - window)
-    return np.stack([samples[s:s + window] for s in starts]).astype(np.float32)
+    return np.stack([samples[s:s + window] for s in window_starts(len(samples), window, hop)]).astype(np.float32)
 
 
 def take_windows(take: Take, contract: dict) -> np.ndarray:
@@ -116,9 +121,10 @@ def normalization_from(x_train: np.ndarray) -> dict:
 
 
 def base_contract(takes: list[Take], arch: str, window_seconds: float = WINDOW_SECONDS,
-                  hop_seconds: float = HOP_SECONDS) -> dict:
-    """Everything of the contract except the normalization, decided from the dataset."""
-    labels = sorted({t.meta.label for t in takes})
+                  hop_seconds: float = HOP_SECONDS, extra_labels=()) -> dict:
+    """Everything of the contract except the normalization, decided from the dataset
+    (``extra_labels``: labels the run adds itself, such as idle drawn from still stretches)."""
+    labels = sorted({t.meta.label for t in takes} | set(extra_labels))
     if len(labels) < 2:
         only = labels[0] if labels else "none"
         raise TrainingError(f"the dataset has only one label ({only}); record at least two gestures to train a classifier")

@@ -1,9 +1,10 @@
 """``python -m training fit``: dataset directory in, run directory out.
 
 Steps: load takes, decide the contract (rate, window, hop, labels), split by group,
-cut windows, normalize with training statistics, train with light augmentation and
-early stopping on validation loss, reload the best checkpoint, score it on the test
-split and write the run directory described in docs/architecture.md.
+cut windows (optionally drawing idle windows from still stretches), normalize with
+training statistics, train with augmentation and early stopping on validation loss,
+reload the best checkpoint, score it on the test split and write the run directory
+described in docs/architecture.md (plus run.json: versions, dataset hash, options).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from training import TrainingError
-from training.augment import augment_windows
-from training.data import base_contract, load_dataset, normalization_from, normalize, windows_for
+from training import ARCHITECTURES, GRU_UNITS, TrainingError
+from training.augment import augment_windows, resolve_augment
+from training.data import IDLE_LABEL, base_contract, load_dataset, normalization_from, normalize, windows_for
 from training.report import classification_metrics, plot_confusion, plot_history
-from training.split import split_dataset
+from training.split import Split, split_dataset
 
-RUN_FILES = ("model.keras", "contract.json", "windows.npz", "split.json", "metrics.json", "history.png", "confusion.png")
+RUN_FILES = ("model.keras", "contract.json", "windows.npz", "split.json", "metrics.json", "run.json",
+             "history.png", "confusion.png")
 CHECKPOINT_NAME = ".best.keras"
 
 
@@ -36,8 +38,10 @@ class FitOptions:
     copies_per_epoch: int = 4  # augmented copies of every training window per epoch
     batch_size: int = 32
     learning_rate: float = 3e-3
-    width: int = 16
-    augment: bool = True
+    width: int = 16  # filters of the convolutions
+    gru_units: int = GRU_UNITS  # units of the GRU (gru, cnn-gru)
+    augment: bool | str | tuple | None = None  # None: every kind for small datasets, none for large ones
+    idle_from_still: bool = False  # label still stretches of gesture takes as idle
     test_subjects: list[str] | None = None
     overwrite: bool = False
     force: bool = False  # train even if the dataset checker finds errors
@@ -57,6 +61,18 @@ def _keras():
     return keras
 
 
+def check_options(o: FitOptions) -> None:
+    """Refuse impossible options before any data is read."""
+    if o.arch not in ARCHITECTURES:
+        raise TrainingError(f"unknown --arch {o.arch!r}; choose one of {', '.join(ARCHITECTURES)}")
+    if o.epochs < 1:
+        raise TrainingError(f"--epochs must be at least 1, got {o.epochs}")
+    if o.width < 1 or o.batch_size < 1:
+        raise TrainingError(f"--width and --batch-size must be at least 1, got {o.width} and {o.batch_size}")
+    if o.arch in ("gru", "cnn-gru") and not 1 <= o.gru_units <= 32:
+        raise TrainingError(f"--gru-units must be between 1 and 32 (the board runs the GRU every sample), got {o.gru_units}")
+
+
 def _check_run_dir(run_dir: Path, overwrite: bool) -> None:
     if run_dir.exists() and not run_dir.is_dir():
         raise TrainingError(f"{run_dir} is a file; --out needs a directory")
@@ -64,9 +80,52 @@ def _check_run_dir(run_dir: Path, overwrite: bool) -> None:
         raise TrainingError(f"{run_dir} already holds a model; choose another --out or pass --overwrite")
 
 
-def _training_data(keras, x, y, contract, batch_size: int, augment: bool, copies: int, seed: int):
+def load_checked(data_dir, o: FitOptions, log) -> list:
+    """The dataset's usable takes, after ``training check`` (its errors stop training unless forced)."""
+    from training.check import check_dataset
+
+    report = check_dataset(data_dir)
+    if not o.force:
+        report.raise_if_errors()
+    if report.warnings or report.errors:
+        print(f"dataset check: {len(report.errors)} error(s), {len(report.warnings)} warning(s); "
+              f"details: python -m training check {data_dir}", file=log)
+    return load_dataset(data_dir, include_flagged=o.include_flagged)
+
+
+def make_contract(takes, o: FitOptions) -> dict:
+    return base_contract(takes, o.arch, extra_labels=(IDLE_LABEL,) if o.idle_from_still else ())
+
+
+def side_windows(takes, contract: dict, o: FitOptions, rng) -> tuple[np.ndarray, np.ndarray, int]:
+    """Raw windows, labels and the number of idle windows drawn from still stretches."""
+    if not o.idle_from_still:
+        x, y = windows_for(takes, contract)
+        return x, y, 0
+    from training.idle import windows_with_still_idle
+
+    return windows_with_still_idle(takes, contract, rng)
+
+
+def split_windows(split: Split, contract: dict, o: FitOptions) -> dict:
+    """Windows of every side of ``split``; the contract's normalization is set from the training side."""
+    rng = np.random.default_rng(o.seed)
+    sides = {}
+    for side in ("train", "validation", "test"):
+        x, y, idle = side_windows(getattr(split, side), contract, o, rng)
+        sides[side] = (x, y)
+        sides[f"{side}_idle_from_still"] = idle
+    had_idle = any(t.meta.label == IDLE_LABEL for t in split.train)
+    if o.idle_from_still and not had_idle and sides["train_idle_from_still"] == 0:
+        raise TrainingError(f"--idle-from-still found no still stretch as long as a window ({contract['window']} "
+                            "samples) in the training takes; record idle takes or leave still pauses in gesture takes")
+    contract["normalization"] = normalization_from(sides["train"][0])
+    return sides
+
+
+def _training_data(keras, x, y, contract, batch_size: int, kinds: tuple, copies: int, seed: int):
     """Training batches: ``copies`` freshly augmented versions of each window every epoch, normalized."""
-    copies = copies if augment else 1
+    copies = copies if kinds else 1
     y = np.tile(y, copies)
 
     class AugmentedWindows(keras.utils.PyDataset):
@@ -84,81 +143,92 @@ def _training_data(keras, x, y, contract, batch_size: int, augment: bool, copies
 
         def on_epoch_end(self):
             self.order = self.rng.permutation(len(y))
-            raw = np.concatenate([augment_windows(x, self.rng) for _ in range(copies)]) if augment else x
+            raw = np.concatenate([augment_windows(x, self.rng, kinds) for _ in range(copies)]) if kinds else x
             self.x_epoch = normalize(raw, contract)
 
     return AugmentedWindows()
 
 
-def _progress(keras, epochs: int, log):
+def _progress(keras, epochs: int, log, prefix: str):
     class EpochLines(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
             parts = [f"{k} {v:.4f}" for k, v in logs.items() if k in ("loss", "accuracy", "val_loss", "val_accuracy")]
-            print(f"epoch {epoch + 1}/{epochs}: " + ", ".join(parts), file=log, flush=True)
+            print(f"{prefix}epoch {epoch + 1}/{epochs}: " + ", ".join(parts), file=log, flush=True)
 
     return EpochLines()
+
+
+def train_model(sides: dict, contract: dict, o: FitOptions, kinds: tuple, checkpoint: Path, log, prefix: str = ""):
+    """Build, train and reload the best checkpoint; returns (model, history, train_seconds)."""
+    keras = _keras()
+    keras.utils.set_random_seed(o.seed)
+    from training.models import build_model
+
+    (x_train, y_train), (x_val, y_val) = sides["train"], sides["validation"]
+    model = build_model(o.arch, (contract["window"], len(contract["channels"])), len(contract["labels"]),
+                        width=o.width, gru_units=o.gru_units)
+    model.compile(optimizer=keras.optimizers.Adam(o.learning_rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    monitor = "val_loss" if len(x_val) else "loss"
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(str(checkpoint), monitor=monitor, save_best_only=True),
+        keras.callbacks.EarlyStopping(monitor=monitor, patience=o.patience),
+        _progress(keras, o.epochs, log, prefix),
+    ]
+    started = time.monotonic()
+    history = model.fit(
+        _training_data(keras, x_train, y_train, contract, o.batch_size, kinds, o.copies_per_epoch, o.seed),
+        validation_data=(normalize(x_val, contract), y_val) if len(x_val) else None,
+        epochs=o.epochs, callbacks=callbacks, verbose=0,
+    ).history
+    seconds = time.monotonic() - started
+    history = {k: [float(v) for v in vals] for k, vals in history.items()}
+    history["monitor"] = monitor
+    return keras.models.load_model(str(checkpoint)), history, seconds
+
+
+def score(model, x: np.ndarray, y: np.ndarray, contract: dict) -> dict:
+    pred = np.argmax(model.predict(normalize(x, contract), verbose=0), axis=1) if len(x) else np.zeros(0, int)
+    return classification_metrics(y, pred, contract["labels"])
 
 
 def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
     """Train one model; return the summary printed by the command (progress goes to ``log``, default stderr)."""
     log = log or sys.stderr
     o = options or FitOptions()
-    if o.epochs < 1:
-        raise TrainingError(f"--epochs must be at least 1, got {o.epochs}")
+    check_options(o)
     run_dir = Path(run_dir)
     _check_run_dir(run_dir, o.overwrite)
-    from training.check import check_dataset
-
-    report = check_dataset(data_dir)
-    if not o.force:
-        report.raise_if_errors()
-    if report.warnings or report.errors:
-        print(f"dataset check: {len(report.errors)} error(s), {len(report.warnings)} warning(s); "
-              f"details: python -m training check {data_dir}", file=log)
-    takes = load_dataset(data_dir, include_flagged=o.include_flagged)
-    contract = base_contract(takes, o.arch)
+    takes = load_checked(data_dir, o, log)
+    contract = make_contract(takes, o)
     split = split_dataset(takes, seed=o.seed, test_subjects=o.test_subjects)
-    x_train, y_train = windows_for(split.train, contract)
-    x_val, y_val = windows_for(split.validation, contract)
-    x_test, y_test = windows_for(split.test, contract)
-    contract["normalization"] = normalization_from(x_train)
+    sides = split_windows(split, contract, o)
+    (x_train, y_train), (x_val, _), (x_test, y_test) = sides["train"], sides["validation"], sides["test"]
+    kinds = resolve_augment(o.augment, len(x_train))
     print(f"dataset: {len(takes)} takes, labels {', '.join(contract['labels'])}, {contract['rate_hz']:g} Hz, "
           f"window {contract['window']}, hop {contract['hop']}", file=log)
     print(f"split by {split.kind}: test {', '.join(split.test_groups[:8])}{' ...' if len(split.test_groups) > 8 else ''}; "
-          f"windows train {len(x_train)}, validation {len(x_val)} ({split.validation_kind}), test {len(x_test)}", file=log)
+          f"windows train {len(x_train)}, validation {len(x_val)} ({split.validation_kind}), test {len(x_test)}; "
+          f"augment {','.join(kinds) or 'off'}", file=log)
+    if o.idle_from_still:
+        print(f"idle from still stretches: train {sides['train_idle_from_still']}, validation "
+              f"{sides['validation_idle_from_still']}, test {sides['test_idle_from_still']} windows", file=log)
     if len(x_test) == 0:
         raise TrainingError("the test split is empty; record more takes or subjects")
     run_dir.mkdir(parents=True, exist_ok=True)
 
-    keras = _keras()
-    keras.utils.set_random_seed(o.seed)
-    from training.models import build_model
+    best, history, train_seconds = train_model(sides, contract, o, kinds, run_dir / CHECKPOINT_NAME, log)
+    os.replace(run_dir / CHECKPOINT_NAME, run_dir / "model.keras")
+    from training.macs import describe_size
+    from training.models import gru_description
 
-    model = build_model(o.arch, (contract["window"], len(contract["channels"])), len(contract["labels"]), width=o.width)
-    model.compile(optimizer=keras.optimizers.Adam(o.learning_rate), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    has_val = len(x_val) > 0
-    monitor = "val_loss" if has_val else "loss"
-    checkpoint = run_dir / CHECKPOINT_NAME
-    callbacks = [
-        keras.callbacks.ModelCheckpoint(str(checkpoint), monitor=monitor, save_best_only=True),
-        keras.callbacks.EarlyStopping(monitor=monitor, patience=o.patience),
-        _progress(keras, o.epochs, log),
-    ]
-    started = time.monotonic()
-    history = model.fit(
-        _training_data(keras, x_train, y_train, contract, o.batch_size, o.augment, o.copies_per_epoch, o.seed),
-        validation_data=(normalize(x_val, contract), y_val) if has_val else None,
-        epochs=o.epochs, callbacks=callbacks, verbose=0,
-    ).history
-    train_seconds = time.monotonic() - started
-    best = keras.models.load_model(str(checkpoint))
-    os.replace(checkpoint, run_dir / "model.keras")
-
-    y_pred = np.argmax(best.predict(normalize(x_test, contract), verbose=0), axis=1)
-    metrics = classification_metrics(y_test, y_pred, contract["labels"])
-    monitored = history.get(monitor, [])
+    size = describe_size(best)
+    gru = gru_description(best)
+    if gru is not None:
+        contract["gru"] = gru
+    metrics = score(best, x_test, y_test, contract)
+    monitored = history.get(history.pop("monitor"), [])
     metrics.update({
         "split": split.kind,
         "test_groups": split.test_groups,
@@ -166,34 +236,45 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
         "n_validation": int(len(x_val)),
         "epochs_run": len(monitored),
         "best_epoch": int(np.argmin(monitored)) + 1 if monitored else 0,
-        "params": int(best.count_params()),
+        "params": size["params"],
+        "macs": size["macs"],
         "train_seconds": round(train_seconds, 2),
         "arch": o.arch,
         "seed": o.seed,
-        "augment": o.augment,
+        "augment": list(kinds),
+        "idle_from_still": {side: sides[f"{side}_idle_from_still"] for side in ("train", "validation", "test")},
     })
 
+    from training.run_info import run_description
+
+    run = run_description(o, data_dir, takes, {"augment": list(kinds), "params": size["params"], "macs": size["macs"]})
     (run_dir / "contract.json").write_text(json.dumps(contract, indent=2) + "\n")
     (run_dir / "split.json").write_text(json.dumps(split.describe(), indent=2) + "\n")
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (run_dir / "run.json").write_text(json.dumps(run, indent=2) + "\n")
     np.savez_compressed(run_dir / "windows.npz", x_train=x_train.astype(np.float32), y_train=y_train.astype(np.int32),
                         x_test=x_test.astype(np.float32), y_test=y_test.astype(np.int32))
-    plot_history({k: [float(v) for v in vals] for k, vals in history.items()}, run_dir / "history.png")
+    plot_history(history, run_dir / "history.png")
     plot_confusion(np.array(metrics["confusion"]), contract["labels"], run_dir / "confusion.png",
                    f"test ({split.kind} split): accuracy {metrics['accuracy']:.3f}")
     print(f"test accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f} on {len(x_test)} windows "
-          f"(best epoch {metrics['best_epoch']} of {metrics['epochs_run']}, {train_seconds:.1f} s)", file=log)
+          f"(best epoch {metrics['best_epoch']} of {metrics['epochs_run']}, {train_seconds:.1f} s; "
+          f"{size['params']} parameters, {size['macs']} MACs per inference)", file=log)
     return {
         "accuracy": metrics["accuracy"],
         "macro_f1": metrics["macro_f1"],
         "n_test": metrics["n_test"],
         "split": split.kind,
         "test_groups": split.test_groups,
-        "params": metrics["params"],
+        "arch": o.arch,
+        "params": size["params"],
+        "macs": size["macs"],
         "epochs_run": metrics["epochs_run"],
         "train_seconds": metrics["train_seconds"],
+        "augment": list(kinds),
         "rate_hz": contract["rate_hz"],
         "window": contract["window"],
         "labels": contract["labels"],
+        "dataset_sha256": run["dataset"]["sha256"],
         "run_dir": str(run_dir),
     }

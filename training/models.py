@@ -1,8 +1,14 @@
 """Model builders. Each takes explicit shapes and returns an uncompiled Keras model.
 
-Only layers that the TFLM int8 path supports: Conv1D lowers to EXPAND_DIMS / CONV_2D /
-RESHAPE, batch normalization folds into the convolution, pooling and the softmax head
-map to MAX_POOL_2D, MEAN and FULLY_CONNECTED / SOFTMAX.
+Windowed classifiers use only layers that the TFLM int8 path supports: Conv1D lowers to
+EXPAND_DIMS / CONV_2D / RESHAPE, SeparableConv1D to DEPTHWISE_CONV_2D + CONV_2D, batch
+normalization folds into the convolution, pooling and the softmax head map to
+MAX_POOL_2D, MEAN and FULLY_CONNECTED / SOFTMAX.
+
+The GRU models are trained on whole windows but deployed by the converter as a one-step
+model (x_t, h) -> (h', scores) built from the trained weights, so their shape is fixed:
+Input -> [Conv1D front end "front_conv1", "front_conv2", ...] -> GRU "gru" -> Dense
+"classifier" (softmax). ``gru_description`` writes that shape into the contract.
 """
 
 from __future__ import annotations
@@ -10,7 +16,9 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from training import TrainingError
+from training import ARCHITECTURES, GRU_UNITS, TrainingError
+
+MAX_GRU_UNITS = 32  # the one-step model keeps h in RAM and runs every sample: keep it tiny
 
 
 def build_conv1d(input_shape, num_classes: int, width: int = 16) -> keras.Model:
@@ -31,12 +39,70 @@ def build_conv1d(input_shape, num_classes: int, width: int = 16) -> keras.Model:
     return keras.Model(inputs, outputs, name="conv1d")
 
 
-ARCHITECTURES = {"conv1d": build_conv1d}
+def build_ds_conv1d(input_shape, num_classes: int, width: int = 16) -> keras.Model:
+    """Depthwise-separable Conv1D: each layer filters every channel on its own in time, then mixes
+    channels with a 1x1 convolution. The smallest model (~1.5 k parameters at width 16)."""
+    inputs = keras.Input(shape=tuple(input_shape), name="window")
+    x = layers.SeparableConv1D(width, 5, padding="same", activation="relu", name="sep1")(inputs)
+    x = layers.MaxPooling1D(2, name="pool1")(x)
+    x = layers.SeparableConv1D(2 * width, 5, padding="same", activation="relu", name="sep2")(x)
+    x = layers.MaxPooling1D(2, name="pool2")(x)
+    x = layers.SeparableConv1D(2 * width, 3, padding="same", activation="relu", name="sep3")(x)
+    x = layers.GlobalAveragePooling1D(name="gap")(x)
+    x = layers.Dropout(0.1, name="dropout")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="scores")(x)
+    return keras.Model(inputs, outputs, name="ds_conv1d")
 
 
-def build_model(arch: str, input_shape, num_classes: int, width: int = 16) -> keras.Model:
-    try:
-        builder = ARCHITECTURES[arch]
-    except KeyError:
-        raise TrainingError(f"unknown --arch {arch!r}; choose one of {', '.join(ARCHITECTURES)}") from None
-    return builder(input_shape, num_classes, width=width)
+def _gru_and_classifier(x, num_classes: int, units: int):
+    if not 1 <= units <= MAX_GRU_UNITS:
+        raise TrainingError(f"--gru-units must be between 1 and {MAX_GRU_UNITS}, got {units}")
+    x = layers.GRU(units, activation="tanh", recurrent_activation="sigmoid", use_bias=True, reset_after=True,
+                   return_sequences=False, name="gru")(x)
+    return layers.Dense(num_classes, activation="softmax", name="classifier")(x)
+
+
+def build_gru(input_shape, num_classes: int, units: int = GRU_UNITS) -> keras.Model:
+    """One GRU layer over the normalized samples, then a softmax: deployable one sample at a time."""
+    inputs = keras.Input(shape=tuple(input_shape), name="window")
+    return keras.Model(inputs, _gru_and_classifier(inputs, num_classes, units), name="gru")
+
+
+def build_cnn_gru(input_shape, num_classes: int, width: int = 16, units: int = GRU_UNITS,
+                  kernel: int = 5, stride: int = 2, front_layers: int = 2) -> keras.Model:
+    """A Conv1D front end (``front_layers`` strided 'valid' convolutions, each shortening the
+    sequence about ``stride`` times) feeding a GRU: the GRU runs 4x fewer steps than ``build_gru``."""
+    inputs = keras.Input(shape=tuple(input_shape), name="window")
+    x = inputs
+    for i in range(front_layers):
+        x = layers.Conv1D(width, kernel, strides=stride, padding="valid", activation="relu",
+                          name=f"front_conv{i + 1}")(x)
+    return keras.Model(inputs, _gru_and_classifier(x, num_classes, units), name="cnn_gru")
+
+
+def build_model(arch: str, input_shape, num_classes: int, width: int = 16, gru_units: int = GRU_UNITS) -> keras.Model:
+    """The model for ``--arch``; ``width`` sizes the convolutions, ``gru_units`` the GRU."""
+    if arch == "conv1d":
+        return build_conv1d(input_shape, num_classes, width=width)
+    if arch == "ds-conv1d":
+        return build_ds_conv1d(input_shape, num_classes, width=width)
+    if arch == "gru":
+        return build_gru(input_shape, num_classes, units=gru_units)
+    if arch == "cnn-gru":
+        return build_cnn_gru(input_shape, num_classes, width=width, units=gru_units)
+    raise TrainingError(f"unknown --arch {arch!r}; choose one of {', '.join(ARCHITECTURES)}")
+
+
+def gru_description(model: keras.Model) -> dict | None:
+    """The contract's ``gru`` entry: GRU units and the Conv1D front end in order (None for
+    windowed models). The converter rebuilds the one-step model from this and the weights."""
+    names = [layer.name for layer in model.layers]
+    if "gru" not in names:
+        return None
+    front = []
+    for layer in model.layers:
+        if layer.name.startswith("front_conv"):
+            c = layer.get_config()
+            front.append({"name": layer.name, "kernel": int(c["kernel_size"][0]), "stride": int(c["strides"][0]),
+                          "filters": int(c["filters"]), "padding": c["padding"], "activation": c["activation"]})
+    return {"units": int(model.get_layer("gru").units), "front_end": front or None}

@@ -108,6 +108,11 @@ def split_dataset(takes: list[Take], seed: int = 0, test_subjects: list[str] | N
         test = [t for t in takes if group_of(t, kind) in groups_test]
         train = [t for t in takes if group_of(t, kind) not in groups_test]
 
+    return _with_validation(takes, kind, train, test, groups_train, groups_test, rng)
+
+
+def _with_validation(takes, kind, train, test, groups_train, groups_test, rng) -> Split:
+    """Carve validation (for early stopping) out of the training side and build the Split."""
     validation_groups: list[str] = []
     if kind != "take" and len(groups_train) >= MIN_GROUPS_FOR_GROUP_VALIDATION:
         order = rng.permutation(len(groups_train))
@@ -125,3 +130,39 @@ def split_dataset(takes: list[Take], seed: int = 0, test_subjects: list[str] | N
     return Split(kind=kind, train=train, validation=validation, test=test, test_groups=groups_test,
                  train_groups=[g for g in groups_train if g not in validation_groups],
                  validation_kind=validation_kind, validation_groups=validation_groups)
+
+
+def cv_folds(takes: list[Take], folds: int, seed: int = 0) -> tuple[str, list[list[str]]]:
+    """Cross-validation: the groups (subjects, else sessions, else takes) dealt into ``folds``
+    test sets; each group is tested exactly once. Takes are dealt label by label so every fold
+    holds each label's takes as evenly as possible."""
+    if folds < 2:
+        raise TrainingError(f"--folds must be at least 2, got {folds}")
+    kind = split_kind(takes)
+    rng = np.random.default_rng(seed)
+    if kind == "take":
+        dealt: list[list[str]] = [[] for _ in range(folds)]
+        position = 0
+        for label in sorted({t.meta.label for t in takes}):
+            mine = sorted(group_of(t, kind) for t in takes if t.meta.label == label)
+            for i in rng.permutation(len(mine)):
+                dealt[position % folds].append(mine[i])
+                position += 1
+        groups = sorted({group_of(t, kind) for t in takes})
+    else:
+        groups = sorted({group_of(t, kind) for t in takes})
+        order = rng.permutation(len(groups))
+        dealt = [sorted(groups[i] for i in part) for part in np.array_split(order, min(folds, len(groups)))]
+    dealt = [sorted(d) for d in dealt if d]
+    if len(groups) < 2 or len(dealt) < 2:
+        raise TrainingError(f"cross-validation needs at least two {kind}s; this dataset has {len(groups)}")
+    return kind, dealt
+
+
+def fold_split(takes: list[Take], kind: str, test_groups: list[str], seed: int = 0) -> Split:
+    """The split of one cross-validation fold: ``test_groups`` held out, validation from the rest."""
+    rng = np.random.default_rng(seed)
+    test = [t for t in takes if group_of(t, kind) in test_groups]
+    train = [t for t in takes if group_of(t, kind) not in test_groups]
+    groups_train = sorted({group_of(t, kind) for t in train})
+    return _with_validation(takes, kind, train, test, groups_train, sorted(test_groups), rng)

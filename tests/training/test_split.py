@@ -72,3 +72,35 @@ def test_one_person_one_session_splits_by_take_with_every_label_tested(take_fact
 def test_test_subject_needs_subjects(take_factory):
     with pytest.raises(TrainingError, match="at least two subjects"):
         split_dataset(_dataset(take_factory, ["ann"]), test_subjects=["ann"])
+
+
+def test_cv_folds_test_every_subject_exactly_once(take_factory):
+    from training.split import cv_folds, fold_split
+
+    takes = [take_factory(label, subject=s) for s in ("a", "b", "c", "d", "e") for label in ("wave", "idle")]
+    kind, folds = cv_folds(takes, 3, seed=1)
+    assert kind == "subject" and len(folds) == 3
+    assert sorted(g for f in folds for g in f) == ["a", "b", "c", "d", "e"]
+    for f in folds:
+        split = fold_split(takes, kind, f, seed=0)
+        assert {t.meta.subject for t in split.test} == set(f)
+        assert not {t.meta.subject for t in split.train + split.validation} & set(f)
+
+
+def test_cv_folds_by_take_keep_labels_spread(take_factory):
+    from training.split import cv_folds
+
+    takes = [take_factory(label, name=f"p1-s1-00{i}") for label in ("wave", "idle") for i in range(4)]
+    kind, folds = cv_folds(takes, 4, seed=0)
+    assert kind == "take" and len(folds) == 4
+    assert all({g.split("/")[0] for g in f} == {"wave", "idle"} for f in folds)
+    assert len({g for f in folds for g in f}) == 8
+
+
+def test_cv_needs_two_folds_and_two_groups(take_factory):
+    from training.split import cv_folds
+
+    with pytest.raises(TrainingError, match="--folds must be at least 2"):
+        cv_folds([take_factory("wave"), take_factory("idle")], 1)
+    with pytest.raises(TrainingError, match="at least two"):
+        cv_folds([take_factory("wave", name="p1-s1-001")], 3)

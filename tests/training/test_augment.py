@@ -1,0 +1,82 @@
+"""Augmentation kinds, each switchable, and the automatic default."""
+
+import numpy as np
+import pytest
+
+from training import TrainingError
+from training.augment import AUGMENT_KINDS, augment_windows, parse_augment, resolve_augment
+
+
+def _windows(n=6, window=60):
+    rng = np.random.default_rng(3)
+    t = np.linspace(0, 2 * np.pi, window)
+    accel = np.stack([np.sin(t), np.cos(t), 1 + 0.2 * np.sin(2 * t)], axis=1)
+    gyro = np.stack([100 * np.sin(t), 50 * np.cos(3 * t), 20 * t], axis=1)
+    base = np.concatenate([accel, gyro], axis=1).astype(np.float32)
+    return np.stack([base * rng.uniform(0.8, 1.2) for _ in range(n)])
+
+
+def test_parse_and_resolve():
+    assert parse_augment("noise,rotate") == ("rotate", "noise")
+    assert parse_augment("all") == AUGMENT_KINDS and parse_augment("none") == ()
+    with pytest.raises(TrainingError, match="unknown --augment kind.*mirror"):
+        parse_augment("rotate,mirror")
+    assert resolve_augment(None, 1999) == AUGMENT_KINDS and resolve_augment(None, 2000) == ()
+    assert resolve_augment(False, 10) == () and resolve_augment(True, 10**6) == AUGMENT_KINDS
+    assert resolve_augment(("scale",), 10) == ("scale",)
+
+
+def test_no_kind_changes_nothing():
+    x = _windows()
+    assert np.array_equal(augment_windows(x, np.random.default_rng(0), ()), x)
+
+
+def test_rotate_keeps_the_length_of_every_vector():
+    x = _windows()
+    y = augment_windows(x, np.random.default_rng(0), ("rotate",))
+    assert not np.allclose(y, x)
+    for sl in (slice(0, 3), slice(3, 6)):
+        assert np.allclose(np.linalg.norm(y[..., sl], axis=-1), np.linalg.norm(x[..., sl], axis=-1), rtol=1e-4)
+
+
+def test_scale_multiplies_motion_by_one_factor_per_window():
+    x = _windows()
+    y = augment_windows(x, np.random.default_rng(0), ("scale",))
+    gx, gy = x[..., 3:].reshape(len(x), -1), y[..., 3:].reshape(len(x), -1)
+    factor = (gx * gy).sum(axis=1) / (gx * gx).sum(axis=1)
+    assert np.allclose(gy, factor[:, None] * gx, rtol=1e-4, atol=1e-3)
+    assert np.all((factor >= 0.8) & (factor <= 1.25)) and np.ptp(factor) > 0
+    assert np.allclose(y[..., :3].mean(axis=1), x[..., :3].mean(axis=1), atol=1e-4)  # gravity stays
+
+
+def test_noise_is_small_and_zero_mean():
+    x = _windows(n=40)
+    d = augment_windows(x, np.random.default_rng(0), ("noise",)) - x
+    assert 0.005 < d[..., :3].std() < 0.02 and 0.5 < d[..., 3:].std() < 2.0
+    assert abs(d[..., 3:].mean()) < 0.05
+
+
+def test_shift_moves_the_window_and_repeats_an_edge():
+    x = _windows(n=20)
+    y = augment_windows(x, np.random.default_rng(1), ("shift",))
+    moved = 0
+    for a, b in zip(x, y):
+        for s in range(-6, 7):
+            if s >= 0 and np.array_equal(b[s:], a[:len(a) - s]) and np.all(b[:s] == a[0]):
+                moved += s != 0
+                break
+            if s < 0 and np.array_equal(b[:s], a[-s:]) and np.all(b[s:] == a[-1]):
+                moved += 1
+                break
+        else:
+            pytest.fail("window is not a shifted copy of the original")
+    assert moved > 0
+
+
+def test_warp_stretches_time_around_the_centre():
+    x = _windows(n=10)
+    y = augment_windows(x, np.random.default_rng(2), ("warp",))
+    centre = (x.shape[1] - 1) // 2
+    assert not np.allclose(y, x)
+    assert np.allclose(y[:, centre], x[:, centre], atol=0.2 * np.abs(x).max())
+    assert np.all(y.max(axis=1) <= x.max(axis=1) + 1e-4) and np.all(y.min(axis=1) >= x.min(axis=1) - 1e-4)
