@@ -25,6 +25,11 @@ LABELS = ["circle", "flex", "idle", "punch", "wave"]
 TIMEOUT_S = 120  # a guard against a hung process, not a speed expectation
 
 
+def default_hash(host_build: Path) -> str:
+    """The committed default model's hash, computed here from its bytes (not read from a header)."""
+    return f"0x{fnv1a32((host_build / 'default_run' / 'model_int8.tflite').read_bytes()):08x}"
+
+
 def make_run(dest: Path, host_build: Path, model_hash: int | None = None, labels=None, with_tflite=True) -> Path:
     """A converted run dir for the default model; ``model_hash``/``labels`` override what it claims."""
     src = host_build / "default_run"
@@ -67,7 +72,7 @@ def test_sim_board_with_the_default_model_matches_its_run(host_build, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout)
     assert result["ok"] is True and result["labels_match"] is True
-    assert result["model_hash_board"] == result["model_hash_run"] == "0xdcd54dc8"
+    assert result["model_hash_board"] == result["model_hash_run"] == default_hash(host_build)
     assert (result["board"], result["imu"], result["rate_hz"]) == ("virtual", "LSM9DS1", 119.0)
     assert "/dev/" in result["port"]
 
@@ -77,9 +82,10 @@ def test_sim_board_refuses_a_run_converted_to_another_model(host_build, tmp_path
     proc = verify("--run", str(run), "--port", "sim://")
     assert proc.returncode == 1
     result = json.loads(proc.stdout)
-    assert result["ok"] is False and result["model_hash_board"] == "0xdcd54dc8" and result["model_hash_run"] == "0x89abcdef"
+    expected = default_hash(host_build)
+    assert result["ok"] is False and result["model_hash_board"] == expected and result["model_hash_run"] == "0x89abcdef"
     error = proc.stderr.strip().splitlines()[-1]
-    assert "0xdcd54dc8" in error and "0x89abcdef" in error and f"make flash RUN={run}" in error
+    assert expected in error and "0x89abcdef" in error and f"make flash RUN={run}" in error
     assert "Traceback" not in proc.stderr
 
 
@@ -144,7 +150,7 @@ def test_unusable_run_dirs_exit_2_with_the_fix(host_build, tmp_path, problem):
 def test_a_run_without_report_uses_its_model_file(host_build, tmp_path):
     run = make_run(tmp_path / "run", host_build)
     (run / "report.json").unlink()
-    assert run_model(run) == (0xDCD54DC8, LABELS)
+    assert run_model(run) == (int(default_hash(host_build), 16), LABELS)
 
 
 def stage(run: Path, dest: Path) -> subprocess.CompletedProcess:
@@ -163,7 +169,7 @@ def test_stage_headers_copies_the_headers_the_run_wrote(host_build, tmp_path):
     dest = tmp_path / "firmware_generated"
     proc = stage(run, dest)
     assert proc.returncode == 0, proc.stderr
-    assert "copied" in proc.stdout and header_hash(dest) == 0xDCD54DC8
+    assert "copied" in proc.stdout and header_hash(dest) == int(default_hash(host_build), 16)
     assert (dest / "model_data.cc").read_bytes() == (source / "model_data.cc").read_bytes()
 
 

@@ -26,20 +26,24 @@ constexpr const char* const kChannelNames[kChannelCount] = {"aX", "aY", "aZ", "g
 constexpr int kInputElementCount = kWindowSamples * kChannelCount;
 
 // Model input per channel: (x - kNormMean[c]) / kNormStd[c], accelerometer in g, gyroscope in deg/s.
-constexpr float kNormMean[kChannelCount] = {-0.2265449f, 0.063896425f, 0.8513859f, -0.44860464f, 0.9192064f, -1.568863f};
-constexpr float kNormStd[kChannelCount] = {0.64862436f, 0.32280496f, 0.53853345f, 26.051903f, 88.77003f, 53.640587f};
+constexpr float kNormMean[kChannelCount] = {-0.285206f, -0.03662356f, 0.84506434f, -0.33114016f, -0.25424057f, 2.7371933f};
+constexpr float kNormStd[kChannelCount] = {0.69074184f, 0.3505556f, 0.5558023f, 32.988846f, 100.34971f, 61.42126f};
 
 // int8 quantization read from the model's tensors: real = scale * (q - zero_point).
-constexpr float kInputScale = 0.055193037f;
-constexpr int kInputZeroPoint = 2;
+// Input: the window (or a step model's x_t); output: the class scores.
+constexpr float kInputScale = 0.041814476f;
+constexpr int kInputZeroPoint = -2;
 constexpr float kOutputScale = 0.00390625f;
 constexpr int kOutputZeroPoint = -128;
+
+// A windowed model: one invoke per window of kWindowSamples samples.
+constexpr bool kIsStepModel = false;
 
 // Tensor arena: measured on a 64-bit host plus a margin (an upper bound for the 32-bit board).
 constexpr unsigned int kArenaBytes = 7264u;
 
 // FNV-1a 32-bit hash of g_model_data (reported by the board in DEVICE_INFO).
-constexpr uint32_t kModelHash = 0xdcd54dc8u;
+constexpr uint32_t kModelHash = 0x7e9109a0u;
 
 }  // namespace model
 }  // namespace ng
