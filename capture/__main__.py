@@ -17,24 +17,50 @@ from capture.errors import CaptureError
 DEFAULT_WAIT_RECONNECT_S = 30.0
 
 
-def _cmd_record(a) -> int:
-    from capture.ports import choose_port, open_port
-    from capture.recorder import record
+def _record_labels(a) -> list[str]:
+    from capture.recorder import parse_labels
 
+    return parse_labels(a.labels) if a.labels is not None else [a.label]
+
+
+def _cmd_record(a) -> int:
+    from capture.ports import choose_port, open_port, performs_label
+    from capture.recorder import check_labels, combine_summaries, record
+
+    labels = _record_labels(a)
+    trigger = dict(trigger_g=a.trigger_g, trigger_dps=a.trigger_dps, pre_trigger_s=a.pre_trigger_s,
+                   trigger_timeout_s=a.trigger_timeout, max_loss_pct=a.max_loss_pct)
+    check_labels(labels, a.takes, a.seconds, a.trigger, **trigger, wait_reconnect_s=a.wait_reconnect)
     url = choose_port(a.port)
-    with open_port(url, label=a.label, takes=a.takes, take_seconds=a.seconds) as port:
-        wait_s = a.wait_reconnect
-        if wait_s is None:
-            wait_s = DEFAULT_WAIT_RECONNECT_S if port.can_reconnect else 0.0
-        elif wait_s > 0 and not port.can_reconnect:
-            print("[record] note: --wait-reconnect does not apply to sim:// (the virtual board cannot come back)",
-                  file=sys.stderr)
-        summary = record(port, a.out, a.label, a.takes, seconds=a.seconds, subject=a.subject, session=a.session,
-                         countdown_s=a.countdown, max_lost=a.max_lost, trigger=a.trigger, trigger_g=a.trigger_g,
-                         trigger_dps=a.trigger_dps, pre_trigger_s=a.pre_trigger_s,
-                         trigger_timeout_s=a.trigger_timeout, max_loss_pct=a.max_loss_pct, wait_reconnect_s=wait_s)
-    print(json.dumps(summary))
+    reopen = performs_label(url)  # the simulated person acts out the label it was started with
+    summaries, port = {}, None
+    try:
+        for n, label in enumerate(labels, 1):
+            if port is None or reopen:
+                if port is not None:
+                    port.close()
+                port = open_port(url, label=label, takes=a.takes, take_seconds=a.seconds)
+            if len(labels) > 1:
+                print(f"[record] label {n}/{len(labels)}: '{label}' ({a.takes} take(s))", file=sys.stderr)
+            summaries[label] = record(port, a.out, label, a.takes, seconds=a.seconds, subject=a.subject,
+                                      session=a.session, countdown_s=a.countdown, max_lost=a.max_lost,
+                                      trigger=a.trigger, wait_reconnect_s=_wait_reconnect(a, port), **trigger)
+    finally:
+        if port is not None:
+            port.close()
+    print(json.dumps(summaries[labels[0]] if a.labels is None else combine_summaries(summaries)))
     return 0
+
+
+def _wait_reconnect(a, port) -> float:
+    wait_s = a.wait_reconnect
+    if wait_s is None:
+        return DEFAULT_WAIT_RECONNECT_S if port.can_reconnect else 0.0
+    if wait_s > 0 and not port.can_reconnect:
+        print("[record] note: --wait-reconnect does not apply to sim:// (the virtual board cannot come back)",
+              file=sys.stderr)
+        return 0.0
+    return wait_s
 
 
 def _cmd_import(a) -> int:
@@ -81,11 +107,16 @@ def build_parser() -> argparse.ArgumentParser:
                                    "JSON holds its subject, session and integrity (samples lost, corrupt frames, "
                                    "device drops, timing jitter, flagged). Prints a JSON summary on stdout.",
                        epilog="examples: --port /dev/ttyACM0 | --port 'sim://?subject=p1&speed=20' | "
-                              "--port 'sim://?replay=takes.csv'")
+                              "--port 'sim://?replay=takes.csv' | calibration set for one person: "
+                              "--labels punch,flex,wave,circle,idle --takes 3 --subject me")
     r.add_argument("--port", help="serial device (e.g. /dev/ttyACM0, COM5) or sim://... URL; "
                                   "default: the single Nano 33 BLE found")
-    r.add_argument("--label", required=True, help="the gesture being recorded (e.g. punch)")
-    r.add_argument("--takes", type=int, default=1, help="number of takes to record (default 1)")
+    which = r.add_mutually_exclusive_group(required=True)
+    which.add_argument("--label", help="the gesture being recorded (e.g. punch)")
+    which.add_argument("--labels", metavar="L1,L2,...",
+                       help="record several gestures in one go, --takes of each in turn (e.g. "
+                            "punch,flex,wave,circle,idle: a short calibration set for 'python -m training adapt')")
+    r.add_argument("--takes", type=int, default=1, help="number of takes to record (of each label) (default 1)")
     r.add_argument("--out", type=Path, required=True, help="dataset directory (DATA_DIR)")
     r.add_argument("--seconds", type=float, default=1.0, help="length of each take in seconds (default 1.0)")
     r.add_argument("--subject", default="unknown", help="who performs the gesture (default unknown)")

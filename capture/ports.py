@@ -5,7 +5,9 @@
 replay file with ``capture.synth`` (the simulated person performs the label being
 recorded), ``sim://?replay=FILE.csv`` replays a file; either way the virtual board
 (``firmware/build/host/virtual_board``, built on demand) is started on it and its
-pseudo-terminal is opened exactly like a USB board.
+pseudo-terminal is opened exactly like a USB board. The simulated person performs one
+label per board process, so recording several labels reopens such a port for each label
+(``performs_label``).
 """
 
 from __future__ import annotations
@@ -75,6 +77,12 @@ def parse_sim_url(url: str) -> SimOptions:
         if not opts.replay.is_file():
             raise CaptureError(f"{url}: replay file {opts.replay} does not exist")
     return opts
+
+
+def performs_label(url: str) -> bool:
+    """Whether the port acts out the label it is opened for (``sim://`` without ``?replay=``):
+    such a port must be opened again for every label recorded."""
+    return url.startswith("sim://") and parse_sim_url(url).replay is None
 
 
 class Port:

@@ -281,3 +281,43 @@ def _prompt(label: str, i: int, takes: int, countdown_s: float, motion: bool) ->
         time.sleep(min(1.0, left))
         left -= 1.0
     log("[record]   go!")
+
+
+SUMMED_KEYS = ("takes", "samples", "samples_lost", "frames_corrupt", "samples_dropped_by_device", "takes_flagged",
+               "takes_incomplete", "reconnects")
+
+
+def parse_labels(text: str) -> list[str]:
+    """``'punch, flex,idle'`` -> ['punch', 'flex', 'idle']; empty or repeated names are refused."""
+    labels = [w.strip() for w in text.split(",")]
+    if not all(labels):
+        raise CaptureError(f"--labels {text!r} has an empty name; give names separated by commas, e.g. punch,flex,idle")
+    repeated = sorted({w for w in labels if labels.count(w) > 1})
+    if repeated:
+        raise CaptureError(f"--labels names {', '.join(repeated)} more than once; give each label once")
+    return labels
+
+
+def check_labels(labels: list[str], takes: int, seconds: float, trigger: str, **options) -> None:
+    """Refuse bad options for any of ``labels`` before the first take is recorded."""
+    defaults = {"trigger_g": DEFAULT_TRIGGER_G, "trigger_dps": DEFAULT_TRIGGER_DPS,
+                "pre_trigger_s": DEFAULT_PRE_TRIGGER_S, "trigger_timeout_s": DEFAULT_TRIGGER_TIMEOUT_S,
+                "max_loss_pct": DEFAULT_MAX_LOSS_PCT, "wait_reconnect_s": 0.0}
+    o = {**defaults, **{k: v for k, v in options.items() if k in defaults and v is not None}}
+    for label in labels:
+        _check_options(label, takes, seconds, trigger, o["trigger_g"], o["trigger_dps"], o["pre_trigger_s"],
+                       o["trigger_timeout_s"], o["max_loss_pct"], o["wait_reconnect_s"])
+
+
+def combine_summaries(per_label: dict[str, dict]) -> dict:
+    """One summary for several labels: totals, worst jitter, and each label's own summary."""
+    parts = list(per_label.values())
+    total = {k: sum(p[k] for p in parts) for k in SUMMED_KEYS}
+    expected = total["samples"] + total["samples_lost"]
+    total["loss_pct"] = round(100.0 * total["samples_lost"] / expected, 4) if expected else 0.0
+    for key in ("jitter_us_std", "jitter_us_max"):
+        total[key] = max(p[key] for p in parts)
+    total["out"] = parts[0]["out"]
+    total["labels"] = {label: p["takes"] for label, p in per_label.items()}
+    total["per_label"] = per_label
+    return total

@@ -77,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     from training.check import CHECK_DESCRIPTION, add_arguments
 
     add_arguments(sub.add_parser("check", help="check a dataset directory before training", description=CHECK_DESCRIPTION))
+    from training.adapt import add_adapt_parser
+
+    add_adapt_parser(sub)
     return p
 
 
@@ -95,6 +98,10 @@ def _options(args):
 
 
 def _run(args) -> dict:
+    if args.command == "adapt":
+        from training.adapt import run_adapt
+
+        return run_adapt(args)
     if args.command == "evaluate":
         from training.evaluate import evaluate_run
 

@@ -31,12 +31,22 @@ def take_files(takes: list[Take]) -> list[Path]:
     return files
 
 
+def _relative(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` without following symlinks (a take may be a link to a
+    file elsewhere; its name in the dataset is what identifies it)."""
+    path = Path(path).absolute()
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
 def dataset_sha256(data_dir, takes: list[Take]) -> str:
     """sha256 over the used takes' files in sorted order of their path relative to ``data_dir``:
     for each file, its relative path (POSIX, UTF-8), a NUL byte, its size as decimal ASCII, a NUL
     byte, then its bytes. Renaming, editing, adding or leaving out a take changes the hash."""
-    root = Path(data_dir).resolve()
-    entries = sorted((p.resolve().relative_to(root).as_posix(), p) for p in take_files(takes))
+    root = Path(data_dir).absolute()
+    entries = sorted((_relative(p, root), p) for p in take_files(takes))
     h = hashlib.sha256()
     for rel, path in entries:
         data = path.read_bytes()

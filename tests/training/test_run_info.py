@@ -31,3 +31,14 @@ def test_hash_depends_on_content_and_names_not_on_location(tmp_path):
 def test_versions_name_every_library():
     v = library_versions()
     assert set(v) == {"python", "numpy", "tensorflow", "keras"} and all(v.values())
+
+
+def test_hash_accepts_takes_that_are_symlinks_to_files_elsewhere(tmp_path):
+    original = tmp_path / "original"
+    write_dataset(original, subjects=["ann"], takes_per_label=1, rate_hz=119.0, labels=["punch", "wave"])
+    linked = tmp_path / "linked"
+    for path in original.glob("*/*"):
+        (linked / path.parent.name).mkdir(parents=True, exist_ok=True)
+        (linked / path.parent.name / path.name).symlink_to(path)
+    # Same names and bytes, reached through links: the same dataset, the same hash.
+    assert dataset_sha256(linked, load_dataset(linked)) == dataset_sha256(original, load_dataset(original))
