@@ -44,7 +44,7 @@ def write_data(work: Path, subjects: int, takes_per_label: int) -> Path:
 
     data_dir = work / "data"
     write_dataset(data_dir, subjects=[f"p{i + 1}" for i in range(subjects)], takes_per_label=takes_per_label,
-                  rate_hz=119.0, take_seconds=2.0, seed=0)
+                  rate_hz=119.0, take_seconds=1.0, seed=0)  # 1 s takes, as recorded by default
     return data_dir
 
 
@@ -110,8 +110,8 @@ def main() -> int:
     parser.add_argument("run_dirs", nargs="*", type=Path, help="run directories to convert (default: train each --archs)")
     parser.add_argument("--archs", default=",".join(ARCHS), help="architectures to train on built-in data (default: %(default)s)")
     parser.add_argument("--header-dir", type=Path, help="where to write the headers (default: a temporary directory)")
-    parser.add_argument("--subjects", type=int, default=4, help="simulated people in the built-in dataset (default 4)")
-    parser.add_argument("--takes-per-label", type=int, default=8, help="takes per gesture and person (default 8)")
+    parser.add_argument("--subjects", type=int, default=6, help="simulated people in the built-in dataset (default 6)")
+    parser.add_argument("--takes-per-label", type=int, default=10, help="takes per gesture and person (default 10)")
     parser.add_argument("--epochs", type=int, default=40, help="training epochs for the built-in runs (default 40)")
     args = parser.parse_args()
 

@@ -19,11 +19,11 @@ generator (capture.synth, subjects the default model never saw) are streamed to 
    hand tremor, drift and small non-gesture moves): detections of any non-idle label
    (target < 1 per minute).
 
-The board's postprocessing (score threshold, ``agreement`` windows in a row, refractory
-period) is re-run on the board's own per-window scores in Python; it must reproduce the
-board's ``detected`` flags exactly, and then sweeps other settings (the virtual board can
-override only the threshold, through the run's contract.json: ``--threshold``). Tables go to
-stdout, progress to stderr.
+The board's post-processing (score threshold, ``agreement`` windows in a row, refractory period,
+motion gate; all from the run's contract.json) is re-run on the board's own per-window scores with
+converter.postprocess, which must reproduce the board's ``detected`` flags exactly; then other
+settings are swept (the virtual board itself can be given another threshold: ``--threshold``).
+Tables go to stdout, progress to stderr.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ import numpy as np
 from capture import protocol_spec as spec
 from capture import synth
 from capture.errors import CaptureError
-from capture.replay import BoardLink, input_tensors, start_virtual_board, values_to_counts
+from capture.replay import BoardLink, board_windows, input_tensors, start_virtual_board, values_to_counts
+from converter.postprocess import PostprocessSettings, detections_of_top, refractory_samples, settings_from_contract, window_motion
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_RUN = REPO / "firmware" / "build" / "host" / "default_run"
@@ -145,46 +146,23 @@ def board_predictions(link: BoardLink, counts: np.ndarray) -> list[dict]:
 
 @dataclass
 class Post:
-    """The board's postprocessing settings (ng_postprocess)."""
+    """Post-processing settings to replay (the board's own come from the run's contract)."""
 
     threshold: float
     agreement: int = 2
     refractory_s: float = 1.0
-    motion_gate_dps: float = 0.0  # not in the core: windows moving less than this never detect
+    motion_gate: float = 0.0  # window_motion below this never detects (0: no gate)
+    accel_weight: float = 100.0
 
 
-MOTION_DPS_PER_G = 100.0  # weighs the accelerometer into the motion measure (a punch barely turns)
-
-
-def window_motion_dps(values: np.ndarray, window: int, hop: int) -> np.ndarray:
-    """How much each board window moves: RMS deviation from the window mean of the gyroscope (deg/s)
-    plus MOTION_DPS_PER_G times that of the accelerometer (g)."""
-    starts = range(0, len(values) - window + 1, hop)
-    rms = lambda x: np.sqrt(np.sum(np.var(x, axis=0)))  # noqa: E731
-    return np.array([rms(values[s:s + window, 3:]) + MOTION_DPS_PER_G * rms(values[s:s + window, :3]) for s in starts])
-
-
-def simulate(label_index: np.ndarray, score_q: np.ndarray, end_count: np.ndarray, motion_dps: np.ndarray, post: Post,
-             idle_index: int, output_q: tuple[float, int], rate_hz: float) -> np.ndarray:
-    """``detected`` per window, computed like the core's Postprocess::update (float32 scores)."""
-    scores = np.float32(output_q[0]) * (score_q.astype(np.int32) - output_q[1]).astype(np.float32)
-    refractory = int(np.float32(rate_hz) * np.float32(post.refractory_s))
-    agreement = max(1, post.agreement)
-    detected = np.zeros(len(label_index), dtype=bool)
-    streak_label, streak, last = -1, 0, None
-    still = motion_dps < post.motion_gate_dps
-    for k, (label, score, end) in enumerate(zip(label_index.tolist(), scores.tolist(), end_count.tolist())):
-        if np.float32(score) < np.float32(post.threshold) or still[k]:
-            streak_label, streak = -1, 0
-            continue
-        if label == streak_label:
-            streak = min(streak + 1, agreement)
-        else:
-            streak_label, streak = label, 1
-        if label == idle_index or streak < agreement or (last is not None and end - last < refractory):
-            continue
-        detected[k], last, streak_label, streak = True, end, -1, 0
-    return detected
+def simulate(p: dict, post: Post, meta: dict) -> np.ndarray:
+    """``detected`` per window of one take, by converter.postprocess (the core's exact mirror)."""
+    s = PostprocessSettings(len(meta["labels"]), meta["idle_index"], post.threshold, meta["output_q"][0],
+                            meta["output_q"][1], post.agreement, refractory_samples(meta["rate_hz"], post.refractory_s),
+                            post.motion_gate, post.accel_weight)
+    motion = p["motion"] if post.accel_weight == meta["accel_weight"] else window_motion(
+        p["windows"], *meta["scales"], post.accel_weight)
+    return detections_of_top(p["label_index"], p["score_q"], p["end_count"], motion, s)
 
 
 # -------------------------------------------------------------------------- scoring
@@ -211,8 +189,7 @@ def score_setting(post: Post | None, runs: dict, meta: dict) -> dict:
     """Latency and false detections with ``post`` replayed in Python (None: the board's own flags)."""
     lat, missed, wrong, false, idle_s, by = [], 0, 0, 0, 0.0, {}
     for kind, stream, p in runs["streams"]:
-        det = p["detected"] if post is None else simulate(p["label_index"], p["score_q"], p["end_count"], p["motion_dps"], post,
-                                                          meta["idle_index"], meta["output_q"], meta["rate_hz"])
+        det = p["detected"] if post is None else simulate(p, post, meta)
         if kind == "gesture":
             ms, m, w = latencies(stream, meta["labels"], p["label_index"], det, p["end_count"])
             lat += ms
@@ -259,8 +236,11 @@ def measure(run_dir: Path, subjects: list[str], reps: int, idle_minutes: float) 
     inp, out = read_io(model_bytes)
     labels, rate_hz = list(contract["labels"]), float(contract["rate_hz"])
     idle_index = labels.index(contract["idle_label"]) if contract.get("idle_label") else -1
+    board_post = settings_from_contract(contract, (out.scale, out.zero_point))
     meta = {"labels": labels, "rate_hz": rate_hz, "idle_index": idle_index, "output_q": (out.scale, out.zero_point),
-            "threshold": float(contract["score_threshold"])}
+            "threshold": float(contract["score_threshold"]), "accel_weight": board_post.motion_accel_weight,
+            "board": Post(board_post.score_threshold, board_post.agreement, board_post.refractory_samples / rate_hz,
+                          board_post.motion_gate, board_post.motion_accel_weight)}
     gesture_labels = [x for x in labels if x != contract.get("idle_label") and x in synth.LABELS]
     window, hop = int(contract["window"]), int(contract["hop"])
     streams = []
@@ -284,9 +264,10 @@ def measure(run_dir: Path, subjects: list[str], reps: int, idle_minutes: float) 
                  "score_q": np.array([g["score_q"] for g in got]),
                  "end_count": window + hop * np.array([g["window_index"] for g in got]),
                  "detected": np.array([bool(g["detected"]) for g in got])}
-            p["motion_dps"] = window_motion_dps(stream.values, window, hop)[:len(got)]
-            sim = simulate(p["label_index"], p["score_q"], p["end_count"], p["motion_dps"], Post(meta["threshold"]), idle_index,
-                           meta["output_q"], rate_hz)
+            p["windows"] = board_windows(counts, window, hop)[:len(got)]
+            p["motion"] = window_motion(p["windows"], *scales, meta["accel_weight"])
+            meta["scales"] = scales
+            sim = simulate(p, meta["board"], meta)
             runs["windows"] += len(got)
             runs["same_label"] += int(np.sum(p["label_index"] == host.argmax(axis=1)))
             runs["same"] += int(np.sum((p["label_index"] == host.argmax(axis=1)) & (p["score_q"] == host.max(axis=1))))
@@ -307,7 +288,9 @@ def print_tables(runs: dict, meta: dict, board: dict, sweep: list[dict]) -> None
     print(f"  {'agreement (label)':<36} {100 * runs['same_label'] / n:8.2f} %")
     print(f"  {'postprocess flags reproduced':<36} {100 * runs['flags_same'] / n:8.2f} %")
     print(f"  {'inference_us median / p95':<36} {np.median(t):8.0f} / {np.percentile(t, 95):.0f}")
-    print(f"\nBoard detections (threshold {meta['threshold']:g}, agreement 2, refractory 1 s)")
+    b = meta["board"]
+    print(f"\nBoard detections (threshold {b.threshold:g}, agreement {b.agreement}, refractory {b.refractory_s:g} s, "
+          f"motion gate {b.motion_gate:g})")
     print(f"  {'gestures detected':<36} {board['detected']} / {board['gestures']}  (missed {board['missed']}, "
           f"wrong-label detections {board['wrong']})")
     print(f"  {'latency from gesture end, median':<36} {board['latency_median_ms']:8.0f} ms")
@@ -319,12 +302,12 @@ def print_tables(runs: dict, meta: dict, board: dict, sweep: list[dict]) -> None
         worst = sorted(board["false_by"].items(), key=lambda kv: -kv[1])
         print("  false detections by person/label: " + ", ".join(f"{s}/{lab} {n}" for (s, lab), n in worst))
     print("\nPostprocessing settings, replayed on the board's own window scores "
-          "(gate: no detection while the window's motion, gyro RMS + 100 x accel RMS, is below this; not in the core)")
+          "(gate: no detection while the window's motion, gyro RMS + 100 x accel RMS, is below this)")
     print(f"  {'threshold':>9} {'agree':>5} {'refr_s':>6} {'gate':>5} {'false/min':>9} {'detected':>9} {'wrong':>5} "
           f"{'lat_med_ms':>10} {'lat_p95_ms':>10}")
     for r in sweep:
         p = r["post"]
-        print(f"  {p.threshold:9.2f} {p.agreement:5d} {p.refractory_s:6.1f} {p.motion_gate_dps:5.0f} {r['false_per_min']:9.2f} "
+        print(f"  {p.threshold:9.2f} {p.agreement:5d} {p.refractory_s:6.1f} {p.motion_gate:5.0f} {r['false_per_min']:9.2f} "
               f"{r['detected']:4d}/{r['gestures']:<4d} {r['wrong']:5d} {r['latency_median_ms']:10.0f} "
               f"{r['latency_p95_ms']:10.0f}")
 
@@ -353,7 +336,8 @@ def main(argv=None) -> int:
     board = score_setting(None, runs, meta)
     thresholds = sorted({meta["threshold"], 0.8, 0.9, 0.95})
     settings = [Post(t, n, r) for t in thresholds for n in (1, 2, 3) for r in (1.0, 2.0)]
-    settings += [Post(t, 2, 1.0, g) for t in (meta["threshold"], 0.9) for g in (15.0, 25.0, 40.0, 60.0)]
+    settings += [Post(t, n, 1.0, g) for t in (meta["threshold"], 0.9) for n in (1, 2)
+                 for g in (15.0, 25.0, 40.0, 60.0)]
     sweep = [score_setting(post, runs, meta) for post in settings]
     print_tables(runs, meta, board, sweep)
     return 0

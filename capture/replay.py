@@ -5,8 +5,10 @@ int16 counts (the board's own scales, from DEVICE_INFO); the board windows, norm
 quantizes, runs the model and answers one PREDICTION frame per window. The laptop
 computes the same windows from the same counts (``host_predictions``: counts -> g and
 deg/s in float32, windows every hop, ``training.data.normalize``, TFLite's int8 rounding)
-and runs them in the TFLM Python interpreter (``converter.tflm.run_tflm``). The summary
-(agreement, accuracy, inference time) is one JSON object on stdout.
+and runs them in the TFLM Python interpreter (``converter.tflm.run_tflm``). A GRU one-step
+model is stepped instead (``host_step_scores``, ``converter.stepping``): windows follow each
+other without overlap, each from h = 0, as the board runs it. The summary (agreement,
+accuracy, inference time) is one JSON object on stdout.
 
 Without ``--port`` a virtual board is started with ``--model RUN_DIR``.
 """
@@ -78,6 +80,25 @@ def input_tensors(counts: np.ndarray, contract: dict, scales: tuple[float, float
 
     windows = board_windows(counts_to_values(counts, *scales), int(contract["window"]), int(contract["hop"]))
     return quantize(normalize(windows, contract), *input_q)
+
+
+def host_step_scores(counts: np.ndarray, contract: dict, scales: tuple[float, float], model_bytes: bytes,
+                     step) -> np.ndarray:
+    """A GRU one-step model's int8 window scores (n, labels), stepped as the board steps it
+    (converter.stepping.StepSettings): x_t quantized per sample like the board, a step every
+    stride samples on the last chunk, h = 0 at each window's start, the last step's scores."""
+    from converter.stepping import run_tflm_steps_int8
+    from training.data import normalize
+
+    xq = quantize(normalize(counts_to_values(counts, *scales), contract), step.io.x.scale, step.io.x.zero_point)
+    starts = step.step_starts(len(xq))
+    if not len(starts):
+        return np.zeros((0, len(contract["labels"])), np.int8)
+    if len(step.io.x.shape) == 3:  # a chunk of samples per step (Conv1D front end)
+        steps_x = xq[starts[..., None] + np.arange(step.chunk_samples)]
+    else:
+        steps_x = xq[starts]
+    return run_tflm_steps_int8(model_bytes, steps_x, step.io).scores
 
 
 # ----------------------------------------------------------------- talking to a board
@@ -216,12 +237,18 @@ def summarize_times(inference_us: list[int]) -> dict:
 def replay(run_dir: Path, data_dir: Path, port: str | None = None) -> dict:
     """Replay every take of ``data_dir`` through a board and compare with the laptop's TFLM."""
     from capture.dataset import DatasetError, list_takes, read_take
+    from converter import ConverterError
     from converter.flatbuffer import read_io
     from converter.headers import fnv1a32
+    from converter.stepping import step_settings
     from converter.tflm import run_tflm
 
     contract, model_bytes = load_run(run_dir)
-    inp, _ = read_io(model_bytes)
+    try:
+        step = step_settings(model_bytes, contract, str(run_dir / "contract.json"))  # None: a windowed model
+    except ConverterError as e:
+        raise CaptureError(str(e)) from None
+    inp = read_io(model_bytes)[0] if step is None else step.io.x
     try:
         takes = [read_take(p) for p in list_takes(data_dir)]
     except DatasetError as e:
@@ -245,8 +272,11 @@ def replay(run_dir: Path, data_dir: Path, port: str | None = None) -> dict:
                 continue
             counts = values_to_counts(take.values, *scales)
             board = board_predictions(link, counts)
-            x = input_tensors(counts, contract, scales, (inp.scale, inp.zero_point))
-            host = run_tflm(model_bytes, x) if len(x) else np.zeros((0, len(labels)), np.int8)
+            if step is not None:
+                host = host_step_scores(counts, contract, scales, model_bytes, step)
+            else:
+                x = input_tensors(counts, contract, scales, (inp.scale, inp.zero_point))
+                host = run_tflm(model_bytes, x) if len(x) else np.zeros((0, len(labels)), np.int8)
             if len(board) != len(host):
                 raise CaptureError(f"{take.csv_path}: the board answered {len(board)} windows, expected {len(host)}; "
                                    "frames were lost (check the connection) or the board uses another window/hop")

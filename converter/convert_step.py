@@ -14,9 +14,13 @@ from converter import ConverterError, flatbuffer, gru_step, quantize, stepping, 
 
 MAX_STEP_PAIRS = 2000  # calibration (x_t, h) pairs for the one-step model
 MAX_STEP_FLOAT_DIFF = 1e-4
-# TFLM's int8 LOGISTIC and TANH use other fixed-point approximations than TFLite's reference kernels:
-# on the GRU's gates a few steps in a hundred differ by up to 3 LSB. The accuracy is measured in TFLM itself.
-STEP_ACTIVATION_LSB = 3  # stepping the float one-step model vs the Keras GRU on a window
+# TFLM vs the TFLite reference kernels on a step model: both get the same x_t and h at every step, and
+# every operator whose inputs were identical in both must agree within --max-lsb (stepping.reference_agreement).
+# The h' / scores outputs themselves are only reported: a FULLY_CONNECTED that rounds one LSB apart feeds a
+# LOGISTIC/TANH whose slope makes several LSB of it inside one step (measured: up to 5 LSB on h' of a gru run,
+# 13 of a cnn-gru run), which is rounding, not a wrong kernel. The accuracy is measured in TFLM itself.
+REFERENCE_RULE = ("per step both interpreters get the same x_t and h; every operator whose inputs are identical in "
+                  "both must give outputs within --max-lsb; h' and scores differences are reported, not gated")
 RESET_RULE = ("set h to zero (int8: the h input's zero point) when a take or stream starts and after every "
               "kStepsPerWindow steps; the class scores of the step that completes a window are the window's scores")
 
@@ -95,8 +99,10 @@ def verify_step_model(q: Quantized, model, plan: gru_step.StepPlan, step_float, 
         raise ConverterError(f"stepping the float one-step model gives scores up to {float_diff:.2g} away from the "
                              f"Keras GRU (allowed {MAX_STEP_FLOAT_DIFF:g}); the export is wrong for this network")
     run = stepping.run_tflm_steps(q.model_bytes, x_steps, io)
-    q.max_lsb = stepping.max_reference_diff_lsb(q.model_bytes, run, io)
-    q.extra_lsb = STEP_ACTIVATION_LSB
+    log("comparing every operator of every step with the TFLite reference kernels (same x_t and h in both) ...")
+    agreement = stepping.reference_agreement(q.model_bytes, run, io)
+    q.max_lsb = agreement.kernel_max_lsb
+    q.extra["reference_agreement"] = {**agreement.as_dict(), "rule": REFERENCE_RULE}
     q.inp, q.out = io.x, io.scores
     q.pred_float = scores_keras.argmax(axis=1)
     q.pred_int8 = run.scores.argmax(axis=1)

@@ -101,6 +101,21 @@ constexpr bool kStateCarriedAsInt8 = {"true" if step["state_carried_as_int8"] el
 """
 
 
+def postprocess_settings(contract: Contract, out: TensorInfo) -> str:
+    """The contract's post-processing constants (ng_postprocess), defaults filled in."""
+    from converter.postprocess import settings_from_contract
+
+    p = settings_from_contract(contract.raw, (out.scale, out.zero_point))
+    return f"""// Post-processing: a detection needs kAgreement confident windows in a row, kRefractorySamples
+// samples after the previous one, and (kMotionGate > 0) a window whose motion, gyro RMS (dps) +
+// kMotionAccelWeight x accel RMS (g) over the window, is at least kMotionGate (ng::window_motion).
+constexpr int kAgreement = {p.agreement};
+constexpr uint32_t kRefractorySamples = {p.refractory_samples}u;
+constexpr float kMotionGate = {c_float(p.motion_gate)};
+constexpr float kMotionAccelWeight = {c_float(p.motion_accel_weight)};
+"""
+
+
 def model_settings_h(contract: Contract, inp: TensorInfo, out: TensorInfo, arena_bytes: int, model_hash: int,
                      step: dict | None = None) -> str:
     n_labels = len(contract.labels)
@@ -142,6 +157,7 @@ constexpr int kInputZeroPoint = {inp.zero_point};
 constexpr float kOutputScale = {c_float(out.scale)};
 constexpr int kOutputZeroPoint = {out.zero_point};
 
+{postprocess_settings(contract, out)}
 {step_settings(step)}
 // Tensor arena: measured on a 64-bit host plus a margin (an upper bound for the 32-bit board).
 constexpr unsigned int kArenaBytes = {arena_bytes}u;

@@ -53,8 +53,10 @@ def carry_state(h_next_q: np.ndarray, io: StepIO) -> np.ndarray:
     """h' (int8, output quantization) -> the next step's h (int8, input quantization)."""
     if io.state_carried_as_int8:
         return h_next_q.astype(np.int8)
-    real = (h_next_q.astype(np.float32) - io.h_next.zero_point) * np.float32(io.h_next.scale)
-    return quantize_input(real, io.h)
+    real = ((h_next_q.astype(np.int32) - io.h_next.zero_point).astype(np.float32) * np.float32(io.h_next.scale))
+    scaled = np.clip(real / np.float32(io.h.scale), -1000.0, 1000.0).astype(np.float64)
+    q = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) + io.h.zero_point  # C's roundf, as the firmware
+    return np.clip(q, -128, 127).astype(np.int8)
 
 
 @dataclass
@@ -66,13 +68,18 @@ class SteppedRun:
 
 def run_tflm_steps(flatbuffer: bytes, x_steps: np.ndarray, io: StepIO) -> SteppedRun:
     """x_steps: normalized float step inputs (n, steps, *x_t shape). Steps every window in TFLM."""
+    return run_tflm_steps_int8(flatbuffer, quantize_input(x_steps, io.x), io)
+
+
+def run_tflm_steps_int8(flatbuffer: bytes, xq: np.ndarray, io: StepIO) -> SteppedRun:
+    """xq: int8 step inputs (n, steps, *x_t shape), quantized by the caller (the board's rounding in
+    capture replay). Steps every window in TFLM from h = 0, carrying h' into h."""
     from tflite_micro.python.tflite_micro import runtime
 
     try:
         interpreter = runtime.Interpreter.from_bytes(flatbuffer, arena_size=VERIFY_ARENA_BYTES)
     except RuntimeError as e:
         raise ConverterError(f"the TFLM interpreter refuses the int8 model: {e}") from None
-    xq = quantize_input(x_steps, io.x)
     n, steps = xq.shape[:2]
     units = int(io.h.shape[-1])
     h_in = np.zeros((n, steps, units), dtype=np.int8)
@@ -91,25 +98,149 @@ def run_tflm_steps(flatbuffer: bytes, x_steps: np.ndarray, io: StepIO) -> Steppe
     return SteppedRun(scores=s_out[:, -1], h_in=h_in, outputs=[h_out, s_out, xq])
 
 
-def max_reference_diff_lsb(flatbuffer: bytes, run: SteppedRun, io: StepIO, max_windows: int = 40) -> int:
-    """Largest |TFLM - TFLite reference kernels| over h' and scores, feeding both the very same
-    (x_t, h) of every step of the first ``max_windows`` windows."""
+@dataclass
+class ReferenceAgreement:
+    """TFLM against the TFLite reference kernels, both fed the very same (x_t, h) at every step.
+
+    ``kernel_max_lsb`` is the gate: the largest difference of any operator's output among the
+    operators whose inputs were identical in both interpreters at that step, i.e. what a kernel
+    itself computes differently. ``output_max_lsb`` (h' and scores) is what those one-LSB
+    rounding differences grow to inside one step: a FULLY_CONNECTED that rounds its requantization
+    one LSB apart feeds a LOGISTIC/TANH whose slope turns 1 input LSB into several output LSB. It is
+    reported, not gated: it cannot compound over steps, since each step gets the same h."""
+
+    kernel_max_lsb: int
+    kernel_worst_op: str
+    output_max_lsb: dict
+    steps_compared: int
+    op_runs_compared: int
+    op_runs_with_different_inputs: int
+    steps_with_output_diff: float
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def reference_agreement(flatbuffer: bytes, run: SteppedRun, io: StepIO, max_windows: int = 40,
+                        tflm_flatbuffer: bytes | None = None) -> ReferenceAgreement:
+    """Compare every operator of every step of the first ``max_windows`` windows (see ReferenceAgreement).
+
+    ``tflm_flatbuffer`` (default: ``flatbuffer``) is what TFLM runs; a test passes a corrupted copy."""
     import tensorflow as tf
+    from tflite_micro.python.tflite_micro import runtime
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = tf.lite.Interpreter(model_content=flatbuffer,
+        ref = tf.lite.Interpreter(model_content=flatbuffer, experimental_preserve_all_tensors=True,
                                   experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
+        ops = ref._get_ops_details()
     ref.allocate_tensors()
+    micro = runtime.Interpreter.from_bytes(tflm_flatbuffer or flatbuffer, arena_size=VERIFY_ARENA_BYTES,
+                                           intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
     ins, outs = ref.get_input_details(), ref.get_output_details()
-    h_out, s_out, xq = run.outputs
-    worst = 0
+    activations = {int(d["index"]) for d in ins} | {int(t) for op in ops for t in op["outputs"]}
+
+    def both(index: int) -> tuple[np.ndarray, np.ndarray]:
+        mine = micro.GetTensor(index, 0)
+        mine = mine["tensor_data"] if isinstance(mine, dict) else mine
+        theirs = ref.get_tensor(index)
+        return theirs.astype(np.int32).reshape(-1), np.asarray(mine).astype(np.int32).reshape(-1)
+
+    xq = run.outputs[2]
+    kernel_max, worst_op, compared, skipped, steps, steps_diff = 0, "", 0, 0, 0, 0
+    out_max = {"h'": 0, "scores": 0}
     for i in range(min(max_windows, len(xq))):
         for t in range(xq.shape[1]):
             ref.set_tensor(ins[io.x_pos]["index"], xq[i, t][None, ...])
             ref.set_tensor(ins[io.h_pos]["index"], run.h_in[i, t][None, :])
             ref.invoke()
-            for pos, got in ((io.h_next_pos, h_out[i, t]), (io.scores_pos, s_out[i, t])):
-                want = ref.get_tensor(outs[pos]["index"]).reshape(-1).astype(np.int32)
-                worst = max(worst, int(np.max(np.abs(want - got.astype(np.int32)))))
-    return worst
+            micro.set_input(xq[i, t][None, ...], io.x_pos)
+            micro.set_input(run.h_in[i, t][None, :], io.h_pos)
+            micro.invoke()
+            steps += 1
+            for op in ops:
+                if any(not np.array_equal(*both(int(k))) for k in op["inputs"] if int(k) in activations):
+                    skipped += 1
+                    continue
+                compared += 1
+                for k in op["outputs"]:
+                    want, got = both(int(k))
+                    diff = int(np.max(np.abs(want - got))) if want.size else 0
+                    if diff > kernel_max:
+                        kernel_max, worst_op = diff, f"{op['op_name']} (tensor {int(k)}, window {i}, step {t})"
+            differs = False
+            for name, pos in (("h'", io.h_next_pos), ("scores", io.scores_pos)):
+                want, got = both(int(outs[pos]["index"]))
+                diff = int(np.max(np.abs(want - got)))
+                out_max[name] = max(out_max[name], diff)
+                differs = differs or diff > 0
+            steps_diff += int(differs)
+    return ReferenceAgreement(kernel_max, worst_op, out_max, steps, compared, skipped,
+                              round(steps_diff / steps, 4) if steps else 0.0)
+
+
+@dataclass(frozen=True)
+class StepSettings:
+    """How the board steps a one-step model: read from the model's tensors and the run's contract."""
+
+    io: StepIO
+    chunk_samples: int
+    stride_samples: int
+    steps_per_window: int
+
+    @property
+    def state_size(self) -> int:
+        return int(np.prod(self.io.h.shape))
+
+    @property
+    def window_period_samples(self) -> int:
+        """Samples from one window's first step to the next window's (windows do not overlap)."""
+        return self.steps_per_window * self.stride_samples
+
+    def lines(self, c_float) -> list[str]:
+        """The settings-text lines of a step model (firmware/host/model_settings_text.cpp reads them)."""
+        io = self.io
+        return [
+            "step_model 1", f"state_size {self.state_size}", f"step_input_samples {self.chunk_samples}",
+            f"step_stride_samples {self.stride_samples}", f"steps_per_window {self.steps_per_window}",
+            f"state_input_scale {c_float(io.h.scale)}", f"state_input_zero_point {io.h.zero_point}",
+            f"state_output_scale {c_float(io.h_next.scale)}", f"state_output_zero_point {io.h_next.zero_point}",
+            f"state_carried_as_int8 {int(io.state_carried_as_int8)}",
+        ]
+
+    def step_starts(self, n_samples: int) -> np.ndarray:
+        """First sample of every step of every whole window in a take of ``n_samples``: (windows, steps)."""
+        if n_samples < self.chunk_samples:
+            return np.zeros((0, self.steps_per_window), dtype=np.int64)
+        n_steps = (n_samples - self.chunk_samples) // self.stride_samples + 1
+        n_windows = n_steps // self.steps_per_window
+        steps = np.arange(n_windows * self.steps_per_window) * self.stride_samples
+        return steps.reshape(n_windows, self.steps_per_window)
+
+
+def is_step_model(flatbuffer: bytes) -> bool:
+    inputs, _ = read_signature_io(flatbuffer)
+    return "x_t" in inputs and "h" in inputs
+
+
+def step_settings(flatbuffer: bytes, contract: dict, where: str = "contract.json") -> StepSettings | None:
+    """The step settings of a one-step model (None for a windowed model). The samples per step come
+    from x_t's shape; the stride from the contract's GRU front end (the product of its strides)."""
+    try:
+        if not is_step_model(flatbuffer):
+            return None
+    except ConverterError:
+        return None  # no signature: a windowed model
+    io = read_step_io(flatbuffer)
+    chunk = int(io.x.shape[1]) if len(io.x.shape) == 3 else 1
+    front = (contract.get("gru") or {}).get("front_end") or []
+    stride = 1
+    for layer in front:
+        if not isinstance(layer, dict) or "stride" not in layer:
+            raise ConverterError(f"{where}: the GRU's front end {front!r} does not state each layer's stride; "
+                                 "retrain with the current `python -m training fit`")
+        stride *= int(layer["stride"])
+    window = int(contract["window"])
+    if chunk > window:
+        raise ConverterError(f"{where}: the one-step model reads {chunk} samples per step, more than a window ({window})")
+    return StepSettings(io, chunk, stride, (window - chunk) // stride + 1)

@@ -3,13 +3,20 @@ for the virtual board, which delegates only the model invocation to this child p
 
 On start it writes the model's settings to stdout as ASCII lines (``key value...``,
 ending with ``end``), read from the same run's files as the converter reads them:
-``contract.json`` (labels, idle label, threshold, rate, window, hop, normalization) and
+``contract.json`` (labels, idle label, threshold, rate, window, hop, normalization, and the
+post-processing: agreement, refractory period, motion gate; converter/postprocess.py) and
 the int8 model's own tensors (input/output scale and zero point, shapes), plus the
 FNV-1a hash of the model bytes. Then it serves invocations, binary on stdin/stdout:
 
     request:  uint32 LE n, then n int8 input values (n = 0: exit)
     response: uint32 LE m, then m int8 output values (m = 0: the request was refused;
               the reason is on stderr)
+
+A GRU one-step model (inputs x_t and h, outputs h' and scores) adds its step settings
+(``step_model 1``, ``state_size``, ``step_input_samples``, ``step_stride_samples``,
+``steps_per_window``, the state's scales and zero points, ``state_carried_as_int8``;
+see converter/stepping.py) and serves one step per request: the request holds x_t then h,
+the response h' then the scores. ``input_scale`` / ``output_scale`` are x_t's and the scores'.
 
 ``--print-settings`` writes the settings block and exits (tests compare it with the
 firmware's generated model_settings.h).
@@ -52,15 +59,18 @@ def settings_lines(model_bytes: bytes, contract_path: Path) -> list[str]:
     """The settings block for ``model_bytes`` and the contract at ``contract_path``."""
     from converter.flatbuffer import read_io
     from converter.headers import fnv1a32
+    from converter.stepping import step_settings
+    from converter.postprocess import settings_from_contract
     from converter.run_dir import load_contract
 
     contract = load_contract(contract_path.parent) if contract_path.name == "contract.json" else None
     if contract is None:
         raise ConverterError(f"{contract_path}: the contract file must be named contract.json")
-    inp, out = read_io(model_bytes)
+    step = step_settings(model_bytes, contract.raw, str(contract_path))  # None: a windowed model
+    inp, out = read_io(model_bytes) if step is None else (step.io.x, step.io.scores)
     if inp.type != "INT8" or out.type != "INT8":
         raise ConverterError(f"the model's input/output are {inp.type}/{out.type}, not INT8; convert it with `python -m converter convert`")
-    want = (1, contract.window, len(contract.channels))
+    want = (1, contract.window, len(contract.channels)) if step is None else tuple(step.io.x.shape)
     if tuple(inp.shape) != want or tuple(out.shape) != (1, len(contract.labels)):
         raise ConverterError(f"the model's tensors {tuple(inp.shape)} -> {tuple(out.shape)} do not match the contract "
                              f"(window {contract.window}, {len(contract.labels)} labels); model and contract are from different runs")
@@ -68,6 +78,7 @@ def settings_lines(model_bytes: bytes, contract_path: Path) -> list[str]:
         if not label.isascii() or any(c.isspace() for c in label) or not label:
             raise ConverterError(f"{contract_path}: label {label!r} must be ASCII without spaces to travel to the board")
     floats = lambda values: " ".join(c_float(v) for v in values)  # noqa: E731
+    post = settings_from_contract(contract.raw, (out.scale, out.zero_point), str(contract_path))
 
     return [
         f"nanogest-settings {SETTINGS_VERSION}",
@@ -84,6 +95,11 @@ def settings_lines(model_bytes: bytes, contract_path: Path) -> list[str]:
         f"output_scale {c_float(out.scale)}",
         f"output_zero_point {out.zero_point}",
         f"model_hash 0x{fnv1a32(model_bytes):08x}",
+        *(step.lines(c_float) if step is not None else []),
+        f"agreement {post.agreement}",
+        f"refractory_samples {post.refractory_samples}",
+        f"motion_gate {c_float_g(post.motion_gate)}",
+        f"motion_accel_weight {c_float_g(post.motion_accel_weight)}",
         "end",
     ]
 
@@ -91,6 +107,11 @@ def settings_lines(model_bytes: bytes, contract_path: Path) -> list[str]:
 def c_float(value: float) -> str:
     """The float32 nearest to ``value``, printed so that C's strtof reads it back exactly."""
     return repr(float(np.float32(value)))
+
+
+def c_float_g(value: float) -> str:
+    """The float32 nearest to ``value`` as C's ``%.9g`` prints it (how the board writes these keys)."""
+    return f"{float(np.float32(value)):.9g}"
 
 
 def parse_settings(lines) -> dict:
@@ -121,12 +142,20 @@ def serve(model_bytes: bytes, stdin, stdout) -> int:
     from converter.flatbuffer import read_io
     from converter.tflm import VERIFY_ARENA_BYTES
 
+    from converter.stepping import is_step_model, read_step_io
+
     inp, _ = read_io(model_bytes)
     try:
         interpreter = runtime.Interpreter.from_bytes(model_bytes, arena_size=VERIFY_ARENA_BYTES)
     except RuntimeError as e:
         raise ConverterError(f"the TFLM interpreter refuses the model: {e}") from None
     n_in = int(np.prod(inp.shape))
+    try:
+        io = read_step_io(model_bytes) if is_step_model(model_bytes) else None
+    except ConverterError:
+        io = None  # no signature: a windowed model
+    if io is not None:  # a step model: [x_t | h] in, [h' | scores] out
+        n_in = int(np.prod(io.x.shape)) + int(np.prod(io.h.shape))
     while True:
         head = _read_exact(stdin, _LENGTH.size)
         if head is None:
@@ -142,10 +171,19 @@ def serve(model_bytes: bytes, stdin, stdout) -> int:
             stdout.write(_LENGTH.pack(0))
             stdout.flush()
             continue
-        x = np.frombuffer(data, dtype=np.int8).reshape(inp.shape)
-        interpreter.set_input(x, 0)
-        interpreter.invoke()
-        y = np.asarray(interpreter.get_output(0), dtype=np.int8).reshape(-1).tobytes()
+        if io is None:
+            x = np.frombuffer(data, dtype=np.int8).reshape(inp.shape)
+            interpreter.set_input(x, 0)
+            interpreter.invoke()
+            y = np.asarray(interpreter.get_output(0), dtype=np.int8).reshape(-1).tobytes()
+        else:
+            values = np.frombuffer(data, dtype=np.int8)
+            n_x = int(np.prod(io.x.shape))
+            interpreter.set_input(values[:n_x].reshape(io.x.shape), io.x_pos)
+            interpreter.set_input(values[n_x:].reshape(io.h.shape), io.h_pos)
+            interpreter.invoke()
+            y = b"".join(np.asarray(interpreter.get_output(pos), dtype=np.int8).reshape(-1).tobytes()
+                         for pos in (io.h_next_pos, io.scores_pos))
         stdout.write(_LENGTH.pack(len(y)) + y)
         stdout.flush()
 

@@ -19,6 +19,13 @@ CONTRACT_VERSION = 1
 WINDOW_SECONDS = 1.0
 HOP_SECONDS = 0.25
 DEFAULT_SCORE_THRESHOLD = 0.6
+# Post-processing on the board (ng_postprocess), chosen with bench/bench_inference.py: a detection
+# needs DEFAULT_AGREEMENT confident windows in a row, DEFAULT_REFRACTORY_S seconds after the last,
+# and a window that moves (the motion gate; docs/architecture.md). A contract without these keys
+# gets the same values (converter/postprocess.py).
+DEFAULT_AGREEMENT = 2
+DEFAULT_REFRACTORY_S = 1.0
+DEFAULT_MOTION_GATE = {"measure": "gyro_rms_dps+weight*accel_rms_g", "accel_weight_dps_per_g": 100.0, "threshold": 40.0}
 IDLE_LABEL = "idle"
 SAME_GRID_TOLERANCE_US = 2.0  # timestamps rounded to whole microseconds still count as on the grid
 
@@ -141,6 +148,9 @@ def base_contract(takes: list[Take], arch: str, window_seconds: float = WINDOW_S
         "normalization": {"mean": [0.0] * len(CHANNELS), "std": [1.0] * len(CHANNELS)},
         "arch": arch,
         "score_threshold": DEFAULT_SCORE_THRESHOLD,
+        "agreement": DEFAULT_AGREEMENT,
+        "refractory_s": DEFAULT_REFRACTORY_S,
+        "motion_gate": dict(DEFAULT_MOTION_GATE),
     }
 
 

@@ -13,6 +13,8 @@
 #include "model_data.h"
 #include "model_settings.h"
 #include "model_settings_text.h"
+#include "ng_model_defaults.h"  // after model_settings.h: post-processing defaults for older headers
+#include "ng_step_defaults.h"   // after model_settings.h: step constants of a windowed model's header
 
 int main(int argc, char** argv) {
   if (argc == 3 && strcmp(argv[1], "--write-tflite") == 0) {
@@ -29,8 +31,20 @@ int main(int argc, char** argv) {
     ng::ModelSettings s = {static_cast<size_t>(m::kLabelCount), m::kLabels, m::kIdleLabelIndex, m::kScoreThreshold,
                            m::kSampleRateMilliHz, static_cast<size_t>(m::kWindowSamples),
                            static_cast<size_t>(m::kHopSamples), m::kNormMean, m::kNormStd, m::kInputScale,
-                           m::kInputZeroPoint, m::kOutputScale, m::kOutputZeroPoint, m::kModelHash, 0, 0};
-    vboard::write_text_settings(stdout, s);
+                           m::kInputZeroPoint, m::kOutputScale, m::kOutputZeroPoint, m::kModelHash,
+                           static_cast<uint32_t>(m::kAgreement), m::kRefractorySamples, m::kMotionGate,
+                           m::kMotionAccelWeight};
+    const ng::StepModelSettings step = {m::kIsStepModel,
+                                        static_cast<size_t>(m::kGruStateSize),
+                                        static_cast<size_t>(m::kStepInputSamples),
+                                        static_cast<size_t>(m::kStepStrideSamples),
+                                        static_cast<size_t>(m::kStepsPerWindow),
+                                        m::kStateInputScale,
+                                        m::kStateInputZeroPoint,
+                                        m::kStateOutputScale,
+                                        m::kStateOutputZeroPoint,
+                                        m::kStateCarriedAsInt8};
+    vboard::write_text_settings(stdout, s, &step);
     return 0;
   }
   fprintf(stderr, "usage: default_model --write-tflite PATH | --print-settings\n");

@@ -34,10 +34,12 @@ bool parse_long(std::istringstream& in, long* out) {
 bool read_text_settings(FILE* in, TextSettings* out, std::string* error) {
   ng::ModelSettings& s = out->settings;
   memset(&s, 0, sizeof s);
+  ng::StepModelSettings& step = out->step;
+  memset(&step, 0, sizeof step);
   s.idle_index = -1;
   const char* required[] = {"labels", "idle_index", "score_threshold", "rate_mhz", "window", "hop", "mean",
                             "std", "input_scale", "input_zero_point", "output_scale", "output_zero_point",
-                            "model_hash"};
+                            "model_hash", "agreement", "refractory_samples", "motion_gate", "motion_accel_weight"};
   std::vector<std::string> seen;
   char buffer[4096];
   int line_number = 0;
@@ -95,6 +97,37 @@ bool read_text_settings(FILE* in, TextSettings* out, std::string* error) {
       std::string word;
       ok = static_cast<bool>(line >> word);
       s.model_hash = static_cast<uint32_t>(strtoul(word.c_str(), nullptr, 0));
+    } else if (key == "agreement") {
+      ok = parse_long(line, &value) && value >= 1 && value <= 1000;
+      s.agreement = static_cast<uint32_t>(value);
+    } else if (key == "refractory_samples") {
+      ok = parse_long(line, &value) && value >= 0;
+      s.refractory_samples = static_cast<uint32_t>(value);
+    } else if (key == "motion_gate") {
+      ok = parse_floats(line, &s.motion_gate, 1) && s.motion_gate >= 0;
+    } else if (key == "motion_accel_weight") {
+      ok = parse_floats(line, &s.motion_accel_weight, 1) && s.motion_accel_weight >= 0;
+    } else if (key == "step_model") {
+      ok = parse_long(line, &value) && (value == 0 || value == 1);
+      step.is_step_model = value == 1;
+    } else if (key == "state_size" || key == "step_input_samples" || key == "step_stride_samples" ||
+               key == "steps_per_window") {
+      ok = parse_long(line, &value) && value > 0 && value <= 4096;
+      size_t* field = key == "state_size"           ? &step.state_size
+                      : key == "step_input_samples" ? &step.step_input_samples
+                      : key == "step_stride_samples" ? &step.step_stride_samples
+                                                     : &step.steps_per_window;
+      *field = static_cast<size_t>(value);
+    } else if (key == "state_input_scale" || key == "state_output_scale") {
+      ok = parse_floats(line, &f, 1) && f > 0;
+      (key == "state_input_scale" ? step.state_input_scale : step.state_output_scale) = f;
+    } else if (key == "state_input_zero_point" || key == "state_output_zero_point") {
+      ok = parse_long(line, &value) && value >= -128 && value <= 127;
+      (key == "state_input_zero_point" ? step.state_input_zero_point : step.state_output_zero_point) =
+          static_cast<int32_t>(value);
+    } else if (key == "state_carried_as_int8") {
+      ok = parse_long(line, &value) && (value == 0 || value == 1);
+      step.state_carried_as_int8 = value == 1;
     }  // unknown keys are ignored: newer converters may add settings
     if (!ok) {
       *error = "model settings line " + std::to_string(line_number) + " (" + key + ") is malformed";
@@ -114,6 +147,23 @@ bool read_text_settings(FILE* in, TextSettings* out, std::string* error) {
       return false;
     }
   }
+  if (step.is_step_model) {
+    const char* step_keys[] = {"state_size", "step_input_samples", "step_stride_samples", "steps_per_window",
+                               "state_input_scale", "state_input_zero_point", "state_output_scale",
+                               "state_output_zero_point", "state_carried_as_int8"};
+    for (const char* key : step_keys) {
+      bool found = false;
+      for (const std::string& k : seen) found = found || k == key;
+      if (!found) {
+        *error = std::string("the step model's settings lack '") + key + "'";
+        return false;
+      }
+    }
+    if (step.step_input_samples > s.window_samples) {
+      *error = "the step model's step_input_samples exceeds its window";
+      return false;
+    }
+  }
   out->label_ptrs.clear();
   for (const std::string& name : out->label_names) out->label_ptrs.push_back(name.c_str());
   s.labels = out->label_ptrs.data();
@@ -127,7 +177,7 @@ bool read_text_settings(FILE* in, TextSettings* out, std::string* error) {
   return true;
 }
 
-void write_text_settings(FILE* out, const ng::ModelSettings& s) {
+void write_text_settings(FILE* out, const ng::ModelSettings& s, const ng::StepModelSettings* step) {
   fprintf(out, "nanogest-settings 1\nlabels");
   for (size_t i = 0; i < s.label_count; ++i) fprintf(out, " %s", s.labels[i]);
   fprintf(out, "\nidle_index %d\nscore_threshold %.9g\nrate_mhz %u\nwindow %zu\nhop %zu\nmean",
@@ -136,10 +186,23 @@ void write_text_settings(FILE* out, const ng::ModelSettings& s) {
   for (int c = 0; c < 6; ++c) fprintf(out, " %.9g", static_cast<double>(s.mean[c]));
   fprintf(out, "\nstd");
   for (int c = 0; c < 6; ++c) fprintf(out, " %.9g", static_cast<double>(s.std[c]));
-  fprintf(out, "\ninput_scale %.9g\ninput_zero_point %d\noutput_scale %.9g\noutput_zero_point %d\nmodel_hash 0x%08x\nend\n",
+  fprintf(out, "\ninput_scale %.9g\ninput_zero_point %d\noutput_scale %.9g\noutput_zero_point %d\nmodel_hash 0x%08x\n",
           static_cast<double>(s.input_scale), static_cast<int>(s.input_zero_point),
           static_cast<double>(s.output_scale), static_cast<int>(s.output_zero_point),
           static_cast<unsigned>(s.model_hash));
+  if (step != nullptr && step->is_step_model) {
+    fprintf(out,
+            "step_model 1\nstate_size %zu\nstep_input_samples %zu\nstep_stride_samples %zu\nsteps_per_window %zu\n"
+            "state_input_scale %.9g\nstate_input_zero_point %d\nstate_output_scale %.9g\nstate_output_zero_point %d\n"
+            "state_carried_as_int8 %d\n",
+            step->state_size, step->step_input_samples, step->step_stride_samples, step->steps_per_window,
+            static_cast<double>(step->state_input_scale), static_cast<int>(step->state_input_zero_point),
+            static_cast<double>(step->state_output_scale), static_cast<int>(step->state_output_zero_point),
+            step->state_carried_as_int8 ? 1 : 0);
+  }
+  fprintf(out, "agreement %u\nrefractory_samples %u\nmotion_gate %.9g\nmotion_accel_weight %.9g\nend\n",
+          static_cast<unsigned>(s.agreement), static_cast<unsigned>(s.refractory_samples),
+          static_cast<double>(s.motion_gate), static_cast<double>(s.motion_accel_weight));
 }
 
 }  // namespace vboard

@@ -19,6 +19,7 @@ struct TextSettings {
   float mean[6];
   float std[6];
   ng::ModelSettings settings;  // points into this object: do not copy it after parse
+  ng::StepModelSettings step;  // is_step_model false unless the block says "step_model 1"
 
   TextSettings() = default;
   TextSettings(const TextSettings&) = delete;
@@ -30,6 +31,7 @@ struct TextSettings {
 bool read_text_settings(FILE* in, TextSettings* out, std::string* error);
 
 // Writes `s` in the same format (floats with 9 significant digits: exact for float32).
-void write_text_settings(FILE* out, const ng::ModelSettings& s);
+// A step model's settings (`step`, when it is one) go before the post-processing keys.
+void write_text_settings(FILE* out, const ng::ModelSettings& s, const ng::StepModelSettings* step = nullptr);
 
 }  // namespace vboard

@@ -22,6 +22,8 @@ bool write_all(int fd, const void* data, size_t length) {
   return true;
 }
 
+const size_t kMaxStepBytes = 4096;  // x_t + h of one step (a window of 4096 values at most)
+
 void put_u32(uint8_t* out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out[i] = static_cast<uint8_t>(v >> (8 * i));
 }
@@ -106,6 +108,20 @@ ng::InvokeStatus TflmChildRunner::Invoke(const int8_t* in, size_t n_in, int8_t* 
     return ng::InvokeStatus::kBadSize;
   }
   if (fread(out, 1, n_out, from_child_) != n_out) return ng::InvokeStatus::kFailed;
+  return ng::InvokeStatus::kOk;
+}
+
+ng::InvokeStatus TflmChildRunner::InvokeStep(const int8_t* x, size_t n_x, const int8_t* state, size_t n_state,
+                                             int8_t* state_next, int8_t* scores, size_t n_scores) {
+  if (n_x + n_state > kMaxStepBytes || n_state + n_scores > kMaxStepBytes) return ng::InvokeStatus::kBadSize;
+  int8_t request[kMaxStepBytes];
+  int8_t reply[kMaxStepBytes];
+  memcpy(request, x, n_x);
+  memcpy(request + n_x, state, n_state);
+  ng::InvokeStatus status = Invoke(request, n_x + n_state, reply, n_state + n_scores);
+  if (status != ng::InvokeStatus::kOk) return status;
+  memcpy(state_next, reply, n_state);
+  memcpy(scores, reply + n_state, n_scores);
   return ng::InvokeStatus::kOk;
 }
 

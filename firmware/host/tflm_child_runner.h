@@ -23,6 +23,9 @@ class TflmChildRunner : public ng::ModelRunner {
   bool start(const std::string& python, const std::string& model_path, TextSettings* settings, std::string* error);
 
   ng::InvokeStatus Invoke(const int8_t* in, size_t n_in, int8_t* out, size_t n_out) override;
+  // A step model: one request of x_t then h, one reply of h' then the scores.
+  ng::InvokeStatus InvokeStep(const int8_t* x, size_t n_x, const int8_t* state, size_t n_state, int8_t* state_next,
+                              int8_t* scores, size_t n_scores) override;
 
  private:
   pid_t pid_;

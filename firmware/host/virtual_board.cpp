@@ -171,7 +171,7 @@ int main(int argc, char** argv) {
   vboard::TflmChildRunner runner;
   vboard::TextSettings model_settings;
   std::vector<int16_t> window_counts;
-  std::vector<int8_t> model_input, model_output;
+  std::vector<int8_t> model_input, model_output, model_state, model_state_next;
   std::unique_ptr<ng::InferencePipeline> pipeline_owner;
   ng::InferencePipeline* pipeline = nullptr;
   if (!options.model_path.empty()) {
@@ -185,7 +185,20 @@ int main(int argc, char** argv) {
     model_input.resize(ms.window_samples * ng::kImuChannels);
     model_output.resize(ms.label_count);
     ng::InferenceBuffers buffers = {window_counts.data(), model_input.data(), model_output.data()};
-    pipeline_owner.reset(new ng::InferencePipeline(ms, buffers, runner, host_micros));  // the host may allocate
+    const ng::StepModelSettings& step = model_settings.step;
+    if (step.is_step_model) {  // a GRU one step at a time: the core carries its state
+      if (!ng::step_settings_valid(step)) {
+        fprintf(stderr, "virtual_board: the step model's settings are not usable (a size or scale is zero)\n");
+        return 2;
+      }
+      model_state.resize(step.state_size);
+      model_state_next.resize(step.state_size);
+      pipeline_owner.reset(new ng::InferencePipeline(ms, step, buffers,
+                                                     ng::StepBuffers{model_state.data(), model_state_next.data()},
+                                                     runner, host_micros));
+    } else {
+      pipeline_owner.reset(new ng::InferencePipeline(ms, buffers, runner, host_micros));  // the host may allocate
+    }
     pipeline = pipeline_owner.get();
     if (ms.rate_mhz != imu.info().rate_mhz) {
       fprintf(stderr, "virtual_board: note: the model was trained at %.3f Hz, the IMU runs at %.3f Hz\n",

@@ -10,6 +10,8 @@
 #include "board_imu.h"
 #include "model_settings.h"
 #include "ng_device.h"
+#include "ng_model_defaults.h"  // after model_settings.h: post-processing defaults for older headers
+#include "ng_step_defaults.h"   // after model_settings.h: step constants of a windowed model's header
 
 namespace {
 
@@ -34,9 +36,19 @@ const ng::ModelSettings kModelSettings = {
     static_cast<size_t>(m::kLabelCount), m::kLabels, m::kIdleLabelIndex, m::kScoreThreshold, m::kSampleRateMilliHz,
     static_cast<size_t>(m::kWindowSamples), static_cast<size_t>(m::kHopSamples), m::kNormMean, m::kNormStd,
     m::kInputScale, m::kInputZeroPoint, m::kOutputScale, m::kOutputZeroPoint, m::kModelHash,
-    0, 0};  // agreement and refractory period: the core's defaults
-int16_t window_counts[m::kInputElementCount];
-int8_t model_input[m::kInputElementCount];
+    static_cast<uint32_t>(m::kAgreement), m::kRefractorySamples, m::kMotionGate, m::kMotionAccelWeight};
+// A step model (a GRU, one step at a time) reads kStepInputSamples samples per step and
+// carries kGruStateSize int8 values of state; a windowed model reads whole windows.
+const ng::StepModelSettings kStepSettings = {
+    m::kIsStepModel, static_cast<size_t>(m::kGruStateSize), static_cast<size_t>(m::kStepInputSamples),
+    static_cast<size_t>(m::kStepStrideSamples), static_cast<size_t>(m::kStepsPerWindow), m::kStateInputScale,
+    m::kStateInputZeroPoint, m::kStateOutputScale, m::kStateOutputZeroPoint, m::kStateCarriedAsInt8};
+constexpr int kModelInputValues = m::kIsStepModel ? m::kStepInputSamples * m::kChannelCount : m::kInputElementCount;
+constexpr int kStateValues = m::kGruStateSize > 0 ? m::kGruStateSize : 1;
+int16_t window_counts[kModelInputValues];
+int8_t model_input[kModelInputValues];
+int8_t model_state[kStateValues];
+int8_t model_state_next[kStateValues];
 int8_t model_output[m::kLabelCount];
 TflmRunner runner;
 
@@ -101,9 +113,15 @@ void setup() {
   pinMode(LEDB, OUTPUT);
   set_led(-1);
   if (runner.begin()) {  // otherwise modes inference/replay answer ERROR unavailable
-    static ng::InferencePipeline pipeline(kModelSettings, ng::InferenceBuffers{window_counts, model_input, model_output},
-                                          runner, board_micros);
-    config.inference = &pipeline;
+    const ng::InferenceBuffers buffers{window_counts, model_input, model_output};
+    if (m::kIsStepModel) {
+      static ng::InferencePipeline pipeline(kModelSettings, kStepSettings, buffers,
+                                            ng::StepBuffers{model_state, model_state_next}, runner, board_micros);
+      config.inference = &pipeline;
+    } else {
+      static ng::InferencePipeline pipeline(kModelSettings, buffers, runner, board_micros);
+      config.inference = &pipeline;
+    }
   }
   static ng::Device the_device(imu, tx, config);
   device = &the_device;

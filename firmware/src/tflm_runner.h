@@ -5,6 +5,7 @@
 #include <Chirale_TensorFlowLite.h>
 
 #include "model_settings.h"
+#include "ng_step_defaults.h"  // after model_settings.h: step constants of a windowed model's header
 #include "ng_model_runner.h"
 #include "op_resolver.h"
 #include "tensorflow/lite/micro/micro_interpreter.h"
@@ -14,6 +15,10 @@ class TflmRunner : public ng::ModelRunner {
   // Builds the interpreter and allocates tensors; false when the model does not fit.
   bool begin();
   ng::InvokeStatus Invoke(const int8_t* in, size_t n_in, int8_t* out, size_t n_out) override;
+  // A step model (kIsStepModel): x_t and h into the inputs at kStepInputIndex / kStateInputIndex,
+  // h' and the scores out of kStateOutputIndex / kScoresOutputIndex.
+  ng::InvokeStatus InvokeStep(const int8_t* x, size_t n_x, const int8_t* state, size_t n_state, int8_t* state_next,
+                              int8_t* scores, size_t n_scores) override;
 
  private:
   ng::model::OpResolver resolver_;

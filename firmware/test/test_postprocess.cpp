@@ -11,7 +11,7 @@ namespace {
 
 // Three labels (0 = idle), output scale 1/256 and zero point -128 like a softmax.
 PostprocessParams params(uint32_t agreement, uint32_t refractory) {
-  PostprocessParams p = {3, 0, 0.6f, 1.0f / 256.0f, -128, agreement, refractory};
+  PostprocessParams p = {3, 0, 0.6f, 1.0f / 256.0f, -128, agreement, refractory, 0.0f};
   return p;
 }
 
@@ -107,7 +107,8 @@ TEST(pipeline_runs_the_model_once_per_window_and_postprocesses) {
   static const char* const kLabels[3] = {"idle", "one", "two"};
   const float mean[6] = {0, 0, 0, 0, 0, 0};
   const float std[6] = {1, 1, 1, 1, 1, 1};
-  ModelSettings s = {3, kLabels, 0, 0.6f, 119000, 4, 2, mean, std, 0.000122f, 0, 1.0f / 256.0f, -128, 0xABCDu, 1, 5};
+  ModelSettings s = {3, kLabels, 0, 0.6f, 119000, 4, 2, mean, std, 0.000122f, 0, 1.0f / 256.0f, -128, 0xABCDu, 1, 5,
+                     0.0f, 100.0f};
   int16_t counts[4 * 6];
   int8_t input[4 * 6];
   int8_t output[3];
@@ -143,4 +144,66 @@ TEST(pipeline_runs_the_model_once_per_window_and_postprocesses) {
   s.agreement = 0;
   CHECK_EQ(postprocess_params(s).refractory_samples, 119);
   CHECK_EQ(postprocess_params(s).agreement, kDefaultAgreement);
+}
+
+TEST(postprocess_motion_gate_keeps_a_still_window_from_detecting) {
+  PostprocessParams pp = params(2, 0);
+  pp.motion_gate = 40.0f;
+  Postprocess p(pp);
+  int8_t s[3];
+  scores_for(1, 0.95f, s);
+  CHECK(!p.update(s, 1, 39.9f).detected);
+  CHECK(!p.update(s, 2, 39.9f).detected);  // confident but still: never fires
+  CHECK(!p.update(s, 3, 40.0f).detected);  // moving: the streak starts again
+  CHECK(!p.update(s, 4, 10.0f).detected);  // a still window breaks it
+  CHECK(!p.update(s, 5, 50.0f).detected);
+  CHECK(p.update(s, 6, 50.0f).detected);
+  CHECK_EQ(p.update(s, 7, 0.0f).label_index, 1);  // the gate does not hide the top-1 label
+  CHECK(p.update(s, 8).detected == false);        // no measure: the streak was broken above
+  CHECK(p.update(s, 9).detected);                 // and without a measure the gate stays open
+}
+
+TEST(window_motion_is_gyro_rms_plus_weighted_accel_rms_of_the_window) {
+  int16_t storage[4 * 6];
+  SampleWindow w(storage, 4, 1);
+  // gX alternates +-100 counts (variance 100^2), aY alternates +-10 counts (variance 10^2).
+  for (int k = 0; k < 4; ++k) {
+    int16_t g = static_cast<int16_t>(k % 2 == 0 ? 100 : -100);
+    int16_t a = static_cast<int16_t>(k % 2 == 0 ? 1010 : 990);
+    w.push(ImuCounts{{0, a, 8192}, {g, 7, 0}});
+  }
+  const float motion = window_motion(w, 0.001f, 0.1f, 100.0f);  // gyro RMS 10 dps, accel RMS 0.01 g
+  CHECK(motion > 10.999f && motion < 11.001f);
+  CHECK_EQ(window_motion(w, 0.001f, 0.1f, 0.0f), 10.0f);
+  for (int k = 0; k < 4; ++k) w.push(ImuCounts{{-5, 3, 8192}, {-7, 7, 32767}});  // constant: no motion
+  CHECK_EQ(window_motion(w, 0.001f, 0.1f, 100.0f), 0.0f);
+  for (int k = 0; k < 4; ++k) {  // full-scale swings must not overflow the exact integer sums
+    int16_t v = static_cast<int16_t>(k % 2 == 0 ? 32767 : -32768);
+    w.push(ImuCounts{{v, v, v}, {v, v, v}});
+  }
+  const float big = window_motion(w, 1.0f, 1.0f, 1.0f);
+  CHECK(big > 113509.5f && big < 113510.5f);  // 2 * sqrt(3) * 32767.5
+}
+
+TEST(pipeline_gates_detections_on_the_windows_own_motion) {
+  static const char* const kLabels[3] = {"idle", "one", "two"};
+  const float mean[6] = {0, 0, 0, 0, 0, 0};
+  const float std[6] = {1, 1, 1, 1, 1, 1};
+  ModelSettings s = {3, kLabels, 0, 0.6f, 119000, 4, 2, mean, std, 0.000122f, 0, 1.0f / 256.0f, -128, 0xABCDu, 1, 1,
+                     5.0f, 100.0f};
+  int16_t counts[4 * 6];
+  int8_t input[4 * 6];
+  int8_t output[3];
+  EchoRunner runner;  // aX = 1 count -> label 1 at 0.9
+  InferencePipeline pipe(s, InferenceBuffers{counts, input, output}, runner, nullptr);
+  ImuInfo imu = {0, 119000, 4, 2000, 0.000122f, 0.07f};
+  int detected = 0;
+  for (int k = 0; k < 8; ++k) detected += pipe.push(ImuCounts{{1, 0, 0}, {0, 0, 0}}, imu).decision.detected ? 1 : 0;
+  CHECK_EQ(detected, 0);  // confident, but the hand does not move
+  for (int k = 0; k < 8; ++k) {
+    int16_t g = static_cast<int16_t>(k % 2 == 0 ? 200 : -200);  // +-14 dps: gyro RMS 14 > 5
+    detected += pipe.push(ImuCounts{{1, 0, 0}, {g, 0, 0}}, imu).decision.detected ? 1 : 0;
+  }
+  CHECK(detected >= 2);
+  CHECK_EQ(postprocess_params(s).motion_gate, 5.0f);
 }

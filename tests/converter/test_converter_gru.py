@@ -127,3 +127,47 @@ def test_evaluate_steps_a_gru_run_through_every_window(converted_gru, tmp_path):
     result = json.loads(proc.stdout)
     assert result["n"] == 3 * 14 and result["n_takes"] == 3
     assert result["accuracy_int8"] >= 0.9 and result["top1_agreement"] >= 0.9
+
+
+def _step_run(conv):
+    from converter.gru_step import step_inputs
+    from converter.run_dir import load_contract, load_windows, normalize
+
+    model_bytes = (conv.run_dir / "model_int8.tflite").read_bytes()
+    io = stepping.read_step_io(model_bytes)
+    contract = load_contract(conv.run_dir)
+    x = normalize(load_windows(conv.run_dir, contract).x_test[:4], contract)
+    plan = conv.report["gru"]
+    steps = np.arange(plan["steps_per_window"]) * plan["stride_samples"]
+    return model_bytes, io, stepping.run_tflm_steps(model_bytes, x[:, steps, :], io)
+
+
+def test_reference_check_compares_each_operator_on_the_same_step_inputs(converted_gru):
+    """The gate: operators whose inputs are identical in TFLM and the reference kernels agree within
+    1 LSB; h' and scores (where a 1-LSB FULLY_CONNECTED rounding grows through LOGISTIC/TANH) are reported."""
+    agreement = converted_gru.report["reference_agreement"]
+    assert agreement["kernel_max_lsb"] <= 1 and converted_gru.report["max_output_diff_lsb"] <= 1
+    assert agreement["steps_compared"] > 0 and agreement["op_runs_compared"] > agreement["op_runs_with_different_inputs"]
+    assert set(agreement["output_max_lsb"]) == {"h'", "scores"}
+    model_bytes, io, run = _step_run(converted_gru)
+    again = stepping.reference_agreement(model_bytes, run, io, max_windows=4)
+    assert again.kernel_max_lsb <= 1
+
+
+def test_reference_check_refuses_a_corrupted_model(converted_gru):
+    """TFLM runs a copy whose recurrent weights were flipped (as a broken kernel or flash would compute):
+    the operator fed identical inputs now disagrees by far more than 1 LSB, and it is named."""
+    import tensorflow as tf
+
+    model_bytes, io, run = _step_run(converted_gru)
+    ref = tf.lite.Interpreter(model_content=model_bytes)
+    weights = next(d for d in ref.get_tensor_details()
+                   if "gru_h_n" in d["name"] and d["dtype"] == np.int8 and len(d["shape"]) == 2)
+    data = ref.get_tensor(weights["index"]).tobytes()
+    at = model_bytes.find(data)
+    assert at > 0 and model_bytes.find(data, at + 1) < 0
+    flipped = (-np.frombuffer(data, dtype=np.int8).astype(np.int16)).clip(-127, 127).astype(np.int8).tobytes()
+    corrupted = model_bytes[:at] + flipped + model_bytes[at + len(data):]
+    agreement = stepping.reference_agreement(model_bytes, run, io, max_windows=2, tflm_flatbuffer=corrupted)
+    assert agreement.kernel_max_lsb > 10
+    assert agreement.kernel_worst_op.startswith("FULLY_CONNECTED")

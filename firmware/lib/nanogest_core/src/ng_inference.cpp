@@ -13,6 +13,7 @@ PostprocessParams postprocess_params(const ModelSettings& s) {
   p.refractory_samples = s.refractory_samples != 0
                              ? s.refractory_samples
                              : static_cast<uint32_t>(static_cast<float>(s.rate_mhz) / 1000.0f * kDefaultRefractorySeconds);
+  p.motion_gate = s.motion_gate > 0.0f ? s.motion_gate : 0.0f;
   return p;
 }
 
@@ -25,13 +26,90 @@ InferencePipeline::InferencePipeline(const ModelSettings& settings, const Infere
       window_(buffers.window_counts, settings.window_samples, settings.hop_samples),
       postprocess_(postprocess_params(settings)),
       samples_seen_(0),
-      failures_(0) {}
+      failures_(0),
+      step_(),
+      step_buffers_(),
+      step_in_window_(0),
+      step_windows_(0),
+      window_us_(0) {}
+
+InferencePipeline::InferencePipeline(const ModelSettings& settings, const StepModelSettings& step,
+                                     const InferenceBuffers& buffers, const StepBuffers& step_buffers,
+                                     ModelRunner& runner, MicrosClock clock_us)
+    : settings_(settings),
+      buffers_(buffers),
+      runner_(runner),
+      clock_us_(clock_us),
+      window_(buffers.window_counts, step.step_input_samples, step.step_stride_samples),
+      postprocess_(postprocess_params(settings)),
+      samples_seen_(0),
+      failures_(0),
+      step_(step),
+      step_buffers_(step_buffers),
+      step_in_window_(0),
+      step_windows_(0),
+      window_us_(0) {
+  reset_state(step_, step_buffers_.state);
+}
 
 void InferencePipeline::reset() {
   window_.reset();
   postprocess_.reset();
   runner_.ResetState();
   samples_seen_ = 0;
+  step_in_window_ = 0;
+  step_windows_ = 0;
+  window_us_ = 0;
+  if (step_.is_step_model) reset_state(step_, step_buffers_.state);
+}
+
+InputParams InferencePipeline::input_params(const ImuInfo& imu) const {
+  InputParams params;
+  params.accel_g_per_count = imu.accel_g_per_count;
+  params.gyro_dps_per_count = imu.gyro_dps_per_count;
+  params.mean = settings_.mean;
+  params.std = settings_.std;
+  params.input_scale = settings_.input_scale;
+  params.input_zero_point = settings_.input_zero_point;
+  return params;
+}
+
+WindowResult InferencePipeline::push_step(const ImuCounts& sample, const ImuInfo& imu) {
+  WindowResult r;
+  r.ran = false;
+  r.status = InvokeStatus::kOk;
+  r.inference_us = 0;
+  r.window_index = step_windows_;
+  r.decision = Decision{0, 0, 0.0f, false};
+  ++samples_seen_;
+  if (!window_.push(sample)) return r;  // not a step yet
+
+  if (step_in_window_ == 0) {  // a window starts from h = 0
+    reset_state(step_, step_buffers_.state);
+    window_us_ = 0;
+  }
+  window_to_input(window_, input_params(imu), buffers_.input);
+  const uint32_t start_us = clock_us_ != nullptr ? clock_us_() : 0;
+  r.status = runner_.InvokeStep(buffers_.input, input_count(), step_buffers_.state, step_.state_size,
+                                step_buffers_.state_next, buffers_.output, settings_.label_count);
+  window_us_ += clock_us_ != nullptr ? clock_us_() - start_us : 0;
+  if (r.status != InvokeStatus::kOk) {  // give up this window; the next one starts afresh
+    ++failures_;
+    r.ran = true;
+    r.inference_us = window_us_;
+    ++step_windows_;
+    step_in_window_ = 0;
+    return r;
+  }
+  carry_state(step_, step_buffers_.state_next, step_buffers_.state);
+  if (++step_in_window_ < step_.steps_per_window) return r;
+
+  step_in_window_ = 0;  // this step completes a window: its scores are the window's
+  ++step_windows_;
+  r.ran = true;
+  r.inference_us = window_us_;
+  r.decision = postprocess_.update(buffers_.output, samples_seen_);
+  return r;
 }
 
 WindowResult InferencePipeline::push(const ImuCounts& sample, const ImuInfo& imu) {
@@ -41,6 +119,7 @@ WindowResult InferencePipeline::push(const ImuCounts& sample, const ImuInfo& imu
   r.inference_us = 0;
   r.window_index = 0;
   r.decision = Decision{0, 0, 0.0f, false};
+  if (step_.is_step_model) return push_step(sample, imu);
   ++samples_seen_;
   if (!window_.push(sample)) return r;
 
@@ -62,7 +141,11 @@ WindowResult InferencePipeline::push(const ImuCounts& sample, const ImuInfo& imu
     ++failures_;
     return r;
   }
-  r.decision = postprocess_.update(buffers_.output, samples_seen_);
+  const float motion = settings_.motion_gate > 0.0f
+                           ? window_motion(window_, imu.accel_g_per_count, imu.gyro_dps_per_count,
+                                           settings_.motion_accel_weight)
+                           : 0.0f;
+  r.decision = postprocess_.update(buffers_.output, samples_seen_, motion);
   return r;
 }
 

@@ -11,6 +11,7 @@
 #include "ng_input.h"
 #include "ng_model_runner.h"
 #include "ng_postprocess.h"
+#include "ng_step.h"
 #include "ng_window.h"
 
 namespace ng {
@@ -32,6 +33,8 @@ struct ModelSettings {
   uint32_t model_hash;
   uint32_t agreement;           // 0: kDefaultAgreement
   uint32_t refractory_samples;  // 0: kDefaultRefractorySeconds at rate_mhz
+  float motion_gate;            // minimum window_motion() to detect (ng_postprocess.h); 0: no gate
+  float motion_accel_weight;    // dps per g: how the accelerometer weighs into window_motion()
 };
 
 // Buffers sized for one model: window_samples * kImuChannels counts and int8 inputs,
@@ -56,6 +59,12 @@ class InferencePipeline {
  public:
   InferencePipeline(const ModelSettings& settings, const InferenceBuffers& buffers, ModelRunner& runner,
                     MicrosClock clock_us);
+  // A step model (step.is_step_model, see ng_step.h): window_counts and input hold
+  // step_input_samples * kImuChannels values, `step_buffers` the state. One runner step
+  // every step_stride_samples samples; a window (and a WindowResult with ran = true) every
+  // steps_per_window steps. window_samples / hop_samples of `settings` are not used.
+  InferencePipeline(const ModelSettings& settings, const StepModelSettings& step, const InferenceBuffers& buffers,
+                    const StepBuffers& step_buffers, ModelRunner& runner, MicrosClock clock_us);
 
   // Feeds one sample; runs the model when it completes a window.
   WindowResult push(const ImuCounts& sample, const ImuInfo& imu);
@@ -63,7 +72,12 @@ class InferencePipeline {
   void reset();
 
   const ModelSettings& settings() const { return settings_; }
-  size_t input_count() const { return settings_.window_samples * kImuChannels; }
+  size_t input_count() const {
+    return (step_.is_step_model ? step_.step_input_samples : settings_.window_samples) * kImuChannels;
+  }
+  bool is_step_model() const { return step_.is_step_model; }
+  const StepModelSettings& step_settings() const { return step_; }
+  const int8_t* state() const { return step_buffers_.state; }
   const int8_t* last_input() const { return buffers_.input; }
   uint32_t failures() const { return failures_; }
 
@@ -76,6 +90,15 @@ class InferencePipeline {
   Postprocess postprocess_;
   uint32_t samples_seen_;
   uint32_t failures_;
+  // Step models only (zero for windowed ones).
+  StepModelSettings step_;
+  StepBuffers step_buffers_;
+  size_t step_in_window_;   // steps done in the current window
+  uint32_t step_windows_;   // windows completed since reset()
+  uint32_t window_us_;      // invoke time of the current window's steps
+
+  InputParams input_params(const ImuInfo& imu) const;
+  WindowResult push_step(const ImuCounts& sample, const ImuInfo& imu);
 };
 
 // The postprocessing parameters a ModelSettings implies (defaults filled in).

@@ -20,6 +20,15 @@ class ModelRunner {
   // Runs the model once on `in` (n_in int8 values) and writes n_out int8 scores.
   virtual InvokeStatus Invoke(const int8_t* in, size_t n_in, int8_t* out, size_t n_out) = 0;
 
+  // One step of a step model (a GRU exported as (x_t, h) -> (h', scores)): reads n_x
+  // int8 values of x_t and n_state of the state h, writes n_state values of the next
+  // state h' and n_scores class scores. The caller carries the state between steps.
+  // Runners of windowed models refuse with kBadSize.
+  virtual InvokeStatus InvokeStep(const int8_t* /*x*/, size_t /*n_x*/, const int8_t* /*state*/, size_t /*n_state*/,
+                                  int8_t* /*state_next*/, int8_t* /*scores*/, size_t /*n_scores*/) {
+    return InvokeStatus::kBadSize;
+  }
+
   // Hook for models that carry state between invocations (a one-step GRU's hidden
   // state): true when Invoke() depends on earlier calls. Windowed models carry none.
   virtual bool carries_state() const { return false; }

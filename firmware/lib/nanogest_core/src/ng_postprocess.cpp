@@ -1,6 +1,39 @@
 #include "ng_postprocess.h"
 
+#include <math.h>
+
 namespace ng {
+
+namespace {
+
+// Sum over `first`..`first+2` of the channel's variance in counts^2 (float32, fixed order).
+float variance_sum_counts(const SampleWindow& window, size_t first) {
+  const int64_t n = static_cast<int64_t>(window.filled());
+  if (n == 0) return 0.0f;
+  const float n_squared = static_cast<float>(n) * static_cast<float>(n);
+  float total = 0.0f;
+  for (size_t c = first; c < first + 3; ++c) {
+    int64_t sum = 0;
+    int64_t sum_sq = 0;
+    for (size_t i = 0; i < window.filled(); ++i) {
+      const int64_t v = window.at(i, c);
+      sum += v;
+      sum_sq += v * v;
+    }
+    const int64_t spread = n * sum_sq - sum * sum;  // n^2 * variance, exact
+    total = total + static_cast<float>(spread) / n_squared;
+  }
+  return total;
+}
+
+}  // namespace
+
+float window_motion(const SampleWindow& window, float accel_g_per_count, float gyro_dps_per_count,
+                    float accel_weight_dps_per_g) {
+  const float accel_var_g2 = variance_sum_counts(window, 0) * (accel_g_per_count * accel_g_per_count);
+  const float gyro_var_dps2 = variance_sum_counts(window, 3) * (gyro_dps_per_count * gyro_dps_per_count);
+  return sqrtf(gyro_var_dps2) + accel_weight_dps_per_g * sqrtf(accel_var_g2);
+}
 
 Postprocess::Postprocess(const PostprocessParams& params) : params_(params) {
   if (params_.agreement == 0) params_.agreement = 1;
@@ -15,6 +48,10 @@ void Postprocess::reset() {
 }
 
 Decision Postprocess::update(const int8_t* scores, uint32_t sample_index) {
+  return update(scores, sample_index, params_.motion_gate);
+}
+
+Decision Postprocess::update(const int8_t* scores, uint32_t sample_index, float motion) {
   Decision d;
   size_t best = 0;
   for (size_t i = 1; i < params_.label_count; ++i) {
@@ -26,7 +63,8 @@ Decision Postprocess::update(const int8_t* scores, uint32_t sample_index) {
   d.detected = false;
 
   const int32_t label = static_cast<int32_t>(best);
-  if (d.score < params_.score_threshold) {
+  const bool still = params_.motion_gate > 0.0f && motion < params_.motion_gate;
+  if (d.score < params_.score_threshold || still) {
     streak_label_ = -1;
     streak_ = 0;
     return d;

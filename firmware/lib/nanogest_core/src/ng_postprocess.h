@@ -1,10 +1,14 @@
 // From one window's int8 class scores to "a gesture happened": the top-1 label must
 // score at least `score_threshold`, be the top-1 (above threshold) of the last
 // `agreement` windows in a row, not be the idle label, and come at least
-// `refractory_samples` samples after the previous detection.
+// `refractory_samples` samples after the previous detection. With a motion gate, a
+// window that barely moves (window_motion() below `motion_gate`) counts as not confident:
+// a resting hand never fires, whatever the model says.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+
+#include "ng_window.h"
 
 namespace ng {
 
@@ -16,12 +20,21 @@ struct PostprocessParams {
   int32_t output_zero_point;
   uint32_t agreement;        // windows in a row that must agree (1: every window decides alone)
   uint32_t refractory_samples;
+  float motion_gate;          // minimum window_motion() to detect; 0: no gate
 };
 
 // Sensible defaults for what the settings header does not decide: two windows must
 // agree, and one second (rate_hz samples) must pass between detections.
 constexpr uint32_t kDefaultAgreement = 2;
 constexpr float kDefaultRefractorySeconds = 1.0f;
+
+// How much a window moves, from its raw counts: the RMS deviation from the window mean of
+// the gyroscope (deg/s, over the 3 axes) plus `accel_weight_dps_per_g` times that of the
+// accelerometer (g): sqrt(var_gX + var_gY + var_gZ) + w * sqrt(var_aX + var_aY + var_aZ).
+// Computed exactly in integers per channel (n^2 * variance), then in float32 in a fixed
+// order, so converter/postprocess.py reproduces it bit for bit.
+float window_motion(const SampleWindow& window, float accel_g_per_count, float gyro_dps_per_count,
+                    float accel_weight_dps_per_g);
 
 struct Decision {
   uint8_t label_index;  // top-1 of this window
@@ -34,7 +47,10 @@ class Postprocess {
  public:
   explicit Postprocess(const PostprocessParams& params);
 
-  // One window's scores (label_count int8 values) ending at sample `sample_index`.
+  // One window's scores (label_count int8 values) ending at sample `sample_index`, and
+  // its window_motion() (ignored without a gate).
+  Decision update(const int8_t* scores, uint32_t sample_index, float motion);
+  // The same without a motion measure: the gate never closes.
   Decision update(const int8_t* scores, uint32_t sample_index);
   void reset();
 

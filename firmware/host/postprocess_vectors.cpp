@@ -1,0 +1,87 @@
+// Runs the core's recognition path (window -> motion -> Postprocess) on counts and
+// scripted scores, so tests can compare every decision with converter/postprocess.py.
+//
+//   postprocess_vectors ACCEL_G_PER_COUNT GYRO_DPS_PER_COUNT < settings block, then lines
+//
+// stdin: a model settings block (converter/tflm_server.py format, ending with "end"), then
+//   "q s0 s1 ..."         the int8 scores the model returns from the next window on
+//   "ax ay az gx gy gz"   one sample in counts
+//   (blank line)          a new take: the pipeline is reset, as `start` does in replay mode
+// stdout: one line per window: "window_index label_index score_q detected motion" (motion
+// as %.9g, computed by ng::window_motion whatever the gate).
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <string>
+#include <vector>
+
+#include "model_settings_text.h"
+#include "ng_inference.h"
+
+namespace {
+
+class ScriptedRunner : public ng::ModelRunner {
+ public:
+  ng::InvokeStatus Invoke(const int8_t*, size_t, int8_t* out, size_t n_out) override {
+    if (n_out != scores.size()) return ng::InvokeStatus::kBadSize;
+    memcpy(out, scores.data(), n_out);
+    return ng::InvokeStatus::kOk;
+  }
+  std::vector<int8_t> scores;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    fprintf(stderr, "usage: postprocess_vectors ACCEL_G_PER_COUNT GYRO_DPS_PER_COUNT < settings + lines\n");
+    return 2;
+  }
+  vboard::TextSettings text;
+  std::string error;
+  if (!vboard::read_text_settings(stdin, &text, &error)) {
+    fprintf(stderr, "postprocess_vectors: %s\n", error.c_str());
+    return 2;
+  }
+  const ng::ModelSettings& s = text.settings;
+  const ng::ImuInfo imu = {0, s.rate_mhz, 4, 2000, strtof(argv[1], nullptr), strtof(argv[2], nullptr)};
+  std::vector<int16_t> counts(s.window_samples * ng::kImuChannels);
+  std::vector<int8_t> input(counts.size());
+  std::vector<int8_t> output(s.label_count);
+  ScriptedRunner runner;
+  runner.scores.assign(s.label_count, 0);
+  ng::InferencePipeline pipe(s, ng::InferenceBuffers{counts.data(), input.data(), output.data()}, runner, nullptr);
+  std::vector<int16_t> shadow_counts(counts.size());  // the same window, to print its motion
+  ng::SampleWindow shadow(shadow_counts.data(), s.window_samples, s.hop_samples);
+  char line[512];
+  int line_number = 0;
+  while (fgets(line, sizeof line, stdin) != nullptr) {
+    ++line_number;
+    if (line[0] == 'q') {
+      char* p = line + 1;
+      for (size_t i = 0; i < s.label_count; ++i) runner.scores[i] = static_cast<int8_t>(strtol(p, &p, 10));
+      continue;
+    }
+    int v[6];
+    if (sscanf(line, "%d %d %d %d %d %d", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6) {
+      pipe.reset();
+      shadow.reset();
+      continue;
+    }
+    ng::ImuCounts c = {{static_cast<int16_t>(v[0]), static_cast<int16_t>(v[1]), static_cast<int16_t>(v[2])},
+                       {static_cast<int16_t>(v[3]), static_cast<int16_t>(v[4]), static_cast<int16_t>(v[5])}};
+    ng::WindowResult r = pipe.push(c, imu);
+    shadow.push(c);
+    if (!r.ran) continue;
+    if (r.status != ng::InvokeStatus::kOk) {
+      fprintf(stderr, "postprocess_vectors: line %d: the scripted scores do not fit the model\n", line_number);
+      return 1;
+    }
+    const float motion = ng::window_motion(shadow, imu.accel_g_per_count, imu.gyro_dps_per_count,
+                                           s.motion_accel_weight);
+    printf("%u %u %d %d %.9g\n", static_cast<unsigned>(r.window_index), static_cast<unsigned>(r.decision.label_index),
+           static_cast<int>(r.decision.score_q), r.decision.detected ? 1 : 0, static_cast<double>(motion));
+  }
+  return 0;
+}

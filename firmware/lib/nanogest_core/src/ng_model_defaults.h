@@ -1,0 +1,31 @@
+// Post-processing settings for a generated model_settings.h written before the contract
+// carried them (such as the committed default model's): the contract's documented
+// defaults (training/data.py DEFAULT_AGREEMENT, DEFAULT_REFRACTORY_S, DEFAULT_MOTION_GATE;
+// converter/postprocess.py applies the same to a contract without those keys).
+//
+// Include it after model_settings.h (it reads kSampleRateMilliHz); read the values as
+// ng::model::kAgreement etc.:
+// a header that declares them itself hides these, since qualified lookup finds a
+// namespace's own members before those of a namespace it uses.
+#pragma once
+#include <stdint.h>
+
+namespace ng {
+namespace model_defaults {
+
+constexpr int kAgreement = 2;
+constexpr uint32_t kRefractoryMilliseconds = 1000u;
+// Rounded to whole samples at the model's rate, as the converter rounds refractory_s.
+constexpr uint32_t refractory_samples(uint32_t rate_mhz) {
+  return static_cast<uint32_t>((static_cast<uint64_t>(rate_mhz) * kRefractoryMilliseconds + 500000u) / 1000000u);
+}
+constexpr uint32_t kRefractorySamples = refractory_samples(::ng::model::kSampleRateMilliHz);
+constexpr float kMotionGate = 40.0f;          // window_motion() below this never detects; 0: no gate
+constexpr float kMotionAccelWeight = 100.0f;  // dps per g in window_motion()
+
+}  // namespace model_defaults
+
+namespace model {
+using namespace ::ng::model_defaults;
+}  // namespace model
+}  // namespace ng
