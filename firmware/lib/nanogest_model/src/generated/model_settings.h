@@ -36,6 +36,14 @@ constexpr int kInputZeroPoint = -2;
 constexpr float kOutputScale = 0.00390625f;
 constexpr int kOutputZeroPoint = -128;
 
+// Post-processing: a detection needs kAgreement confident windows in a row, kRefractorySamples
+// samples after the previous one, and (kMotionGate > 0) a window whose motion, gyro RMS (dps) +
+// kMotionAccelWeight x accel RMS (g) over the window, is at least kMotionGate (ng::window_motion).
+constexpr int kAgreement = 2;
+constexpr uint32_t kRefractorySamples = 119u;
+constexpr float kMotionGate = 40.0f;
+constexpr float kMotionAccelWeight = 100.0f;
+
 // A windowed model: one invoke per window of kWindowSamples samples.
 constexpr bool kIsStepModel = false;
 
