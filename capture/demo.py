@@ -5,7 +5,8 @@ gesture, streamed over a pseudo-terminal in the real protocol), trains the defau
 model, converts it to int8, verifies it in the TFLM interpreter, writes the firmware
 headers, scores the model on a person it never saw, replays that person's takes through
 the virtual board's on-device inference path and compares every window with the laptop,
-and prints a summary.
+adapts the model to that person with two takes per label (scored on the others), and
+prints a summary.
 
 Each step is one of the documented commands run as a subprocess, so the demo proves
 the command lines work, not just the library functions behind them.
@@ -77,7 +78,7 @@ def run_demo(out_dir: Path, takes: int, speed: int, epochs: int | None) -> dict:
     run_dir, header_dir = out_dir / "run", out_dir / "generated"
     with open(out_dir / "demo.log", "w") as log:
         recorded = _record(TRAIN_PEOPLE, data_dir, takes, speed, log)
-        unseen = _record((NEW_PERSON,), new_dir, max(2, takes // 2), speed, log)
+        unseen = _record((NEW_PERSON,), new_dir, max(4, takes // 2), speed, log)
         fit_args = ["training", "fit", str(data_dir), "--out", str(run_dir), "--seed", "1"]
         if epochs:
             fit_args += ["--epochs", str(epochs)]
@@ -86,6 +87,9 @@ def run_demo(out_dir: Path, takes: int, speed: int, epochs: int | None) -> dict:
         ev = _run("evaluate on a person never seen", ["converter", "evaluate", str(run_dir), str(new_dir)], log)
         rp = _run("replay the new person through the virtual board's inference path",
                   ["capture", "replay", str(run_dir), str(new_dir)], log)
+        ad = _run("adapt the model to the new person with 2 takes per label",
+                  ["training", "adapt", str(run_dir), str(new_dir), "--out", str(out_dir / "run-adapted"),
+                   "--takes-per-label", "2", "--seed", "1"], log)
     return {
         "takes_recorded": recorded["takes"] + unseen["takes"],
         "samples_recorded": recorded["samples"] + unseen["samples"],
@@ -97,6 +101,8 @@ def run_demo(out_dir: Path, takes: int, speed: int, epochs: int | None) -> dict:
         "accuracy_float_new_person": ev.get("accuracy_float"),
         "accuracy_int8_new_person": ev.get("accuracy_int8"),
         "n_new_person": ev.get("n"),
+        "new_person_before_adapt": ad.get("base_accuracy"),
+        "new_person_after_adapt": ad.get("adapted_accuracy"),
         "board_agreement_with_host_tflm": rp.get("agreement"),
         "board_inference_us_mean": rp.get("inference_us_mean"),
         "model_bytes": conv.get("model_bytes"),
