@@ -115,7 +115,7 @@ def convert_run(run_dir: Path, header_dir: Path = DEFAULT_HEADER_DIR, max_drop_p
         )
     cost.check_budgets(budget)
     written = headers.write_headers(Path(header_dir), q.model_bytes, contract, q.inp, q.out, ops, sizes["arena_bytes"],
-                                    step=q.gru)
+                                    step=q.gru, arena_measured_bytes=sizes["arena_measured_bytes"])
     log("wrote " + ", ".join(str(p) for p in written))
     report["headers_written"] = True
     report_path.write_text(json.dumps(report, indent=2) + "\n")

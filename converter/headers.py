@@ -116,8 +116,18 @@ constexpr float kMotionAccelWeight = {c_float(p.motion_accel_weight)};
 """
 
 
+def arena_settings(arena_bytes: int, arena_measured_bytes: int | None) -> str:
+    """kArenaBytes, and kArenaMeasuredBytes when the converter measured it (0 in ng_model_defaults.h otherwise)."""
+    text = ("// Tensor arena: measured on a 64-bit host plus a margin (an upper bound for the 32-bit board).\n"
+            f"constexpr unsigned int kArenaBytes = {arena_bytes}u;\n")
+    if arena_measured_bytes is not None:
+        text += ("// The smallest arena the converter's bisection found on that host (reported when allocation fails).\n"
+                 f"constexpr unsigned int kArenaMeasuredBytes = {arena_measured_bytes}u;\n")
+    return text
+
+
 def model_settings_h(contract: Contract, inp: TensorInfo, out: TensorInfo, arena_bytes: int, model_hash: int,
-                     step: dict | None = None) -> str:
+                     step: dict | None = None, arena_measured_bytes: int | None = None) -> str:
     n_labels = len(contract.labels)
     n_channels = len(contract.channels)
     rate_mhz = int(round(contract.rate_hz * 1000))
@@ -159,9 +169,7 @@ constexpr int kOutputZeroPoint = {out.zero_point};
 
 {postprocess_settings(contract, out)}
 {step_settings(step)}
-// Tensor arena: measured on a 64-bit host plus a margin (an upper bound for the 32-bit board).
-constexpr unsigned int kArenaBytes = {arena_bytes}u;
-
+{arena_settings(arena_bytes, arena_measured_bytes)}
 // FNV-1a 32-bit hash of g_model_data (reported by the board in DEVICE_INFO).
 constexpr uint32_t kModelHash = 0x{model_hash:08x}u;
 
@@ -207,12 +215,14 @@ inline TfLiteStatus RegisterOps(OpResolver& resolver) {{
 
 
 def write_headers(header_dir: Path, flatbuffer: bytes, contract: Contract, inp: TensorInfo, out: TensorInfo,
-                  ops: list[OpInfo], arena_bytes: int, step: dict | None = None) -> list[Path]:
+                  ops: list[OpInfo], arena_bytes: int, step: dict | None = None,
+                  arena_measured_bytes: int | None = None) -> list[Path]:
     header_dir.mkdir(parents=True, exist_ok=True)
     texts = {
         "model_data.h": model_data_h(),
         "model_data.cc": model_data_cc(flatbuffer),
-        "model_settings.h": model_settings_h(contract, inp, out, arena_bytes, fnv1a32(flatbuffer), step),
+        "model_settings.h": model_settings_h(contract, inp, out, arena_bytes, fnv1a32(flatbuffer), step,
+                                             arena_measured_bytes),
         "op_resolver.h": op_resolver_h(ops),
     }
     paths = []

@@ -18,6 +18,11 @@ A GRU one-step model (inputs x_t and h, outputs h' and scores) adds its step set
 see converter/stepping.py) and serves one step per request: the request holds x_t then h,
 the response h' then the scores. ``input_scale`` / ``output_scale`` are x_t's and the scores'.
 
+``--arena-bytes N`` creates the interpreter with an N-byte tensor arena (default: the
+converter's generous verification arena), to see how the board reacts to a model that does
+not fit: the server then exits with an error (or TFLM crashes it) right after the settings,
+and the virtual board reports that as ERROR model_failed.
+
 ``--print-settings`` writes the settings block and exits (tests compare it with the
 firmware's generated model_settings.h).
 """
@@ -135,7 +140,7 @@ def _read_exact(stream, n: int) -> bytes | None:
     return data
 
 
-def serve(model_bytes: bytes, stdin, stdout) -> int:
+def serve(model_bytes: bytes, stdin, stdout, arena_bytes: int | None = None) -> int:
     """Answer invocation requests until a zero-length request or end of input."""
     from tflite_micro.python.tflite_micro import runtime
 
@@ -146,9 +151,10 @@ def serve(model_bytes: bytes, stdin, stdout) -> int:
 
     inp, _ = read_io(model_bytes)
     try:
-        interpreter = runtime.Interpreter.from_bytes(model_bytes, arena_size=VERIFY_ARENA_BYTES)
+        interpreter = runtime.Interpreter.from_bytes(model_bytes, arena_size=arena_bytes or VERIFY_ARENA_BYTES)
     except RuntimeError as e:
-        raise ConverterError(f"the TFLM interpreter refuses the model: {e}") from None
+        arena = f" with a {arena_bytes}-byte arena" if arena_bytes else ""
+        raise ConverterError(f"the TFLM interpreter refuses the model{arena}: {e}") from None
     n_in = int(np.prod(inp.shape))
     try:
         io = read_step_io(model_bytes) if is_step_model(model_bytes) else None
@@ -188,6 +194,16 @@ def serve(model_bytes: bytes, stdin, stdout) -> int:
         stdout.flush()
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of bytes")
+    return value
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m converter.tflm_server", description=__doc__.splitlines()[0].split(": ", 1)[1])
     p.add_argument("model", type=Path, metavar="RUN_DIR|MODEL.tflite",
@@ -195,6 +211,8 @@ def main(argv=None) -> int:
     p.add_argument("--contract", type=Path, default=None,
                    help="the run's contract.json (default: next to the model)")
     p.add_argument("--print-settings", action="store_true", help="print the settings block and exit")
+    p.add_argument("--arena-bytes", type=_positive_int, default=None, metavar="N",
+                   help="create the TFLM interpreter with an N-byte tensor arena (default: a 1 MiB arena)")
     a = p.parse_args(argv)
     try:
         model_path, contract_path = find_model(a.model, a.contract)
@@ -204,7 +222,7 @@ def main(argv=None) -> int:
         sys.stdout.flush()
         if a.print_settings:
             return 0
-        return serve(model_bytes, sys.stdin.buffer, sys.stdout.buffer)
+        return serve(model_bytes, sys.stdin.buffer, sys.stdout.buffer, a.arena_bytes)
     except ConverterError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

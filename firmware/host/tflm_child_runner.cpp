@@ -3,9 +3,13 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <vector>
 
 namespace vboard {
 namespace {
@@ -48,7 +52,8 @@ TflmChildRunner::~TflmChildRunner() {
 }
 
 bool TflmChildRunner::start(const std::string& python, const std::string& model_path, TextSettings* settings,
-                            std::string* error) {
+                            std::string* error, unsigned long arena_bytes) {
+  const std::string arena = std::to_string(arena_bytes);
   int down[2], up[2];
   if (pipe(down) != 0 || pipe(up) != 0) {
     *error = std::string("cannot create pipes for the TFLM child: ") + strerror(errno);
@@ -66,8 +71,13 @@ bool TflmChildRunner::start(const std::string& python, const std::string& model_
     close(down[1]);
     close(up[0]);
     close(up[1]);
-    execlp(python.c_str(), python.c_str(), "-m", "converter.tflm_server", model_path.c_str(),
-           static_cast<char*>(nullptr));
+    if (arena_bytes > 0) {
+      execlp(python.c_str(), python.c_str(), "-m", "converter.tflm_server", model_path.c_str(), "--arena-bytes",
+             arena.c_str(), static_cast<char*>(nullptr));
+    } else {
+      execlp(python.c_str(), python.c_str(), "-m", "converter.tflm_server", model_path.c_str(),
+             static_cast<char*>(nullptr));
+    }
     fprintf(stderr, "virtual_board: cannot run %s: %s (pass --python PATH of the nanogest venv)\n", python.c_str(),
             strerror(errno));
     _exit(127);
@@ -86,6 +96,46 @@ bool TflmChildRunner::start(const std::string& python, const std::string& model_
     return false;
   }
   return true;
+}
+
+bool TflmChildRunner::probe(const TextSettings& settings) {
+  const ng::ModelSettings& ms = settings.settings;
+  const ng::StepModelSettings& step = settings.step;
+  std::vector<int8_t> in(step.is_step_model ? step.step_input_samples * ng::kImuChannels : ms.window_samples * ng::kImuChannels);
+  std::vector<int8_t> state(step.is_step_model ? step.state_size : 0);
+  std::vector<int8_t> state_next(state.size()), scores(ms.label_count);
+  if (in.empty() || scores.empty()) return false;
+  if (step.is_step_model) {
+    return InvokeStep(in.data(), in.size(), state.data(), state.size(), state_next.data(), scores.data(),
+                      scores.size()) == ng::InvokeStatus::kOk;
+  }
+  return Invoke(in.data(), in.size(), scores.data(), scores.size()) == ng::InvokeStatus::kOk;
+}
+
+uint32_t read_arena_measured_bytes(const std::string& model_path) {
+  struct stat info;
+  std::string dir = model_path;
+  if (stat(model_path.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+    size_t slash = model_path.rfind('/');
+    dir = slash == std::string::npos ? "." : model_path.substr(0, slash);
+  }
+  FILE* file = fopen((dir + "/report.json").c_str(), "rb");
+  if (file == nullptr) return 0;
+  std::string text;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
+  fclose(file);
+  const char key[] = "\"arena_measured_bytes\"";
+  size_t at = text.find(key);
+  if (at == std::string::npos) return 0;
+  const char* p = text.c_str() + at + sizeof key - 1;
+  while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') ++p;
+  if (*p++ != ':') return 0;
+  char* end = nullptr;
+  unsigned long value = strtoul(p, &end, 10);
+  if (end == p || value > 0xFFFFFFFFul) return 0;
+  return static_cast<uint32_t>(value);
 }
 
 ng::InvokeStatus TflmChildRunner::Invoke(const int8_t* in, size_t n_in, int8_t* out, size_t n_out) {

@@ -3,6 +3,7 @@
 // model's settings (read from the same run's files) and then answers length-prefixed
 // int8 tensors on its stdin/stdout. Only the invocation leaves the core.
 #pragma once
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -20,7 +21,12 @@ class TflmChildRunner : public ng::ModelRunner {
 
   // Starts `python -m converter.tflm_server model_path` and reads its settings into
   // `settings`. On failure returns false and sets `error` to one sentence.
-  bool start(const std::string& python, const std::string& model_path, TextSettings* settings, std::string* error);
+  // arena_bytes > 0 passes `--arena-bytes N`: the child's interpreter gets that arena.
+  bool start(const std::string& python, const std::string& model_path, TextSettings* settings, std::string* error,
+             unsigned long arena_bytes = 0);
+  // One invocation on zeros of the settings' sizes: false when the child refuses or has
+  // exited (an arena too small makes it fail or crash right after the settings).
+  bool probe(const TextSettings& settings);
 
   ng::InvokeStatus Invoke(const int8_t* in, size_t n_in, int8_t* out, size_t n_out) override;
   // A step model: one request of x_t then h, one reply of h' then the scores.
@@ -32,5 +38,9 @@ class TflmChildRunner : public ng::ModelRunner {
   int to_child_;
   FILE* from_child_;
 };
+
+// The run's report.json arena_measured_bytes (next to the model, or in the run directory
+// `model_path`), or 0 when there is none.
+uint32_t read_arena_measured_bytes(const std::string& model_path);
 
 }  // namespace vboard

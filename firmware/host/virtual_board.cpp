@@ -2,7 +2,7 @@
 // IMU and speaking the real protocol over a pseudo-terminal.
 //
 //   virtual_board --replay FILE.csv [--rate-hz 119] [--speed X] [--imu lsm9ds1|bmi270]
-//                 [--model RUN_DIR|MODEL.tflite [--python PYTHON]]
+//                 [--model RUN_DIR|MODEL.tflite [--python PYTHON] [--arena-bytes N]]
 //
 // With --model the core's recognition path runs (modes inference, replay,
 // text-inference); only the model invocation is delegated to the real TFLM runtime in a
@@ -26,6 +26,7 @@
 
 #include <vector>
 
+#include "ng_arena.h"
 #include "ng_device.h"
 #include "pty_port.h"
 #include "replay_imu.h"
@@ -35,7 +36,7 @@ namespace {
 
 const char kUsage[] =
     "usage: virtual_board [--replay FILE.csv] [--rate-hz HZ] [--speed X] [--imu lsm9ds1|bmi270]\n"
-    "                     [--model RUN_DIR|MODEL.tflite] [--python PYTHON]\n"
+    "                     [--model RUN_DIR|MODEL.tflite] [--python PYTHON] [--arena-bytes N]\n"
     "\n"
     "Emulates a Nano 33 BLE Sense running nanogest firmware on a pseudo-terminal.\n"
     "Prints the pty path (open it like a serial port) on the first stdout line and\n"
@@ -50,7 +51,11 @@ const char kUsage[] =
     "                     .tflite with contract.json beside it: enables modes inference, replay\n"
     "                     and text-inference; --replay is then optional (no IMU samples)\n"
     "  --python PYTHON    interpreter for `-m converter.tflm_server` (default: $NANOGEST_PYTHON,\n"
-    "                     else python3)\n";
+    "                     else python3)\n"
+    "  --arena-bytes N    give the model's TFLM interpreter an N-byte tensor arena (default: 1 MiB);\n"
+    "                     when the model does not fit, modes inference, replay and text-inference\n"
+    "                     answer ERROR model_failed naming N and the run's report.json\n"
+    "                     arena_measured_bytes, as the board does; capture keeps working\n";
 
 volatile sig_atomic_t g_stop = 0;
 
@@ -63,6 +68,7 @@ struct Options {
   std::string imu = "lsm9ds1";
   std::string model_path;
   std::string python;
+  unsigned long arena_bytes = 0;  // 0: tflm_server's default arena
 };
 
 // The emulated IMU's description without samples (--model without --replay).
@@ -115,12 +121,21 @@ int parse_options(int argc, char** argv, Options* options) {
       options->imu = value;
     } else if (arg == "--model") {
       options->model_path = value;
+    } else if (arg == "--arena-bytes") {
+      char* end = nullptr;
+      errno = 0;
+      unsigned long bytes = strtoul(value, &end, 10);
+      if (end == value || *end != '\0' || errno != 0 || bytes == 0 || bytes > 0xFFFFFFFFul || value[0] == '-') {
+        return usage_error("--arena-bytes wants a positive number of bytes like 8192");
+      }
+      options->arena_bytes = bytes;
     } else if (arg == "--python") {
       options->python = value;
     } else {
       return usage_error("unknown option " + arg);
     }
   }
+  if (options->arena_bytes > 0 && options->model_path.empty()) return usage_error("--arena-bytes needs --model");
   if (options->replay_path.empty() && options->model_path.empty()) {
     return usage_error("--replay FILE.csv is required (optional only with --model)");
   }
@@ -176,10 +191,25 @@ int main(int argc, char** argv) {
   ng::InferencePipeline* pipeline = nullptr;
   if (!options.model_path.empty()) {
     signal(SIGPIPE, SIG_IGN);
-    if (!runner.start(options.python, options.model_path, &model_settings, &error)) {
+    if (!runner.start(options.python, options.model_path, &model_settings, &error, options.arena_bytes)) {
       fprintf(stderr, "virtual_board: %s\n", error.c_str());
       return 2;
     }
+  }
+  // A child that refuses or dies on a first invocation on zeros (an arena too small: TFLM fails
+  // or crashes): the inference modes answer ERROR model_failed, like the board.
+  char model_failure[ng::kArenaMessageMaxBytes] = "";
+  if (!options.model_path.empty() && !runner.probe(model_settings)) {
+    if (options.arena_bytes > 0) {
+      ng::format_arena_too_small(model_failure, sizeof model_failure, static_cast<uint32_t>(options.arena_bytes),
+                                 vboard::read_arena_measured_bytes(options.model_path));
+    } else {
+      snprintf(model_failure, sizeof model_failure, "the model runtime failed on a first invocation (see the "
+               "virtual board's stderr); reconvert the run");
+    }
+    fprintf(stderr, "virtual_board: the model cannot run: %s\n", model_failure);
+  }
+  if (!options.model_path.empty() && model_failure[0] == '\0') {
     const ng::ModelSettings& ms = model_settings.settings;
     window_counts.resize(ms.window_samples * ng::kImuChannels);
     model_input.resize(ms.window_samples * ng::kImuChannels);
@@ -228,6 +258,7 @@ int main(int argc, char** argv) {
   config.model_hash = 0;
   config.pacing = ng::Pacing::kByClock;
   config.inference = pipeline;
+  if (model_failure[0] != '\0') config.model_failure = model_failure;
   ng::Device device(imu, tx, config);
 
   printf("%s\n", port.slave_path().c_str());

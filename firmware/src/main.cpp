@@ -9,6 +9,7 @@
 
 #include "board_imu.h"
 #include "model_settings.h"
+#include "ng_arena.h"
 #include "ng_device.h"
 #include "ng_model_defaults.h"  // after model_settings.h: post-processing defaults for older headers
 #include "ng_step_defaults.h"   // after model_settings.h: step constants of a windowed model's header
@@ -51,6 +52,7 @@ int8_t model_state[kStateValues];
 int8_t model_state_next[kStateValues];
 int8_t model_output[m::kLabelCount];
 TflmRunner runner;
+char model_failure[ng::kArenaMessageMaxBytes];  // why runner.begin() failed (ERROR model_failed)
 
 uint32_t board_micros() { return micros(); }
 
@@ -112,7 +114,7 @@ void setup() {
   pinMode(LEDG, OUTPUT);
   pinMode(LEDB, OUTPUT);
   set_led(-1);
-  if (runner.begin()) {  // otherwise modes inference/replay answer ERROR unavailable
+  if (runner.begin()) {  // otherwise modes inference/replay answer ERROR model_failed with the sizes
     const ng::InferenceBuffers buffers{window_counts, model_input, model_output};
     if (m::kIsStepModel) {
       static ng::InferencePipeline pipeline(kModelSettings, kStepSettings, buffers,
@@ -122,6 +124,11 @@ void setup() {
       static ng::InferencePipeline pipeline(kModelSettings, buffers, runner, board_micros);
       config.inference = &pipeline;
     }
+  } else if (runner.arena_too_small()) {
+    ng::format_arena_too_small(model_failure, sizeof model_failure, m::kArenaBytes, m::kArenaMeasuredBytes);
+    config.model_failure = model_failure;
+  } else {
+    config.model_failure = "the model's schema version or operators do not match this firmware's TFLM; reconvert and rebuild";
   }
   static ng::Device the_device(imu, tx, config);
   device = &the_device;

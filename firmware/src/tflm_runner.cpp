@@ -13,7 +13,10 @@ bool TflmRunner::begin() {
   if (model->version() != TFLITE_SCHEMA_VERSION) return false;
   if (ng::model::RegisterOps(resolver_) != kTfLiteOk) return false;
   static tflite::MicroInterpreter interpreter(model, resolver_, tensor_arena, sizeof tensor_arena);
-  if (interpreter.AllocateTensors() != kTfLiteOk) return false;
+  if (interpreter.AllocateTensors() != kTfLiteOk) {
+    arena_too_small_ = true;
+    return false;
+  }
   interpreter_ = &interpreter;
   return true;
 }

@@ -14,6 +14,9 @@ class TflmRunner : public ng::ModelRunner {
  public:
   // Builds the interpreter and allocates tensors; false when the model does not fit.
   bool begin();
+  // After begin() returned false: true when AllocateTensors failed (the arena is too small),
+  // false when the model's schema or operators do not fit this firmware.
+  bool arena_too_small() const { return arena_too_small_; }
   ng::InvokeStatus Invoke(const int8_t* in, size_t n_in, int8_t* out, size_t n_out) override;
   // A step model (kIsStepModel): x_t and h into the inputs at kStepInputIndex / kStateInputIndex,
   // h' and the scores out of kStateOutputIndex / kScoresOutputIndex.
@@ -23,4 +26,5 @@ class TflmRunner : public ng::ModelRunner {
  private:
   ng::model::OpResolver resolver_;
   tflite::MicroInterpreter* interpreter_ = nullptr;
+  bool arena_too_small_ = false;
 };

@@ -124,6 +124,10 @@ void Device::handle(const Command& command, uint32_t now_us) {
       if ((command.mode == proto::kModeInference || command.mode == proto::kModeReplay ||
            command.mode == proto::kModeTextInference) &&
           config_.inference == nullptr) {
+        if (config_.model_failure != nullptr) {
+          send_error(proto::kErrModelFailed, config_.model_failure, now_us);
+          return;
+        }
         char message[96];
         snprintf(message, sizeof message, "mode %s needs a model, and this firmware has none",
                  proto::kModeNames[command.mode]);

@@ -36,6 +36,10 @@ struct DeviceConfig {
   Pacing pacing;
   // The recognition path, or nullptr: modes inference, replay and text-inference need it.
   InferencePipeline* inference = nullptr;
+  // Without a pipeline: why the model could not be set up (format_arena_too_small()), or
+  // nullptr (no model at all). Those modes then answer ERROR model_failed with this text
+  // instead of ERROR unavailable; capture and text modes work either way.
+  const char* model_failure = nullptr;
 };
 
 // Ring bytes that samples leave free for command responses.

@@ -22,6 +22,9 @@ constexpr uint32_t refractory_samples(uint32_t rate_mhz) {
 constexpr uint32_t kRefractorySamples = refractory_samples(::ng::model::kSampleRateMilliHz);
 constexpr float kMotionGate = 40.0f;          // window_motion() below this never detects; 0: no gate
 constexpr float kMotionAccelWeight = 100.0f;  // dps per g in window_motion()
+// The converter's smallest working arena, for the "arena too small" report; 0: not recorded
+// (a header written before kArenaMeasuredBytes), reported as unknown.
+constexpr unsigned int kArenaMeasuredBytes = 0u;
 
 }  // namespace model_defaults
 

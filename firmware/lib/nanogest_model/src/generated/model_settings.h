@@ -49,6 +49,8 @@ constexpr bool kIsStepModel = false;
 
 // Tensor arena: measured on a 64-bit host plus a margin (an upper bound for the 32-bit board).
 constexpr unsigned int kArenaBytes = 7264u;
+// The smallest arena the converter's bisection found on that host (reported when allocation fails).
+constexpr unsigned int kArenaMeasuredBytes = 6240u;
 
 // FNV-1a 32-bit hash of g_model_data (reported by the board in DEVICE_INFO).
 constexpr uint32_t kModelHash = 0x7e9109a0u;
