@@ -62,6 +62,8 @@ def test_settings_equal_the_contract_and_the_tensors(converted):
     assert floats(s["kInputScale"]) == [np.float32(inp.scale)] and int(s["kInputZeroPoint"]) == inp.zero_point
     assert floats(s["kOutputScale"]) == [np.float32(out.scale)] and int(s["kOutputZeroPoint"]) == out.zero_point
     assert int(s["kArenaBytes"].rstrip("u")) == converted.report["arena_bytes"]
+    assert int(s["kArenaMeasuredBytes"].rstrip("u")) == converted.report["arena_measured_bytes"]
+    assert converted.report["arena_measured_bytes"] < converted.report["arena_bytes"]
     assert int(s["kModelHash"].rstrip("u"), 16) == fnv1a32(model_bytes) == int(converted.report["model_hash"], 16)
 
 
