@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from toolchains import need_tools
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -20,9 +18,5 @@ def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
 
 
 def require_tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("NANOGEST_REQUIRE_TOOLCHAINS") == "1":
-            pytest.fail(f"{name} is required (NANOGEST_REQUIRE_TOOLCHAINS=1) but not on PATH")
-        pytest.skip(f"{name} not on PATH")
-    return path
+    """The path of a compiler a test needs (skips, or fails in CI, when it is missing)."""
+    return need_tools(name)[0]

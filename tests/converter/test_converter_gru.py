@@ -130,7 +130,6 @@ def test_evaluate_steps_a_gru_run_through_every_window(converted_gru, tmp_path):
 
 
 def _step_run(conv):
-    from converter.gru_step import step_inputs
     from converter.run_dir import load_contract, load_windows, normalize
 
     model_bytes = (conv.run_dir / "model_int8.tflite").read_bytes()

@@ -4,14 +4,11 @@ inference modes with ERROR model_failed naming both sizes, and keeps serving cap
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from capture import protocol_spec as spec
 
@@ -21,17 +18,6 @@ DEFAULT_RUN = HOST / "default_run"
 SETTINGS_H = ROOT / "firmware" / "lib" / "nanogest_model" / "src" / "generated" / "model_settings.h"
 WAIT_S = 20.0
 
-
-@pytest.fixture(scope="module")
-def host_build() -> Path:
-    missing = [t for t in ("make", "g++") if shutil.which(t) is None]
-    if missing:
-        if os.environ.get("NANOGEST_REQUIRE_TOOLCHAINS") == "1":
-            pytest.fail(f"missing {missing} (NANOGEST_REQUIRE_TOOLCHAINS=1)")
-        pytest.skip(f"missing tool(s): {', '.join(missing)}")
-    proc = subprocess.run(["make", "-C", str(ROOT / "firmware"), "host"], capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return HOST
 
 
 def header_constant(name: str) -> int:

@@ -8,9 +8,7 @@ only (not with capture's decoder), so this checks the firmware against the spec.
 from __future__ import annotations
 
 import math
-import os
 import re
-import shutil
 import signal
 import struct
 import subprocess
@@ -21,22 +19,14 @@ import pytest
 import serial
 
 from capture import protocol_spec as spec
+from toolchains import need_tools
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "firmware"
 VIRTUAL_BOARD = FIRMWARE / "build" / "host" / "virtual_board"
-REQUIRE_TOOLS = os.environ.get("NANOGEST_REQUIRE_TOOLCHAINS") == "1"
 LSM_ACCEL_G, LSM_GYRO_DPS = 0.000122, 0.07
 WAIT_S = 20.0  # generous guard against a hung board; never an assertion about speed
 
-
-def need_tools(*tools: str) -> None:
-    missing = [t for t in tools if shutil.which(t) is None]
-    if missing:
-        message = f"missing tool(s): {', '.join(missing)}"
-        if REQUIRE_TOOLS:
-            pytest.fail(message + " (NANOGEST_REQUIRE_TOOLCHAINS=1)")
-        pytest.skip(message)
 
 
 def run_make(target: str) -> subprocess.CompletedProcess:

@@ -8,8 +8,6 @@ directory `make -C firmware host` assembles in firmware/build/host/default_run.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,17 +25,6 @@ DEFAULT_RUN = HOST / "default_run"
 LSM = (0.000122, 0.07)  # the virtual board's LSM9DS1 scales (g, deg/s per count)
 WAIT_S = 30.0
 
-
-@pytest.fixture(scope="module")
-def host_build() -> Path:
-    missing = [t for t in ("make", "g++") if shutil.which(t) is None]
-    if missing:
-        if os.environ.get("NANOGEST_REQUIRE_TOOLCHAINS") == "1":
-            pytest.fail(f"missing {missing} (NANOGEST_REQUIRE_TOOLCHAINS=1)")
-        pytest.skip(f"missing tool(s): {', '.join(missing)}")
-    proc = subprocess.run(["make", "-C", str(ROOT / "firmware"), "host"], capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return HOST
 
 
 @pytest.fixture(scope="module")

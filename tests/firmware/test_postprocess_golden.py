@@ -6,7 +6,6 @@ run directory."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -25,17 +24,6 @@ DEFAULT_RUN = HOST / "default_run"
 LSM = (0.000122, 0.07)
 POST_KEYS = ("agreement", "refractory_samples", "motion_gate", "motion_accel_weight")
 
-
-@pytest.fixture(scope="module")
-def host_build() -> Path:
-    missing = [t for t in ("make", "g++") if shutil.which(t) is None]
-    if missing:
-        if os.environ.get("NANOGEST_REQUIRE_TOOLCHAINS") == "1":
-            pytest.fail(f"missing {missing} (NANOGEST_REQUIRE_TOOLCHAINS=1)")
-        pytest.skip(f"missing tool(s): {', '.join(missing)}")
-    proc = subprocess.run(["make", "-C", str(ROOT / "firmware"), "host"], capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return HOST
 
 
 def server_text(run: Path) -> str:
