@@ -33,10 +33,10 @@ class PostprocessSettings:
     score_threshold: float
     output_scale: float
     output_zero_point: int
-    agreement: int = 2
-    refractory_samples: int = 119
-    motion_gate: float = 0.0  # 0: no gate
-    motion_accel_weight: float = 100.0  # dps per g
+    agreement: int
+    refractory_samples: int
+    motion_gate: float  # 0: no gate
+    motion_accel_weight: float  # dps per g
 
 
 def contract_postprocess(contract: dict, where: str = "contract.json") -> tuple[int, float, float, float]:

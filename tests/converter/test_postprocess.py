@@ -44,7 +44,8 @@ def test_window_motion_of_known_signals():
 
 
 def test_detections_follow_threshold_agreement_gate_idle_and_refractory():
-    s = PostprocessSettings(3, 0, 0.6, 1 / 256, -128, agreement=2, refractory_samples=100, motion_gate=5.0)
+    s = PostprocessSettings(3, 0, 0.6, 1 / 256, -128, agreement=2, refractory_samples=100, motion_gate=5.0,
+                            motion_accel_weight=100.0)
     hi = [-128, 110, -128]  # label 1 at 0.93
     idle = [110, -128, -128]
     scores = np.array([hi, hi, hi, hi, hi, hi, idle, idle, hi, hi], np.int8)

@@ -111,6 +111,23 @@ def test_core_and_python_postprocessing_decide_every_window_alike(host_build, ag
         assert (all_motion == np.float32(gate_value)).sum() >= 1
 
 
+def default_model_settings(settings_h: str, tmp_path: Path) -> dict:
+    """Settings printed by firmware/host/default_model compiled against ``settings_h`` (and the
+    committed model data): what a board built with that header would use."""
+    fw = ROOT / "firmware"
+    gen = tmp_path / "generated"
+    gen.mkdir()
+    (gen / "model_settings.h").write_text(settings_h)
+    for name in ("model_data.h", "model_data.cc"):
+        shutil.copy(fw / "lib" / "nanogest_model" / "src" / "generated" / name, gen)
+    exe = tmp_path / "default_model"
+    subprocess.run(["g++", "-std=c++14", "-Wall", "-Wextra", "-Werror", f"-I{fw / 'lib/nanogest_core/src'}",
+                    f"-I{fw / 'host'}", f"-I{gen}", "-o", str(exe), str(fw / "host/default_model.cpp"),
+                    str(fw / "host/model_settings_text.cpp"), str(gen / "model_data.cc")], check=True, timeout=120)
+    return parse_settings(subprocess.run([str(exe), "--print-settings"], capture_output=True, text=True,
+                                         check=True).stdout.splitlines())
+
+
 def test_header_and_run_directory_carry_the_same_postprocessing(host_build, tmp_path):
     """A header generated with non-default post-processing hides ng_model_defaults.h, and equals the
     settings the virtual board reads from the run directory with that contract."""
@@ -128,18 +145,7 @@ def test_header_and_run_directory_carry_the_same_postprocessing(host_build, tmp_
     (run / "contract.json").write_text(json.dumps(contract))
     model = (run / "model_int8.tflite").read_bytes()
     inp, out = read_io(model)
-    gen = tmp_path / "generated"
-    gen.mkdir()
-    (gen / "model_settings.h").write_text(model_settings_h(load_contract(run), inp, out, 8000, fnv1a32(model)))
-    fw = ROOT / "firmware"
-    for name in ("model_data.h", "model_data.cc"):
-        shutil.copy(fw / "lib" / "nanogest_model" / "src" / "generated" / name, gen)
-    exe = tmp_path / "default_model"
-    subprocess.run(["g++", "-std=c++14", "-Wall", "-Wextra", "-Werror", f"-I{fw / 'lib/nanogest_core/src'}",
-                    f"-I{fw / 'host'}", f"-I{gen}", "-o", str(exe), str(fw / "host/default_model.cpp"),
-                    str(fw / "host/model_settings_text.cpp"), str(gen / "model_data.cc")], check=True, timeout=120)
-    header = parse_settings(subprocess.run([str(exe), "--print-settings"], capture_output=True, text=True,
-                                           check=True).stdout.splitlines())
+    header = default_model_settings(model_settings_h(load_contract(run), inp, out, 8000, fnv1a32(model)), tmp_path)
     served = parse_settings(server_text(run).splitlines())
     assert [header[k] for k in POST_KEYS] == [served[k] for k in POST_KEYS] == [["3"], ["60"], ["12.5"], ["80"]]
 
@@ -149,6 +155,23 @@ def test_default_model_header_gets_the_documented_defaults(host_build):
                                            text=True, check=True).stdout.splitlines())
     from training.data import DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S
 
+    assert header["agreement"] == [str(DEFAULT_AGREEMENT)]
+    assert header["refractory_samples"] == [str(round(119 * DEFAULT_REFRACTORY_S))]
+    assert np.float32(header["motion_gate"][0]) == np.float32(DEFAULT_MOTION_GATE["threshold"])
+    assert np.float32(header["motion_accel_weight"][0]) == np.float32(DEFAULT_MOTION_GATE["accel_weight_dps_per_g"])
+
+
+def test_a_header_without_postprocessing_falls_back_to_the_contract_defaults(host_build, tmp_path):
+    """ng_model_defaults.h stands in for a header written before the contract carried
+    post-processing; its values must be training's documented defaults."""
+    from training.data import DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S
+
+    committed = (ROOT / "firmware" / "lib" / "nanogest_model" / "src" / "generated" / "model_settings.h").read_text()
+    dropped = ("kAgreement", "kRefractorySamples", "kMotionGate", "kMotionAccelWeight")
+    old = "".join(line for line in committed.splitlines(keepends=True)
+                  if not any(f" {name} =" in line for name in dropped))
+    assert old != committed
+    header = default_model_settings(old, tmp_path)
     assert header["agreement"] == [str(DEFAULT_AGREEMENT)]
     assert header["refractory_samples"] == [str(round(119 * DEFAULT_REFRACTORY_S))]
     assert np.float32(header["motion_gate"][0]) == np.float32(DEFAULT_MOTION_GATE["threshold"])

@@ -10,11 +10,13 @@
 #pragma once
 #include <stdint.h>
 
+#include "ng_postprocess.h"  // kDefaultAgreement, kDefaultRefractorySeconds: the core's one copy
+
 namespace ng {
 namespace model_defaults {
 
-constexpr int kAgreement = 2;
-constexpr uint32_t kRefractoryMilliseconds = 1000u;
+constexpr int kAgreement = static_cast<int>(::ng::kDefaultAgreement);
+constexpr uint32_t kRefractoryMilliseconds = static_cast<uint32_t>(::ng::kDefaultRefractorySeconds * 1000.0f + 0.5f);
 // Rounded to whole samples at the model's rate, as the converter rounds refractory_s.
 constexpr uint32_t refractory_samples(uint32_t rate_mhz) {
   return static_cast<uint32_t>((static_cast<uint64_t>(rate_mhz) * kRefractoryMilliseconds + 500000u) / 1000000u);
