@@ -22,7 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-LABELS = ("punch", "flex", "wave", "circle", "idle")
+from capture.synth import LABELS  # the gestures the built-in people perform
+
 # (subject, IMU emulated by the virtual board). p4 wears a Rev2 board (BMI270, 100 Hz)
 # so the dataset mixes rates the way real ones do.
 TRAIN_PEOPLE = (("p1", "lsm9ds1"), ("p2", "lsm9ds1"), ("p3", "lsm9ds1"), ("p4", "bmi270"))

@@ -13,8 +13,8 @@ namespace vboard {
 namespace {
 
 const ImuModel kModels[] = {
-    {"lsm9ds1", ng::proto::kImuLSM9DS1, 0.000122, 0.07, 4.0, 2000.0, 119.0},
-    {"bmi270", ng::proto::kImuBMI270, 1.0 / 8192.0, 1.0 / 16.4, 4.0, 2000.0, 100.0},
+    {"lsm9ds1", ng::kLsm9ds1},
+    {"bmi270", ng::kBmi270},
 };
 
 const char kHeader[] = "aX,aY,aZ,gX,gY,gZ";
@@ -63,14 +63,11 @@ const ImuModel* find_imu_model(const std::string& name) {
   return nullptr;
 }
 
-ReplayImu::ReplayImu(const ImuModel& model, double rate_hz) : model_(model), next_sample_(0), starts_(0) {
-  info_.chip = model.chip;
-  info_.rate_mhz = static_cast<uint32_t>(llround(rate_hz * 1000.0));
-  info_.accel_range_g = static_cast<uint16_t>(model.accel_range_g);
-  info_.gyro_range_dps = static_cast<uint16_t>(model.gyro_range_dps);
-  info_.accel_g_per_count = static_cast<float>(model.accel_g_per_count);
-  info_.gyro_dps_per_count = static_cast<float>(model.gyro_dps_per_count);
-}
+ReplayImu::ReplayImu(const ImuModel& model, double rate_hz)
+    : model_(model),
+      info_(ng::imu_info(model.chip, static_cast<uint32_t>(llround(rate_hz * 1000.0)))),
+      next_sample_(0),
+      starts_(0) {}
 
 bool ReplayImu::load(const std::string& path, std::string* error) {
   std::ifstream file(path.c_str());
@@ -114,8 +111,8 @@ bool ReplayImu::load(const std::string& path, std::string* error) {
     }
     ng::ImuCounts counts;
     for (int i = 0; i < 3; ++i) {
-      counts.accel[i] = ng::value_to_counts(v[i], model_.accel_g_per_count, model_.accel_range_g);
-      counts.gyro[i] = ng::value_to_counts(v[3 + i], model_.gyro_dps_per_count, model_.gyro_range_dps);
+      counts.accel[i] = ng::value_to_counts(v[i], model_.chip.accel_g_per_count, model_.chip.accel_range_g);
+      counts.gyro[i] = ng::value_to_counts(v[3 + i], model_.chip.gyro_dps_per_count, model_.chip.gyro_range_dps);
     }
     samples_.push_back(counts);
   }

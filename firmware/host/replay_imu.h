@@ -15,12 +15,7 @@ namespace vboard {
 // The emulated chip: what DEVICE_INFO announces and how values become counts.
 struct ImuModel {
   const char* name;  // as given to --imu
-  uint8_t chip;
-  double accel_g_per_count;
-  double gyro_dps_per_count;
-  double accel_range_g;
-  double gyro_range_dps;
-  double native_rate_hz;
+  ng::ImuChip chip;  // ng_imu.h: the same facts the real board's providers use
 };
 
 // Looks up "lsm9ds1" or "bmi270"; nullptr if unknown.

@@ -171,7 +171,7 @@ int main(int argc, char** argv) {
   if (status >= 0) return status;
   const vboard::ImuModel* model = vboard::find_imu_model(options.imu);
   if (model == nullptr) return usage_error("unknown --imu " + options.imu + ": use lsm9ds1 or bmi270");
-  double rate_hz = options.rate_hz > 0 ? options.rate_hz : model->native_rate_hz;
+  double rate_hz = options.rate_hz > 0 ? options.rate_hz : model->chip.rate_mhz / 1000.0;
 
   vboard::ReplayImu replay_imu(*model, rate_hz);
   SilentImu silent_imu(replay_imu.info());

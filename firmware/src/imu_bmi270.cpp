@@ -3,19 +3,7 @@
 
 #include "board_imu.h"
 
-namespace {
-const double kAccelGPerCount = 1.0 / 8192.0;  // +/-4 g
-const double kGyroDpsPerCount = 1.0 / 16.4;   // +/-2000 dps
-}  // namespace
-
-Bmi270Imu::Bmi270Imu() {
-  info_.chip = ng::proto::kImuBMI270;
-  info_.rate_mhz = 100000;
-  info_.accel_range_g = 4;
-  info_.gyro_range_dps = 2000;
-  info_.accel_g_per_count = static_cast<float>(kAccelGPerCount);
-  info_.gyro_dps_per_count = static_cast<float>(kGyroDpsPerCount);
-}
+Bmi270Imu::Bmi270Imu() : info_(ng::imu_info(ng::kBmi270, ng::kBmi270.rate_mhz)) {}
 
 bool Bmi270Imu::begin() { return IMU_BMI270_BMM150.begin() == 1; }
 
@@ -25,8 +13,8 @@ bool Bmi270Imu::read(ng::ImuCounts* out) {
   IMU_BMI270_BMM150.readAcceleration(a[0], a[1], a[2]);
   IMU_BMI270_BMM150.readGyroscope(g[0], g[1], g[2]);
   for (int i = 0; i < 3; ++i) {
-    out->accel[i] = ng::value_to_counts(a[i], kAccelGPerCount, info_.accel_range_g);
-    out->gyro[i] = ng::value_to_counts(g[i], kGyroDpsPerCount, info_.gyro_range_dps);
+    out->accel[i] = ng::value_to_counts(a[i], ng::kBmi270.accel_g_per_count, ng::kBmi270.accel_range_g);
+    out->gyro[i] = ng::value_to_counts(g[i], ng::kBmi270.gyro_dps_per_count, ng::kBmi270.gyro_range_dps);
   }
   return true;
 }

@@ -4,19 +4,7 @@
 
 #include "board_imu.h"
 
-namespace {
-const double kAccelGPerCount = 0.000122;  // LSM9DS1 datasheet, +/-4 g
-const double kGyroDpsPerCount = 0.07;     // LSM9DS1 datasheet, +/-2000 dps
-}  // namespace
-
-Lsm9ds1Imu::Lsm9ds1Imu() {
-  info_.chip = ng::proto::kImuLSM9DS1;
-  info_.rate_mhz = 119000;
-  info_.accel_range_g = 4;
-  info_.gyro_range_dps = 2000;
-  info_.accel_g_per_count = static_cast<float>(kAccelGPerCount);
-  info_.gyro_dps_per_count = static_cast<float>(kGyroDpsPerCount);
-}
+Lsm9ds1Imu::Lsm9ds1Imu() : info_(ng::imu_info(ng::kLsm9ds1, ng::kLsm9ds1.rate_mhz)) {}
 
 bool Lsm9ds1Imu::begin() { return IMU_LSM9DS1.begin() == 1; }
 
@@ -27,8 +15,8 @@ bool Lsm9ds1Imu::read(ng::ImuCounts* out) {
   IMU_LSM9DS1.readAcceleration(a[0], a[1], a[2]);
   IMU_LSM9DS1.readGyroscope(g[0], g[1], g[2]);
   for (int i = 0; i < 3; ++i) {
-    out->accel[i] = ng::value_to_counts(a[i], kAccelGPerCount, info_.accel_range_g);
-    out->gyro[i] = ng::value_to_counts(g[i], kGyroDpsPerCount, info_.gyro_range_dps);
+    out->accel[i] = ng::value_to_counts(a[i], ng::kLsm9ds1.accel_g_per_count, ng::kLsm9ds1.accel_range_g);
+    out->gyro[i] = ng::value_to_counts(g[i], ng::kLsm9ds1.gyro_dps_per_count, ng::kLsm9ds1.gyro_range_dps);
   }
   return true;
 }

@@ -4,6 +4,8 @@
 #pragma once
 #include <stdint.h>
 
+#include "ng_protocol_defs.h"
+
 namespace ng {
 
 struct ImuCounts {
@@ -19,6 +21,33 @@ struct ImuInfo {
   float accel_g_per_count;
   float gyro_dps_per_count;
 };
+
+// The two IMUs of the Nano 33 BLE Sense as nanogest runs them, stated once: the real
+// board's providers (firmware/src) and the virtual board's emulation (firmware/host) both
+// read them from here. Scales are the datasheet's at +/-4 g and +/-2000 dps.
+struct ImuChip {
+  uint8_t chip;               // proto::kImu*
+  uint32_t rate_mhz;          // the chip's own output data rate
+  uint16_t accel_range_g;
+  uint16_t gyro_range_dps;
+  double accel_g_per_count;
+  double gyro_dps_per_count;
+};
+
+constexpr ImuChip kLsm9ds1 = {proto::kImuLSM9DS1, 119000, 4, 2000, 0.000122, 0.07};          // Rev1
+constexpr ImuChip kBmi270 = {proto::kImuBMI270, 100000, 4, 2000, 1.0 / 8192.0, 1.0 / 16.4};  // Rev2
+
+// What DEVICE_INFO announces for `chip` sampled at `rate_mhz`.
+inline ImuInfo imu_info(const ImuChip& chip, uint32_t rate_mhz) {
+  ImuInfo info;
+  info.chip = chip.chip;
+  info.rate_mhz = rate_mhz;
+  info.accel_range_g = chip.accel_range_g;
+  info.gyro_range_dps = chip.gyro_range_dps;
+  info.accel_g_per_count = static_cast<float>(chip.accel_g_per_count);
+  info.gyro_dps_per_count = static_cast<float>(chip.gyro_dps_per_count);
+  return info;
+}
 
 class ImuProvider {
  public:
