@@ -28,6 +28,7 @@ import numpy as np
 from capture import protocol_spec as spec
 from capture.errors import CaptureError
 from capture.protocol import FrameDecoder, command_line
+from converter.tflm import quantize, round_half_away  # the board's rounding, stated once
 
 REPLY_TIMEOUT_S = 30.0  # a guard against a silent board, not a speed expectation
 MODEL_NAME = "model_int8.tflite"
@@ -38,21 +39,6 @@ def log(message: str) -> None:
 
 
 # ------------------------------------------------------------------ the laptop side
-
-
-def round_half_away(x: np.ndarray) -> np.ndarray:
-    """Round half away from zero (C's roundf, TFLite's quantizer), not numpy's half-to-even.
-
-    Computed in float64, where |x| + 0.5 is exact for every float32 x below 2**24."""
-    a = np.abs(np.asarray(x, dtype=np.float64))
-    return np.sign(x) * np.floor(a + 0.5)
-
-
-def quantize(x_normalized: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
-    """Normalized float32 -> int8 exactly as the board (and TFLite's QUANTIZE) does."""
-    scaled = (np.asarray(x_normalized, dtype=np.float32) / np.float32(scale)).astype(np.float32)
-    q = round_half_away(np.clip(scaled, -1000.0, 1000.0)) + int(zero_point)
-    return np.clip(q, -128, 127).astype(np.int8)
 
 
 def values_to_counts(values: np.ndarray, accel_g_per_count: float, gyro_dps_per_count: float) -> np.ndarray:

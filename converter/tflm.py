@@ -13,12 +13,27 @@ from converter.flatbuffer import TensorInfo
 VERIFY_ARENA_BYTES = 1 << 20
 
 
+def round_half_away(x: np.ndarray) -> np.ndarray:
+    """Round half away from zero (C's roundf, TFLite's quantizer, the firmware core), not
+    numpy's half-to-even.
+
+    Computed in float64, where |x| + 0.5 is exact for every float32 x below 2**24."""
+    a = np.abs(np.asarray(x, dtype=np.float64))
+    return np.sign(x) * np.floor(a + 0.5)
+
+
+def quantize(x_normalized: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """Normalized float32 -> int8 exactly as the board (ng_input) and TFLite's QUANTIZE do."""
+    scaled = (np.asarray(x_normalized, dtype=np.float32) / np.float32(scale)).astype(np.float32)
+    q = round_half_away(np.clip(scaled, -1000.0, 1000.0)) + int(zero_point)
+    return np.clip(q, -128, 127).astype(np.int8)
+
+
 def quantize_input(x_normalized: np.ndarray, tensor: TensorInfo) -> np.ndarray:
     """Float model inputs -> int8 with the input tensor's own scale and zero point."""
     if tensor.scale <= 0:
         raise ConverterError("the model's input tensor has no quantization scale; it is not a full-int8 model")
-    q = np.round(np.asarray(x_normalized, dtype=np.float32) / np.float32(tensor.scale)) + tensor.zero_point
-    return np.clip(q, -128, 127).astype(np.int8)
+    return quantize(x_normalized, tensor.scale, tensor.zero_point)
 
 
 def dequantize(q: np.ndarray, tensor: TensorInfo) -> np.ndarray:

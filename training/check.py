@@ -24,11 +24,11 @@ import numpy as np
 from capture.dataset import DatasetError, Take, list_takes, read_take, safe_name, unusable_reason
 from capture.protocol_spec import CHANNELS
 from training import TrainingError
+from training.data import WINDOW_SECONDS  # a take shorter than half a window is too short
 
 ERROR = "error"
 WARNING = "warning"
 
-WINDOW_SECONDS = 1.0  # the training window; a take shorter than half of it is too short
 ACCEL_RANGE_G = 4.0
 GYRO_RANGE_DPS = 2000.0
 ACCEL_SATURATION_TOLERANCE_G = 0.01  # LSM9DS1 full scale reads 3.9976 g

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from capture import protocol_spec as spec
-from capture.replay import BoardLink, input_tensors, quantize, replay, start_virtual_board, values_to_counts
+from capture.replay import BoardLink, input_tensors, replay, start_virtual_board, values_to_counts
+from converter.tflm import quantize
 from converter.tflm_server import parse_settings
 
 ROOT = Path(__file__).resolve().parents[2]
