@@ -6,6 +6,17 @@
 
 namespace ng {
 
+namespace {
+// Fixed sizes of the two frames sent per sample or window (no variable-length arrays).
+constexpr size_t kPredictionPayloadAllBytes = proto::kPredictionPayloadBytes + kPredictionTailBytes;
+constexpr size_t kPredictionFrameBytes = frame_bytes(kPredictionPayloadAllBytes);
+constexpr size_t kSampleFrameBytes = frame_bytes(proto::kSamplePayloadBytes);
+static_assert(kPredictionPayloadAllBytes <= proto::kMaxPayload, "a PREDICTION payload must fit one frame");
+static_assert(proto::kSamplePayloadBytes <= proto::kMaxPayload, "a SAMPLE payload must fit one frame");
+static_assert(kPredictionFrameBytes <= proto::kMaxFrameBytes && kSampleFrameBytes <= proto::kMaxFrameBytes,
+              "frame buffers are bounded by proto::kMaxFrameBytes");
+}  // namespace
+
 Device::Device(ImuProvider& imu, ByteRing& tx, const DeviceConfig& config)
     : imu_(imu),
       tx_(tx),
@@ -196,8 +207,8 @@ void Device::infer(const ImuCounts& sample, uint32_t t_us) {
   p.inference_us = r.inference_us;
   p.detected = r.decision.detected;
   p.window_index = r.window_index;
-  uint8_t payload[proto::kPredictionPayloadBytes + kPredictionTailBytes];
-  uint8_t frame[frame_bytes(sizeof payload)];
+  uint8_t payload[kPredictionPayloadAllBytes];
+  uint8_t frame[kPredictionFrameBytes];
   size_t length = encode_frame(frame, sizeof frame, proto::kMsgPrediction, seq_++, t_us, payload,
                                encode_prediction_payload(payload, p));
   if (tx_.free_space() < length + kResponseReserveBytes || !tx_.push(frame, length)) ++predictions_dropped_;
@@ -216,7 +227,7 @@ void Device::take_sample(const ImuCounts& sample, uint32_t t_us) {
     return;
   }
   uint8_t payload[proto::kSamplePayloadBytes];
-  uint8_t frame[frame_bytes(proto::kSamplePayloadBytes)];
+  uint8_t frame[kSampleFrameBytes];
   size_t length = encode_frame(frame, sizeof frame, proto::kMsgSample, seq_++, t_us, payload,
                                encode_sample_payload(payload, sample));
   if (tx_.free_space() < length + kResponseReserveBytes || !tx_.push(frame, length)) ++samples_dropped_;

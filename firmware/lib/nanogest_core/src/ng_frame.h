@@ -16,9 +16,9 @@ namespace ng {
 size_t encode_frame(uint8_t* out, size_t out_capacity, uint8_t type, uint32_t seq, uint32_t t_us,
                     const uint8_t* payload, size_t payload_len);
 
-inline size_t frame_bytes(size_t payload_len) {
-  return proto::kHeaderBytes + payload_len + proto::kCrcBytes;
-}
+// Frame length for a payload of `payload_len` bytes; constexpr so that frame buffers have
+// fixed sizes (the core uses no variable-length arrays).
+constexpr size_t frame_bytes(size_t payload_len) { return proto::kHeaderBytes + payload_len + proto::kCrcBytes; }
 
 struct DeviceInfo {
   uint8_t protocol_version;
