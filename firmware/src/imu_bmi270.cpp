@@ -5,7 +5,11 @@
 
 Bmi270Imu::Bmi270Imu() : info_(ng::imu_info(ng::kBmi270, ng::kBmi270.rate_mhz)) {}
 
-bool Bmi270Imu::begin() { return IMU_BMI270_BMM150.begin() == 1; }
+// BOSCH_ACCELEROMETER_ONLY sets up the BMI270's accelerometer and gyroscope and leaves the
+// BMM150 magnetometer alone. The default (BOSCH_ACCEL_AND_MAGN) also sets up the
+// magnetometer, and its result is then the magnetometer's alone: a board whose BMM150
+// fails would report failure with a working BMI270, and the other way round.
+bool Bmi270Imu::begin() { return IMU_BMI270_BMM150.begin(BOSCH_ACCELEROMETER_ONLY) == 1; }
 
 bool Bmi270Imu::read(ng::ImuCounts* out) {
   if (!IMU_BMI270_BMM150.accelerationAvailable() || !IMU_BMI270_BMM150.gyroscopeAvailable()) return false;
