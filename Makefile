@@ -41,12 +41,26 @@ protocol-header: $(STAMP) ## regenerate the firmware's protocol header from capt
 bench: $(STAMP) virtual-board ## run the measurements in bench/ and print their tables
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
-.PHONY: flash
+# The real board (PlatformIO, platformio.ini at the root). pio is looked for in the venv,
+# then on PATH; its registry must be reachable the first time (it downloads the platform,
+# the Arduino core, the toolchain and the pinned libraries).
+.PHONY: firmware install-model flash
 PIO ?= $(firstword $(wildcard $(VENV)/bin/pio) $(shell command -v pio 2>/dev/null) pio)
-flash: $(STAMP) ## put RUN=RUN_DIR's model on the board (PORT=... optional), upload with PlatformIO, verify
-	@test -n "$(RUN)" || { echo "error: say which run to flash: make flash RUN=runs/NAME [PORT=/dev/ttyACM0]" >&2; exit 2; }
-	@command -v $(PIO) >/dev/null 2>&1 || { echo "error: PlatformIO's pio is not installed; install it with: $(VENV)/bin/pip install platformio (then run make flash RUN=$(RUN) again)" >&2; exit 2; }
-	$(PY) -m capture.board_check stage-headers $(RUN)
+NEED_PIO = @command -v $(PIO) >/dev/null 2>&1 || { echo "error: PlatformIO's pio is not installed; install it with: $(VENV)/bin/pip install platformio (then run make $@ again)" >&2; exit 2; }
+NEED_RUN = @test -n "$(RUN)" || { echo "error: say which run: make $@ RUN=runs/NAME (a run converted with python -m converter convert)" >&2; exit 2; }
+
+firmware: ## build the board's firmware with the installed model (= pio run -e nano33ble)
+	$(NEED_PIO)
+	$(PIO) run -e nano33ble
+
+install-model: $(STAMP) ## put converted run RUN=RUN_DIR's headers into the firmware (python -m converter install)
+	$(NEED_RUN)
+	$(PY) -m converter install $(RUN)
+
+flash: $(STAMP) ## install RUN=RUN_DIR's model, upload with PlatformIO (PORT=... optional), verify the board runs it
+	$(NEED_RUN)
+	$(NEED_PIO)
+	$(PY) -m converter install $(RUN)
 	$(PIO) run -e nano33ble -t upload $(if $(PORT),--upload-port $(PORT)) || { echo "error: the upload failed (see PlatformIO's message above); check the cable, double-press reset for the bootloader, or pass PORT=..." >&2; exit 1; }
 	$(PY) -m capture verify-board --run $(RUN) $(if $(PORT),--port $(PORT))
 

@@ -4,8 +4,8 @@
 
 With RUN_DIRs, converts those runs. Without, it writes a built-in synthetic dataset
 (capture.synth), trains each architecture on it with `python -m training fit` and converts
-each run. Headers go to a temporary directory unless --header-dir is given, so the committed
-default model is never touched by a benchmark. A refused conversion is still measured (its
+each run. Headers go where `convert` puts them (RUN_DIR/generated) unless --header-dir is
+given; nothing is installed into the firmware. A refused conversion is still measured (its
 report.json is written before the refusal) and marked. Prints one table on stdout, then the
 default conv1d against its targets.
 """
@@ -48,10 +48,11 @@ def write_data(work: Path, subjects: int, takes_per_label: int) -> Path:
     return data_dir
 
 
-def measure(run_dir: Path, header_dir: Path, name: str, train_s: float | None) -> dict:
+def measure(run_dir: Path, header_dir: Path | None, name: str, train_s: float | None) -> dict:
     print(f"== converting {name} ({run_dir})", file=sys.stderr, flush=True)
     (run_dir / "report.json").unlink(missing_ok=True)
-    convert_s, code = run(["-m", "converter", "convert", str(run_dir), "--header-dir", str(header_dir)], must_pass=False)
+    where = ["--header-dir", str(header_dir)] if header_dir is not None else []
+    convert_s, code = run(["-m", "converter", "convert", str(run_dir), *where], must_pass=False)
     path = run_dir / "report.json"
     if not path.is_file():
         return {"name": name, "refused": True, "convert_s": convert_s, "train_s": train_s}
@@ -109,7 +110,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dirs", nargs="*", type=Path, help="run directories to convert (default: train each --archs)")
     parser.add_argument("--archs", default=",".join(ARCHS), help="architectures to train on built-in data (default: %(default)s)")
-    parser.add_argument("--header-dir", type=Path, help="where to write the headers (default: a temporary directory)")
+    parser.add_argument("--header-dir", type=Path, help="where to write the headers (default: each RUN_DIR/generated)")
     parser.add_argument("--subjects", type=int, default=6, help="simulated people in the built-in dataset (default 6)")
     parser.add_argument("--takes-per-label", type=int, default=10, help="takes per gesture and person (default 10)")
     parser.add_argument("--epochs", type=int, default=40, help="training epochs for the built-in runs (default 40)")
@@ -118,7 +119,7 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench_converter_") as tmp:
         work = Path(tmp)
-        header_dir = args.header_dir or work / "headers"
+        header_dir = args.header_dir
         if args.run_dirs:
             for run_dir in args.run_dirs:
                 rows.append(measure(run_dir, header_dir, str(run_dir), None))

@@ -10,9 +10,8 @@ Exit status: 0 the board runs this run's model; 1 it does not, or no board answe
 (one sentence on stderr says what to do); 2 unusable input (no such run, ambiguous ports).
 One JSON object goes to stdout whenever the board answered.
 
-``python -m capture.board_check stage-headers RUN_DIR`` is the first step of ``make flash``:
-it puts RUN_DIR's generated headers into the firmware tree, copying them only when
-report.json shows they were generated from that run, else re-running the converter.
+``make flash RUN=RUN_DIR`` runs it last, after ``python -m converter install RUN_DIR`` has put
+the run's headers into the firmware and PlatformIO has uploaded it.
 """
 
 from __future__ import annotations
@@ -20,8 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import shutil
 import subprocess
 import sys
 import time
@@ -31,13 +28,10 @@ from urllib.parse import parse_qsl, urlsplit
 from capture.errors import CaptureError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-FIRMWARE_HEADER_DIR = REPO_ROOT / "firmware" / "lib" / "nanogest_model" / "src" / "generated"
 DEFAULT_SIM_MODEL = REPO_ROOT / "firmware" / "build" / "host" / "default_run"
-HEADER_FILES = ("model_data.h", "model_data.cc", "model_settings.h", "op_resolver.h")
 DEFAULT_WAIT_S = 30.0
 POLL_S = 0.25
 EXIT_OK, EXIT_MISMATCH, EXIT_BAD_INPUT = 0, 1, 2
-_HEADER_HASH = re.compile(r"kModelHash\s*=\s*0x([0-9a-fA-F]{1,8})u?\s*;")
 
 
 class BoardCheckFailed(CaptureError):
@@ -249,69 +243,3 @@ def add_verify_parser(sub) -> None:
     v.add_argument("--wait", type=float, default=DEFAULT_WAIT_S, metavar="S",
                    help=f"seconds to wait for the board to (re)appear and answer (default {DEFAULT_WAIT_S:g})")
     v.set_defaults(func=main_verify)
-
-
-# ------------------------------------------------------------- make flash, step 1
-
-
-def header_hash(header_dir: Path) -> int | None:
-    """The kModelHash of the generated model_settings.h in ``header_dir`` (None: absent)."""
-    path = Path(header_dir) / "model_settings.h"
-    if not path.is_file():
-        return None
-    m = _HEADER_HASH.search(path.read_text(errors="replace"))
-    return int(m.group(1), 16) if m else None
-
-
-def stage_headers(run_dir: Path, header_dir: Path = FIRMWARE_HEADER_DIR, python: str = sys.executable) -> str:
-    """Put ``run_dir``'s generated headers into ``header_dir``; returns what was done.
-
-    Copies them from where the converter wrote them only when report.json says they were
-    written from this run and that directory still holds this model; otherwise converts
-    the run again straight into ``header_dir``."""
-    model_hash, _ = run_model(run_dir)
-    report_path = Path(run_dir) / "report.json"
-    report = _read_json(report_path) if report_path.is_file() else {}
-    source = Path(report["header_dir"]) if report.get("header_dir") else None
-    if report.get("headers_written") and source is not None and header_hash(source) == model_hash:
-        if source.resolve() == Path(header_dir).resolve():
-            return f"{header_dir} already holds model 0x{model_hash:08x}"
-        Path(header_dir).mkdir(parents=True, exist_ok=True)
-        for name in HEADER_FILES:
-            if not (source / name).is_file():
-                raise CaptureError(f"{source / name}: missing; re-run `python -m converter convert {run_dir}`")
-            shutil.copyfile(source / name, Path(header_dir) / name)
-        return f"copied model 0x{model_hash:08x}'s headers from {source} to {header_dir}"
-    log(f"{report_path} does not show headers written from this run; converting it again into {header_dir}")
-    proc = subprocess.run([python, "-m", "converter", "convert", str(run_dir), "--header-dir", str(header_dir)],
-                          stdout=subprocess.DEVNULL, cwd=REPO_ROOT)
-    if proc.returncode != 0:
-        raise CaptureError(f"`python -m converter convert {run_dir}` failed (see its message above); nothing to flash")
-    model_hash, _ = run_model(run_dir)
-    if header_hash(header_dir) != model_hash:
-        raise CaptureError(f"{header_dir}/model_settings.h does not hold model 0x{model_hash:08x} after converting")
-    return f"converted {run_dir} into {header_dir} (model 0x{model_hash:08x})"
-
-
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m capture.board_check",
-                                description="Helpers of `make flash` (verify the board with `python -m capture verify-board`).")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    s = sub.add_parser("stage-headers", help="put RUN_DIR's generated headers into the firmware tree",
-                       description="Copy RUN_DIR's generated headers into the firmware's generated/ directory when "
-                                   "report.json shows they were generated from that run; otherwise re-run "
-                                   "`python -m converter convert RUN_DIR` into it. Prints what was done.")
-    s.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a converted run directory")
-    s.add_argument("--header-dir", type=Path, default=FIRMWARE_HEADER_DIR, metavar="DIR",
-                   help="destination (default: %(default)s)")
-    a = p.parse_args(argv)
-    try:
-        print(stage_headers(a.run_dir, a.header_dir))
-    except CaptureError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    return EXIT_OK
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -76,7 +76,7 @@ def run_demo(out_dir: Path, takes: int, speed: int, epochs: int | None) -> dict:
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
     data_dir, new_dir = out_dir / "data", out_dir / "new-person"
-    run_dir, header_dir = out_dir / "run", out_dir / "generated"
+    run_dir = out_dir / "run"
     with open(out_dir / "demo.log", "w") as log:
         recorded = _record(TRAIN_PEOPLE, data_dir, takes, speed, log)
         unseen = _record((NEW_PERSON,), new_dir, max(4, takes // 2), speed, log)
@@ -84,7 +84,7 @@ def run_demo(out_dir: Path, takes: int, speed: int, epochs: int | None) -> dict:
         if epochs:
             fit_args += ["--epochs", str(epochs)]
         fit = _run("train conv1d", fit_args, log)
-        conv = _run("convert to int8 + verify in TFLM", ["converter", "convert", str(run_dir), "--header-dir", str(header_dir)], log)
+        conv = _run("convert to int8 + verify in TFLM", ["converter", "convert", str(run_dir)], log)
         ev = _run("evaluate on a person never seen", ["converter", "evaluate", str(run_dir), str(new_dir)], log)
         rp = _run("replay the new person through the virtual board's inference path",
                   ["capture", "replay", str(run_dir), str(new_dir)], log)
@@ -109,7 +109,7 @@ def run_demo(out_dir: Path, takes: int, speed: int, epochs: int | None) -> dict:
         "model_bytes": conv.get("model_bytes"),
         "arena_bytes": conv.get("arena_bytes"),
         "run_dir": str(run_dir),
-        "header_dir": str(header_dir),
+        "header_dir": conv.get("header_dir"),
         "elapsed_s": round(time.monotonic() - t0, 1),
     }
 
@@ -137,7 +137,7 @@ def main(argv=None) -> int:
     print("\nnanogest demo summary", file=sys.stderr)
     for k, v in summary.items():
         print(f"  {k:28s} {_fmt(v)}", file=sys.stderr)
-    print(f"  install the headers into the firmware with: cp {summary['header_dir']}/* firmware/lib/nanogest_model/src/generated/", file=sys.stderr)
+    print(f"  put this model into the firmware with: python -m converter install {summary['run_dir']}", file=sys.stderr)
     print(json.dumps(summary))
     return 0
 

@@ -1,4 +1,5 @@
-"""Command line: ``python -m converter convert RUN_DIR`` and ``python -m converter evaluate RUN_DIR DATA_DIR``."""
+"""Command line: ``python -m converter convert RUN_DIR``, ``python -m converter install RUN_DIR`` and
+``python -m converter evaluate RUN_DIR DATA_DIR``."""
 
 from __future__ import annotations
 
@@ -11,32 +12,35 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
 
 from converter import ConverterError, cost  # noqa: E402
-from converter.convert import DEFAULT_HEADER_DIR, DEFAULT_MAX_DROP_POINTS, DEFAULT_MAX_LSB  # noqa: E402
+from converter.convert import DEFAULT_MAX_DROP_POINTS, DEFAULT_MAX_LSB  # noqa: E402
+from converter.install import FIRMWARE_HEADER_DIR, RUN_HEADER_DIR_NAME  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m converter",
-        description="Quantize a trained run to int8, verify it in the TFLM interpreter and write the firmware headers.",
+        description="Quantize a trained run to int8, verify it in the TFLM interpreter, write the firmware headers "
+                    "into the run, and install them into the firmware.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     c = sub.add_parser(
         "convert",
-        help="RUN_DIR -> model_int8.tflite, report.json and the generated firmware headers",
+        help=f"RUN_DIR -> model_int8.tflite, report.json and the generated firmware headers in RUN_DIR/{RUN_HEADER_DIR_NAME}",
         description=(
             "Quantize RUN_DIR/model.keras to a full-int8 .tflite (calibrated on the run's training windows), "
             "check every operator is available in TFLM, compare TFLM with the TFLite reference kernels and "
             "the float model on the test windows, measure the smallest tensor arena, check the flash and RAM "
-            "budgets, and write model_data.h/.cc, model_settings.h and op_resolver.h. A GRU network (arch gru, "
+            "budgets, and write model_data.h/.cc, model_settings.h and op_resolver.h into the run "
+            f"(RUN_DIR/{RUN_HEADER_DIR_NAME}/; `install` puts them into the firmware). A GRU network (arch gru, "
             "cnn-gru) is exported as a one-step model (x_t, h) -> (h', scores) and verified by stepping it "
             "through every test window in TFLM. The report goes to RUN_DIR/report.json and stdout; the table "
             "to stderr. Any refusal exits with status 2 and leaves the headers untouched."
         ),
     )
     c.add_argument("run_dir", metavar="RUN_DIR", type=Path, help="run directory written by `python -m training fit`")
-    c.add_argument("--header-dir", type=Path, default=DEFAULT_HEADER_DIR, metavar="DIR",
-                   help="where to write the generated headers (default: %(default)s)")
+    c.add_argument("--header-dir", type=Path, default=None, metavar="DIR",
+                   help=f"where to write the generated headers (default: RUN_DIR/{RUN_HEADER_DIR_NAME})")
     c.add_argument("--max-drop", type=float, default=DEFAULT_MAX_DROP_POINTS, metavar="POINTS",
                    help="refuse when int8 accuracy is more than this many percentage points below float (default: %(default)s)")
     c.add_argument("--flash-budget-kb", type=float, default=cost.DEFAULT_FLASH_BUDGET_KB, metavar="KB",
@@ -47,6 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
                         f"{cost.RAM_TOTAL_KB} KB RAM minus {cost.RAM_ALLOWANCE_KB} KB for the core, USB, stacks and firmware)")
     c.add_argument("--max-lsb", type=int, default=DEFAULT_MAX_LSB, metavar="LSB",
                    help="refuse when TFLM and the TFLite reference kernels differ by more than this on any output (default: %(default)s)")
+
+    i = sub.add_parser(
+        "install",
+        help="put a converted RUN_DIR's headers into the firmware (the one step before building or flashing)",
+        description=(
+            "Check that RUN_DIR/report.json shows the converter wrote the run's headers, that model_int8.tflite, "
+            "model_settings.h's kModelHash and the bytes of model_data.cc all hash to the report's model_hash, "
+            "then copy model_data.h, model_data.cc, model_settings.h and op_resolver.h into the firmware's "
+            "generated folder, which `make firmware` / `make flash` build. Prints what it copied. Exit status 2, "
+            "nothing copied, when any check fails."
+        ),
+    )
+    i.add_argument("run_dir", metavar="RUN_DIR", type=Path, help="a run directory converted by `python -m converter convert`")
+    i.add_argument("--dest", type=Path, default=FIRMWARE_HEADER_DIR, metavar="DIR",
+                   help="where to put them (default: the firmware's %(default)s)")
 
     e = sub.add_parser(
         "evaluate",
@@ -73,6 +92,11 @@ def _import_tensorflow_quietly() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "install":
+            from converter.install import install_headers
+
+            print("\n".join(install_headers(args.run_dir, args.dest)))
+            return 0
         _import_tensorflow_quietly()
         if args.command == "convert":
             from converter.convert import convert_run

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from converter import ConverterError, arena, convert_step, cost, flatbuffer, gru_step, headers
+from converter import ConverterError, arena, convert_step, cost, flatbuffer, gru_step, headers, install
 from converter.run_dir import check_run_dir, load_contract, load_model, load_windows, normalize
 
-DEFAULT_HEADER_DIR = Path(__file__).resolve().parent.parent / "firmware/lib/nanogest_model/src/generated"
 DEFAULT_MAX_DROP_POINTS = 1.0
 DEFAULT_MAX_LSB = 1
 
@@ -24,11 +23,15 @@ def quantization_dict(t: flatbuffer.TensorInfo) -> dict:
     return {"type": t.type, "shape": list(t.shape), "scale": t.scale, "zero_point": t.zero_point}
 
 
-def convert_run(run_dir: Path, header_dir: Path = DEFAULT_HEADER_DIR, max_drop_points: float = DEFAULT_MAX_DROP_POINTS,
+def convert_run(run_dir: Path, header_dir: Path | None = None, max_drop_points: float = DEFAULT_MAX_DROP_POINTS,
                 max_lsb: int = DEFAULT_MAX_LSB, flash_budget_kb: float = cost.DEFAULT_FLASH_BUDGET_KB,
                 ram_budget_kb: float = cost.DEFAULT_RAM_BUDGET_KB) -> dict:
-    """Convert one run directory; return the report (also written to RUN_DIR/report.json)."""
+    """Convert one run directory; return the report (also written to RUN_DIR/report.json).
+
+    The headers go to ``header_dir``, by default RUN_DIR/generated; `python -m converter
+    install RUN_DIR` puts them into the firmware."""
     run_dir = Path(run_dir)
+    header_dir = Path(header_dir) if header_dir is not None else install.run_header_dir(run_dir)
     check_run_dir(run_dir)
     contract = load_contract(run_dir)
     model = load_model(run_dir, contract)
@@ -92,7 +95,7 @@ def convert_run(run_dir: Path, header_dir: Path = DEFAULT_HEADER_DIR, max_drop_p
         "gru": q.gru,
         **q.extra,
         "labels": contract.labels,
-        "header_dir": str(header_dir),
+        "header_dir": str(header_dir.resolve()),
         "headers_written": False,
         "tflite": str(tflite_path),
     }

@@ -1,5 +1,6 @@
-"""``python -m capture verify-board`` against the virtual board over real pseudo-terminals, and
-``python -m capture.board_check stage-headers`` (the first step of ``make flash``).
+"""``python -m capture verify-board`` (the last step of ``make flash``) against the virtual board
+over real pseudo-terminals. The first step, ``python -m converter install``, is tested in
+tests/converter/test_converter_install.py.
 
 The virtual board runs the committed default model (firmware/build/host/default_run); run
 directories that match it or not are written into tmp_path.
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from capture.board_check import header_hash, run_model
+from capture.board_check import run_model
 from converter.headers import fnv1a32
 
 REPO = Path(__file__).resolve().parents[2]
@@ -151,34 +151,3 @@ def test_a_run_without_report_uses_its_model_file(host_build, tmp_path):
     run = make_run(tmp_path / "run", host_build)
     (run / "report.json").unlink()
     assert run_model(run) == (int(default_hash(host_build), 16), LABELS)
-
-
-def stage(run: Path, dest: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "capture.board_check", "stage-headers", str(run), "--header-dir", str(dest)],
-                          capture_output=True, text=True, timeout=TIMEOUT_S, cwd=REPO)
-
-
-def test_stage_headers_copies_the_headers_the_run_wrote(host_build, tmp_path):
-    generated = REPO / "firmware" / "lib" / "nanogest_model" / "src" / "generated"
-    source = tmp_path / "written_by_convert"
-    shutil.copytree(generated, source)
-    run = make_run(tmp_path / "run", host_build)
-    report = json.loads((run / "report.json").read_text())
-    report.update(headers_written=True, header_dir=str(source))
-    (run / "report.json").write_text(json.dumps(report))
-    dest = tmp_path / "firmware_generated"
-    proc = stage(run, dest)
-    assert proc.returncode == 0, proc.stderr
-    assert "copied" in proc.stdout and header_hash(dest) == int(default_hash(host_build), 16)
-    assert (dest / "model_data.cc").read_bytes() == (source / "model_data.cc").read_bytes()
-
-
-def test_stage_headers_reconverts_when_the_report_does_not_vouch_for_them(host_build, tmp_path):
-    # headers_written is false: the headers must come from converting the run again, which
-    # needs model.keras; this run has none, so the converter refuses and nothing is staged.
-    run = make_run(tmp_path / "run", host_build)
-    dest = tmp_path / "firmware_generated"
-    proc = stage(run, dest)
-    assert proc.returncode == 2
-    assert "converting it again" in proc.stderr and f"python -m converter convert {run}` failed" in proc.stderr
-    assert header_hash(dest) is None

@@ -29,15 +29,19 @@ def fixture_run(tmp_path_factory) -> Path:
     return make_run_dir(tmp_path_factory.mktemp("run") / "run")
 
 
-def _convert(run_dir: Path, header_dir: Path) -> Conversion:
-    proc = run_cli("convert", str(run_dir), "--header-dir", str(header_dir))
+def _convert(run_dir: Path, header_dir: Path | None) -> Conversion:
+    """Convert through the CLI; ``header_dir`` None: the converter's default, RUN_DIR/generated."""
+    args = ["--header-dir", str(header_dir)] if header_dir is not None else []
+    proc = run_cli("convert", str(run_dir), *args)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    header_dir = header_dir if header_dir is not None else run_dir / "generated"
     return Conversion(run_dir, header_dir, json.loads((run_dir / "report.json").read_text()), proc.stdout, proc.stderr)
 
 
 @pytest.fixture(scope="session")
-def converted(fixture_run, tmp_path_factory) -> Conversion:
-    return _convert(fixture_run, tmp_path_factory.mktemp("headers_a"))
+def converted(fixture_run) -> Conversion:
+    """The fixture run converted with the default header folder."""
+    return _convert(fixture_run, None)
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,18 @@ def test_convert_writes_a_full_int8_tflite(converted):
     assert interpreter.get_output_details(0)["dtype"] == np.int8
 
 
+def test_convert_writes_the_headers_into_the_run_not_the_firmware(converted):
+    from converter.headers import HEADER_FILES
+    from converter.install import FIRMWARE_HEADER_DIR, settings_model_hash
+
+    generated = converted.run_dir / "generated"
+    assert converted.report["header_dir"] == str(generated.resolve()) and converted.report["headers_written"]
+    assert all((generated / name).stat().st_size > 0 for name in HEADER_FILES)
+    model_hash = int(converted.report["model_hash"], 16)
+    assert settings_model_hash(generated) == model_hash
+    assert settings_model_hash(FIRMWARE_HEADER_DIR) != model_hash  # the committed default was not replaced
+
+
 def test_report_numbers_are_consistent(converted):
     report = converted.report
     model_bytes = (converted.run_dir / "model_int8.tflite").read_bytes()
