@@ -46,7 +46,7 @@ bench: $(STAMP) virtual-board ## run the measurements in bench/ and print their 
 # the Arduino core, the toolchain and the pinned libraries).
 .PHONY: firmware install-model flash
 PIO ?= $(firstword $(wildcard $(VENV)/bin/pio) $(shell command -v pio 2>/dev/null) pio)
-NEED_PIO = @command -v $(PIO) >/dev/null 2>&1 || { echo "error: PlatformIO's pio is not installed; install it with: $(VENV)/bin/pip install platformio (then run make $@ again)" >&2; exit 2; }
+NEED_PIO = @command -v $(PIO) >/dev/null 2>&1 || { echo "error: PlatformIO's pio is not installed; install it with: $(VENV)/bin/pip install platformio (then run make $@$(if $(RUN), RUN=$(RUN)) again)" >&2; exit 2; }
 NEED_RUN = @test -n "$(RUN)" || { echo "error: say which run: make $@ RUN=runs/NAME (a run converted with python -m converter convert)" >&2; exit 2; }
 
 firmware: ## build the board's firmware with the installed model (= pio run -e nano33ble)
