@@ -43,7 +43,7 @@ STANDARD_GRAVITY_MS2 = 9.80665
 FOREARM_RADIUS_M = 0.25  # elbow to wrist, for the centripetal/tangential part of a curl
 
 # Nominal gesture durations in seconds at speed 1.0 (a person's speed factor divides them).
-BASE_DURATION_S = {"punch": 0.42, "flex": 0.65, "wave": 0.82, "circle": 0.78, "idle": 1.0}
+BASE_DURATION_S = {"punch": 0.42, "flex": 0.7, "wave": 0.82, "circle": 0.78, "idle": 1.0}
 
 
 class SynthError(ValueError):
@@ -102,7 +102,7 @@ def person_style(subject: str) -> PersonStyle:
     if odd < 0.125:  # worn flipped (board under the wrist) or turned a quarter
         mount_turn = np.array([np.pi, 0.0, 0.0] if odd < 0.0625 else [0.0, 0.0, np.pi / 2 * rng.choice([-1.0, 1.0])])
     return PersonStyle(
-        speed=float(np.clip(np.exp(rng.normal(0.0, 0.25)), 0.6, 1.6)),
+        speed=float(np.clip(np.exp(rng.normal(0.0, 0.25)), 0.6, 1.4)),
         amplitude=float(np.clip(np.exp(rng.normal(0.0, 0.25)), 0.6, 1.6)),
         wrist_rotvec=rng.normal([0.0, deg(25.0), 0.0], deg(18.0), 3),  # nose-up tilt about y on average
         mount_turn_rotvec=mount_turn,
@@ -112,7 +112,7 @@ def person_style(subject: str) -> PersonStyle:
         idle_rotvec=rng.normal(0.0, deg(25.0), 3),
         punch_direction=punch_dir / np.linalg.norm(punch_dir),
         punch_stop_ratio=float(rng.uniform(0.7, 1.1)),
-        flex_angle_deg=float(rng.uniform(65.0, 110.0)),
+        flex_angle_deg=float(rng.uniform(60.0, 100.0)),
         flex_axis=flex_axis / np.linalg.norm(flex_axis),
         wave_cycles=float(rng.uniform(2.0, 3.0)),
         wave_roll_mix=float(rng.uniform(0.15, 0.6)),
@@ -135,7 +135,7 @@ def _envelope(u: np.ndarray, ramp: float = 0.2) -> np.ndarray:
 
 
 def _punch(t, start, dur, amp, style, rng):
-    peak_g = 3.0 * amp * rng.uniform(0.9, 1.15)
+    peak_g = 3.0 * min(amp, 1.25) * rng.uniform(0.9, 1.15)  # the strongest clip at 4 g for a few samples
     sigma = 0.13 * dur
     push = np.exp(-0.5 * ((t - start - 0.3 * dur) / sigma) ** 2)
     stop = np.exp(-0.5 * ((t - start - 0.72 * dur) / (sigma * 1.1)) ** 2)
