@@ -119,6 +119,9 @@ def main(argv=None) -> int:
     p.add_argument("--subjects", type=int, default=9, help="simulated people (default 9)")
     p.add_argument("--takes", type=int, default=20, help="simulated takes per label per person (default 20)")
     p.add_argument("--labels", default="punch,flex", help="gestures to compare (default punch,flex)")
+    p.add_argument("--odd-mount-share", type=float, default=0.0, metavar="SHARE",
+                   help="simulated people wearing the board flipped or turned (default 0, the generator's default; "
+                   "0.125 matches the real recordings)")
     p.add_argument("--json", action="store_true", help="print the numbers as JSON instead of a table")
     a = p.parse_args(argv)
     labels = [s.strip() for s in a.labels.split(",") if s.strip()]
@@ -131,7 +134,8 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="nanogest-synth-vs-real-") as tmp:
         real_dir, synth_dir = Path(tmp) / "real", Path(tmp) / "synth"
         import_real(a.data, labels, real_dir)
-        write_dataset(synth_dir, [f"sim{i + 1}" for i in range(a.subjects)], a.takes, 119.0, labels=labels)
+        write_dataset(synth_dir, [f"sim{i + 1}" for i in range(a.subjects)], a.takes, 119.0, labels=labels,
+                      odd_mount_share=a.odd_mount_share)
         real, synth = summarize(load_dataset_takes(real_dir)), summarize(load_dataset_takes(synth_dir))
     if a.json:
         print(json.dumps({"real": real, "synth": synth}, indent=2))

@@ -17,12 +17,15 @@ noise, and a few shape quirks per gesture. Takes of one person vary less than pe
 split by person is meaningful.
 
 The spreads are matched to recordings of nine people made with the IMU_Capture sketch
-(``bench/bench_synth_vs_real.py`` prints both): the board sits tilted about 25 degrees nose-up on
-average, one person in eight wears it flipped or turned; a take starts when the motion does (the
-sketch triggers on acceleration), often after the first part of the gesture; a punch twists the
-forearm at several hundred deg/s; people's peak rates differ by a factor of two. Every number is drawn from
-a numpy Generator seeded by (subject, session, label, take_index, seed): the same
-arguments always give the same take.
+(``bench/bench_synth_vs_real.py`` prints both): the board sits tilted about 25 degrees nose-up
+on average, tens of degrees apart between people (with ``odd_mount_share=0.125`` one person in
+eight wears it flipped or turned, as one of the nine real wearers does; off by default until the
+default recipe handles it); a take starts when the motion does (the sketch triggers on
+acceleration), often after the first part of the gesture; a punch twists the forearm at several
+hundred deg/s; people's peak rates and noise differ by a factor of two or more.
+
+Every number is drawn from a numpy Generator seeded by (subject, session, label, take_index,
+seed): the same arguments always give the same take.
 """
 
 from __future__ import annotations
@@ -90,17 +93,21 @@ class PersonStyle:
     circle_direction: float  # +1 or -1
 
 
-def person_style(subject: str) -> PersonStyle:
-    """The style of one simulated person, drawn from the subject name alone."""
+def person_style(subject: str, odd_mount_share: float = 0.0) -> PersonStyle:
+    """The style of one simulated person, drawn from the subject name alone.
+
+    ``odd_mount_share``: the share of people who wear the board flipped (half of them) or turned a
+    quarter (the others); one in nine of the real recordings' wearers does (0.125 matches them).
+    Every other trait of a person is the same whatever the share."""
     rng = _rng("person", subject)
     deg = np.deg2rad
     tilt = lambda s: rng.normal(0.0, s, 2)  # noqa: E731
     punch_dir = np.array([1.0, *tilt(0.18)])
     flex_axis = np.array([0.0, 1.0, 0.0]) + np.array([rng.normal(0, 0.15), 0.0, rng.normal(0, 0.15)])
-    odd = rng.random()
+    odd, quarter_sign = rng.random(), rng.choice([-1.0, 1.0])
     mount_turn = np.zeros(3)
-    if odd < 0.125:  # worn flipped (board under the wrist) or turned a quarter
-        mount_turn = np.array([np.pi, 0.0, 0.0] if odd < 0.0625 else [0.0, 0.0, np.pi / 2 * rng.choice([-1.0, 1.0])])
+    if odd < odd_mount_share:  # worn flipped (board under the wrist) or turned a quarter
+        mount_turn = np.array([np.pi, 0.0, 0.0] if odd < odd_mount_share / 2 else [0.0, 0.0, np.pi / 2 * quarter_sign])
     return PersonStyle(
         speed=float(np.clip(np.exp(rng.normal(0.0, 0.25)), 0.6, 1.4)),
         amplitude=float(np.clip(np.exp(rng.normal(0.0, 0.25)), 0.6, 1.6)),
@@ -108,11 +115,11 @@ def person_style(subject: str) -> PersonStyle:
         mount_turn_rotvec=mount_turn,
         lead=float(rng.uniform(0.0, 0.35)),
         noise_scale=float(np.exp(rng.normal(0.0, 0.6))),
-        punch_twist_dps=float(rng.uniform(200.0, 800.0)),
+        punch_twist_dps=float(rng.uniform(150.0, 650.0)),
         idle_rotvec=rng.normal(0.0, deg(25.0), 3),
         punch_direction=punch_dir / np.linalg.norm(punch_dir),
         punch_stop_ratio=float(rng.uniform(0.7, 1.1)),
-        flex_angle_deg=float(rng.uniform(60.0, 100.0)),
+        flex_angle_deg=float(rng.uniform(70.0, 115.0)),
         flex_axis=flex_axis / np.linalg.norm(flex_axis),
         wave_cycles=float(rng.uniform(2.0, 3.0)),
         wave_roll_mix=float(rng.uniform(0.15, 0.6)),
@@ -150,7 +157,8 @@ def _punch(t, start, dur, amp, style, rng):
 
 
 def _flex(t, start, dur, amp, style, rng):
-    angle = np.deg2rad(style.flex_angle_deg * rng.uniform(0.9, 1.1) * min(amp, 1.15) ** 0.5)
+    fast = max(BASE_DURATION_S["flex"] / dur, 1.0)  # a quick curl is a shorter arc, as people do it
+    angle = np.deg2rad(style.flex_angle_deg * rng.uniform(0.9, 1.1) * min(amp, 1.15) ** 0.5 / fast**0.5)
     u = _phase(t, start, dur)
     inside = (t >= start) & (t <= start + dur)
     # theta(u) = angle * sin^2(pi u): up and back down, smooth at both ends.
@@ -253,20 +261,23 @@ def _timing(label: str, style: PersonStyle, rng: np.random.Generator, take_secon
 
 
 def gesture_span(label: str, rate_hz: float, subject: str, take_index: int, session: str = "s1",
-                 take_seconds: float = 1.0, seed: int = 0, placement: str = "triggered") -> tuple[float, float]:
+                 take_seconds: float = 1.0, seed: int = 0, placement: str = "triggered",
+                 odd_mount_share: float = 0.0) -> tuple[float, float]:
     """(start, end) in seconds of the gesture in ``make_take``'s take with the same arguments (start < 0:
     the take began after the gesture did)."""
     rng = _rng("take", subject, session, label, take_index, seed)
-    _, _, start, duration = _timing(label, person_style(subject), rng, take_seconds, placement)
+    _, _, start, duration = _timing(label, person_style(subject, odd_mount_share), rng, take_seconds, placement)
     return start, start + duration
 
 
 def make_take(label: str, rate_hz: float, subject: str, take_index: int, session: str = "s1",
-              take_seconds: float = 1.0, seed: int = 0, placement: str = "triggered") -> np.ndarray:
+              take_seconds: float = 1.0, seed: int = 0, placement: str = "triggered",
+              odd_mount_share: float = 0.0) -> np.ndarray:
     """One take of ``label`` performed by ``subject``: ``(n, 6)`` float64 in g and deg/s.
 
     ``placement``: "triggered" (default) starts the take with the motion, as IMU_Capture does;
-    "whole" puts the whole gesture inside the take, for streams of gestures between still stretches."""
+    "whole" puts the whole gesture inside the take, for streams of gestures between still stretches.
+    ``odd_mount_share``: see ``person_style``."""
     if label not in _GESTURES:
         raise SynthError(f"unknown gesture label {label!r}; the generator knows {', '.join(LABELS)}")
     if placement not in PLACEMENTS:
@@ -276,7 +287,7 @@ def make_take(label: str, rate_hz: float, subject: str, take_index: int, session
     n = int(round(rate_hz * take_seconds))
     if n < 2:
         raise SynthError(f"a take of {take_seconds} s at {rate_hz} Hz has fewer than 2 samples")
-    style = person_style(subject)
+    style = person_style(subject, odd_mount_share)
     rng = _rng("take", subject, session, label, take_index, seed)
     t = np.arange(n) / rate_hz
     speed, amp, start, duration = _timing(label, style, rng, take_seconds, placement)
@@ -291,8 +302,8 @@ def make_take(label: str, rate_hz: float, subject: str, take_index: int, session
     gyro = gyro @ wrist.T
 
     noise = style.noise_scale
-    accel += rng.normal(0.0, 0.012, 3) + rng.normal(0.0, noise * rng.uniform(0.003, 0.01), (n, 3))
-    gyro += rng.normal(0.0, 1.5, 3) + rng.normal(0.0, noise * rng.uniform(0.3, 1.0), (n, 3))
+    accel += rng.normal(0.0, 0.012, 3) + rng.normal(0.0, noise * rng.uniform(0.004, 0.014), (n, 3))
+    gyro += rng.normal(0.0, 1.5, 3) + rng.normal(0.0, noise * rng.uniform(0.45, 1.4), (n, 3))
     accel = np.clip(accel, -ACCEL_RANGE_G, ACCEL_RANGE_G)
     gyro = np.clip(gyro, -GYRO_RANGE_DPS, GYRO_RANGE_DPS)
     return np.concatenate([accel, gyro], axis=1)
@@ -314,15 +325,17 @@ def write_replay_csv(path: Path | str, label: str, n_takes: int, rate_hz: float,
 
 def write_dataset(data_dir: Path | str, subjects, takes_per_label: int, rate_hz: float,
                   labels=LABELS, sessions=("s1",), take_seconds: float = 1.0, seed: int = 0,
-                  board: str = "virtual", imu: str = "synth") -> list[Path]:
-    """Write takes straight into a dataset directory (``source='synth'``); return CSV paths."""
+                  board: str = "virtual", imu: str = "synth", odd_mount_share: float = 0.0) -> list[Path]:
+    """Write takes straight into a dataset directory (``source='synth'``); return CSV paths.
+    ``odd_mount_share``: see ``person_style``."""
     paths = []
     t_us = np.round(np.arange(int(round(rate_hz * take_seconds))) * 1e6 / rate_hz).astype(np.int64)
     for subject in subjects:
         for session in sessions:
             for label in labels:
                 for i in range(takes_per_label):
-                    values = make_take(label, rate_hz, subject, i, session, take_seconds, seed)
+                    values = make_take(label, rate_hz, subject, i, session, take_seconds, seed,
+                                       odd_mount_share=odd_mount_share)
                     meta = TakeMeta(label=label, rate_hz=float(rate_hz), subject=subject, session=session,
                                     board=board, imu=imu, source="synth")
                     paths.append(write_take(data_dir, meta, t_us[: len(values)], values))

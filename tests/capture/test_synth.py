@@ -95,9 +95,16 @@ def test_some_people_wear_the_board_flipped_or_turned():
     """The rest pose differs between people by tens of degrees, and for a few by far more."""
     from capture.synth import person_style
 
-    turned = [p for p in (f"q{i}" for i in range(64)) if np.linalg.norm(person_style(p).mount_turn_rotvec) > 1.0]
+    people = [f"q{i}" for i in range(64)]
+    turned = [p for p in people if np.linalg.norm(person_style(p, odd_mount_share=0.125).mount_turn_rotvec) > 1.0]
     assert 2 <= len(turned) <= 20
-    tilts = [np.rad2deg(person_style(f"q{i}").wrist_rotvec[1]) for i in range(64)]
+    assert not any(np.linalg.norm(person_style(p).mount_turn_rotvec) for p in people)  # off by default
+    # Every other trait is the same whatever the share, so the option changes only the mounting.
+    a, b = person_style(turned[0]), person_style(turned[0], odd_mount_share=0.125)
+    assert a.speed == b.speed and np.array_equal(a.wrist_rotvec, b.wrist_rotvec)
+    flipped = make_take("idle", 119, turned[0], 0, odd_mount_share=0.125)
+    assert not np.allclose(flipped, make_take("idle", 119, turned[0], 0))
+    tilts = [np.rad2deg(person_style(p).wrist_rotvec[1]) for p in people]
     assert 15 < np.mean(tilts) < 35 and np.std(tilts) > 10
 
 
