@@ -100,7 +100,7 @@ def convert_run(run_dir: Path, header_dir: Path = DEFAULT_HEADER_DIR, max_drop_p
         "header_dir": str(header_dir),
         "headers_written": False,
         "tflite": str(tflite_path),
-        **test_windows_note(run_dir),
+        **seen_windows_note(run_dir),
     }
     report_path = run_dir / "report.json"
     report_path.write_text(json.dumps(report, indent=2) + "\n")
@@ -132,7 +132,7 @@ def worst_op(q: convert_step.Quantized) -> str:
     return (q.extra.get("reference_agreement") or {}).get("kernel_worst_op") or "some output"
 
 
-def test_windows_note(run_dir: Path) -> dict:
+def seen_windows_note(run_dir: Path) -> dict:
     """Whether the deployable model was trained on the test windows (``training fit --final``)."""
     try:
         final = json.loads((run_dir / "run.json").read_text()).get("final_fit")

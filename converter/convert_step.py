@@ -108,6 +108,7 @@ def verify_step_model(q: Quantized, model, plan: gru_step.StepPlan, step_float, 
     log("comparing every operator of every step with the TFLite reference kernels (same x_t and h in both) ...")
     agreement = stepping.reference_agreement(q.model_bytes, run, io)
     q.max_lsb = agreement.kernel_max_lsb
+    q.output_max_lsb = max(agreement.output_max_lsb.values())
     q.extra["reference_agreement"] = {**agreement.as_dict(), "rule": REFERENCE_RULE}
     q.inp, q.out = io.x, io.scores
     q.pred_float = scores_keras.argmax(axis=1)

@@ -5,6 +5,7 @@ cut windows (optionally drawing idle windows from still stretches), normalize wi
 training statistics, train with augmentation and early stopping on validation loss,
 reload the best checkpoint, score it on the test split and write the run directory
 described in docs/architecture.md (plus run.json: versions, dataset hash, options).
+With ``final``, the deployable model is then trained on every take (training/final.py).
 """
 
 from __future__ import annotations
