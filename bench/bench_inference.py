@@ -59,20 +59,6 @@ def log(message: str) -> None:
 # ------------------------------------------------------------------ built-in streams
 
 
-def gesture_span_s(label: str, rate_hz: float, subject: str, take_index: int, session: str, take_seconds: float,
-                   seed: int = 0) -> tuple[float, float]:
-    """(start, end) in seconds of the gesture inside ``synth.make_take``'s take (its own random draws)."""
-    style = synth.person_style(subject)
-    rng = synth._rng("take", subject, session, label, take_index, seed)
-    speed = style.speed * np.exp(rng.normal(0.0, 0.07))
-    rng.normal(0.0, 0.07)  # amplitude
-    duration = min(synth.BASE_DURATION_S[label] / speed, 0.95 * take_seconds)
-    margin = 0.03 * take_seconds
-    slack = take_seconds - duration - 2 * margin
-    start = margin + (rng.uniform(0.0, slack) if slack > 0 else max(slack, -margin) / 2)
-    return start, start + duration
-
-
 def motion_share_inside(take: np.ndarray, start: int, end: int) -> float:
     """Share of the take's gyroscope motion energy between samples start and end (a span check)."""
     energy = np.sum((take[:, 3:] - np.median(take[:, 3:], axis=0)) ** 2, axis=1)
@@ -107,12 +93,12 @@ def gesture_stream(subject: str, labels: list[str], reps: int, rate_hz: float) -
     for i, label in enumerate(order):
         s.add(synth.make_take("idle", rate_hz, subject, idle_k, "bench-idle", rng.uniform(1.5, 3.0)))
         idle_k += 1
-        take = synth.make_take(label, rate_hz, subject, i, "bench", GESTURE_TAKE_S)
-        span = gesture_span_s(label, rate_hz, subject, i, "bench", GESTURE_TAKE_S)
+        take = synth.make_take(label, rate_hz, subject, i, "bench", GESTURE_TAKE_S, placement="whole")
+        span = synth.gesture_span(label, rate_hz, subject, i, "bench", GESTURE_TAKE_S, placement="whole")
         share = motion_share_inside(take, int(span[0] * rate_hz), int(np.ceil(span[1] * rate_hz)))
         if share < 0.7:
             raise SystemExit(f"error: only {share:.0%} of a synthetic {label}'s motion lies in its computed span; "
-                             "capture.synth's timing changed: update gesture_span_s in bench/bench_inference.py")
+                             "capture.synth's gesture_span no longer matches make_take")
         s.add(take, label, span)
     s.add(synth.make_take("idle", rate_hz, subject, idle_k, "bench-idle", 3.0))
     return s

@@ -1,7 +1,7 @@
 """Training on built-in data, split by person: accuracy, macro-F1, size, MACs and time per architecture.
 
     python bench/bench_training.py [--subjects 6] [--takes 10] [--rate-hz 119] [--seeds 0,1,2]
-                                   [--settings conv1d,ds-conv1d,gru,cnn-gru,...]
+                                   [--settings conv1d,ds-conv1d,gru,cnn-gru,...] [--odd-mount-share 0.125]
 
 Writes a synthetic dataset (every label, ``--takes`` takes per person) to a temporary
 directory, trains each setting with a few seeds (each seed holds out different people)
@@ -43,6 +43,8 @@ def main(argv=None) -> int:
     p.add_argument("--rate-hz", type=float, default=119.0, help="sample rate (default 119, the Rev1 board)")
     p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
     p.add_argument("--epochs", type=int, default=40, help="maximum epochs (default 40, as 'training fit')")
+    p.add_argument("--odd-mount-share", type=float, default=0.0, metavar="SHARE",
+                   help="simulated people wearing the board flipped or turned (default 0; 0.125 as in real recordings)")
     p.add_argument("--settings", default=DEFAULT_SETTINGS,
                    help=f"comma-separated settings from {', '.join(SETTINGS)} (default {DEFAULT_SETTINGS})")
     a = p.parse_args(argv)
@@ -57,7 +59,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="nanogest-bench-") as tmp:
         data = Path(tmp) / "data"
         started = time.monotonic()
-        write_dataset(data, people, a.takes, a.rate_hz)
+        write_dataset(data, people, a.takes, a.rate_hz, odd_mount_share=a.odd_mount_share)
         print(f"dataset: {a.subjects} people x {len(LABELS)} labels x {a.takes} takes at {a.rate_hz:g} Hz "
               f"written in {time.monotonic() - started:.1f} s", file=sys.stderr)
         for name in names:

@@ -12,8 +12,9 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
 
 from converter import ConverterError, cost  # noqa: E402
-from converter.convert import DEFAULT_MAX_DROP_POINTS, DEFAULT_MAX_LSB  # noqa: E402
+from converter.convert import DEFAULT_MAX_DROP_POINTS, DEFAULT_MAX_LSB, DEFAULT_MIN_AGREEMENT  # noqa: E402
 from converter.install import FIRMWARE_HEADER_DIR, RUN_HEADER_DIR_NAME  # noqa: E402
+from converter.rules import CONFIDENCE  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--header-dir", type=Path, default=None, metavar="DIR",
                    help=f"where to write the generated headers (default: RUN_DIR/{RUN_HEADER_DIR_NAME})")
     c.add_argument("--max-drop", type=float, default=DEFAULT_MAX_DROP_POINTS, metavar="POINTS",
-                   help="refuse when int8 accuracy is more than this many percentage points below float (default: %(default)s)")
+                   help=f"refuse when, with {100 * CONFIDENCE:g}%% confidence (exact binomial bound on the number of "
+                        "test windows), int8 gets more than this many percent of the windows wrong that float gets "
+                        "right: 1-2 such windows of 43 pass, 3 are refused (default: %(default)s)")
+    c.add_argument("--min-agreement", type=float, default=DEFAULT_MIN_AGREEMENT, metavar="FRACTION",
+                   help=f"refuse when, with {100 * CONFIDENCE:g}%% confidence, float and int8 give the same label on "
+                        "fewer than this share of the test windows (default: %(default)s)")
     c.add_argument("--flash-budget-kb", type=float, default=cost.DEFAULT_FLASH_BUDGET_KB, metavar="KB",
                    help=f"refuse a model larger than this (default: %(default)s = {cost.FLASH_TOTAL_KB} KB flash of the "
                         f"nRF52840 minus {cost.FLASH_ALLOWANCE_KB} KB for bootloader, core, drivers, TFLM and firmware)")
@@ -50,7 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"refuse a model whose tensor arena (plus GRU state) is larger than this (default: %(default)s = "
                         f"{cost.RAM_TOTAL_KB} KB RAM minus {cost.RAM_ALLOWANCE_KB} KB for the core, USB, stacks and firmware)")
     c.add_argument("--max-lsb", type=int, default=DEFAULT_MAX_LSB, metavar="LSB",
-                   help="refuse when TFLM and the TFLite reference kernels differ by more than this on any output (default: %(default)s)")
+                   help="refuse when an operator fed identical inputs in TFLM and the TFLite reference kernels "
+                        "gives outputs more than this apart; every operator is compared on up to 400 test windows, and "
+                        "what 1-LSB roundings grow to downstream (model outputs) is reported, not gated "
+                        "(default: %(default)s)")
 
     i = sub.add_parser(
         "install",
@@ -103,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
 
             report = convert_run(args.run_dir, header_dir=args.header_dir, max_drop_points=args.max_drop,
                                  max_lsb=args.max_lsb, flash_budget_kb=args.flash_budget_kb,
-                                 ram_budget_kb=args.ram_budget_kb)
+                                 ram_budget_kb=args.ram_budget_kb, min_agreement=args.min_agreement)
         else:
             from converter.evaluate import evaluate_run
 

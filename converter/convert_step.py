@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from converter import ConverterError, flatbuffer, gru_step, quantize, stepping, tflm
+from converter import ConverterError, flatbuffer, gru_step, op_agreement, quantize, rules, stepping, tflm
 
 MAX_STEP_PAIRS = 2000  # calibration (x_t, h) pairs for the one-step model
 MAX_STEP_FLOAT_DIFF = 1e-4
+MAX_OP_WINDOWS = 400  # test windows compared operator by operator (every window's outputs are compared)
 # TFLM vs the TFLite reference kernels on a step model: both get the same x_t and h at every step, and
 # every operator whose inputs were identical in both must agree within --max-lsb (stepping.reference_agreement).
 # The h' / scores outputs themselves are only reported: a FULLY_CONNECTED that rounds one LSB apart feeds a
@@ -40,7 +41,8 @@ class Quantized:
     out: flatbuffer.TensorInfo | None = None  # class scores
     pred_float: np.ndarray | None = None
     pred_int8: np.ndarray | None = None
-    max_lsb: int = 0
+    max_lsb: int = 0  # the gate: largest difference of an operator fed identical inputs in TFLM and reference
+    output_max_lsb: int | None = None  # the model outputs' largest difference (reported); None: as max_lsb
     extra_lsb: int = 0  # allowed on top of --max-lsb (activation kernels that differ by design)
     macs_per_window: int = 0
     macs_per_invoke: int = 0
@@ -65,6 +67,10 @@ def verify_window_model(q: Quantized, model, x_test: np.ndarray) -> None:
     out_ref = tflm.run_tflite_reference(q.model_bytes, x_q)
     q.inp, q.out = inp, out
     q.max_lsb = int(np.max(np.abs(out_tflm.astype(np.int32) - out_ref.astype(np.int32))))
+    log(f"comparing every operator with the TFLite reference kernels on {min(len(x_q), MAX_OP_WINDOWS)} windows ...")
+    agreement = op_agreement.compare_ops(q.model_bytes, x_q[:MAX_OP_WINDOWS])
+    q.output_max_lsb, q.max_lsb = q.max_lsb, agreement.kernel_max_lsb
+    q.extra["reference_agreement"] = {**agreement.as_dict(), "rule": rules.KERNEL_RULE}
     q.pred_float = tflm.predict_float(model, x_test).argmax(axis=1)
     q.pred_int8 = out_tflm.argmax(axis=1)
     q.macs_per_invoke = q.macs_per_window = flatbuffer.count_macs(q.model_bytes)
@@ -102,6 +108,7 @@ def verify_step_model(q: Quantized, model, plan: gru_step.StepPlan, step_float, 
     log("comparing every operator of every step with the TFLite reference kernels (same x_t and h in both) ...")
     agreement = stepping.reference_agreement(q.model_bytes, run, io)
     q.max_lsb = agreement.kernel_max_lsb
+    q.output_max_lsb = max(agreement.output_max_lsb.values())
     q.extra["reference_agreement"] = {**agreement.as_dict(), "rule": REFERENCE_RULE}
     q.inp, q.out = io.x, io.scores
     q.pred_float = scores_keras.argmax(axis=1)

@@ -57,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--test-subject", default=None, metavar="NAME[,NAME...]",
                    help="hold out these subjects for testing instead of a seeded random choice")
     f.add_argument("--overwrite", action="store_true", help="allow replacing a model already in RUN_DIR")
+    f.add_argument("--final", action="store_true",
+                   help="after the split-based evaluation, train the deployable model.keras on every take (all "
+                   "people) for the split run's best number of epochs; the evaluated model is kept as "
+                   "model_split.keras and metrics.json's accuracy is its, on data it never saw; run.json and "
+                   "metrics.json record the final fit (final_fit). The converter still verifies int8 against "
+                   "float on the split's test windows, which the final model has seen")
     c = sub.add_parser(
         "cv", help="cross-validate by group on a small dataset (JSON on stdout)",
         description="Cross-validation by group: subjects when there are two or more, else sessions, else takes, "
@@ -92,6 +98,7 @@ def _options(args):
         arch=args.arch, seed=args.seed, epochs=args.epochs, patience=args.patience, batch_size=args.batch_size,
         width=args.width, gru_units=args.gru_units, augment=augment, idle_from_still=args.idle_from_still,
         overwrite=getattr(args, "overwrite", False), force=args.force, include_flagged=args.include_flagged,
+        final=getattr(args, "final", False),
         test_subjects=[s.strip() for s in args.test_subject.split(",") if s.strip()]
         if getattr(args, "test_subject", None) else None,
     )

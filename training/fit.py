@@ -5,6 +5,7 @@ cut windows (optionally drawing idle windows from still stretches), normalize wi
 training statistics, train with augmentation and early stopping on validation loss,
 reload the best checkpoint, score it on the test split and write the run directory
 described in docs/architecture.md (plus run.json: versions, dataset hash, options).
+With ``final``, the deployable model is then trained on every take (training/final.py).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class FitOptions:
     overwrite: bool = False
     force: bool = False  # train even if the dataset checker finds errors
     include_flagged: bool = False  # also train on takes flagged for losses or cut short
+    final: bool = False  # after the split evaluation, train the deployable model on every take (training/final.py)
 
 
 def _keras():
@@ -248,11 +250,24 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
     from training.run_info import run_description
 
     run = run_description(o, data_dir, takes, {"augment": list(kinds), "params": size["params"], "macs": size["macs"]})
+    x_calibration, y_calibration = x_train, y_train
+    if o.final:
+        from training.final import all_windows, train_final
+
+        final_model, final_fit = train_final(sides, contract, o, kinds, metrics["best_epoch"], log)
+        os.replace(run_dir / "model.keras", run_dir / "model_split.keras")
+        final_model.save(run_dir / "model.keras")
+        x_calibration, y_calibration = all_windows(sides)
+        metrics["final_fit"] = run["final_fit"] = final_fit
+    else:
+        (run_dir / "model_split.keras").unlink(missing_ok=True)  # left by an earlier --final run in this dir
     (run_dir / "contract.json").write_text(json.dumps(contract, indent=2) + "\n")
     (run_dir / "split.json").write_text(json.dumps(split.describe(), indent=2) + "\n")
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     (run_dir / "run.json").write_text(json.dumps(run, indent=2) + "\n")
-    np.savez_compressed(run_dir / "windows.npz", x_train=x_train.astype(np.float32), y_train=y_train.astype(np.int32),
+    # x_train: the windows model.keras was trained on (the converter calibrates on them); x_test: the split's test side
+    np.savez_compressed(run_dir / "windows.npz", x_train=x_calibration.astype(np.float32),
+                        y_train=y_calibration.astype(np.int32),
                         x_test=x_test.astype(np.float32), y_test=y_test.astype(np.int32))
     plot_history(history, run_dir / "history.png")
     plot_confusion(np.array(metrics["confusion"]), contract["labels"], run_dir / "confusion.png",
@@ -260,6 +275,9 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
     print(f"test accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f} on {len(x_test)} windows "
           f"(best epoch {metrics['best_epoch']} of {metrics['epochs_run']}, {train_seconds:.1f} s; "
           f"{size['params']} parameters, {size['macs']} MACs per inference)", file=log)
+    if o.final:
+        print(f"that is model_split.keras; the deployable model.keras was trained on all {metrics['final_fit']['n_windows']} "
+              f"windows of every take for {metrics['final_fit']['epochs']} epochs", file=log)
     return {
         "accuracy": metrics["accuracy"],
         "macro_f1": metrics["macro_f1"],
@@ -277,4 +295,6 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
         "labels": contract["labels"],
         "dataset_sha256": run["dataset"]["sha256"],
         "run_dir": str(run_dir),
+        **({"final_fit": {k: metrics["final_fit"][k] for k in ("deployable_model", "evaluated_model", "epochs",
+                                                               "n_windows")}} if o.final else {}),
     }

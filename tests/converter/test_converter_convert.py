@@ -105,7 +105,7 @@ def test_accuracy_drop_over_the_limit_is_refused(tmp_path, fixture_run):
     (run / "report.json").unlink(missing_ok=True)
     proc = run_cli("convert", str(run), "--header-dir", str(tmp_path / "h"), "--max-drop", "-5")
     assert proc.returncode == 2
-    assert "points below float accuracy" in proc.stderr and "allowed drop: -5 points" in proc.stderr
+    assert "error: int8 accuracy" in proc.stderr and "more than the allowed --max-drop -5 points" in proc.stderr
     assert not (tmp_path / "h").exists()
     report = json.loads((run / "report.json").read_text())  # the numbers are kept for the user to read
     assert report["headers_written"] is False and report["accuracy_int8"] >= 0.9

@@ -37,8 +37,9 @@ def gru_run(tmp_path_factory, host_build) -> tuple[Path, Path]:
                   take_seconds=1.0, seed=4)
     run("training", "fit", str(data), "--out", str(run_dir), "--arch", "gru", "--epochs", "3", "--gru-units", "8",
         "--no-augment")
-    # --max-drop 100: three epochs make a poor model; this test is about board == laptop, not accuracy
-    run("converter", "convert", str(run_dir), "--header-dir", str(base / "headers"), "--max-drop", "100")
+    # no accuracy rule: three epochs make a poor model; this test is about board == laptop, not accuracy
+    run("converter", "convert", str(run_dir), "--header-dir", str(base / "headers"), "--max-drop", "100",
+        "--min-agreement", "0")
     return run_dir, data
 
 
