@@ -45,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--ram-budget-kb", type=float, default=cost.DEFAULT_RAM_BUDGET_KB, metavar="KB",
                    help=f"refuse a model whose tensor arena (plus GRU state) is larger than this (default: %(default)s = "
                         f"{cost.RAM_TOTAL_KB} KB RAM minus {cost.RAM_ALLOWANCE_KB} KB for the core, USB, stacks and firmware)")
+    c.add_argument("--board-tflm", type=Path, default=None, metavar="DIR",
+                   help="the board's TFLM library (its root, with library.properties) to build for the host and run "
+                        "every test window through, refusing any output that differs from the laptop's TFLM "
+                        "(default: $NANOGEST_BOARD_TFLM, else PlatformIO's .pio/libdeps/nano33ble/Chirale_TensorFLowLite*; "
+                        "without sources the report says board_kernels: null and why)")
     c.add_argument("--max-lsb", type=int, default=DEFAULT_MAX_LSB, metavar="LSB",
                    help="refuse when TFLM and the TFLite reference kernels differ by more than this on any output (default: %(default)s)")
 
@@ -79,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
             report = convert_run(args.run_dir, header_dir=args.header_dir, max_drop_points=args.max_drop,
                                  max_lsb=args.max_lsb, flash_budget_kb=args.flash_budget_kb,
-                                 ram_budget_kb=args.ram_budget_kb)
+                                 ram_budget_kb=args.ram_budget_kb, board_tflm=args.board_tflm)
         else:
             from converter.evaluate import evaluate_run
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from converter import ConverterError, arena, convert_step, cost, flatbuffer, gru_step, headers
+from converter import ConverterError, arena, board_verify, convert_step, cost, flatbuffer, gru_step, headers, stepping
 from converter.run_dir import check_run_dir, load_contract, load_model, load_windows, normalize
 
 DEFAULT_HEADER_DIR = Path(__file__).resolve().parent.parent / "firmware/lib/nanogest_model/src/generated"
@@ -26,10 +26,14 @@ def quantization_dict(t: flatbuffer.TensorInfo) -> dict:
 
 def convert_run(run_dir: Path, header_dir: Path = DEFAULT_HEADER_DIR, max_drop_points: float = DEFAULT_MAX_DROP_POINTS,
                 max_lsb: int = DEFAULT_MAX_LSB, flash_budget_kb: float = cost.DEFAULT_FLASH_BUDGET_KB,
-                ram_budget_kb: float = cost.DEFAULT_RAM_BUDGET_KB) -> dict:
-    """Convert one run directory; return the report (also written to RUN_DIR/report.json)."""
+                ram_budget_kb: float = cost.DEFAULT_RAM_BUDGET_KB, board_tflm: Path | None = None) -> dict:
+    """Convert one run directory; return the report (also written to RUN_DIR/report.json).
+
+    ``board_tflm``: the board TFLM library's directory (default: converter.board_tflm.find_sources)."""
     run_dir = Path(run_dir)
     check_run_dir(run_dir)
+    board_library = board_verify.pinned_board_library()
+    kernels, board_reason = board_verify.load_board_kernels(board_tflm)
     contract = load_contract(run_dir)
     model = load_model(run_dir, contract)
     windows = load_windows(run_dir, contract)
@@ -44,13 +48,18 @@ def convert_run(run_dir: Path, header_dir: Path = DEFAULT_HEADER_DIR, max_drop_p
     # Too big for flash: refuse before spending time on verification.
     cost.check_budgets(cost.budget_report(len(q.model_bytes), 0, flash_budget_kb, ram_budget_kb))
     ops = flatbuffer.read_ops(q.model_bytes)
-    flatbuffer.check_tflm_ops(ops, flatbuffer.op_layers(q.model_bytes, q.layer_names))
+    layers = flatbuffer.op_layers(q.model_bytes, q.layer_names)
+    flatbuffer.check_tflm_ops(ops, layers)
+    flatbuffer.check_board_ops(q.model_bytes, layers, board_verify.board_label(board_library))
     tflite_path = run_dir / "model_int8.tflite"
     tflite_path.write_bytes(q.model_bytes)
     if is_gru:
         convert_step.verify_step_model(q, model, plan, step_float, x_test)
+        board = board_verify.check_step_model(kernels, q.model_bytes, q.laptop_run, stepping.read_step_io(q.model_bytes)) \
+            if kernels else None
     else:
         convert_step.verify_window_model(q, model, x_test)
+        board = board_verify.check_window_model(kernels, q.model_bytes, q.x_q, q.laptop_out) if kernels else None
     accuracy_float = float(np.mean(q.pred_float == windows.y_test))
     accuracy_int8 = float(np.mean(q.pred_int8 == windows.y_test))
 
@@ -91,6 +100,9 @@ def convert_run(run_dir: Path, header_dir: Path = DEFAULT_HEADER_DIR, max_drop_p
         "output_quantization": quantization_dict(q.out),
         "gru": q.gru,
         **q.extra,
+        "board_library": {**board_library, "pinned_in": "platformio.ini"},
+        "board_kernels": board,
+        "board_kernels_reason": None if board else board_reason,
         "labels": contract.labels,
         "header_dir": str(header_dir),
         "headers_written": False,
@@ -114,12 +126,24 @@ def convert_run(run_dir: Path, header_dir: Path = DEFAULT_HEADER_DIR, max_drop_p
             "Train on more varied data or raise --max-drop"
         )
     cost.check_budgets(budget)
+    board_verify.refuse_if_different(board, tflite_path)
     written = headers.write_headers(Path(header_dir), q.model_bytes, contract, q.inp, q.out, ops, sizes["arena_bytes"],
-                                    step=q.gru, arena_measured_bytes=sizes["arena_measured_bytes"])
+                                    step=q.gru, arena_measured_bytes=sizes["arena_measured_bytes"],
+                                    board_library=board_verify.board_label(board_library))
     log("wrote " + ", ".join(str(p) for p in written))
     report["headers_written"] = True
     report_path.write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def board_line(report: dict) -> str:
+    """The table's board-kernels line: what the board library's own kernels gave, or why they did not run."""
+    lib = board_verify.board_label(report["board_library"])
+    b = report.get("board_kernels")
+    if not b:
+        return f"{lib}: not checked ({report.get('board_kernels_reason')})"
+    verdict = "bit-identical" if b["identical"] == b["n"] else f"DIFFERENT (max {b['max_lsb']} LSB)"
+    return f"{lib}: {verdict} to the laptop's TFLM on {b['identical']}/{b['n']} test windows"
 
 
 def per_class_accuracy(y: np.ndarray, pred_float: np.ndarray, pred_int8: np.ndarray, labels: list[str]) -> dict:
@@ -153,6 +177,7 @@ def print_table(report: dict) -> None:
         ("accuracy int8 (TFLM)", f"{100 * report['accuracy_int8']:.2f}%"),
         ("top-1 agreement", f"{100 * report['top1_agreement']:.2f}%"),
         ("max |TFLM - TFLite ref|", f"{report['max_output_diff_lsb']} LSB"),
+        ("board kernels", board_line(report)),
         ("test windows", f"{report['n_test']}"),
         ("input scale / zero point", f"{q_in['scale']:.6g} / {q_in['zero_point']}"),
         ("output scale / zero point", f"{q_out['scale']:.6g} / {q_out['zero_point']}"),
