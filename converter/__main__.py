@@ -1,4 +1,5 @@
-"""Command line: ``python -m converter convert RUN_DIR`` and ``python -m converter evaluate RUN_DIR DATA_DIR``."""
+"""Command line: ``python -m converter convert RUN_DIR``, ``python -m converter evaluate RUN_DIR DATA_DIR`` and
+``python -m converter board-kernels``."""
 
 from __future__ import annotations
 
@@ -30,7 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
             "the float model on the test windows, measure the smallest tensor arena, check the flash and RAM "
             "budgets, and write model_data.h/.cc, model_settings.h and op_resolver.h. A GRU network (arch gru, "
             "cnn-gru) is exported as a one-step model (x_t, h) -> (h', scores) and verified by stepping it "
-            "through every test window in TFLM. The report goes to RUN_DIR/report.json and stdout; the table "
+            "through every test window in TFLM. Dense layers get per-tensor weights and GlobalAveragePooling1D "
+            "becomes AVERAGE_POOL_2D, because the board's TFLM library computes per-channel FULLY_CONNECTED and "
+            "MEAN differently (a model still using them is refused); where that library's sources are found "
+            "(--board-tflm) every test window also runs in its own kernels and any output that is not "
+            "bit-identical refuses the model. The report goes to RUN_DIR/report.json and stdout; the table "
             "to stderr. Any refusal exits with status 2 and leaves the headers untouched."
         ),
     )
@@ -52,6 +57,20 @@ def build_parser() -> argparse.ArgumentParser:
                         "without sources the report says board_kernels: null and why)")
     c.add_argument("--max-lsb", type=int, default=DEFAULT_MAX_LSB, metavar="LSB",
                    help="refuse when TFLM and the TFLite reference kernels differ by more than this on any output (default: %(default)s)")
+
+    b = sub.add_parser(
+        "board-kernels",
+        help="build the board's TFLM library for the host (cached) and print what was built (JSON)",
+        description=(
+            "Find the board's TFLM library sources (--board-tflm DIR, else $NANOGEST_BOARD_TFLM, else PlatformIO's "
+            ".pio/libdeps/nano33ble/Chirale_TensorFLowLite*), check they are the version platformio.ini pins, "
+            "compile them for the host with g++/gcc (minutes the first time, progress on stderr; cached under "
+            "firmware/build/board_tflm/) and print the library, version, sources and shared library as JSON. "
+            "convert and the virtual board use the same build."
+        ),
+    )
+    b.add_argument("--board-tflm", type=Path, default=None, metavar="DIR",
+                   help="the board TFLM library's root directory (it holds library.properties)")
 
     e = sub.add_parser(
         "evaluate",
@@ -85,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
             report = convert_run(args.run_dir, header_dir=args.header_dir, max_drop_points=args.max_drop,
                                  max_lsb=args.max_lsb, flash_budget_kb=args.flash_budget_kb,
                                  ram_budget_kb=args.ram_budget_kb, board_tflm=args.board_tflm)
+        elif args.command == "board-kernels":
+            from converter import board_tflm
+
+            report = board_tflm.load(args.board_tflm).describe()
         else:
             from converter.evaluate import evaluate_run
 

@@ -57,15 +57,15 @@ def board_exact_layer(layer):
                              keras.layers.Reshape((channels,))], name=layer.name)
 
 
-def batch1_copy(model, board_exact: bool = True):
+def batch1_copy(model, pool_for_mean: bool = True):
     """The same layers and weights with the input batch size fixed to 1 (static shapes for TFLM), and
-    (``board_exact``) GlobalAveragePooling1D as a full-length average pool (board_exact_layer)."""
+    (``pool_for_mean``) GlobalAveragePooling1D as a full-length average pool (board_exact_layer)."""
     import keras
 
     shape = tuple(model.inputs[0].shape[1:])
     inp = keras.Input(batch_shape=(1,) + shape, dtype="float32")
     try:
-        copy = keras.models.clone_model(model, input_tensors=inp, clone_function=board_exact_layer if board_exact else None)
+        copy = keras.models.clone_model(model, input_tensors=inp, clone_function=board_exact_layer if pool_for_mean else None)
     except Exception as e:
         raise ConverterError(f"cannot rebuild the model with batch size 1 ({type(e).__name__}: {e})") from None
     copy.set_weights(model.get_weights())
@@ -79,29 +79,30 @@ def calibration_windows(x_train_normalized: np.ndarray, limit: int = MAX_CALIBRA
     return x_train_normalized[idx]
 
 
-def quantize_int8(model, calibration: np.ndarray, board_exact: bool = True) -> bytes:
-    """Convert to a .tflite flatbuffer with int8 weights, activations, input and output. ``board_exact=False``
-    keeps MEAN and per-channel FULLY_CONNECTED weights (what the board computes differently; for measurements)."""
-    b1 = batch1_copy(model, board_exact)
+def quantize_int8(model, calibration: np.ndarray, per_tensor_dense: bool = True, pool_for_mean: bool = True) -> bytes:
+    """Convert to a .tflite flatbuffer with int8 weights, activations, input and output. Turning off
+    ``per_tensor_dense`` / ``pool_for_mean`` gives what the TFLite converter makes by default (per-channel
+    FULLY_CONNECTED, MEAN), which the board computes differently: for measurements and tests only."""
+    b1 = batch1_copy(model, pool_for_mean)
 
     def representative():
         for w in calibration:
             yield [w[None, ...].astype(np.float32)]
 
-    return convert_full_int8(b1, representative, board_exact)
+    return convert_full_int8(b1, representative, per_tensor_dense)
 
 
-def quantize_step_int8(step_model_batch1, pairs, board_exact: bool = True) -> bytes:
+def quantize_step_int8(step_model_batch1, pairs, per_tensor_dense: bool = True) -> bytes:
     """The one-step GRU model (inputs named x_t and h) to full int8, calibrated on (x_t, h) pairs."""
 
     def representative():
         for x_t, h in pairs:
             yield {"x_t": x_t, "h": h}
 
-    return convert_full_int8(step_model_batch1, representative, board_exact)
+    return convert_full_int8(step_model_batch1, representative, per_tensor_dense)
 
 
-def convert_full_int8(model_batch1, representative, board_exact: bool = True) -> bytes:
+def convert_full_int8(model_batch1, representative, per_tensor_dense: bool = True) -> bytes:
     """The TFLite converter with int8 everything (builtins only), its chatter kept off the terminal."""
     import tensorflow as tf
 
@@ -116,7 +117,7 @@ def convert_full_int8(model_batch1, representative, board_exact: bool = True) ->
     if not hasattr(converter, DENSE_PER_TENSOR_ATTRIBUTE):
         raise ConverterError(f"this TensorFlow ({tf.__version__}) has no TFLiteConverter.{DENSE_PER_TENSOR_ATTRIBUTE}; "
                              "the board needs per-tensor FULLY_CONNECTED weights (install the pinned tensorflow)")
-    setattr(converter, DENSE_PER_TENSOR_ATTRIBUTE, board_exact)
+    setattr(converter, DENSE_PER_TENSOR_ATTRIBUTE, per_tensor_dense)
     try:
         with quiet_native_output(), warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -9,6 +9,7 @@ PlatformIO registry, so no sources).
 
 from __future__ import annotations
 
+import json
 import os
 import struct
 import subprocess
@@ -20,7 +21,7 @@ import pytest
 from converter_helpers import REPO, require_tool
 from converter_run_fixture import WINDOW, make_windows
 
-from converter import ConverterError, board_tflm, flatbuffer, quantize, stepping, tflm
+from converter import ConverterError, board_tflm, board_verify, flatbuffer, quantize, stepping, tflm
 from converter.run_dir import load_contract, load_model, load_windows, normalize
 
 
@@ -71,12 +72,16 @@ def test_per_channel_dense_and_mean_differ_on_the_board_and_are_refused(converte
     contract = load_contract(converted.run_dir)
     model = load_model(converted.run_dir, contract)
     windows = load_windows(converted.run_dir, contract)
-    default = quantize.quantize_int8(model, quantize.calibration_windows(normalize(windows.x_train, contract)),
-                                     board_exact=False)
+    calibration = quantize.calibration_windows(normalize(windows.x_train, contract))
+    default = quantize.quantize_int8(model, calibration, per_tensor_dense=False, pool_for_mean=False)
     assert {k for k, _ in flatbuffer.board_differences(default)} == {"FULLY_CONNECTED per-channel", "MEAN"}
     x_q = tflm.quantize_input(normalize(windows.x_test, contract), flatbuffer.read_io(default)[0])
     laptop, board = tflm.run_tflm(default, x_q), tflm.run_tflm(default, x_q, kernels=kernels)
     assert not np.array_equal(laptop, board)
+    check = board_verify.check_window_model(kernels, default, x_q, laptop)  # the converter's own board check
+    assert check["identical"] < check["n"] == len(x_q) and check["max_lsb"] > 0
+    with pytest.raises(ConverterError, match=r"the board's kernels \(Chirale_TensorFLowLite 2\.0\.0\) compute \d+ of"):
+        board_verify.refuse_if_different(check, Path("model_int8.tflite"))
     with pytest.raises(ConverterError) as err:
         flatbuffer.check_board_ops(default, flatbuffer.op_layers(default, {"gap": "gap"}), "Chirale_TensorFLowLite 2.0.0")
     text = str(err.value)
@@ -154,3 +159,12 @@ def test_the_conversion_report_says_which_kernels_checked_it(converted):
         assert r["board_kernels_reason"] is None and r["board_kernels"]["identical"] == r["board_kernels"]["n"]
     settings = (converted.header_dir / "model_settings.h").read_text()
     assert 'kBoardTflmLibrary = "Chirale_TensorFLowLite 2.0.0";' in settings
+
+
+def test_the_board_kernels_command_builds_and_names_the_library(kernels):
+    proc = subprocess.run([sys.executable, "-m", "converter", "board-kernels", "--board-tflm", str(kernels.sources.root)],
+                          capture_output=True, text=True, cwd=REPO, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    assert (out["library"], out["version"], out["found_by"]) == ("Chirale_TensorFLowLite", "2.0.0", "--board-tflm")
+    assert Path(out["built"]).is_file()
