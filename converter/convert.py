@@ -142,8 +142,10 @@ def board_line(report: dict) -> str:
     b = report.get("board_kernels")
     if not b:
         return f"{lib}: not checked ({report.get('board_kernels_reason')})"
-    verdict = "bit-identical" if b["identical"] == b["n"] else f"DIFFERENT (max {b['max_lsb']} LSB)"
-    return f"{lib}: {verdict} to the laptop's TFLM on {b['identical']}/{b['n']} test windows"
+    if b["identical"] == b["n"]:
+        return f"{lib}: bit-identical to the laptop's TFLM on {b['identical']}/{b['n']} test windows"
+    return (f"{lib}: DIFFERENT from the laptop's TFLM (max {b['max_lsb']} LSB); identical on "
+            f"{b['identical']}/{b['n']} test windows")
 
 
 def per_class_accuracy(y: np.ndarray, pred_float: np.ndarray, pred_int8: np.ndarray, labels: list[str]) -> dict:
