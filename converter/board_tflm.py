@@ -172,17 +172,51 @@ def build_jobs() -> int:
         return min(2, os.cpu_count() or 1)
 
 
-def build_library(sources: BoardSources) -> Path:
-    """The shared library of the board's TFLM + our C API (cached; see the module doc)."""
-    cxx, cc = _compiler("c++"), _compiler("c")
+@dataclass(frozen=True)
+class Target:
+    """What the board library is compiled for: the laptop (a shared library with our C API, for ctypes)
+    or the board's CPU (a static archive of the library alone, for the QEMU bench)."""
+
+    name: str
+    cxx: str
+    cc: str
+    flags: tuple
+    with_api: bool
+
+
+HOST = Target("host", "g++", "gcc", tuple(COMMON_FLAGS), True)
+# The board's CPU with the project's ARM test setup (firmware/Makefile: hard float, as QEMU's tests; the
+# Arduino build uses -Os and soft/softfp float, which changes float code, not the int8 kernels).
+CORTEX_M4F = Target("cortex-m4f", "arm-none-eabi-g++", "arm-none-eabi-gcc",
+                    ("-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard", "-Os", "-funsigned-char",
+                     "-ffunction-sections", "-fdata-sections", "-fno-exceptions", "-w", "-DARM_MATH_CM4",
+                     "-D__FPU_PRESENT=1", *DEFINES), False)
+
+
+def _tool(name: str, env: str | None = None) -> str:
+    name = (os.environ.get(env) if env else None) or name
+    path = shutil.which(name)
+    if path is None:
+        raise ConverterError(f"building the board's TFLM needs {name}; install it "
+                             f"(apt-get install {'gcc-arm-none-eabi libnewlib-arm-none-eabi' if 'arm' in name else 'g++'})")
+    return path
+
+
+def build_library(sources: BoardSources, target: Target = HOST) -> Path:
+    """The board's TFLM built for ``target`` (cached; see the module doc): for the host a shared
+    library with our C API, for Cortex-M4F a static archive."""
+    if target is HOST:
+        cxx, cc = _compiler("c++"), _compiler("c")
+    else:
+        cxx, cc = _tool(target.cxx), _tool(target.cc)
     src = sources.src
-    files = library_sources(src) + [API_SOURCE]
+    files = library_sources(src) + ([API_SOURCE] if target.with_api else [])
     includes = _include_flags(src)
     version = subprocess.run([cxx, "--version"], capture_output=True, text=True).stdout.splitlines()[:1]
-    flags_key = " ".join([*COMMON_FLAGS, *CXX_FLAGS, *C_FLAGS, *version]).encode()
+    flags_key = " ".join([*target.flags, *CXX_FLAGS, *C_FLAGS, *version]).encode()
     headers_key = _headers_digest(src)  # the API's own text is in its object's key like every source's
     cache = cache_dir()
-    obj_dir = cache / "obj"
+    obj_dir = cache / ("obj" if target is HOST else f"obj-{target.name}")
     obj_dir.mkdir(parents=True, exist_ok=True)
 
     jobs = []
@@ -190,17 +224,17 @@ def build_library(sources: BoardSources) -> Path:
         text = path.read_bytes()
         obj = obj_dir / f"{path.stem}-{_digest(text, headers_key, flags_key)}.o"
         is_c = path.suffix == ".c"
-        cmd = [cc if is_c else cxx, *COMMON_FLAGS, *(C_FLAGS if is_c else CXX_FLAGS), *includes, "-c", str(path), "-o"]
+        cmd = [cc if is_c else cxx, *target.flags, *(C_FLAGS if is_c else CXX_FLAGS), *includes, "-c", str(path), "-o"]
         jobs.append((path, obj, cmd))
     lib_key = _digest(*(o.name.encode() for _, o, _ in jobs))
-    lib = cache / f"libng_board_tflm-{lib_key}.so"
+    lib = cache / (f"libng_board_tflm-{lib_key}.so" if target is HOST else f"libboard_tflm-{target.name}-{lib_key}.a")
     if lib.is_file():
         return lib
 
     todo = [j for j in jobs if not j[1].is_file()]
     start = time.monotonic()
     if todo:
-        _log(f"building {sources.label} for the host from {sources.root}: {len(todo)} of {len(jobs)} sources "
+        _log(f"building {sources.label} for {target.name} from {sources.root}: {len(todo)} of {len(jobs)} sources "
              f"to compile with {build_jobs()} job(s) (cached in {cache}) ...")
 
     def compile_one(job):
@@ -224,13 +258,17 @@ def build_library(sources: BoardSources) -> Path:
                 _log(f"  compiled {done}/{len(todo)} ({time.monotonic() - start:.0f} s)")
     if failures:
         path, error = failures[0]
-        raise ConverterError(f"building {sources.label} for the host failed on {len(failures)} file(s); first: "
+        raise ConverterError(f"building {sources.label} for {target.name} failed on {len(failures)} file(s); first: "
                              f"{path}:\n{error[-2000:]}")
     tmp = lib.with_suffix(f".{os.getpid()}.tmp")
-    proc = subprocess.run([cxx, "-shared", "-Wl,--no-undefined", "-o", str(tmp), *[str(o) for _, o, _ in jobs], "-lm"],
-                          capture_output=True, text=True)
+    objects = [str(o) for _, o, _ in jobs]
+    if target is HOST:
+        cmd = [cxx, "-shared", "-Wl,--no-undefined", "-o", str(tmp), *objects, "-lm"]
+    else:
+        cmd = [_tool("arm-none-eabi-ar"), "rcs", str(tmp), *objects]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise ConverterError(f"linking {sources.label} for the host failed:\n{proc.stderr[-2000:]}")
+        raise ConverterError(f"linking {sources.label} for {target.name} failed:\n{proc.stderr[-2000:]}")
     tmp.replace(lib)
     if todo:
         _log(f"built {lib} in {time.monotonic() - start:.0f} s")
