@@ -168,3 +168,14 @@ def test_the_board_kernels_command_builds_and_names_the_library(kernels):
     out = json.loads(proc.stdout)
     assert (out["library"], out["version"], out["found_by"]) == ("Chirale_TensorFLowLite", "2.0.0", "--board-tflm")
     assert Path(out["built"]).is_file()
+
+
+def test_the_sources_platformio_installs_are_found(tmp_path, monkeypatch, kernels):
+    """`pio pkg install` puts the pinned library in .pio/libdeps/nano33ble/ under its manifest name."""
+    libdeps = tmp_path / ".pio" / "libdeps" / "nano33ble"
+    libdeps.mkdir(parents=True)
+    (libdeps / "Chirale_TensorFLowLite").symlink_to(kernels.sources.root)
+    monkeypatch.setenv(board_tflm.ENV_VAR, "")
+    monkeypatch.setattr(board_tflm, "PIO_LIBDEPS", libdeps)
+    found = board_tflm.find_sources()
+    assert (found.found_by, found.name, found.version) == ("platformio", "Chirale_TensorFLowLite", "2.0.0")
