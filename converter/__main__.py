@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "every test window through, refusing any output that differs from the laptop's TFLM "
                         "(default: $NANOGEST_BOARD_TFLM, else PlatformIO's .pio/libdeps/nano33ble/Chirale_TensorFLowLite*; "
                         "without sources the report says board_kernels: null and why)")
+    c.add_argument("--measure-on-arm", action="store_true",
+                   help="also build the board's TFLM for Cortex-M4F (needs its sources, arm-none-eabi-gcc and "
+                        "qemu-system-arm; minutes the first time) and run the model in QEMU: report.json's "
+                        "arm_measurement gives instructions per invoke, the 32-bit arena and the latency at 64 MHz "
+                        "for 1.0-1.5 cycles per instruction beside the MAC estimate; outputs that differ from the "
+                        "laptop's, or an arena larger than the header's, refuse the model")
     c.add_argument("--max-lsb", type=int, default=DEFAULT_MAX_LSB, metavar="LSB",
                    help="refuse when TFLM and the TFLite reference kernels differ by more than this on any output (default: %(default)s)")
 
@@ -103,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
 
             report = convert_run(args.run_dir, header_dir=args.header_dir, max_drop_points=args.max_drop,
                                  max_lsb=args.max_lsb, flash_budget_kb=args.flash_budget_kb,
-                                 ram_budget_kb=args.ram_budget_kb, board_tflm=args.board_tflm)
+                                 ram_budget_kb=args.ram_budget_kb, board_tflm=args.board_tflm,
+                                 measure_on_arm=args.measure_on_arm)
         elif args.command == "board-kernels":
             from converter import board_tflm
 

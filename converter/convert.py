@@ -26,14 +26,19 @@ def quantization_dict(t: flatbuffer.TensorInfo) -> dict:
 
 def convert_run(run_dir: Path, header_dir: Path = DEFAULT_HEADER_DIR, max_drop_points: float = DEFAULT_MAX_DROP_POINTS,
                 max_lsb: int = DEFAULT_MAX_LSB, flash_budget_kb: float = cost.DEFAULT_FLASH_BUDGET_KB,
-                ram_budget_kb: float = cost.DEFAULT_RAM_BUDGET_KB, board_tflm: Path | None = None) -> dict:
+                ram_budget_kb: float = cost.DEFAULT_RAM_BUDGET_KB, board_tflm: Path | None = None,
+                measure_on_arm: bool = False) -> dict:
     """Convert one run directory; return the report (also written to RUN_DIR/report.json).
 
-    ``board_tflm``: the board TFLM library's directory (default: converter.board_tflm.find_sources)."""
+    ``board_tflm``: the board TFLM library's directory (default: converter.board_tflm.find_sources).
+    ``measure_on_arm``: also run the model in that library built for Cortex-M4F under QEMU
+    (converter.board_arm): instructions per invoke, 32-bit arena, measured latency."""
     run_dir = Path(run_dir)
     check_run_dir(run_dir)
     board_library = board_verify.pinned_board_library()
     kernels, board_reason = board_verify.load_board_kernels(board_tflm)
+    if measure_on_arm and kernels is None:
+        raise ConverterError(f"--measure-on-arm needs the board's TFLM sources: {board_reason}")
     contract = load_contract(run_dir)
     model = load_model(run_dir, contract)
     windows = load_windows(run_dir, contract)
@@ -103,6 +108,7 @@ def convert_run(run_dir: Path, header_dir: Path = DEFAULT_HEADER_DIR, max_drop_p
         "board_library": {**board_library, "pinned_in": "platformio.ini"},
         "board_kernels": board,
         "board_kernels_reason": None if board else board_reason,
+        "arm_measurement": None,
         "labels": contract.labels,
         "header_dir": str(header_dir),
         "headers_written": False,
@@ -127,6 +133,10 @@ def convert_run(run_dir: Path, header_dir: Path = DEFAULT_HEADER_DIR, max_drop_p
         )
     cost.check_budgets(budget)
     board_verify.refuse_if_different(board, tflite_path)
+    if measure_on_arm:
+        report["arm_measurement"] = measure_arm(kernels, Path(header_dir), q, contract, ops, sizes)
+        report_path.write_text(json.dumps(report, indent=2) + "\n")
+        print_arm(report)
     written = headers.write_headers(Path(header_dir), q.model_bytes, contract, q.inp, q.out, ops, sizes["arena_bytes"],
                                     step=q.gru, arena_measured_bytes=sizes["arena_measured_bytes"],
                                     board_library=board_verify.board_label(board_library))
@@ -134,6 +144,38 @@ def convert_run(run_dir: Path, header_dir: Path = DEFAULT_HEADER_DIR, max_drop_p
     report["headers_written"] = True
     report_path.write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def measure_arm(kernels, header_dir: Path, q, contract, ops, sizes) -> dict:
+    """The model in the board's TFLM on Cortex-M4F (QEMU); refuses outputs that differ from the laptop's."""
+    import tempfile
+
+    from converter import board_arm
+
+    log(f"measuring on Cortex-M4F in QEMU ({kernels.label}; the first build takes minutes) ...")
+    with tempfile.TemporaryDirectory(prefix="ng_arm_headers_") as tmp:
+        headers.write_headers(Path(tmp), q.model_bytes, contract, q.inp, q.out, ops, sizes["arena_bytes"], step=q.gru,
+                              arena_measured_bytes=sizes["arena_measured_bytes"])
+        m = board_arm.measure(kernels.sources, Path(tmp))
+    laptop = board_arm.laptop_outputs(q.model_bytes)
+    m["outputs_equal_laptop_tflm"] = m["outputs"] == laptop
+    if not m["outputs_equal_laptop_tflm"]:
+        raise ConverterError(f"the board's TFLM on Cortex-M4F gives {m['outputs']} where the laptop's TFLM gives {laptop} "
+                             "for the same fixed inputs; headers not written")
+    if m["arena_used_bytes"] > sizes["arena_bytes"]:
+        raise ConverterError(f"the board's TFLM uses {m['arena_used_bytes']} arena bytes on Cortex-M4F, more than the "
+                             f"{sizes['arena_bytes']} the header would give it; headers not written")
+    return m
+
+
+def print_arm(report: dict) -> None:
+    m = report["arm_measurement"]
+    lat = ", ".join(f"{v:.2f} ms at {k.split('_')[0]} cycles/instruction" for k, v in m["latency_ms_per_invoke"].items())
+    for key, value in (("measured on Cortex-M4F", f"{m['instructions_per_invoke']:,} instructions per invoke (QEMU)"),
+                       ("  latency per invoke", f"{lat} at {m['cpu_hz'] / 1e6:g} MHz (assumed CPI); estimate "
+                                                f"{report['latency_ms_per_invoke_estimate']} ms"),
+                       ("  arena_used_bytes 32-bit", f"{m['arena_used_bytes']} (firmware arena {report['arena_bytes']})")):
+        log(f"  {key:<26}  {value}")
 
 
 def board_line(report: dict) -> str:

@@ -322,3 +322,9 @@ def check_board_ops(flatbuffer: bytes, layers: dict[str, list[str]] | None = Non
                        f"instead: {d['instead']}")
     raise ConverterError("the int8 model uses what the board computes differently from the laptop's TFLM: "
                          + " | ".join(reasons))
+
+
+def io_shapes(flatbuffer: bytes) -> tuple[list[tuple], int]:
+    """The main subgraph's input shapes (in the interpreter's order) and its number of outputs."""
+    sg = _model(flatbuffer).subgraphs[0]
+    return [tuple(int(d) for d in sg.tensors[int(i)].shape) for i in sg.inputs], len(sg.outputs)

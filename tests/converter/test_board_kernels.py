@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from converter_helpers import REPO, require_tool
+from converter_helpers import REPO, require_tool, run_cli
 from converter_run_fixture import WINDOW, make_windows
 
 from converter import ConverterError, board_tflm, board_verify, flatbuffer, quantize, stepping, tflm
@@ -179,3 +180,20 @@ def test_the_sources_platformio_installs_are_found(tmp_path, monkeypatch, kernel
     monkeypatch.setattr(board_tflm, "PIO_LIBDEPS", libdeps)
     found = board_tflm.find_sources()
     assert (found.found_by, found.name, found.version) == ("platformio", "Chirale_TensorFLowLite", "2.0.0")
+
+
+def test_measure_on_arm_reports_instructions_arena_and_latency(converted, kernels, tmp_path):
+    require_tool("arm-none-eabi-g++")
+    require_tool("qemu-system-arm")
+    run = tmp_path / "run"
+    shutil.copytree(converted.run_dir, run)
+    proc = run_cli("convert", str(run), "--header-dir", str(tmp_path / "headers"), "--measure-on-arm",
+                   "--board-tflm", str(kernels.sources.root), timeout=1800)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads((run / "report.json").read_text())
+    m = report["arm_measurement"]
+    assert m["outputs_equal_laptop_tflm"] is True and set(m["outputs"]) == {"p0 o0", "p1 o0"}
+    assert 0 < m["arena_used_bytes"] <= report["arena_bytes"]
+    assert m["instructions_per_invoke"] > report["macs"] // 2  # SMLAD, CMSIS-NN's widest MAC, does two per instruction
+    assert m["latency_ms_per_invoke"]["1.5_cycles_per_instruction"] > m["latency_ms_per_invoke"]["1_cycles_per_instruction"] > 0
+    assert "measured on Cortex-M4F" in proc.stderr
