@@ -42,7 +42,7 @@ def dequantize(q: np.ndarray, tensor: TensorInfo) -> np.ndarray:
 
 def make_interpreter(flatbuffer: bytes, arena_bytes: int = VERIFY_ARENA_BYTES, kernels=None):
     """A TFLM interpreter for the model: the laptop's (PyPI tflite-micro) or, with ``kernels`` (a
-    converter.board_tflm.BoardKernels), the board library's own, both with set_input / invoke / get_output."""
+    converter.board_runtime.BoardKernels), the board library's own, both with set_input / invoke / get_output."""
     if kernels is not None:
         return kernels.interpreter(flatbuffer, arena_bytes)
     from tflite_micro.python.tflite_micro import runtime

@@ -159,7 +159,7 @@ def choose_runner(board_tflm_dir: Path | None, laptop_only: bool):
 
 def serve(model_bytes: bytes, stdin, stdout, arena_bytes: int | None = None, kernels=None) -> int:
     """Answer invocation requests until a zero-length request or end of input. ``kernels``: a
-    converter.board_tflm.BoardKernels to run the model in (default: PyPI tflite-micro)."""
+    converter.board_runtime.BoardKernels to run the model in (default: PyPI tflite-micro)."""
     from converter.flatbuffer import read_io
     from converter.tflm import VERIFY_ARENA_BYTES, make_interpreter
 
