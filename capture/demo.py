@@ -107,6 +107,7 @@ def run_demo(out_dir: Path, takes: int, speed: int, epochs: int | None) -> dict:
         "new_person_before_adapt": ad.get("base_accuracy"),
         "new_person_after_adapt": ad.get("adapted_accuracy"),
         "board_agreement_with_host_tflm": rp.get("agreement"),
+        "board_agreement_against": rp.get("agreement_against"),
         "board_inference_us_mean": rp.get("inference_us_mean"),
         "model_bytes": conv.get("model_bytes"),
         "arena_bytes": conv.get("arena_bytes"),

@@ -144,8 +144,28 @@ class BoardLink:
         self.until_ack("stop")
 
 
-def start_virtual_board(model: Path, replay_csv: Path | None = None, speed: float = 1.0):
-    """A virtual board running ``model`` (RUN_DIR or .tflite), as a ``capture.ports.Port``."""
+def virtual_board_runner(board_tflm_dir: Path | None = None) -> tuple[dict | None, str, dict]:
+    """Which TFLM the virtual board's model child will run (converter.tflm_server): (the board
+    kernels' description or None, a sentence for the summary, the environment to start it with).
+    The board library is built here (cached), so the child starts at once."""
+    from converter import ConverterError, board_tflm
+
+    env = dict(os.environ)
+    try:
+        kernels, reason = board_tflm.load_or_reason(board_tflm_dir)
+    except ConverterError as e:
+        raise CaptureError(str(e)) from None
+    if kernels is None:
+        env[board_tflm.ENV_VAR] = ""  # the child looks where this process looked, and falls back as it did
+        return None, ("agreement measured against PyPI tflite-micro, not the board's kernels (sources not found at "
+                      f"{board_tflm.searched_places(board_tflm_dir)})"), env
+    env[board_tflm.ENV_VAR] = str(kernels.sources.root)
+    return kernels.describe(), f"agreement measured against the board's kernels ({kernels.label}, built from {kernels.sources.root})", env
+
+
+def start_virtual_board(model: Path, replay_csv: Path | None = None, speed: float = 1.0, env: dict | None = None):
+    """A virtual board running ``model`` (RUN_DIR or .tflite), as a ``capture.ports.Port``; ``env``: its
+    environment (virtual_board_runner), default this process's."""
     import serial
 
     from capture.ports import BAUD, Port, ensure_virtual_board
@@ -153,7 +173,7 @@ def start_virtual_board(model: Path, replay_csv: Path | None = None, speed: floa
     cmd = [str(ensure_virtual_board()), "--model", str(model), "--python", sys.executable, "--speed", f"{speed:g}"]
     if replay_csv is not None:
         cmd += ["--replay", str(replay_csv)]
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=sys.stderr)
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=sys.stderr, env=env)
     line = b""
     deadline = time.monotonic() + REPLY_TIMEOUT_S
     while not line.endswith(b"\n"):
@@ -175,9 +195,9 @@ def start_virtual_board(model: Path, replay_csv: Path | None = None, speed: floa
     return Port(ser, f"virtual board ({pty_path})", process=proc)
 
 
-def open_board(port: str | None, model: Path):
+def open_board(port: str | None, model: Path, env: dict | None = None):
     if port is None:
-        return start_virtual_board(model)
+        return start_virtual_board(model, env=env)
     from capture.ports import open_port
 
     return open_port(port)
@@ -220,8 +240,10 @@ def summarize_times(inference_us: list[int]) -> dict:
             "inference_us_p95": float(np.percentile(t, 95)), "inference_us_max": float(t.max())}
 
 
-def replay(run_dir: Path, data_dir: Path, port: str | None = None) -> dict:
-    """Replay every take of ``data_dir`` through a board and compare with the laptop's TFLM."""
+def replay(run_dir: Path, data_dir: Path, port: str | None = None, board_tflm: Path | None = None) -> dict:
+    """Replay every take of ``data_dir`` through a board and compare with the laptop's TFLM. A virtual
+    board runs the model in the board library's own kernels where their sources are found
+    (``board_tflm`` or converter.board_tflm's search), else in PyPI tflite-micro; the summary says which."""
     from capture.dataset import DatasetError, list_takes, read_take
     from converter import ConverterError
     from converter.flatbuffer import read_io
@@ -242,7 +264,12 @@ def replay(run_dir: Path, data_dir: Path, port: str | None = None) -> dict:
     if not takes:
         raise CaptureError(f"{data_dir}: no takes found (expected DATA_DIR/<label>/<take>.csv)")
     labels = list(contract["labels"])
-    with open_board(port, run_dir) as board:
+    if port is None:
+        kernels, against, env = virtual_board_runner(board_tflm)
+    else:
+        kernels, against, env = None, f"agreement measured against the board on {port}", None
+    log(against)
+    with open_board(port, run_dir, env) as board:
         link = BoardLink(board)
         link.quiet()
         link.command("mode replay")
@@ -272,7 +299,9 @@ def replay(run_dir: Path, data_dir: Path, port: str | None = None) -> dict:
                 times.append(b["inference_us"])
             log(f"{i}/{len(takes)} {take.meta.label}/{take.csv_path.name}: {len(board)} windows")
         link.command("mode capture")
-    return summarize(rows, times, run_dir, data_dir)
+    summary = summarize(rows, times, run_dir, data_dir)
+    summary.update({"agreement_against": against, "board_kernels": kernels})
+    return summary
 
 
 def summarize(rows, times, run_dir: Path, data_dir: Path) -> dict:
@@ -292,8 +321,9 @@ def summarize(rows, times, run_dir: Path, data_dir: Path) -> dict:
 
 
 def main_replay(a) -> int:
-    summary = replay(a.run_dir, a.data_dir, a.port)
-    log(f"{summary['windows']} windows: agreement {summary['agreement']}, board accuracy {summary['accuracy_board']}")
+    summary = replay(a.run_dir, a.data_dir, a.port, a.board_tflm)
+    log(f"{summary['windows']} windows: agreement {summary['agreement']}, board accuracy {summary['accuracy_board']}; "
+        f"{summary['agreement_against']}")
     print(json.dumps(summary))
     return 0
 
@@ -310,4 +340,8 @@ def add_replay_parser(sub) -> None:
     r.add_argument("--port", default=None,
                    help="a board flashed with this run's model (e.g. /dev/ttyACM0); default: a virtual board "
                         "started with --model RUN_DIR")
+    r.add_argument("--board-tflm", type=Path, default=None, metavar="DIR",
+                   help="the virtual board runs the model in the board's TFLM library built from DIR (default: "
+                        "$NANOGEST_BOARD_TFLM, else PlatformIO's .pio/libdeps/nano33ble/Chirale_TensorFLowLite*); "
+                        "without sources it runs PyPI tflite-micro and the summary's agreement_against says so")
     r.set_defaults(func=main_replay)

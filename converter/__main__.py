@@ -1,5 +1,5 @@
-"""Command line: ``python -m converter convert RUN_DIR``, ``python -m converter install RUN_DIR`` and
-``python -m converter evaluate RUN_DIR DATA_DIR``."""
+"""Command line: ``python -m converter convert RUN_DIR``, ``python -m converter install RUN_DIR``,
+``python -m converter evaluate RUN_DIR DATA_DIR`` and ``python -m converter board-kernels``."""
 
 from __future__ import annotations
 
@@ -35,7 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
             "budgets, and write model_data.h/.cc, model_settings.h and op_resolver.h into the run "
             f"(RUN_DIR/{RUN_HEADER_DIR_NAME}/; `install` puts them into the firmware). A GRU network (arch gru, "
             "cnn-gru) is exported as a one-step model (x_t, h) -> (h', scores) and verified by stepping it "
-            "through every test window in TFLM. The report goes to RUN_DIR/report.json and stdout; the table "
+            "through every test window in TFLM. Dense layers get per-tensor weights and GlobalAveragePooling1D "
+            "becomes AVERAGE_POOL_2D, because the board's TFLM library computes per-channel FULLY_CONNECTED and "
+            "MEAN differently (a model still using them is refused); where that library's sources are found "
+            "(--board-tflm) every test window also runs in its own kernels and any output that is not "
+            "bit-identical refuses the model. The report goes to RUN_DIR/report.json and stdout; the table "
             "to stderr. Any refusal exits with status 2 and leaves the headers untouched."
         ),
     )
@@ -55,6 +59,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--ram-budget-kb", type=float, default=cost.DEFAULT_RAM_BUDGET_KB, metavar="KB",
                    help=f"refuse a model whose tensor arena (plus GRU state) is larger than this (default: %(default)s = "
                         f"{cost.RAM_TOTAL_KB} KB RAM minus {cost.RAM_ALLOWANCE_KB} KB for the core, USB, stacks and firmware)")
+    c.add_argument("--board-tflm", type=Path, default=None, metavar="DIR",
+                   help="the board's TFLM library (its root, with library.properties) to build for the host and run "
+                        "every test window through, refusing any output that differs from the laptop's TFLM "
+                        "(default: $NANOGEST_BOARD_TFLM, else PlatformIO's .pio/libdeps/nano33ble/Chirale_TensorFLowLite*; "
+                        "without sources the report says board_kernels: null and why)")
+    c.add_argument("--measure-on-arm", action="store_true",
+                   help="also build the board's TFLM for Cortex-M4F (needs its sources, arm-none-eabi-gcc and "
+                        "qemu-system-arm; minutes the first time) and run the model in QEMU: report.json's "
+                        "arm_measurement gives instructions per invoke, the 32-bit arena and the latency at 64 MHz "
+                        "for 1.0-1.5 cycles per instruction beside the MAC estimate; outputs that differ from the "
+                        "laptop's, or an arena larger than the header's, refuse the model")
     c.add_argument("--max-lsb", type=int, default=DEFAULT_MAX_LSB, metavar="LSB",
                    help="refuse when an operator fed identical inputs in TFLM and the TFLite reference kernels "
                         "gives outputs more than this apart; every operator is compared on up to 400 test windows, and "
@@ -75,6 +90,20 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("run_dir", metavar="RUN_DIR", type=Path, help="a run directory converted by `python -m converter convert`")
     i.add_argument("--dest", type=Path, default=FIRMWARE_HEADER_DIR, metavar="DIR",
                    help="where to put them (default: the firmware's %(default)s)")
+
+    b = sub.add_parser(
+        "board-kernels",
+        help="build the board's TFLM library for the host (cached) and print what was built (JSON)",
+        description=(
+            "Find the board's TFLM library sources (--board-tflm DIR, else $NANOGEST_BOARD_TFLM, else PlatformIO's "
+            ".pio/libdeps/nano33ble/Chirale_TensorFLowLite*), check they are the version platformio.ini pins, "
+            "compile them for the host with g++/gcc (minutes the first time, progress on stderr; cached under "
+            "firmware/build/board_tflm/) and print the library, version, sources and shared library as JSON. "
+            "convert and the virtual board use the same build."
+        ),
+    )
+    b.add_argument("--board-tflm", type=Path, default=None, metavar="DIR",
+                   help="the board TFLM library's root directory (it holds library.properties)")
 
     e = sub.add_parser(
         "evaluate",
@@ -112,7 +141,12 @@ def main(argv: list[str] | None = None) -> int:
 
             report = convert_run(args.run_dir, header_dir=args.header_dir, max_drop_points=args.max_drop,
                                  max_lsb=args.max_lsb, flash_budget_kb=args.flash_budget_kb,
-                                 ram_budget_kb=args.ram_budget_kb, min_agreement=args.min_agreement)
+                                 ram_budget_kb=args.ram_budget_kb, min_agreement=args.min_agreement,
+                                 board_tflm=args.board_tflm, measure_on_arm=args.measure_on_arm)
+        elif args.command == "board-kernels":
+            from converter import board_tflm
+
+            report = board_tflm.load(args.board_tflm).describe()
         else:
             from converter.evaluate import evaluate_run
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from converter import ConverterError, arena, convert_step, cost, flatbuffer, gru_step, headers, install, rules
+from converter import ConverterError, arena, board_verify, convert_step, cost, flatbuffer, gru_step, headers, install, rules, stepping
 from converter.run_dir import check_run_dir, load_contract, load_model, load_windows, normalize
 
 DEFAULT_MAX_DROP_POINTS = rules.DEFAULT_MAX_DROP_POINTS
@@ -26,14 +26,22 @@ def quantization_dict(t: flatbuffer.TensorInfo) -> dict:
 
 def convert_run(run_dir: Path, header_dir: Path | None = None, max_drop_points: float = DEFAULT_MAX_DROP_POINTS,
                 max_lsb: int = DEFAULT_MAX_LSB, flash_budget_kb: float = cost.DEFAULT_FLASH_BUDGET_KB,
-                ram_budget_kb: float = cost.DEFAULT_RAM_BUDGET_KB, min_agreement: float = DEFAULT_MIN_AGREEMENT) -> dict:
+                ram_budget_kb: float = cost.DEFAULT_RAM_BUDGET_KB, min_agreement: float = DEFAULT_MIN_AGREEMENT,
+                board_tflm: Path | None = None, measure_on_arm: bool = False) -> dict:
     """Convert one run directory; return the report (also written to RUN_DIR/report.json).
 
     The headers go to ``header_dir``, by default RUN_DIR/generated; `python -m converter
-    install RUN_DIR` puts them into the firmware."""
+    install RUN_DIR` puts them into the firmware.
+    ``board_tflm``: the board TFLM library's directory (default: converter.board_tflm.find_sources).
+    ``measure_on_arm``: also run the model in that library built for Cortex-M4F under QEMU
+    (converter.board_arm): instructions per invoke, 32-bit arena, measured latency."""
     run_dir = Path(run_dir)
     header_dir = Path(header_dir) if header_dir is not None else install.run_header_dir(run_dir)
     check_run_dir(run_dir)
+    board_library = board_verify.pinned_board_library()
+    kernels, board_reason = board_verify.load_board_kernels(board_tflm)
+    if measure_on_arm and kernels is None:
+        raise ConverterError(f"--measure-on-arm needs the board's TFLM sources: {board_reason}")
     contract = load_contract(run_dir)
     model = load_model(run_dir, contract)
     windows = load_windows(run_dir, contract)
@@ -48,13 +56,18 @@ def convert_run(run_dir: Path, header_dir: Path | None = None, max_drop_points: 
     # Too big for flash: refuse before spending time on verification.
     cost.check_budgets(cost.budget_report(len(q.model_bytes), 0, flash_budget_kb, ram_budget_kb))
     ops = flatbuffer.read_ops(q.model_bytes)
-    flatbuffer.check_tflm_ops(ops, flatbuffer.op_layers(q.model_bytes, q.layer_names))
+    layers = flatbuffer.op_layers(q.model_bytes, q.layer_names)
+    flatbuffer.check_tflm_ops(ops, layers)
+    flatbuffer.check_board_ops(q.model_bytes, layers, board_verify.board_label(board_library))
     tflite_path = run_dir / "model_int8.tflite"
     tflite_path.write_bytes(q.model_bytes)
     if is_gru:
         convert_step.verify_step_model(q, model, plan, step_float, x_test)
+        board = board_verify.check_step_model(kernels, q.model_bytes, q.laptop_run, stepping.read_step_io(q.model_bytes)) \
+            if kernels else None
     else:
         convert_step.verify_window_model(q, model, x_test)
+        board = board_verify.check_window_model(kernels, q.model_bytes, q.x_q, q.laptop_out) if kernels else None
     accuracy_float = float(np.mean(q.pred_float == windows.y_test))
     accuracy_int8 = float(np.mean(q.pred_int8 == windows.y_test))
     verdict = rules.accuracy_verdict(windows.y_test, q.pred_float, q.pred_int8, max_drop_points, min_agreement)
@@ -99,6 +112,10 @@ def convert_run(run_dir: Path, header_dir: Path | None = None, max_drop_points: 
         "output_quantization": quantization_dict(q.out),
         "gru": q.gru,
         **q.extra,
+        "board_library": {**board_library, "pinned_in": "platformio.ini"},
+        "board_kernels": board,
+        "board_kernels_reason": None if board else board_reason,
+        "arm_measurement": None,
         "labels": contract.labels,
         "header_dir": str(header_dir.resolve()),
         "headers_written": False,
@@ -122,8 +139,14 @@ def convert_run(run_dir: Path, header_dir: Path | None = None, max_drop_points: 
             "model, or raise --max-drop / lower --min-agreement"
         )
     cost.check_budgets(budget)
+    board_verify.refuse_if_different(board, tflite_path)
+    if measure_on_arm:
+        report["arm_measurement"] = measure_arm(kernels, Path(header_dir), q, contract, ops, sizes)
+        report_path.write_text(json.dumps(report, indent=2) + "\n")
+        print_arm(report)
     written = headers.write_headers(Path(header_dir), q.model_bytes, contract, q.inp, q.out, ops, sizes["arena_bytes"],
-                                    step=q.gru, arena_measured_bytes=sizes["arena_measured_bytes"])
+                                    step=q.gru, arena_measured_bytes=sizes["arena_measured_bytes"],
+                                    board_library=board_verify.board_label(board_library))
     log("wrote " + ", ".join(str(p) for p in written))
     report["headers_written"] = True
     report_path.write_text(json.dumps(report, indent=2) + "\n")
@@ -147,6 +170,50 @@ def seen_windows_note(run_dir: Path) -> dict:
             "test_windows_note": ("model.keras was trained on every take (training fit --final), test windows "
                                   "included: accuracy_float / accuracy_int8 here check quantization only; the "
                                   "accuracy on unseen data is metrics.json's, of model_split.keras")}
+
+
+def measure_arm(kernels, header_dir: Path, q, contract, ops, sizes) -> dict:
+    """The model in the board's TFLM on Cortex-M4F (QEMU); refuses outputs that differ from the laptop's."""
+    import tempfile
+
+    from converter import board_arm
+
+    log(f"measuring on Cortex-M4F in QEMU ({kernels.label}; the first build takes minutes) ...")
+    with tempfile.TemporaryDirectory(prefix="ng_arm_headers_") as tmp:
+        headers.write_headers(Path(tmp), q.model_bytes, contract, q.inp, q.out, ops, sizes["arena_bytes"], step=q.gru,
+                              arena_measured_bytes=sizes["arena_measured_bytes"])
+        m = board_arm.measure(kernels.sources, Path(tmp))
+    laptop = board_arm.laptop_outputs(q.model_bytes)
+    m["outputs_equal_laptop_tflm"] = m["outputs"] == laptop
+    if not m["outputs_equal_laptop_tflm"]:
+        raise ConverterError(f"the board's TFLM on Cortex-M4F gives {m['outputs']} where the laptop's TFLM gives {laptop} "
+                             "for the same fixed inputs; headers not written")
+    if m["arena_used_bytes"] > sizes["arena_bytes"]:
+        raise ConverterError(f"the board's TFLM uses {m['arena_used_bytes']} arena bytes on Cortex-M4F, more than the "
+                             f"{sizes['arena_bytes']} the header would give it; headers not written")
+    return m
+
+
+def print_arm(report: dict) -> None:
+    m = report["arm_measurement"]
+    lat = ", ".join(f"{v:.2f} ms at {k.split('_')[0]} cycles/instruction" for k, v in m["latency_ms_per_invoke"].items())
+    for key, value in (("measured on Cortex-M4F", f"{m['instructions_per_invoke']:,} instructions per invoke (QEMU)"),
+                       ("  latency per invoke", f"{lat} at {m['cpu_hz'] / 1e6:g} MHz (assumed CPI); estimate "
+                                                f"{report['latency_ms_per_invoke_estimate']} ms"),
+                       ("  arena_used_bytes 32-bit", f"{m['arena_used_bytes']} (firmware arena {report['arena_bytes']})")):
+        log(f"  {key:<26}  {value}")
+
+
+def board_line(report: dict) -> str:
+    """The table's board-kernels line: what the board library's own kernels gave, or why they did not run."""
+    lib = board_verify.board_label(report["board_library"])
+    b = report.get("board_kernels")
+    if not b:
+        return f"{lib}: not checked ({report.get('board_kernels_reason')})"
+    if b["identical"] == b["n"]:
+        return f"{lib}: bit-identical to the laptop's TFLM on {b['identical']}/{b['n']} test windows"
+    return (f"{lib}: DIFFERENT from the laptop's TFLM (max {b['max_lsb']} LSB); identical on "
+            f"{b['identical']}/{b['n']} test windows")
 
 
 def per_class_accuracy(y: np.ndarray, pred_float: np.ndarray, pred_int8: np.ndarray, labels: list[str]) -> dict:
@@ -185,6 +252,7 @@ def print_table(report: dict) -> None:
          f"{100 * report['accuracy_check']['confidence']:g} % confidence)"),
         ("max |TFLM - TFLite ref|", f"{report['max_output_diff_lsb']} LSB per operator fed identical inputs; "
                                     f"model outputs {report['model_output_max_lsb']} LSB"),
+        ("board kernels", board_line(report)),
         ("test windows", f"{report['n_test']}"),
         ("input scale / zero point", f"{q_in['scale']:.6g} / {q_in['zero_point']}"),
         ("output scale / zero point", f"{q_out['scale']:.6g} / {q_out['zero_point']}"),

@@ -48,6 +48,9 @@ class Quantized:
     macs_per_invoke: int = 0
     gru: dict | None = None
     extra: dict = field(default_factory=dict)
+    x_q: np.ndarray | None = None  # windowed model: the int8 test windows the laptop's TFLM ran
+    laptop_out: np.ndarray | None = None  # windowed model: their int8 scores in the laptop's TFLM
+    laptop_run: stepping.SteppedRun | None = None  # step model: every step of every test window
 
 
 def quantize_window_model(model, x_train: np.ndarray) -> Quantized:
@@ -66,6 +69,7 @@ def verify_window_model(q: Quantized, model, x_test: np.ndarray) -> None:
     out_tflm = tflm.run_tflm(q.model_bytes, x_q)
     out_ref = tflm.run_tflite_reference(q.model_bytes, x_q)
     q.inp, q.out = inp, out
+    q.x_q, q.laptop_out = x_q, out_tflm
     q.max_lsb = int(np.max(np.abs(out_tflm.astype(np.int32) - out_ref.astype(np.int32))))
     log(f"comparing every operator with the TFLite reference kernels on {min(len(x_q), MAX_OP_WINDOWS)} windows ...")
     agreement = op_agreement.compare_ops(q.model_bytes, x_q[:MAX_OP_WINDOWS])
@@ -105,6 +109,7 @@ def verify_step_model(q: Quantized, model, plan: gru_step.StepPlan, step_float, 
         raise ConverterError(f"stepping the float one-step model gives scores up to {float_diff:.2g} away from the "
                              f"Keras GRU (allowed {MAX_STEP_FLOAT_DIFF:g}); the export is wrong for this network")
     run = stepping.run_tflm_steps(q.model_bytes, x_steps, io)
+    q.laptop_run = run
     log("comparing every operator of every step with the TFLite reference kernels (same x_t and h in both) ...")
     agreement = stepping.reference_agreement(q.model_bytes, run, io)
     q.max_lsb = agreement.kernel_max_lsb

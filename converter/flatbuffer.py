@@ -268,3 +268,63 @@ def count_macs(flatbuffer: bytes) -> int:
 
 def input_count(flatbuffer: bytes) -> int:
     return len(_model(flatbuffer).subgraphs[0].inputs)
+
+
+# What the board's TFLM library (platformio.ini's pinned lib_deps entry: Chirale_TensorFLowLite 2.0.0,
+# a tflite-micro snapshot of January 2023) computes differently from the laptop's tflite-micro, as
+# measured by building both for the same CPU. Each entry: operator, how to tell the affected use in a
+# model, what the board does, and what the converter emits instead.
+BOARD_DIFFERENCES = {
+    "FULLY_CONNECTED per-channel": {
+        "op": "FULLY_CONNECTED",
+        "board": "applies the first output channel's weight scale to every output (per-channel weights arrived "
+                 "in TFLM's FULLY_CONNECTED later), so all other outputs are scaled wrongly",
+        "instead": "per-tensor weights (one scale per FULLY_CONNECTED; the converter asks for them)",
+    },
+    "MEAN": {
+        "op": "MEAN",
+        "board": "rounds its int8 average differently (TFLM aligned MEAN with TFLite in April 2023): "
+                 "outputs differ by 1 LSB on a share of the values",
+        "instead": "GlobalAveragePooling1D is converted as AVERAGE_POOL_2D over the whole sequence; use "
+                   "GlobalAveragePooling1D (channels_last, keepdims=False) or AveragePooling1D, not a reduce_mean",
+    },
+}
+
+
+def board_differences(flatbuffer: bytes) -> list[tuple[str, int]]:
+    """(BOARD_DIFFERENCES key, operator index) for every operator of the model the board computes differently."""
+    model = _model(flatbuffer)
+    found = []
+    for subgraph in model.subgraphs or []:
+        for i, op in enumerate(subgraph.operators or []):
+            name = _op_name(model, op)
+            if name == "MEAN":
+                found.append(("MEAN", i))
+            elif name == "FULLY_CONNECTED" and op.inputs is not None and len(op.inputs) > 1:
+                q = subgraph.tensors[int(op.inputs[1])].quantization
+                if q is not None and q.scale is not None and len(q.scale) > 1:
+                    found.append(("FULLY_CONNECTED per-channel", i))
+    return found
+
+
+def check_board_ops(flatbuffer: bytes, layers: dict[str, list[str]] | None = None, board_label: str = "the board's TFLM") -> None:
+    """Refuse a model that uses an operator (or option) the board's TFLM computes differently from the
+    laptop's (BOARD_DIFFERENCES), naming the operator, its layer, what the board does and the way out."""
+    found = board_differences(flatbuffer)
+    if not found:
+        return
+    reasons = []
+    for key in dict.fromkeys(k for k, _ in found):
+        d = BOARD_DIFFERENCES[key]
+        where = ", ".join(layers.get(d["op"], [])) if layers else ""
+        ops = ", ".join(f"op {i}" for k, i in found if k == key)
+        reasons.append(f"{key} ({ops}{'; layer ' + where if where else ''}): {board_label} {d['board']}; "
+                       f"instead: {d['instead']}")
+    raise ConverterError("the int8 model uses what the board computes differently from the laptop's TFLM: "
+                         + " | ".join(reasons))
+
+
+def io_shapes(flatbuffer: bytes) -> tuple[list[tuple], int]:
+    """The main subgraph's input shapes (in the interpreter's order) and its number of outputs."""
+    sg = _model(flatbuffer).subgraphs[0]
+    return [tuple(int(d) for d in sg.tensors[int(i)].shape) for i in sg.inputs], len(sg.outputs)

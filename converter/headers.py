@@ -126,8 +126,17 @@ def arena_settings(arena_bytes: int, arena_measured_bytes: int | None) -> str:
     return text
 
 
+def board_library_settings(board_library: str | None) -> str:
+    if not board_library:
+        return ""
+    return ("// The TFLM library the firmware links (platformio.ini lib_deps); the converter emits only what it\n"
+            "// computes the same way as the laptop's TFLM.\n"
+            f"constexpr const char* const kBoardTflmLibrary = {c_string(board_library)};\n\n")
+
+
 def model_settings_h(contract: Contract, inp: TensorInfo, out: TensorInfo, arena_bytes: int, model_hash: int,
-                     step: dict | None = None, arena_measured_bytes: int | None = None) -> str:
+                     step: dict | None = None, arena_measured_bytes: int | None = None,
+                     board_library: str | None = None) -> str:
     n_labels = len(contract.labels)
     n_channels = len(contract.channels)
     rate_mhz = int(round(contract.rate_hz * 1000))
@@ -170,7 +179,7 @@ constexpr int kOutputZeroPoint = {out.zero_point};
 {postprocess_settings(contract, out)}
 {step_settings(step)}
 {arena_settings(arena_bytes, arena_measured_bytes)}
-// FNV-1a 32-bit hash of g_model_data (reported by the board in DEVICE_INFO).
+{board_library_settings(board_library)}// FNV-1a 32-bit hash of g_model_data (reported by the board in DEVICE_INFO).
 constexpr uint32_t kModelHash = 0x{model_hash:08x}u;
 
 }}  // namespace model
@@ -216,13 +225,13 @@ inline TfLiteStatus RegisterOps(OpResolver& resolver) {{
 
 def write_headers(header_dir: Path, flatbuffer: bytes, contract: Contract, inp: TensorInfo, out: TensorInfo,
                   ops: list[OpInfo], arena_bytes: int, step: dict | None = None,
-                  arena_measured_bytes: int | None = None) -> list[Path]:
+                  arena_measured_bytes: int | None = None, board_library: str | None = None) -> list[Path]:
     header_dir.mkdir(parents=True, exist_ok=True)
     texts = {
         "model_data.h": model_data_h(),
         "model_data.cc": model_data_cc(flatbuffer),
         "model_settings.h": model_settings_h(contract, inp, out, arena_bytes, fnv1a32(flatbuffer), step,
-                                             arena_measured_bytes),
+                                             arena_measured_bytes, board_library),
         "op_resolver.h": op_resolver_h(ops),
     }
     paths = []

@@ -13,6 +13,7 @@ import numpy as np
 from converter import ConverterError
 
 MAX_CALIBRATION_WINDOWS = 300
+DENSE_PER_TENSOR_ATTRIBUTE = "_experimental_disable_per_channel_quantization_for_dense_layers"
 
 
 @contextlib.contextmanager
@@ -39,14 +40,32 @@ def quiet_native_output():
             captured.extend(sink.read().decode(errors="replace").splitlines())
 
 
-def batch1_copy(model):
-    """The same layers and weights with the input batch size fixed to 1 (static shapes for TFLM)."""
+def board_exact_layer(layer):
+    """The layer the batch-1 copy uses for ``layer``: GlobalAveragePooling1D (which converts to MEAN, a
+    kernel the board's TFLM rounds differently, see flatbuffer.BOARD_DIFFERENCES) becomes an
+    AveragePooling1D over the whole sequence + Reshape, i.e. AVERAGE_POOL_2D: the same average,
+    computed bit for bit the same by the board's and the laptop's TFLM (bench/bench_board_kernels.py)."""
+    import keras
+
+    if type(layer).__name__ != "GlobalAveragePooling1D":
+        return layer.__class__.from_config(layer.get_config())
+    config = layer.get_config()
+    if config.get("data_format", "channels_last") != "channels_last" or config.get("keepdims"):
+        return layer.__class__.from_config(config)  # flatbuffer.check_board_ops refuses the MEAN it makes
+    length, channels = (int(d) for d in layer.input.shape[1:])
+    return keras.Sequential([keras.layers.AveragePooling1D(pool_size=length, strides=length, padding="valid"),
+                             keras.layers.Reshape((channels,))], name=layer.name)
+
+
+def batch1_copy(model, pool_for_mean: bool = True):
+    """The same layers and weights with the input batch size fixed to 1 (static shapes for TFLM), and
+    (``pool_for_mean``) GlobalAveragePooling1D as a full-length average pool (board_exact_layer)."""
     import keras
 
     shape = tuple(model.inputs[0].shape[1:])
     inp = keras.Input(batch_shape=(1,) + shape, dtype="float32")
     try:
-        copy = keras.models.clone_model(model, input_tensors=inp)
+        copy = keras.models.clone_model(model, input_tensors=inp, clone_function=board_exact_layer if pool_for_mean else None)
     except Exception as e:
         raise ConverterError(f"cannot rebuild the model with batch size 1 ({type(e).__name__}: {e})") from None
     copy.set_weights(model.get_weights())
@@ -60,28 +79,30 @@ def calibration_windows(x_train_normalized: np.ndarray, limit: int = MAX_CALIBRA
     return x_train_normalized[idx]
 
 
-def quantize_int8(model, calibration: np.ndarray) -> bytes:
-    """Convert to a .tflite flatbuffer with int8 weights, activations, input and output."""
-    b1 = batch1_copy(model)
+def quantize_int8(model, calibration: np.ndarray, per_tensor_dense: bool = True, pool_for_mean: bool = True) -> bytes:
+    """Convert to a .tflite flatbuffer with int8 weights, activations, input and output. Turning off
+    ``per_tensor_dense`` / ``pool_for_mean`` gives what the TFLite converter makes by default (per-channel
+    FULLY_CONNECTED, MEAN), which the board computes differently: for measurements and tests only."""
+    b1 = batch1_copy(model, pool_for_mean)
 
     def representative():
         for w in calibration:
             yield [w[None, ...].astype(np.float32)]
 
-    return convert_full_int8(b1, representative)
+    return convert_full_int8(b1, representative, per_tensor_dense)
 
 
-def quantize_step_int8(step_model_batch1, pairs) -> bytes:
+def quantize_step_int8(step_model_batch1, pairs, per_tensor_dense: bool = True) -> bytes:
     """The one-step GRU model (inputs named x_t and h) to full int8, calibrated on (x_t, h) pairs."""
 
     def representative():
         for x_t, h in pairs:
             yield {"x_t": x_t, "h": h}
 
-    return convert_full_int8(step_model_batch1, representative)
+    return convert_full_int8(step_model_batch1, representative, per_tensor_dense)
 
 
-def convert_full_int8(model_batch1, representative) -> bytes:
+def convert_full_int8(model_batch1, representative, per_tensor_dense: bool = True) -> bytes:
     """The TFLite converter with int8 everything (builtins only), its chatter kept off the terminal."""
     import tensorflow as tf
 
@@ -91,6 +112,12 @@ def convert_full_int8(model_batch1, representative) -> bytes:
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
+    # One scale per FULLY_CONNECTED weight tensor: the board's TFLM applies the first channel's scale to
+    # every output of a per-channel FULLY_CONNECTED (flatbuffer.BOARD_DIFFERENCES).
+    if not hasattr(converter, DENSE_PER_TENSOR_ATTRIBUTE):
+        raise ConverterError(f"this TensorFlow ({tf.__version__}) has no TFLiteConverter.{DENSE_PER_TENSOR_ATTRIBUTE}; "
+                             "the board needs per-tensor FULLY_CONNECTED weights (install the pinned tensorflow)")
+    setattr(converter, DENSE_PER_TENSOR_ATTRIBUTE, per_tensor_dense)
     try:
         with quiet_native_output(), warnings.catch_warnings():
             warnings.simplefilter("ignore")

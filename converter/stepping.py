@@ -71,15 +71,13 @@ def run_tflm_steps(flatbuffer: bytes, x_steps: np.ndarray, io: StepIO) -> Steppe
     return run_tflm_steps_int8(flatbuffer, quantize_input(x_steps, io.x), io)
 
 
-def run_tflm_steps_int8(flatbuffer: bytes, xq: np.ndarray, io: StepIO) -> SteppedRun:
+def run_tflm_steps_int8(flatbuffer: bytes, xq: np.ndarray, io: StepIO, kernels=None) -> SteppedRun:
     """xq: int8 step inputs (n, steps, *x_t shape), quantized by the caller (the board's rounding in
-    capture replay). Steps every window in TFLM from h = 0, carrying h' into h."""
-    from tflite_micro.python.tflite_micro import runtime
+    capture replay). Steps every window in TFLM (the board's with ``kernels``, a
+    converter.board_runtime.BoardKernels) from h = 0, carrying h' into h."""
+    from converter.tflm import make_interpreter
 
-    try:
-        interpreter = runtime.Interpreter.from_bytes(flatbuffer, arena_size=VERIFY_ARENA_BYTES)
-    except RuntimeError as e:
-        raise ConverterError(f"the TFLM interpreter refuses the int8 model: {e}") from None
+    interpreter = make_interpreter(flatbuffer, VERIFY_ARENA_BYTES, kernels)
     n, steps = xq.shape[:2]
     units = int(io.h.shape[-1])
     h_in = np.zeros((n, steps, units), dtype=np.int8)

@@ -40,14 +40,22 @@ def dequantize(q: np.ndarray, tensor: TensorInfo) -> np.ndarray:
     return (q.astype(np.float32) - tensor.zero_point) * np.float32(tensor.scale)
 
 
-def run_tflm(flatbuffer: bytes, x_int8: np.ndarray, arena_bytes: int = VERIFY_ARENA_BYTES) -> np.ndarray:
-    """int8 outputs (n, labels) of the TFLM interpreter, one window per invoke."""
+def make_interpreter(flatbuffer: bytes, arena_bytes: int = VERIFY_ARENA_BYTES, kernels=None):
+    """A TFLM interpreter for the model: the laptop's (PyPI tflite-micro) or, with ``kernels`` (a
+    converter.board_runtime.BoardKernels), the board library's own, both with set_input / invoke / get_output."""
+    if kernels is not None:
+        return kernels.interpreter(flatbuffer, arena_bytes)
     from tflite_micro.python.tflite_micro import runtime
 
     try:
-        interpreter = runtime.Interpreter.from_bytes(flatbuffer, arena_size=arena_bytes)
+        return runtime.Interpreter.from_bytes(flatbuffer, arena_size=arena_bytes)
     except RuntimeError as e:
         raise ConverterError(f"the TFLM interpreter refuses the int8 model: {e}") from None
+
+
+def run_tflm(flatbuffer: bytes, x_int8: np.ndarray, arena_bytes: int = VERIFY_ARENA_BYTES, kernels=None) -> np.ndarray:
+    """int8 outputs (n, labels) of the TFLM interpreter (the board's with ``kernels``), one window per invoke."""
+    interpreter = make_interpreter(flatbuffer, arena_bytes, kernels)
     outputs = []
     for window in x_int8:
         interpreter.set_input(window[None, ...], 0)

@@ -25,6 +25,10 @@ and the virtual board reports that as ERROR model_failed.
 
 ``--print-settings`` writes the settings block and exits (tests compare it with the
 firmware's generated model_settings.h).
+
+The model runs in the board's own TFLM library built for the host (converter/board_tflm.py:
+``--board-tflm DIR``, $NANOGEST_BOARD_TFLM or PlatformIO's installed lib_deps) when its sources
+are found, else in PyPI tflite-micro; a line on stderr says which. ``--laptop-tflm`` forces PyPI.
 """
 
 from __future__ import annotations
@@ -140,19 +144,31 @@ def _read_exact(stream, n: int) -> bytes | None:
     return data
 
 
-def serve(model_bytes: bytes, stdin, stdout, arena_bytes: int | None = None) -> int:
-    """Answer invocation requests until a zero-length request or end of input."""
-    from tflite_micro.python.tflite_micro import runtime
+def choose_runner(board_tflm_dir: Path | None, laptop_only: bool):
+    """(BoardKernels or None, a sentence saying which TFLM runs the model): the board library's own
+    kernels when their sources are found (converter.board_tflm), else the laptop's PyPI tflite-micro."""
+    if laptop_only:
+        return None, "PyPI tflite-micro (--laptop-tflm), not the board's kernels"
+    from converter import board_tflm
 
+    kernels, reason = board_tflm.load_or_reason(board_tflm_dir)
+    if kernels is None:
+        return None, f"PyPI tflite-micro, not the board's kernels ({reason})"
+    return kernels, f"the board's kernels: {kernels.label} built from {kernels.sources.root}"
+
+
+def serve(model_bytes: bytes, stdin, stdout, arena_bytes: int | None = None, kernels=None) -> int:
+    """Answer invocation requests until a zero-length request or end of input. ``kernels``: a
+    converter.board_runtime.BoardKernels to run the model in (default: PyPI tflite-micro)."""
     from converter.flatbuffer import read_io
-    from converter.tflm import VERIFY_ARENA_BYTES
+    from converter.tflm import VERIFY_ARENA_BYTES, make_interpreter
 
     from converter.stepping import is_step_model, read_step_io
 
     inp, _ = read_io(model_bytes)
     try:
-        interpreter = runtime.Interpreter.from_bytes(model_bytes, arena_size=arena_bytes or VERIFY_ARENA_BYTES)
-    except RuntimeError as e:
+        interpreter = make_interpreter(model_bytes, arena_bytes or VERIFY_ARENA_BYTES, kernels)
+    except ConverterError as e:
         arena = f" with a {arena_bytes}-byte arena" if arena_bytes else ""
         raise ConverterError(f"the TFLM interpreter refuses the model{arena}: {e}") from None
     n_in = int(np.prod(inp.shape))
@@ -213,16 +229,25 @@ def main(argv=None) -> int:
     p.add_argument("--print-settings", action="store_true", help="print the settings block and exit")
     p.add_argument("--arena-bytes", type=_positive_int, default=None, metavar="N",
                    help="create the TFLM interpreter with an N-byte tensor arena (default: a 1 MiB arena)")
+    p.add_argument("--board-tflm", type=Path, default=None, metavar="DIR",
+                   help="run the model in the board's TFLM library built from DIR (default: $NANOGEST_BOARD_TFLM, else "
+                        "PlatformIO's .pio/libdeps/nano33ble/Chirale_TensorFLowLite*; without sources: PyPI tflite-micro)")
+    p.add_argument("--laptop-tflm", action="store_true",
+                   help="run the model in PyPI tflite-micro even where the board's TFLM sources exist")
     a = p.parse_args(argv)
     try:
         model_path, contract_path = find_model(a.model, a.contract)
         model_bytes = model_path.read_bytes()
         lines = settings_lines(model_bytes, contract_path)
+        kernels = None
+        if not a.print_settings:  # built (or taken from the cache) before the board gets its settings
+            kernels, runner = choose_runner(a.board_tflm, a.laptop_tflm)
+            print(f"tflm_server: running the model in {runner}", file=sys.stderr, flush=True)
         sys.stdout.write("\n".join(lines) + "\n")
         sys.stdout.flush()
         if a.print_settings:
             return 0
-        return serve(model_bytes, sys.stdin.buffer, sys.stdout.buffer, a.arena_bytes)
+        return serve(model_bytes, sys.stdin.buffer, sys.stdout.buffer, a.arena_bytes, kernels)
     except ConverterError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

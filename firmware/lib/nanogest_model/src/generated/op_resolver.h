@@ -17,7 +17,7 @@ inline TfLiteStatus RegisterOps(OpResolver& resolver) {
   if ((status = resolver.AddReshape()) != kTfLiteOk) return status;  // RESHAPE v1
   if ((status = resolver.AddConv2D()) != kTfLiteOk) return status;  // CONV_2D v3
   if ((status = resolver.AddMaxPool2D()) != kTfLiteOk) return status;  // MAX_POOL_2D v2
-  if ((status = resolver.AddMean()) != kTfLiteOk) return status;  // MEAN v2
+  if ((status = resolver.AddAveragePool2D()) != kTfLiteOk) return status;  // AVERAGE_POOL_2D v2
   if ((status = resolver.AddFullyConnected()) != kTfLiteOk) return status;  // FULLY_CONNECTED v4
   if ((status = resolver.AddSoftmax()) != kTfLiteOk) return status;  // SOFTMAX v2
   return status;
