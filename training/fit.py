@@ -22,7 +22,7 @@ from training import ARCHITECTURES, GRU_UNITS, TrainingError
 from training.augment import augment_windows, resolve_augment
 from training.data import IDLE_LABEL, base_contract, load_dataset, normalization_from, normalize, windows_for
 from training.report import classification_metrics, plot_confusion, plot_history
-from training.split import Split, split_dataset
+from training.split import TEST_FRACTION, Split, split_dataset
 
 RUN_FILES = ("model.keras", "contract.json", "windows.npz", "split.json", "metrics.json", "run.json",
              "history.png", "confusion.png")
@@ -43,6 +43,7 @@ class FitOptions:
     augment: bool | str | tuple | None = None  # None: every kind for small datasets, none for large ones
     idle_from_still: bool = False  # label still stretches of gesture takes as idle
     test_subjects: list[str] | None = None
+    test_fraction: float = TEST_FRACTION  # of the people (else sessions, else each label's takes) held out for testing
     overwrite: bool = False
     force: bool = False  # train even if the dataset checker finds errors
     include_flagged: bool = False  # also train on takes flagged for losses or cut short
@@ -202,7 +203,7 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
     _check_run_dir(run_dir, o.overwrite)
     takes = load_checked(data_dir, o, log)
     contract = make_contract(takes, o)
-    split = split_dataset(takes, seed=o.seed, test_subjects=o.test_subjects)
+    split = split_dataset(takes, seed=o.seed, test_subjects=o.test_subjects, test_fraction=o.test_fraction)
     sides = split_windows(split, contract, o)
     (x_train, y_train), (x_val, _), (x_test, y_test) = sides["train"], sides["validation"], sides["test"]
     kinds = resolve_augment(o.augment, len(x_train))

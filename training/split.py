@@ -79,15 +79,17 @@ def _split_takes_by_label(takes: list[Take], fraction: float, rng) -> tuple[list
     return kept, held
 
 
-def split_dataset(takes: list[Take], seed: int = 0, test_subjects: list[str] | None = None) -> Split:
-    """Split takes into train / validation / test without sharing a group across sides."""
+def split_dataset(takes: list[Take], seed: int = 0, test_subjects: list[str] | None = None,
+                  test_fraction: float = TEST_FRACTION) -> Split:
+    """Split takes into train / validation / test without sharing a group across sides
+    (``test_fraction`` of the groups, or of each label's takes, go to test)."""
     rng = np.random.default_rng(seed)
     kind = split_kind(takes)
     if test_subjects and kind != "subject":
         raise TrainingError("--test-subject needs a dataset with at least two subjects; this one has "
                             f"only {takes[0].meta.subject!r}")
     if kind == "take":
-        train, test = _split_takes_by_label(takes, TEST_FRACTION, rng)
+        train, test = _split_takes_by_label(takes, test_fraction, rng)
         if not test:
             raise TrainingError("too few takes to hold any out for testing: record at least two takes per label")
         groups_test = sorted(group_of(t, kind) for t in test)
@@ -103,7 +105,7 @@ def split_dataset(takes: list[Take], seed: int = 0, test_subjects: list[str] | N
             groups_test = sorted(set(test_subjects))
         else:
             order = rng.permutation(len(groups))
-            groups_test = sorted(groups[i] for i in order[:_held_out_count(len(groups), TEST_FRACTION)])
+            groups_test = sorted(groups[i] for i in order[:_held_out_count(len(groups), test_fraction)])
         groups_train = [g for g in groups if g not in groups_test]
         test = [t for t in takes if group_of(t, kind) in groups_test]
         train = [t for t in takes if group_of(t, kind) not in groups_test]

@@ -104,3 +104,13 @@ def test_cv_needs_two_folds_and_two_groups(take_factory):
         cv_folds([take_factory("wave"), take_factory("idle")], 1)
     with pytest.raises(TrainingError, match="at least two"):
         cv_folds([take_factory("wave", name="p1-s1-001")], 3)
+
+
+def test_test_fraction_sets_the_share_of_each_labels_takes_held_out(take_factory):
+    takes = _dataset(take_factory, ["solo"], takes=10)
+    for fraction, held in ((0.25, 2), (0.3, 3), (0.5, 5)):
+        split = split_dataset(takes, seed=0, test_fraction=fraction)
+        assert split.kind == "take"
+        for label in LABELS:
+            assert sum(t.meta.label == label for t in split.test) == held
+        assert not {id(t) for t in split.test} & {id(t) for t in split.train + split.validation}
