@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 
 from training import ARCHITECTURES, GRU_UNITS, TrainingError
-from training.augment import AUGMENT_KINDS, AUTO_AUGMENT_MAX_WINDOWS, DEFAULT_AUGMENT
+from training.augment import AUGMENT_KINDS, AUTO_AUGMENT_MAX_WINDOWS, DEFAULT_AUGMENT, ONE_PERSON_AUGMENT
 
 EXIT_BAD_INPUT = 2
 AUGMENT_HELP = (f"augmentation kinds, comma-separated from {','.join(AUGMENT_KINDS)} (or 'all', 'none'); "
                 f"default: {','.join(DEFAULT_AUGMENT)} (the board turned in its plane at any angle, and tilted a "
-                f"little) when there are fewer than {AUTO_AUGMENT_MAX_WINDOWS} training windows, else none")
+                f"little; {','.join(ONE_PERSON_AUGMENT)} when the training takes are one person's) when there are "
+                f"fewer than {AUTO_AUGMENT_MAX_WINDOWS} training windows, else none")
 
 
 def _add_training_options(p: argparse.ArgumentParser) -> None:

@@ -33,6 +33,9 @@ AUTO_AUGMENT_MAX_WINDOWS = 2000  # 'auto' augments only datasets smaller than th
 # The person whose x and y axes are swapped goes from 0.44-0.69 to 0.66-1.00. Built-in data
 # (bench/bench_training.py, seeds 0-2): mount + rotate 0.923 with 1 copy, 0.983 with 4 (fit's default).
 DEFAULT_AUGMENT = ("mount", "rotate")
+# 'auto' when every training take is one person's: that person wears the board one way, and
+# turning it in its plane confuses gestures told apart by direction (horizontal vs vertical).
+ONE_PERSON_AUGMENT = ("rotate",)
 MAX_ROTATION_DEG = 20.0
 SCALE_RANGE = (0.8, 1.25)
 ACCEL_NOISE_G = 0.01
@@ -55,11 +58,14 @@ def parse_augment(text: str) -> tuple[str, ...]:
     return tuple(k for k in AUGMENT_KINDS if k in words)
 
 
-def resolve_augment(requested, n_train_windows: int) -> tuple[str, ...]:
-    """The kinds a run uses: ``None`` (auto) means ``DEFAULT_AUGMENT`` for fewer than
-    ``AUTO_AUGMENT_MAX_WINDOWS`` training windows, else none; True/False mean all/none."""
+def resolve_augment(requested, n_train_windows: int, n_train_people: int = 2) -> tuple[str, ...]:
+    """The kinds a run uses: ``None`` (auto) means ``DEFAULT_AUGMENT`` (``ONE_PERSON_AUGMENT``
+    when the training takes are one person's) for fewer than ``AUTO_AUGMENT_MAX_WINDOWS``
+    training windows, else none; True/False mean all/none."""
     if requested is None:
-        return DEFAULT_AUGMENT if n_train_windows < AUTO_AUGMENT_MAX_WINDOWS else ()
+        if n_train_windows >= AUTO_AUGMENT_MAX_WINDOWS:
+            return ()
+        return DEFAULT_AUGMENT if n_train_people >= 2 else ONE_PERSON_AUGMENT
     if requested is True:
         return AUGMENT_KINDS
     if requested is False:

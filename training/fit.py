@@ -213,7 +213,7 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
     split = split_dataset(takes, seed=o.seed, test_subjects=o.test_subjects, test_fraction=o.test_fraction)
     sides = split_windows(split, contract, o)
     (x_train, y_train), (x_val, _), (x_test, y_test) = sides["train"], sides["validation"], sides["test"]
-    kinds = resolve_augment(o.augment, len(x_train))
+    kinds = resolve_augment(o.augment, len(x_train), len({t.meta.subject for t in split.train}))
     print(f"dataset: {len(takes)} takes, labels {', '.join(contract['labels'])}, {contract['rate_hz']:g} Hz, "
           f"window {contract['window']}, hop {contract['hop']}", file=log)
     print(f"split by {split.kind}: test {', '.join(split.test_groups[:8])}{' ...' if len(split.test_groups) > 8 else ''}; "

@@ -22,6 +22,8 @@ def test_parse_and_resolve():
     with pytest.raises(TrainingError, match="unknown --augment kind.*mirror"):
         parse_augment("rotate,mirror")
     assert resolve_augment(None, 1999) == DEFAULT_AUGMENT and resolve_augment(None, 2000) == ()
+    assert "mount" in DEFAULT_AUGMENT and "mount" not in resolve_augment(None, 100, n_train_people=1)
+    assert resolve_augment("mount", 100, n_train_people=1) == ("mount",)  # asked for: kept
     assert resolve_augment(False, 10) == () and resolve_augment(True, 10**6) == AUGMENT_KINDS
     assert resolve_augment(("scale",), 10) == ("scale",)
 
