@@ -2,8 +2,8 @@
 
 Steps: load takes, decide the contract (rate, window, hop, labels), split by group,
 cut windows (optionally drawing idle windows from still stretches), normalize with
-training statistics, train with augmentation (early stopping on validation loss only
-when asked for: ``patience``), score it on the test split and write the run directory
+training statistics, train with augmentation (a validation side and early stopping on
+its loss only when asked for: ``patience``), score it on the test split and write the run directory
 described in docs/architecture.md (plus run.json: versions, dataset hash, options).
 """
 
@@ -35,8 +35,9 @@ class FitOptions:
     seed: int = 0
     epochs: int = 40
     # Early stopping (and keeping the best epoch) on validation loss after this many epochs without
-    # improvement; None trains every epoch and keeps the last. Off by default: validation is one or
-    # two people (or a fifth of the takes), too few windows to choose an epoch by. Leave-one-person-out
+    # improvement; None trains every epoch, keeps the last and holds no validation side out (those
+    # takes train too). Off by default: validation is one or two people (or a fifth of the takes),
+    # too few windows to choose an epoch by. Leave-one-person-out
     # on real recordings (punch, flex; conv1d float, no augmentation): 0.803 with patience 10, 0.856 without.
     patience: int | None = None
     copies_per_epoch: int = 4  # augmented copies of every training window per epoch
@@ -210,7 +211,8 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
     _check_run_dir(run_dir, o.overwrite)
     takes = load_checked(data_dir, o, log)
     contract = make_contract(takes, o)
-    split = split_dataset(takes, seed=o.seed, test_subjects=o.test_subjects, test_fraction=o.test_fraction)
+    split = split_dataset(takes, seed=o.seed, test_subjects=o.test_subjects, test_fraction=o.test_fraction,
+                          validation=o.patience is not None)
     sides = split_windows(split, contract, o)
     (x_train, y_train), (x_val, _), (x_test, y_test) = sides["train"], sides["validation"], sides["test"]
     kinds = resolve_augment(o.augment, len(x_train), len({t.meta.subject for t in split.train}))

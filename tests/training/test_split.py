@@ -114,3 +114,13 @@ def test_test_fraction_sets_the_share_of_each_labels_takes_held_out(take_factory
         for label in LABELS:
             assert sum(t.meta.label == label for t in split.test) == held
         assert not {id(t) for t in split.test} & {id(t) for t in split.train + split.validation}
+
+
+@pytest.mark.parametrize("n_subjects", [1, 4, 8])
+def test_without_validation_everything_but_test_trains(take_factory, n_subjects):
+    takes = _dataset(take_factory, [f"p{i}" for i in range(n_subjects)])
+    with_val = split_dataset(takes, seed=3)
+    split = split_dataset(takes, seed=3, validation=False)
+    assert split.validation == [] and split.validation_kind == "none"
+    assert {id(t) for t in split.test} == {id(t) for t in with_val.test}  # same test side either way
+    assert sorted(id(t) for t in split.train) == sorted(id(t) for t in with_val.train + with_val.validation)
