@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from training import TrainingError
+from training import TrainingError, augment
 from training.augment import AUGMENT_KINDS, DEFAULT_AUGMENT, augment_windows, parse_augment, resolve_augment
 
 
@@ -50,9 +50,11 @@ def test_mount_turns_accel_and_gyro_together_in_the_board_plane():
     # One turn per window for both sensors: the angle between accel and gyro is kept...
     dot = lambda w: np.sum(w[..., :3] * w[..., 3:], axis=-1)  # noqa: E731
     assert np.allclose(dot(y), dot(x), rtol=1e-3, atol=1e-2)
-    # ... and the turn angle is spread over the whole circle, not a small tilt.
+    # ... and the turns are whole steps spread over the whole circle, not a small tilt.
     angle = np.degrees(np.arctan2(y[:, 0, 1], y[:, 0, 0]) - np.arctan2(x[:, 0, 1], x[:, 0, 0])) % 360
-    assert np.histogram(angle, bins=4, range=(0, 360))[0].min() >= 4
+    step = augment.MOUNT_STEP_DEG
+    assert step > 0 and np.allclose(np.minimum(angle % step, step - angle % step), 0, atol=1e-2)
+    assert len(np.unique(np.round(angle / step) % round(360 / step))) == round(360 / step)
 
 
 def test_adapting_keeps_the_board_the_way_the_person_wears_it():
