@@ -2,6 +2,7 @@
 
     python bench/bench_real.py [--data DIR] [--archs conv1d,ds-conv1d,gru,cnn-gru]
                                [--parts lopo,split,single] [--seeds 0] [--ks 1,3] [--people a,b]
+                               [--augment KINDS] [--patience N]
 
 DIR holds one folder per person with one IMU_Capture file per gesture (``<person>/<label>.csv``,
 as published by their authors; default ``../shared/data/real`` next to the project when it
@@ -98,7 +99,7 @@ def quiet():
     return contextlib.redirect_stderr(io.StringIO())
 
 
-def lopo(src: Path, tmp: Path, arch: str, seed: int, ks: list[int], people: list[str] | None) -> list[dict]:
+def lopo(src: Path, tmp: Path, arch: str, seed: int, ks: list[int], people: list[str] | None, recipe: dict) -> list[dict]:
     data = tmp / "cross"
     if not data.exists():
         import_people(src, data, labels=CROSS_LABELS)
@@ -107,7 +108,7 @@ def lopo(src: Path, tmp: Path, arch: str, seed: int, ks: list[int], people: list
         started = time.monotonic()
         base = tmp / f"lopo-{arch}-{seed}-{person}"
         with quiet():
-            fit(data, base, FitOptions(arch=arch, seed=seed, test_subjects=[person]))
+            fit(data, base, FitOptions(arch=arch, seed=seed, test_subjects=[person], **recipe))
         row = {"person": person, "zero": converted(base)}
         person_dir = tmp / f"person-{person}"
         if not person_dir.exists():
@@ -123,7 +124,7 @@ def lopo(src: Path, tmp: Path, arch: str, seed: int, ks: list[int], people: list
     return rows
 
 
-def split(src: Path, tmp: Path, arch: str, seed: int) -> dict:
+def split(src: Path, tmp: Path, arch: str, seed: int, recipe: dict) -> dict:
     data = tmp / "cross"
     if not data.exists():
         import_people(src, data, labels=CROSS_LABELS)
@@ -131,19 +132,19 @@ def split(src: Path, tmp: Path, arch: str, seed: int) -> dict:
                                                                                    for label in CROSS_LABELS)]
     run = tmp / f"split-{arch}-{seed}"
     with quiet():
-        fit(data, run, FitOptions(arch=arch, seed=seed, test_subjects=test))
+        fit(data, run, FitOptions(arch=arch, seed=seed, test_subjects=test, **recipe))
     row = {"test": test, **converted(run)}
     log(f"  split {arch} seed {seed}: int8 {row['int8']:.3f} on {row['n']} windows of {', '.join(test)}")
     return row
 
 
-def single(src: Path, tmp: Path, arch: str, seed: int, person: str) -> dict:
+def single(src: Path, tmp: Path, arch: str, seed: int, person: str, recipe: dict) -> dict:
     data = tmp / f"single-{person}"
     if not data.exists():
         import_people(src, data, people=[person])
     run = tmp / f"single-{arch}-{seed}-{person}"
     with quiet():
-        fit(data, run, FitOptions(arch=arch, seed=seed, test_fraction=SINGLE_TEST_FRACTION))
+        fit(data, run, FitOptions(arch=arch, seed=seed, test_fraction=SINGLE_TEST_FRACTION, **recipe))
     row = {"person": person, **converted(run)}
     log(f"  single {arch} seed {seed} {person}: int8 {row['int8']:.3f} on {row['n']} windows")
     return row
@@ -185,6 +186,9 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
     p.add_argument("--ks", default="1,3", help="takes per label for adapt (default 1,3)")
     p.add_argument("--people", default=None, help="leave-one-out only these people (default every one with punch and flex)")
+    p.add_argument("--augment", default=None, metavar="KINDS",
+                   help="training augmentation as 'training fit --augment' (default: fit's own default)")
+    p.add_argument("--patience", type=int, default=None, help="early stopping as 'training fit --patience' (default: off)")
     a = p.parse_args(argv)
     src = a.data or DEFAULT_DATA
     if not src.is_dir():
@@ -199,6 +203,11 @@ def main(argv=None) -> int:
     seeds = [int(s) for s in a.seeds.split(",")]
     ks = [int(k) for k in a.ks.split(",") if k.strip()]
     people = [x.strip() for x in a.people.split(",")] if a.people else None
+    recipe = {"patience": a.patience}
+    if a.augment is not None:
+        from training.augment import parse_augment
+
+        recipe["augment"] = parse_augment(a.augment)
     lopo_results, split_rows, single_rows = {}, [], []
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="nanogest-real-") as tmp:
@@ -206,14 +215,16 @@ def main(argv=None) -> int:
         for arch in archs:
             for seed in seeds:
                 if "lopo" in parts:
-                    lopo_results[(arch, seed)] = lopo(src, tmp, arch, seed, ks, people)
+                    lopo_results[(arch, seed)] = lopo(src, tmp, arch, seed, ks, people, recipe)
                 if "split" in parts:
-                    r = split(src, tmp, arch, seed)
+                    r = split(src, tmp, arch, seed, recipe)
                     split_rows.append((arch, seed, ", ".join(r["test"]), r))
                 if "single" in parts:
                     for person in SINGLE_PEOPLE:
-                        single_rows.append((arch, seed, person, single(src, tmp, arch, seed, person)))
-    print(f"Real recordings from {src} (bench/bench_real.py, {time.monotonic() - started:.0f} s)")
+                        single_rows.append((arch, seed, person, single(src, tmp, arch, seed, person, recipe)))
+    recipe_text = ", ".join(f"{k} {','.join(v) if isinstance(v, tuple) else v}" for k, v in recipe.items()
+                            if v is not None) or "fit's defaults"
+    print(f"Real recordings from {src} (bench/bench_real.py, {recipe_text}, {time.monotonic() - started:.0f} s)")
     if lopo_results:
         print_lopo(lopo_results, ks)
     if split_rows:
