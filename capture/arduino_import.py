@@ -6,7 +6,9 @@ messier, so this reader tolerates quoted values, CRLF, a byte-order mark, repeat
 headers (taken as take boundaries), stray text lines (reported with their line number on
 stderr and skipped), the Serial Monitor's ``12:34:56.789 -> `` timestamps, and a blank
 line after *every* row (then a double blank line or a header separates takes, and
-without either the rows are cut into takes of ``samples_per_take``).
+without either the rows are cut into takes of ``samples_per_take``). Takes pasted back to
+back without a blank line (a block of exactly k * ``samples_per_take`` rows) are cut into
+k takes, since the sketch prints that many rows per take.
 """
 
 from __future__ import annotations
@@ -86,14 +88,19 @@ def parse_imu_capture(text: str, samples_per_take: int) -> ParseResult:
         if i == 0 or g >= boundary:
             runs.append([])
         runs[-1].append((number, values))
+    # IMU_Capture prints exactly samples_per_take rows per take, so a block of k whole takes with
+    # no separator (takes pasted back to back) is k takes too; any other length stays one take.
     takes = []
     for run in runs:
         if every_row and len(runs) == 1:
-            takes = [ParsedTake(run[i:i + samples_per_take]) for i in range(0, len(run), samples_per_take)]
-            if len(takes[-1].rows) < samples_per_take:
-                takes[-1].complete = False
+            cut = [ParsedTake(run[i:i + samples_per_take]) for i in range(0, len(run), samples_per_take)]
+            if len(cut[-1].rows) < samples_per_take:
+                cut[-1].complete = False
+        elif len(run) > samples_per_take and len(run) % samples_per_take == 0:
+            cut = [ParsedTake(run[i:i + samples_per_take]) for i in range(0, len(run), samples_per_take)]
         else:
-            takes.append(ParsedTake(run))
+            cut = [ParsedTake(run)]
+        takes += cut
     return ParseResult(takes, ignored, every_row)
 
 

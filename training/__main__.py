@@ -9,10 +9,13 @@ import sys
 from pathlib import Path
 
 from training import ARCHITECTURES, GRU_UNITS, TrainingError
+from training.augment import AUGMENT_KINDS, AUTO_AUGMENT_MAX_WINDOWS, DEFAULT_AUGMENT, ONE_PERSON_AUGMENT
 
 EXIT_BAD_INPUT = 2
-AUGMENT_HELP = ("augmentation kinds, comma-separated from rotate,scale,warp,shift,noise (or 'all', 'none'); "
-                "default: all of them when there are fewer than 2000 training windows, else none")
+AUGMENT_HELP = (f"augmentation kinds, comma-separated from {','.join(AUGMENT_KINDS)} (or 'all', 'none'); "
+                f"default: {','.join(DEFAULT_AUGMENT)} (the board turned in its plane at any angle, and tilted a "
+                f"little; {','.join(ONE_PERSON_AUGMENT)} when the training takes are one person's) when there are "
+                f"fewer than {AUTO_AUGMENT_MAX_WINDOWS} training windows, else none")
 
 
 def _add_training_options(p: argparse.ArgumentParser) -> None:
@@ -22,7 +25,9 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                    "at a time on the board), cnn-gru (Conv1D front end, then a GRU)")
     p.add_argument("--seed", type=int, default=0, help="random seed for the split, augmentation and weights (default 0)")
     p.add_argument("--epochs", type=int, default=40, help="maximum epochs; early stopping may end sooner (default 40)")
-    p.add_argument("--patience", type=int, default=10, help="epochs without a better validation loss before stopping (default 10)")
+    p.add_argument("--patience", type=int, default=None, help="stop after this many epochs without a better validation "
+                   "loss and keep the best epoch (default: off, every epoch is trained and the last kept; small "
+                   "validation sets choose epochs badly)")
     p.add_argument("--batch-size", type=int, default=32, help="training batch size (default 32)")
     p.add_argument("--width", type=int, default=16, help="filters in the first convolution; later layers use twice as many (default 16)")
     p.add_argument("--gru-units", type=int, default=GRU_UNITS,

@@ -1,8 +1,8 @@
 """Fine-tuning a trained model on a few takes of one person (used by ``training adapt``).
 
 With a handful of windows a model forgets quickly and overfits easily, so each epoch mixes
-the person's windows, repeated ``oversample`` times and strongly augmented (every kind,
-applied twice), with as many windows replayed from the base run's training windows
+the person's windows, repeated ``oversample`` times and strongly augmented (every kind but
+``mount``, applied twice), with as many windows replayed from the base run's training windows
 (augmented once), so the people the base model knew are not forgotten. Batch
 normalization keeps the base run's statistics (it runs in inference mode), the learning
 rate is lower than for training from scratch, and ``train_layers`` chooses what may
@@ -22,6 +22,9 @@ from training.augment import AUGMENT_KINDS, augment_windows
 from training.data import normalize
 
 TRAIN_LAYERS = ("all", "late", "head")
+# Every augmentation but ``mount``: the person adapted to wears the board one way, so the model
+# need not stay blind to how the board is turned in its plane.
+ADAPT_KINDS = tuple(k for k in AUGMENT_KINDS if k != "mount")
 
 
 @dataclass
@@ -84,7 +87,7 @@ def set_trainable(model, train_layers: str) -> list[str]:
 def _epoch_batches(keras, x_new, y_new, x_replay, y_replay, contract, o: AdaptOptions):
     """Each epoch: the person's windows ``oversample`` times (augmented twice over) plus as many
     replayed base windows (augmented once), shuffled and normalized."""
-    kinds = AUGMENT_KINDS
+    kinds = ADAPT_KINDS
     n_new = len(x_new) * o.oversample
     n_replay = n_new if len(x_replay) else 0
     n = n_new + n_replay

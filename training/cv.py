@@ -38,9 +38,9 @@ def cross_validate(data_dir, options: FitOptions | None = None, folds: int = DEF
         for i, test_groups in enumerate(dealt):
             prefix = f"fold {i + 1}/{len(dealt)}: "
             contract = make_contract(takes, o)
-            split = fold_split(takes, kind, test_groups, seed=o.seed + i)
+            split = fold_split(takes, kind, test_groups, seed=o.seed + i, validation=o.patience is not None)
             sides = split_windows(split, contract, o)
-            kinds = resolve_augment(o.augment, len(sides["train"][0]))
+            kinds = resolve_augment(o.augment, len(sides["train"][0]), len({t.meta.subject for t in split.train}))
             print(f"{prefix}test {', '.join(test_groups[:6])}{' ...' if len(test_groups) > 6 else ''} "
                   f"({len(sides['test'][0])} windows), train {len(sides['train'][0])}", file=log, flush=True)
             model, history, seconds = train_model(sides, contract, o, kinds, Path(tmp) / f"fold{i}.keras", log, prefix)

@@ -2,8 +2,8 @@
 
 Steps: load takes, decide the contract (rate, window, hop, labels), split by group,
 cut windows (optionally drawing idle windows from still stretches), normalize with
-training statistics, train with augmentation and early stopping on validation loss,
-reload the best checkpoint, score it on the test split and write the run directory
+training statistics, train with augmentation (a validation side and early stopping on
+its loss only when asked for: ``patience``), score it on the test split and write the run directory
 described in docs/architecture.md (plus run.json: versions, dataset hash, options).
 With ``final``, the deployable model is then trained on every take (training/final.py).
 """
@@ -23,7 +23,7 @@ from training import ARCHITECTURES, GRU_UNITS, TrainingError
 from training.augment import augment_windows, resolve_augment
 from training.data import IDLE_LABEL, base_contract, load_dataset, normalization_from, normalize, windows_for
 from training.report import classification_metrics, plot_confusion, plot_history
-from training.split import Split, split_dataset
+from training.split import TEST_FRACTION, Split, split_dataset
 
 RUN_FILES = ("model.keras", "contract.json", "windows.npz", "split.json", "metrics.json", "run.json",
              "history.png", "confusion.png")
@@ -35,7 +35,12 @@ class FitOptions:
     arch: str = "conv1d"
     seed: int = 0
     epochs: int = 40
-    patience: int = 10
+    # Early stopping (and keeping the best epoch) on validation loss after this many epochs without
+    # improvement; None trains every epoch, keeps the last and holds no validation side out (those
+    # takes train too). Off by default: validation is one or two people (or a fifth of the takes),
+    # too few windows to choose an epoch by. Leave-one-person-out
+    # on real recordings (punch, flex; conv1d float, no augmentation): 0.803 with patience 10, 0.856 without.
+    patience: int | None = None
     copies_per_epoch: int = 4  # augmented copies of every training window per epoch
     batch_size: int = 32
     learning_rate: float = 3e-3
@@ -44,6 +49,7 @@ class FitOptions:
     augment: bool | str | tuple | None = None  # None: every kind for small datasets, none for large ones
     idle_from_still: bool = False  # label still stretches of gesture takes as idle
     test_subjects: list[str] | None = None
+    test_fraction: float = TEST_FRACTION  # of the people (else sessions, else each label's takes) held out for testing
     overwrite: bool = False
     force: bool = False  # train even if the dataset checker finds errors
     include_flagged: bool = False  # also train on takes flagged for losses or cut short
@@ -67,6 +73,8 @@ def check_options(o: FitOptions) -> None:
     """Refuse impossible options before any data is read."""
     if o.arch not in ARCHITECTURES:
         raise TrainingError(f"unknown --arch {o.arch!r}; choose one of {', '.join(ARCHITECTURES)}")
+    if o.patience is not None and o.patience < 1:
+        raise TrainingError(f"--patience must be at least 1 epoch, got {o.patience}")
     if o.epochs < 1:
         raise TrainingError(f"--epochs must be at least 1, got {o.epochs}")
     if o.width < 1 or o.batch_size < 1:
@@ -173,11 +181,10 @@ def train_model(sides: dict, contract: dict, o: FitOptions, kinds: tuple, checkp
     model.compile(optimizer=keras.optimizers.Adam(o.learning_rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     monitor = "val_loss" if len(x_val) else "loss"
-    callbacks = [
-        keras.callbacks.ModelCheckpoint(str(checkpoint), monitor=monitor, save_best_only=True),
-        keras.callbacks.EarlyStopping(monitor=monitor, patience=o.patience),
-        _progress(keras, o.epochs, log, prefix),
-    ]
+    callbacks = [_progress(keras, o.epochs, log, prefix)]
+    if o.patience is not None:
+        callbacks += [keras.callbacks.ModelCheckpoint(str(checkpoint), monitor=monitor, save_best_only=True),
+                      keras.callbacks.EarlyStopping(monitor=monitor, patience=o.patience)]
     started = time.monotonic()
     history = model.fit(
         _training_data(keras, x_train, y_train, contract, o.batch_size, kinds, o.copies_per_epoch, o.seed),
@@ -187,6 +194,8 @@ def train_model(sides: dict, contract: dict, o: FitOptions, kinds: tuple, checkp
     seconds = time.monotonic() - started
     history = {k: [float(v) for v in vals] for k, vals in history.items()}
     history["monitor"] = monitor
+    if o.patience is None:
+        model.save(str(checkpoint))  # the last epoch's model, saved like a best checkpoint would be
     return keras.models.load_model(str(checkpoint)), history, seconds
 
 
@@ -204,10 +213,11 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
     _check_run_dir(run_dir, o.overwrite)
     takes = load_checked(data_dir, o, log)
     contract = make_contract(takes, o)
-    split = split_dataset(takes, seed=o.seed, test_subjects=o.test_subjects)
+    split = split_dataset(takes, seed=o.seed, test_subjects=o.test_subjects, test_fraction=o.test_fraction,
+                          validation=o.patience is not None)
     sides = split_windows(split, contract, o)
     (x_train, y_train), (x_val, _), (x_test, y_test) = sides["train"], sides["validation"], sides["test"]
-    kinds = resolve_augment(o.augment, len(x_train))
+    kinds = resolve_augment(o.augment, len(x_train), len({t.meta.subject for t in split.train}))
     print(f"dataset: {len(takes)} takes, labels {', '.join(contract['labels'])}, {contract['rate_hz']:g} Hz, "
           f"window {contract['window']}, hop {contract['hop']}", file=log)
     print(f"split by {split.kind}: test {', '.join(split.test_groups[:8])}{' ...' if len(split.test_groups) > 8 else ''}; "
@@ -237,7 +247,8 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
         "n_train": int(len(x_train)),
         "n_validation": int(len(x_val)),
         "epochs_run": len(monitored),
-        "best_epoch": int(np.argmin(monitored)) + 1 if monitored else 0,
+        "best_epoch": (int(np.argmin(monitored)) + 1 if o.patience is not None else len(monitored)) if monitored else 0,
+        "early_stopping": o.patience is not None,
         "params": size["params"],
         "macs": size["macs"],
         "train_seconds": round(train_seconds, 2),

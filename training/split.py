@@ -79,15 +79,18 @@ def _split_takes_by_label(takes: list[Take], fraction: float, rng) -> tuple[list
     return kept, held
 
 
-def split_dataset(takes: list[Take], seed: int = 0, test_subjects: list[str] | None = None) -> Split:
-    """Split takes into train / validation / test without sharing a group across sides."""
+def split_dataset(takes: list[Take], seed: int = 0, test_subjects: list[str] | None = None,
+                  test_fraction: float = TEST_FRACTION, validation: bool = True) -> Split:
+    """Split takes into train / validation / test without sharing a group across sides
+    (``test_fraction`` of the groups, or of each label's takes, go to test; no validation
+    side when ``validation`` is False: nothing chooses an epoch, so everything else trains)."""
     rng = np.random.default_rng(seed)
     kind = split_kind(takes)
     if test_subjects and kind != "subject":
         raise TrainingError("--test-subject needs a dataset with at least two subjects; this one has "
                             f"only {takes[0].meta.subject!r}")
     if kind == "take":
-        train, test = _split_takes_by_label(takes, TEST_FRACTION, rng)
+        train, test = _split_takes_by_label(takes, test_fraction, rng)
         if not test:
             raise TrainingError("too few takes to hold any out for testing: record at least two takes per label")
         groups_test = sorted(group_of(t, kind) for t in test)
@@ -103,18 +106,20 @@ def split_dataset(takes: list[Take], seed: int = 0, test_subjects: list[str] | N
             groups_test = sorted(set(test_subjects))
         else:
             order = rng.permutation(len(groups))
-            groups_test = sorted(groups[i] for i in order[:_held_out_count(len(groups), TEST_FRACTION)])
+            groups_test = sorted(groups[i] for i in order[:_held_out_count(len(groups), test_fraction)])
         groups_train = [g for g in groups if g not in groups_test]
         test = [t for t in takes if group_of(t, kind) in groups_test]
         train = [t for t in takes if group_of(t, kind) not in groups_test]
 
-    return _with_validation(takes, kind, train, test, groups_train, groups_test, rng)
+    return _with_validation(takes, kind, train, test, groups_train, groups_test, rng, validation)
 
 
-def _with_validation(takes, kind, train, test, groups_train, groups_test, rng) -> Split:
+def _with_validation(takes, kind, train, test, groups_train, groups_test, rng, validation: bool = True) -> Split:
     """Carve validation (for early stopping) out of the training side and build the Split."""
     validation_groups: list[str] = []
-    if kind != "take" and len(groups_train) >= MIN_GROUPS_FOR_GROUP_VALIDATION:
+    if not validation:
+        validation, validation_kind = [], "none"
+    elif kind != "take" and len(groups_train) >= MIN_GROUPS_FOR_GROUP_VALIDATION:
         order = rng.permutation(len(groups_train))
         validation_groups = sorted(groups_train[i] for i in order[:_held_out_count(len(groups_train), VALIDATION_FRACTION)])
         validation = [t for t in train if group_of(t, kind) in validation_groups]
@@ -159,10 +164,10 @@ def cv_folds(takes: list[Take], folds: int, seed: int = 0) -> tuple[str, list[li
     return kind, dealt
 
 
-def fold_split(takes: list[Take], kind: str, test_groups: list[str], seed: int = 0) -> Split:
+def fold_split(takes: list[Take], kind: str, test_groups: list[str], seed: int = 0, validation: bool = True) -> Split:
     """The split of one cross-validation fold: ``test_groups`` held out, validation from the rest."""
     rng = np.random.default_rng(seed)
     test = [t for t in takes if group_of(t, kind) in test_groups]
     train = [t for t in takes if group_of(t, kind) not in test_groups]
     groups_train = sorted({group_of(t, kind) for t in train})
-    return _with_validation(takes, kind, train, test, groups_train, sorted(test_groups), rng)
+    return _with_validation(takes, kind, train, test, groups_train, sorted(test_groups), rng, validation)

@@ -151,3 +151,13 @@ def test_serial_monitor_timestamps_are_stripped(tmp_path):
     assert summary["takes"] == 1 and summary["lines_ignored"] == 0
     (take,) = [read_take(p) for p in list_takes(tmp_path / "d")]
     np.testing.assert_allclose(take.values[:, 3], [0, 1.5, 3.0, 4.5, 6.0])
+
+
+def test_takes_pasted_back_to_back_are_cut_when_the_block_is_whole_takes(tmp_path):
+    src = tmp_path / "flex.csv"
+    src.write_text("\r\n".join([HEADER, *rows(30), *rows(30, 1.0), *rows(30, 2.0), "", *rows(12, 3.0)]) + "\r\n")
+    summary = import_file(src, tmp_path / "d", "flex", samples_per_take=30)
+    takes = [read_take(p) for p in list_takes(tmp_path / "d")]
+    assert summary["takes"] == 4 and [len(t.values) for t in takes] == [30, 30, 30, 12]
+    assert [t.values[0, 5] for t in takes] == pytest.approx([0.0, 1.0, 2.0, 3.0])  # each take starts at its own row 0
+    assert [t.meta.extra["source_lines"][0] for t in takes[:3]] == [2, 32, 62]

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from training import TrainingError
-from training.augment import AUGMENT_KINDS, augment_windows, parse_augment, resolve_augment
+from training import TrainingError, augment
+from training.augment import AUGMENT_KINDS, DEFAULT_AUGMENT, augment_windows, parse_augment, resolve_augment
 
 
 def _windows(n=6, window=60):
@@ -21,7 +21,9 @@ def test_parse_and_resolve():
     assert parse_augment("all") == AUGMENT_KINDS and parse_augment("none") == ()
     with pytest.raises(TrainingError, match="unknown --augment kind.*mirror"):
         parse_augment("rotate,mirror")
-    assert resolve_augment(None, 1999) == AUGMENT_KINDS and resolve_augment(None, 2000) == ()
+    assert resolve_augment(None, 1999) == DEFAULT_AUGMENT and resolve_augment(None, 2000) == ()
+    assert "mount" in DEFAULT_AUGMENT and "mount" not in resolve_augment(None, 100, n_train_people=1)
+    assert resolve_augment("mount", 100, n_train_people=1) == ("mount",)  # asked for: kept
     assert resolve_augment(False, 10) == () and resolve_augment(True, 10**6) == AUGMENT_KINDS
     assert resolve_augment(("scale",), 10) == ("scale",)
 
@@ -37,6 +39,28 @@ def test_rotate_keeps_the_length_of_every_vector():
     assert not np.allclose(y, x)
     for sl in (slice(0, 3), slice(3, 6)):
         assert np.allclose(np.linalg.norm(y[..., sl], axis=-1), np.linalg.norm(x[..., sl], axis=-1), rtol=1e-4)
+
+
+def test_mount_turns_accel_and_gyro_together_in_the_board_plane():
+    x = _windows(n=200)
+    y = augment_windows(x, np.random.default_rng(0), ("mount",))
+    assert np.allclose(y[..., [2, 5]], x[..., [2, 5]])  # the board's normal (z) is unchanged
+    for sl in (slice(0, 2), slice(3, 5)):  # lengths in the board plane are kept
+        assert np.allclose(np.linalg.norm(y[..., sl], axis=-1), np.linalg.norm(x[..., sl], axis=-1), rtol=1e-4)
+    # One turn per window for both sensors: the angle between accel and gyro is kept...
+    dot = lambda w: np.sum(w[..., :3] * w[..., 3:], axis=-1)  # noqa: E731
+    assert np.allclose(dot(y), dot(x), rtol=1e-3, atol=1e-2)
+    # ... about MOUNT_PROBABILITY of the windows are turned, by angles spread over the circle.
+    turned = ~np.all(np.isclose(y, x, atol=1e-4), axis=(1, 2))
+    assert abs(turned.mean() - augment.MOUNT_PROBABILITY) < 0.1
+    angle = np.degrees(np.arctan2(y[turned, 0, 1], y[turned, 0, 0]) - np.arctan2(x[turned, 0, 1], x[turned, 0, 0])) % 360
+    assert np.histogram(angle, bins=4, range=(0, 360))[0].min() >= 10
+
+
+def test_adapting_keeps_the_board_the_way_the_person_wears_it():
+    from training.adapt_fit import ADAPT_KINDS
+
+    assert "mount" not in ADAPT_KINDS and set(ADAPT_KINDS) == set(AUGMENT_KINDS) - {"mount"}
 
 
 def test_scale_multiplies_motion_by_one_factor_per_window():

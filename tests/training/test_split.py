@@ -104,3 +104,23 @@ def test_cv_needs_two_folds_and_two_groups(take_factory):
         cv_folds([take_factory("wave"), take_factory("idle")], 1)
     with pytest.raises(TrainingError, match="at least two"):
         cv_folds([take_factory("wave", name="p1-s1-001")], 3)
+
+
+def test_test_fraction_sets_the_share_of_each_labels_takes_held_out(take_factory):
+    takes = _dataset(take_factory, ["solo"], takes=10)
+    for fraction, held in ((0.25, 2), (0.3, 3), (0.5, 5)):
+        split = split_dataset(takes, seed=0, test_fraction=fraction)
+        assert split.kind == "take"
+        for label in LABELS:
+            assert sum(t.meta.label == label for t in split.test) == held
+        assert not {id(t) for t in split.test} & {id(t) for t in split.train + split.validation}
+
+
+@pytest.mark.parametrize("n_subjects", [1, 4, 8])
+def test_without_validation_everything_but_test_trains(take_factory, n_subjects):
+    takes = _dataset(take_factory, [f"p{i}" for i in range(n_subjects)])
+    with_val = split_dataset(takes, seed=3)
+    split = split_dataset(takes, seed=3, validation=False)
+    assert split.validation == [] and split.validation_kind == "none"
+    assert {id(t) for t in split.test} == {id(t) for t in with_val.test}  # same test side either way
+    assert sorted(id(t) for t in split.train) == sorted(id(t) for t in with_val.train + with_val.validation)

@@ -1,0 +1,240 @@
+"""Accuracy on real IMU_Capture recordings: people the model never saw, adapting, one person.
+
+    python bench/bench_real.py [--data DIR] [--archs conv1d,ds-conv1d,gru,cnn-gru]
+                               [--parts lopo,split,single] [--seeds 0] [--ks 1,3] [--people a,b]
+                               [--augment KINDS] [--patience N]
+
+DIR holds one folder per person with one IMU_Capture file per gesture (``<person>/<label>.csv``,
+as published by their authors; default ``../shared/data/real`` next to the project when it
+exists, else the bench says so and skips). Every file is imported with ``python -m capture
+import-arduino`` into a temporary dataset (never into the project), then, for each arch:
+
+- ``lopo``: leave-one-person-out over every person with punch and flex. ``training fit`` on
+  the others (punch and flex only; ``--test-subject`` the person) gives the zero-shot
+  accuracy; ``training adapt`` with K takes per label (``--ks``) gives the adapted accuracy
+  on the person's takes after the K-th.
+- ``split``: ``training fit`` on habits, martin, chiahong and yankun, tested on the others.
+- ``single``: one person's gestures (martin, habits), takes split 70/30 (seeded).
+
+Every model is converted with ``converter convert`` (headers into the run directory): the
+table shows int8 accuracy in the TFLM interpreter, float accuracy, model and arena bytes.
+A model the converter refuses is still scored from its report (marked ``refused``).
+Tables go to stdout (Markdown), progress to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from converter.convert import convert_run  # noqa: E402
+from converter import ConverterError  # noqa: E402
+from training.adapt import adapt  # noqa: E402
+from training.adapt_fit import AdaptOptions  # noqa: E402
+from training.fit import FitOptions, fit  # noqa: E402
+
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "real"
+ARCHS = ("conv1d", "ds-conv1d", "gru", "cnn-gru")
+CROSS_LABELS = ("punch", "flex")
+SPLIT_TRAIN_PEOPLE = ("habits", "martin", "chiahong", "yankun")
+SINGLE_PEOPLE = ("martin", "habits")
+SINGLE_TEST_FRACTION = 0.3
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def import_people(src: Path, out: Path, labels=None, people=None) -> list[str]:
+    """``capture import-arduino`` every ``<person>/<label>.csv`` of ``src`` into ``out``; the people imported."""
+    done = []
+    for person_dir in sorted(p for p in src.iterdir() if p.is_dir()):
+        if people is not None and person_dir.name not in people:
+            continue
+        for csv in sorted(person_dir.glob("*.csv")):
+            if labels is not None and csv.stem not in labels:
+                continue
+            proc = subprocess.run([sys.executable, "-m", "capture", "import-arduino", str(csv), "--label", csv.stem,
+                                   "--subject", person_dir.name, "--out", str(out)],
+                                  cwd=ROOT, capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise SystemExit(f"import-arduino failed on {csv}:\n{proc.stderr}")
+            if person_dir.name not in done:
+                done.append(person_dir.name)
+    return done
+
+
+def people_with(src: Path, labels) -> list[str]:
+    return sorted(p.name for p in src.iterdir() if p.is_dir() and all((p / f"{label}.csv").is_file() for label in labels))
+
+
+def converted(run_dir: Path) -> dict:
+    """Convert the run (headers into the run dir); the report's numbers, also when the converter refuses."""
+    refused = ""
+    with contextlib.redirect_stderr(io.StringIO()):
+        try:
+            convert_run(run_dir, header_dir=run_dir / "generated")
+        except ConverterError as e:
+            refused = str(e)
+    report = json.loads((run_dir / "report.json").read_text())
+    return {"int8": report["accuracy_int8"], "float": report["accuracy_float"], "n": report["n_test"],
+            "model_bytes": report["model_bytes"], "arena_bytes": report["arena_bytes"], "refused": refused}
+
+
+def quiet():
+    return contextlib.redirect_stderr(io.StringIO())
+
+
+def lopo(src: Path, tmp: Path, arch: str, seed: int, ks: list[int], people: list[str] | None, recipe: dict) -> list[dict]:
+    data = tmp / "cross"
+    if not data.exists():
+        import_people(src, data, labels=CROSS_LABELS)
+    rows = []
+    for person in people or people_with(src, CROSS_LABELS):
+        started = time.monotonic()
+        base = tmp / f"lopo-{arch}-{seed}-{person}"
+        with quiet():
+            fit(data, base, FitOptions(arch=arch, seed=seed, test_subjects=[person], **recipe))
+        row = {"person": person, "zero": converted(base)}
+        person_dir = tmp / f"person-{person}"
+        if not person_dir.exists():
+            import_people(src, person_dir, labels=CROSS_LABELS, people=[person])
+        for k in ks:
+            run = tmp / f"adapt-{arch}-{seed}-{person}-k{k}"
+            with quiet():
+                adapt(base, person_dir, run, AdaptOptions(takes_per_label=k, seed=seed))
+            row[f"k{k}"] = converted(run)
+        rows.append(row)
+        log(f"  lopo {arch} seed {seed} {person}: zero-shot int8 {row['zero']['int8']:.3f}"
+            + "".join(f", k={k} {row[f'k{k}']['int8']:.3f}" for k in ks) + f" ({time.monotonic() - started:.0f} s)")
+    return rows
+
+
+def split(src: Path, tmp: Path, arch: str, seed: int, recipe: dict) -> dict:
+    data = tmp / "cross"
+    if not data.exists():
+        import_people(src, data, labels=CROSS_LABELS)
+    test = [p for p in people_with(src, ()) if p not in SPLIT_TRAIN_PEOPLE and any((src / p / f"{label}.csv").is_file()
+                                                                                   for label in CROSS_LABELS)]
+    run = tmp / f"split-{arch}-{seed}"
+    with quiet():
+        fit(data, run, FitOptions(arch=arch, seed=seed, test_subjects=test, **recipe))
+    row = {"test": test, **converted(run)}
+    log(f"  split {arch} seed {seed}: int8 {row['int8']:.3f} on {row['n']} windows of {', '.join(test)}")
+    return row
+
+
+def single(src: Path, tmp: Path, arch: str, seed: int, person: str, recipe: dict) -> dict:
+    data = tmp / f"single-{person}"
+    if not data.exists():
+        import_people(src, data, people=[person])
+    run = tmp / f"single-{arch}-{seed}-{person}"
+    with quiet():
+        fit(data, run, FitOptions(arch=arch, seed=seed, test_fraction=SINGLE_TEST_FRACTION, **recipe))
+    row = {"person": person, **converted(run)}
+    log(f"  single {arch} seed {seed} {person}: int8 {row['int8']:.3f} on {row['n']} windows")
+    return row
+
+
+def _cell(r: dict) -> str:
+    return f"{r['int8']:.3f}" + (" (refused)" if r["refused"] else "")
+
+
+def print_lopo(results: dict, ks: list[int]) -> None:
+    print("\n### Leave one person out (punch, flex): int8 accuracy (float)\n")
+    heads = ["arch", "seed", "person", "zero-shot"] + [f"adapt {k}/label" for k in ks] + ["model B", "arena B"]
+    print("| " + " | ".join(heads) + " |\n|" + "---|" * len(heads))
+    for (arch, seed), rows in results.items():
+        for r in rows:
+            cells = [arch, str(seed), r["person"], f"{_cell(r['zero'])} ({r['zero']['float']:.3f})"]
+            cells += [f"{_cell(r[f'k{k}'])} ({r[f'k{k}']['float']:.3f})" for k in ks]
+            cells += [str(r["zero"]["model_bytes"]), str(r["zero"]["arena_bytes"])]
+            print("| " + " | ".join(cells) + " |")
+        mean = lambda key, kind: sum(r[key][kind] for r in rows) / len(rows)  # noqa: E731
+        cells = [f"**{arch}**", str(seed), "**mean**", f"**{mean('zero', 'int8'):.3f}** ({mean('zero', 'float'):.3f})"]
+        cells += [f"**{mean(f'k{k}', 'int8'):.3f}** ({mean(f'k{k}', 'float'):.3f})" for k in ks]
+        print("| " + " | ".join(cells + ["", ""]) + " |")
+
+
+def print_rows(title: str, rows: list[tuple], first: str) -> None:
+    print(f"\n### {title}\n")
+    print(f"| arch | seed | {first} | n | int8 | float | model B | arena B |\n|---|---|---|---|---|---|---|---|")
+    for arch, seed, what, r in rows:
+        print(f"| {arch} | {seed} | {what} | {r['n']} | {_cell(r)} | {r['float']:.3f} | {r['model_bytes']} | "
+              f"{r['arena_bytes']} |")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, default=None, help=f"folder of <person>/<label>.csv (default {DEFAULT_DATA})")
+    p.add_argument("--archs", default=",".join(ARCHS), help=f"comma-separated from {','.join(ARCHS)} (default all)")
+    p.add_argument("--parts", default="lopo,split,single", help="comma-separated from lopo,split,single (default all)")
+    p.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
+    p.add_argument("--ks", default="1,3", help="takes per label for adapt (default 1,3)")
+    p.add_argument("--people", default=None, help="leave-one-out only these people (default every one with punch and flex)")
+    p.add_argument("--augment", default=None, metavar="KINDS",
+                   help="training augmentation as 'training fit --augment' (default: fit's own default)")
+    p.add_argument("--patience", type=int, default=None, help="early stopping as 'training fit --patience' (default: off)")
+    a = p.parse_args(argv)
+    src = a.data or DEFAULT_DATA
+    if not src.is_dir():
+        print(f"skipped: no real recordings at {src} (pass --data DIR with <person>/<label>.csv files)", file=sys.stderr)
+        return 0
+    archs = [x.strip() for x in a.archs.split(",") if x.strip()]
+    parts = [x.strip() for x in a.parts.split(",") if x.strip()]
+    bad = [x for x in archs if x not in ARCHS] + [x for x in parts if x not in ("lopo", "split", "single")]
+    if bad:
+        print(f"error: unknown arch or part {', '.join(bad)}", file=sys.stderr)
+        return 2
+    seeds = [int(s) for s in a.seeds.split(",")]
+    ks = [int(k) for k in a.ks.split(",") if k.strip()]
+    people = [x.strip() for x in a.people.split(",")] if a.people else None
+    recipe = {"patience": a.patience}
+    if a.augment is not None:
+        from training.augment import parse_augment
+
+        recipe["augment"] = parse_augment(a.augment)
+    lopo_results, split_rows, single_rows = {}, [], []
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="nanogest-real-") as tmp:
+        tmp = Path(tmp)
+        for arch in archs:
+            for seed in seeds:
+                if "lopo" in parts:
+                    lopo_results[(arch, seed)] = lopo(src, tmp, arch, seed, ks, people, recipe)
+                if "split" in parts:
+                    r = split(src, tmp, arch, seed, recipe)
+                    split_rows.append((arch, seed, ", ".join(r["test"]), r))
+                if "single" in parts:
+                    for person in SINGLE_PEOPLE:
+                        single_rows.append((arch, seed, person, single(src, tmp, arch, seed, person, recipe)))
+    recipe_text = ", ".join(f"{k} {','.join(v) if isinstance(v, tuple) else v}" for k, v in recipe.items()
+                            if v is not None) or "fit's defaults"
+    print(f"Real recordings from {src} (bench/bench_real.py, {recipe_text}, {time.monotonic() - started:.0f} s)")
+    if lopo_results:
+        print_lopo(lopo_results, ks)
+    if split_rows:
+        print_rows(f"Trained on {', '.join(SPLIT_TRAIN_PEOPLE)} (punch, flex), tested on the others", split_rows,
+                   "test people")
+    if single_rows:
+        print_rows(f"One person, every gesture, takes split {100 - 100 * SINGLE_TEST_FRACTION:.0f}/"
+                   f"{100 * SINGLE_TEST_FRACTION:.0f}", single_rows, "person")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
