@@ -2,9 +2,10 @@
 
 The split-based model (held-out people never seen) is what the accuracy figures describe; it is
 kept as ``model_split.keras``. The deployable ``model.keras`` is then trained from fresh weights on
-the windows of every take (train, validation and test sides) for as many epochs as the split run's
-best epoch: without held-out data there is nothing to stop early on, and the best epoch is the
-length of training that generalized to people the model had not seen. Same seed, architecture,
+the windows of every take (train, validation and test sides) for as many epochs as the split run
+trained (its best epoch when it stopped early with ``--patience``): without held-out data there
+is nothing to stop early on, and that is the length of training scored on people the model had
+not seen. Same seed, architecture,
 augmentation and normalization (the contract's, from the split's training windows), so one
 contract describes both models.
 """
@@ -15,7 +16,8 @@ import time
 
 import numpy as np
 
-EPOCH_RULE = "epochs = the split run's best epoch (lowest validation loss), from fresh weights, no early stopping"
+EPOCH_RULE = ("epochs = the split run's epochs (its best epoch on validation loss with --patience), "
+              "from fresh weights, no early stopping")
 
 
 def all_windows(sides: dict) -> tuple[np.ndarray, np.ndarray]:
