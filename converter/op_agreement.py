@@ -11,13 +11,11 @@ is gated on its output difference, as a whole-model comparison would.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from converter import ConverterError
-from converter.tflm import VERIFY_ARENA_BYTES
+from converter.tflm import preserving_pair
 
 
 @dataclass
@@ -67,20 +65,7 @@ def compare_ops(flatbuffer: bytes, x_int8: np.ndarray, tflm_flatbuffer: bytes | 
     """Run every window (int8, already quantized) through both interpreters and compare every operator.
 
     ``tflm_flatbuffer`` (default: ``flatbuffer``) is what TFLM runs; a test passes a corrupted copy."""
-    import tensorflow as tf
-    from tflite_micro.python.tflite_micro import runtime
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ref = tf.lite.Interpreter(model_content=flatbuffer, experimental_preserve_all_tensors=True,
-                                  experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
-        ops = ref._get_ops_details()
-    ref.allocate_tensors()
-    try:
-        micro = runtime.Interpreter.from_bytes(tflm_flatbuffer or flatbuffer, arena_size=VERIFY_ARENA_BYTES,
-                                               intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
-    except RuntimeError as e:
-        raise ConverterError(f"the TFLM interpreter refuses the int8 model: {e}") from None
+    ref, ops, micro = preserving_pair(flatbuffer, tflm_flatbuffer)
     inp, out = ref.get_input_details()[0], ref.get_output_details()[0]
     activations = {int(inp["index"])} | {int(t) for op in ops for t in op["outputs"]}
     stats = [OpStats(i, op["op_name"]) for i, op in enumerate(ops)]

@@ -10,14 +10,13 @@ window are those of its last step.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from converter import ConverterError
 from converter.flatbuffer import TensorInfo, read_signature_io
-from converter.tflm import VERIFY_ARENA_BYTES, quantize_input
+from converter.tflm import VERIFY_ARENA_BYTES, preserving_pair, quantize_input
 
 
 @dataclass(frozen=True)
@@ -124,17 +123,7 @@ def reference_agreement(flatbuffer: bytes, run: SteppedRun, io: StepIO, max_wind
     """Compare every operator of every step of the first ``max_windows`` windows (see ReferenceAgreement).
 
     ``tflm_flatbuffer`` (default: ``flatbuffer``) is what TFLM runs; a test passes a corrupted copy."""
-    import tensorflow as tf
-    from tflite_micro.python.tflite_micro import runtime
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ref = tf.lite.Interpreter(model_content=flatbuffer, experimental_preserve_all_tensors=True,
-                                  experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
-        ops = ref._get_ops_details()
-    ref.allocate_tensors()
-    micro = runtime.Interpreter.from_bytes(tflm_flatbuffer or flatbuffer, arena_size=VERIFY_ARENA_BYTES,
-                                           intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
+    ref, ops, micro = preserving_pair(flatbuffer, tflm_flatbuffer)
     ins, outs = ref.get_input_details(), ref.get_output_details()
     activations = {int(d["index"]) for d in ins} | {int(t) for op in ops for t in op["outputs"]}
 

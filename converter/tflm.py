@@ -85,6 +85,29 @@ def run_tflite_reference(flatbuffer: bytes, x_int8: np.ndarray) -> np.ndarray:
     return np.stack(outputs).astype(np.int8)
 
 
+def preserving_pair(flatbuffer: bytes, tflm_flatbuffer: bytes | None = None):
+    """The TFLite reference-kernel interpreter (allocated, with its ops) and a TFLM interpreter, both
+    keeping every intermediate tensor, for comparing a model operator by operator.
+
+    ``tflm_flatbuffer`` (default: ``flatbuffer``) is what TFLM runs; a test passes a corrupted copy.
+    Returns ``(reference, reference_ops, micro)``."""
+    import tensorflow as tf
+    from tflite_micro.python.tflite_micro import runtime
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = tf.lite.Interpreter(model_content=flatbuffer, experimental_preserve_all_tensors=True,
+                                  experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
+        ops = ref._get_ops_details()
+    ref.allocate_tensors()
+    try:
+        micro = runtime.Interpreter.from_bytes(tflm_flatbuffer or flatbuffer, arena_size=VERIFY_ARENA_BYTES,
+                                               intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
+    except RuntimeError as e:
+        raise ConverterError(f"the TFLM interpreter refuses the int8 model: {e}") from None
+    return ref, ops, micro
+
+
 def predict_float(model, x_normalized: np.ndarray) -> np.ndarray:
     """Softmax scores (n, labels) of the Keras float model."""
     return np.asarray(model.predict(x_normalized, batch_size=256, verbose=0), dtype=np.float32)
