@@ -13,19 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from converter import ConverterError, board_tflm, stepping, tflm
-
-def pinned_board_library() -> dict:
-    return board_tflm.pinned_library()
+from converter import ConverterError, stepping, tflm
 
 
 def board_label(library: dict) -> str:
     return f"{library['name']} {library['version']}"
-
-
-def load_board_kernels(board_tflm_dir: Path | None = None):
-    """(BoardKernels or None, the reason when None); see converter.board_tflm.load."""
-    return board_tflm.load_or_reason(board_tflm_dir)
 
 
 def _log(message: str) -> None:

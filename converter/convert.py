@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from converter import ConverterError, arena, board_verify, convert_step, cost, flatbuffer, gru_step, headers, install, rules, stepping
+from converter.board_tflm import load_or_reason, pinned_library
 from converter.run_dir import check_run_dir, load_contract, load_model, load_windows, normalize
 
 DEFAULT_MAX_DROP_POINTS = rules.DEFAULT_MAX_DROP_POINTS
@@ -38,8 +39,8 @@ def convert_run(run_dir: Path, header_dir: Path | None = None, max_drop_points: 
     run_dir = Path(run_dir)
     header_dir = Path(header_dir) if header_dir is not None else install.run_header_dir(run_dir)
     check_run_dir(run_dir)
-    board_library = board_verify.pinned_board_library()
-    kernels, board_reason = board_verify.load_board_kernels(board_tflm)
+    board_library = pinned_library()
+    kernels, board_reason = load_or_reason(board_tflm)
     if measure_on_arm and kernels is None:
         raise ConverterError(f"--measure-on-arm needs the board's TFLM sources: {board_reason}")
     contract = load_contract(run_dir)
