@@ -1,4 +1,4 @@
-"""``python -m capture``: record takes, import IMU_Capture CSV, list boards, regenerate the protocol header.
+"""``python -m capture``: record takes, import recordings, draw and export datasets, list boards, regenerate the protocol header.
 
 Data (JSON summaries, port lists) goes to stdout; progress and errors to stderr. Any
 problem the user can fix ends with one ``error: ...`` line and exit status 2.
@@ -69,6 +69,43 @@ def _cmd_import(a) -> int:
     summary = import_file(a.file, a.out, a.label, subject=a.subject, session=a.session, rate_hz=a.rate_hz,
                           samples_per_take=a.samples_per_take)
     print(f"[import] {summary['takes']} take(s), {summary['samples']} samples -> {a.out}", file=sys.stderr)
+    print(json.dumps(summary))
+    return 0
+
+
+def _cmd_import_any(a) -> int:
+    from capture.columns import parse_columns_option
+    from capture.importer import ImportOptions, import_paths
+
+    opts = ImportOptions(label=a.label, subject=a.subject, session=a.session, layout=a.layout, board=a.board,
+                         rate_hz=a.rate_hz, take_samples=a.take_samples, samples_per_take=a.samples_per_take,
+                         split_gap_s=a.split_gap_s, accel_units=a.accel_units, gyro_units=a.gyro_units,
+                         time_unit=a.time_unit, axes=a.axes, again=a.again,
+                         columns=parse_columns_option(a.columns) if a.columns else None)
+    summary = import_paths(a.paths, a.out, opts)
+    print(f"[import] {summary['takes']} take(s), {summary['samples']} samples from {summary['files']} file(s) "
+          f"({summary['files_failed']} failed, {summary['files_skipped']} skipped) -> {a.out}", file=sys.stderr)
+    print(json.dumps(summary))
+    if summary["files_failed"]:
+        return 2
+    return 0
+
+
+def _cmd_show(a) -> int:
+    from capture.show import show
+
+    summary = show(a.data_dir, out_dir=a.out, label=a.label)
+    for path in summary["files"]:
+        print(f"[show] wrote {path}", file=sys.stderr)
+    print(json.dumps(summary))
+    return 0
+
+
+def _cmd_export_ei(a) -> int:
+    from capture.edge_impulse import export_dataset
+
+    summary = export_dataset(a.data_dir, a.out, fmt=a.format, label=a.label, include_flagged=a.include_flagged)
+    print(f"[export-ei] {summary['takes']} take(s) -> {a.out}", file=sys.stderr)
     print(json.dumps(summary))
     return 0
 
@@ -157,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rows per take when the file has a blank line after every row (default 119)")
     i.set_defaults(func=_cmd_import)
 
+    _add_import_parser(sub)
+    _add_show_export_parsers(sub)
+
     pp = sub.add_parser("ports", help="list USB serial ports and which are Nano 33 BLE boards",
                         description="List USB serial ports by VID:PID; a Nano 33 BLE running a sketch is 2341:805A "
                                     "(2341:005A while in its bootloader).")
@@ -169,6 +209,77 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=_cmd_header)
     _add_inference_commands(sub)
     return p
+
+
+IMPORT_EPILOG = """examples:
+  python -m capture import punch.csv --label punch --subject ann --out data
+  python -m capture import recordings/ --layout '{subject}/{label}_{n}.csv' --out data
+  python -m capture import rev2_log.csv --board rev2 --label wave --out data
+  python -m capture import ei-export/training --out data      (Edge Impulse JSON/CSV: label from the file name)
+Each file's report (stderr) gives rows used, lines ignored and why, takes found and what started each, the rate
+and units found; run it again on the same file and it is skipped (--again to import it twice)."""
+
+
+def _add_import_parser(sub) -> None:
+    m = sub.add_parser(
+        "import", help="import recordings in any common shape (IMU_Capture, other sketches' logs, Edge Impulse)",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=IMPORT_EPILOG,
+        description="Import CSV/TSV/text recordings and Edge Impulse samples (files or folders) into DATA_DIR/<label>/. "
+                    "Columns are found by their header (aX/ax/acc_x/AccX/accelerometerX..., gX/gyr_x/gyroX..., an "
+                    "optional time column timestamp/time_ms/millis/t_us..., label and subject columns); a file without "
+                    "a header must be six numbers per row (IMU_Capture). Takes are cut at blank or empty-cell rows, "
+                    "repeated headers, time gaps, label changes, or every --take-samples rows. Units (g or m/s^2, deg/s "
+                    "or rad/s) are read from the header or guessed from the values, always stated, and can be forced. "
+                    "Nothing in DATA_DIR is overwritten. Prints a JSON summary on stdout.")
+    m.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="files or folders (searched for .csv .txt .tsv .log .json)")
+    m.add_argument("--out", type=Path, required=True, help="dataset directory (DATA_DIR)")
+    m.add_argument("--label", help="the gesture in every file (default: --layout, a label column, or the file name)")
+    m.add_argument("--subject", help="who performed it (default: --layout, a subject column, or unknown)")
+    m.add_argument("--session", help="session name (default: --layout's {session} or s1)")
+    m.add_argument("--layout", metavar="PATTERN",
+                   help="where label/subject/session/take number sit in the path, matched at its end, e.g. "
+                        "'{subject}/{label}_{n}.csv' or '{label}.{any}.json'; '*' matches anything in a name")
+    m.add_argument("--board", choices=("rev1", "rev2"), default=None,
+                   help="the board the file came from: rev1 (LSM9DS1, 119 Hz) or rev2 (BMI270, 100 Hz); sets the "
+                        "default rate and the take's board/imu (default: unknown, 119 Hz)")
+    m.add_argument("--axes", metavar="MAP", help="remap axes of both sensors, e.g. -y,-x,z; 'bmi270-chip' turns "
+                   "the BMI270's own axes into the Rev2 library's (x=-y, y=-x), as the firmware records them")
+    m.add_argument("--rate-hz", type=float, default=None,
+                   help="sample rate (default: from the time column, else the board's IMU_Capture rate)")
+    m.add_argument("--take-samples", type=int, default=None, metavar="N", help="cut takes every N rows (fixed take length)")
+    m.add_argument("--samples-per-take", type=int, default=None, metavar="N",
+                   help="IMU_Capture's rows per take, for blocks pasted back to back (default: rate x 1 s)")
+    m.add_argument("--split-gap-s", type=float, default=0.3, metavar="S",
+                   help="a pause in the time column longer than this (and 5 sample steps) starts a new take (default 0.3)")
+    m.add_argument("--accel-units", metavar="UNIT", help="g, ms2 (m/s^2) or mg (default: header, else guessed)")
+    m.add_argument("--gyro-units", metavar="UNIT", help="dps (deg/s), rads (rad/s) or mdps (default: header, else guessed)")
+    m.add_argument("--time-unit", choices=("s", "ms", "us"), help="unit of the time column (default: header, else its step size)")
+    m.add_argument("--columns", metavar="ROLES", help="for files without a header: each column's role, e.g. t,ax,ay,az,gx,gy,gz "
+                   "('-' skips a column)")
+    m.add_argument("--again", action="store_true", help="import files already imported into DATA_DIR again")
+    m.set_defaults(func=_cmd_import_any)
+
+
+def _add_show_export_parsers(sub) -> None:
+    s = sub.add_parser("show", help="draw the takes of each label overlaid (PNG), to spot mislabeled or corrupted takes",
+                       description="Draw each label's takes overlaid, one panel per channel, into OUT/<label>.png "
+                                   "(default DATA_DIR/.show/). The take least like its label's others is drawn in red "
+                                   "and named. Prints a JSON summary on stdout.")
+    s.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="dataset directory")
+    s.add_argument("--label", help="only this label")
+    s.add_argument("--out", type=Path, default=None, help="folder for the PNGs (default DATA_DIR/.show)")
+    s.set_defaults(func=_cmd_show)
+    e = sub.add_parser("export-ei", help="export DATA_DIR as Edge Impulse data acquisition samples",
+                       description="Write every usable take as an Edge Impulse sample <label>.<take>.json (data "
+                                   "acquisition format, unsigned; accelerometer m/s2, gyroscope deg/s) or .csv "
+                                   "(timestamp in ms). Import them back with: python -m capture import OUT "
+                                   "--layout '{label}.{subject}-{session}-{n}.json'.")
+    e.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="dataset directory")
+    e.add_argument("--out", type=Path, required=True, help="folder to write (files already there are never overwritten)")
+    e.add_argument("--format", choices=("json", "csv"), default="json", help="json (default) or csv")
+    e.add_argument("--label", help="only this label")
+    e.add_argument("--include-flagged", action="store_true", help="also export flagged or incomplete takes")
+    e.set_defaults(func=_cmd_export_ei)
 
 
 def _add_inference_commands(sub) -> None:
