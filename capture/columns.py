@@ -125,7 +125,7 @@ def parse_columns_option(text: str) -> list[str]:
 def guess_accel_unit(accel: np.ndarray) -> tuple[str, str]:
     """(unit, why) from the median magnitude of the accelerometer (gravity at rest)."""
     gravity = float(np.median(np.linalg.norm(accel, axis=1))) if len(accel) else 0.0
-    for unit, low, high in (("g", 0.5, 2.0), ("ms2", 5.0, 20.0), ("mg", 500.0, 2000.0)):
+    for unit, low, high in (("g", 0.5, 4.9), ("ms2", 4.9, 20.0), ("mg", 500.0, 2000.0)):
         if low <= gravity <= high:
             return unit, f"median |a| {gravity:.3g}"
     raise CaptureError(f"cannot tell the accelerometer's units: its median magnitude is {gravity:.4g}, expected "

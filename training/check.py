@@ -23,6 +23,7 @@ import numpy as np
 
 from capture.dataset import DatasetError, Take, list_takes, read_take, safe_name, unusable_reason
 from capture.protocol_spec import CHANNELS
+from capture.show import plot_path
 from training import TrainingError
 from training.data import WINDOW_SECONDS  # a take shorter than half a window is too short
 
@@ -38,6 +39,11 @@ GYRO_SATURATION_MAX_DPS = 2300.0  # the LSM9DS1's 70 mdps/count reaches 2293.7 d
 # of the take is clipped (the built-in generator reaches ~12% for some people).
 SATURATED_FRACTION_WARN = 0.15
 CONSTANT_STD = {"accel": 1e-4, "gyro": 0.01}  # below one count of either IMU
+# An accelerometer axis holding one value in most samples while the gyroscope turns fast is not a
+# sensor at rest (turning moves every axis): it was stuck or not read.
+STUCK_SHARE = 0.8
+STUCK_GYRO_DPS = 500.0
+STUCK_MIN_SAMPLES = 20
 STILL_SECONDS = 0.25  # length of the stretches searched for stillness
 STILL_ACCEL_REL_STD = 0.03  # |a| varies by less than 3% of its median ...
 STILL_GYRO_STD = 10.0  # ... and no gyroscope channel varies by more than 10 (dps)
@@ -81,6 +87,7 @@ class CheckReport:
     takes_read: int
     findings: list[Finding]
     labels: dict[str, LabelStats]
+    plots: dict[str, str] = field(default_factory=dict)  # label -> PNG of its takes (python -m capture show)
 
     @property
     def errors(self) -> list[Finding]:
@@ -104,7 +111,7 @@ class CheckReport:
             "data_dir": self.data_dir, "ok": self.ok, "rate_hz": self.rate_hz, "takes_read": self.takes_read,
             "errors": len(self.errors), "warnings": len(self.warnings),
             "labels": {k: {**asdict(v), "rates_hz": sorted(set(v.rates_hz))} for k, v in sorted(self.labels.items())},
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": [f.to_dict() for f in self.findings], "plots": self.plots,
         }
 
     def summary(self) -> str:
@@ -126,10 +133,16 @@ class CheckReport:
                 where = self._where(f)
                 groups.setdefault(where, []).append(f)
             for where, found in groups.items():
-                lines.append(f"  {where}")
+                label = found[0].label if found[0].take else None
+                plot = f"  (plot: {self.plots[label]})" if label in self.plots else ""
+                lines.append(f"  {where}{plot}")
                 for f in found:
                     at = f" (line {f.line})" if f.line else ""
                     lines.append(f"    {f.severity:<7} {f.code}{at}: {f.message}")
+        if self.plots:
+            drawn = all(Path(p).exists() for p in self.plots.values())
+            lines += ["", f"takes of each label overlaid: {Path(next(iter(self.plots.values()))).parent}/<label>.png"
+                      + ("" if drawn else f" (draw them with: python -m capture show {self.data_dir})")]
         lines += ["", self.summary()]
         return "\n".join(lines)
 
@@ -209,10 +222,22 @@ def _check_samples(take: Take, add: _Collector, rate_hz: float) -> int:
         return 0
     stuck = [name for c, name in enumerate(CHANNELS)
              if values[:, c].std() < CONSTANT_STD["accel" if c < 3 else "gyro"]]
+    gyro_peak = float(np.abs(values[:, 3:]).max())
+    turning = f" while the gyroscope reaches ±{gyro_peak:.0f} deg/s" if gyro_peak >= STUCK_GYRO_DPS else ""
     if stuck:
         at = ", ".join(f"{name}={values[0, CHANNELS.index(name)]:g}" for name in stuck)
-        add(ERROR, "constant_channel", f"channel{'s' if len(stuck) > 1 else ''} {', '.join(stuck)} never change ({at}): "
-            "the sensor was stuck or not read; record the take again")
+        add(ERROR, "constant_channel", f"channel{'s' if len(stuck) > 1 else ''} {', '.join(stuck)} never change ({at})"
+            f"{turning if any(n in CHANNELS[:3] for n in stuck) else ''}: the sensor was stuck or not read; record the take again")
+    if turning and len(values) >= STUCK_MIN_SAMPLES:
+        for c, name in enumerate(CHANNELS[:3]):
+            if name in stuck:
+                continue
+            held, share = _modal_share(values[:, c])
+            if share >= STUCK_SHARE:
+                stuck.append(name)
+                add(ERROR, "accel_axis_stuck", f"{name} holds {held:g} in {100 * share:.0f}% of the samples{turning}: "
+                    "a board turning that fast moves every accelerometer axis, so the accelerometer was stuck or not "
+                    "read (a corrupted recording); delete the take or record it again")
     accel, gyro = np.abs(values[:, :3]), np.abs(values[:, 3:])
     saturated = ((np.abs(accel - ACCEL_RANGE_G) <= ACCEL_SATURATION_TOLERANCE_G).any(axis=1)
                  | ((gyro >= GYRO_SATURATION_MIN_DPS) & (gyro <= GYRO_SATURATION_MAX_DPS)).any(axis=1))
@@ -231,6 +256,13 @@ def _check_samples(take: Take, add: _Collector, rate_hz: float) -> int:
         add(WARNING, "beyond_range", f"values beyond the sensor's range: {'; '.join(beyond)}; check the units "
             "(g and deg/s) and the range setting")
     return n_saturated
+
+
+def _modal_share(column: np.ndarray) -> tuple[float, float]:
+    """The most frequent value of a channel and the share of samples holding it."""
+    held, counts = np.unique(np.round(column, 4), return_counts=True)
+    i = int(np.argmax(counts))
+    return float(held[i]), float(counts[i]) / len(column)
 
 
 def _check_still(values: np.ndarray, saturated: np.ndarray, add: _Collector, rate_hz: float, still_label: bool, accel_stuck: bool) -> bool:
@@ -340,7 +372,8 @@ def check_dataset(data_dir, expected_rate_hz: float | None = None) -> CheckRepor
             stats.saturated_samples += _check_samples(take, add, float(take.meta.rate_hz))
     rate_hz = float(expected_rate_hz) if expected_rate_hz else _dataset_rate(usable)
     _check_dataset_level(usable, labels, rate_hz, findings)
-    return CheckReport(str(data_dir), rate_hz, n_files, findings, labels)
+    plots = {label: str(plot_path(data_dir, label)) for label in sorted(labels)}
+    return CheckReport(str(data_dir), rate_hz, n_files, findings, labels, plots)
 
 
 def _check_dataset_level(takes: list[Take], labels: dict[str, LabelStats], rate_hz: float | None,

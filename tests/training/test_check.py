@@ -239,3 +239,35 @@ def test_cli_exit_codes(clean_dir, tmp_path, capsys):
     assert main_check([str(tmp_path / "missing")]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith("error: ") and captured.err.count("\n") == 1
+
+
+def _stuck_accel_file(path, stuck_value, exact):
+    """An IMU_Capture-shaped file: aX stuck at one value while the gyroscope swings to ±2000 deg/s."""
+    n, rows = 119, []
+    rng = np.random.default_rng(3)
+    for take in range(3):
+        t = np.arange(n) / RATE_HZ
+        ax = np.full(n, stuck_value)
+        if not exact:
+            ax[rng.choice(n, 6, replace=False)] += 0.002  # a few samples off the stuck value
+        ay, az = 0.4 * np.sin(6 * t + take), 0.9 + 0.3 * np.cos(5 * t)
+        g = np.clip(2300 * np.sin(2 * np.pi * 2 * t + take), -2000, 2000)
+        rows += [f"{a:.4f},{b:.3f},{c:.3f},{x:.2f},{-0.7 * x:.2f},{0.4 * x:.2f}" for a, b, c, x in zip(ax, ay, az, g)]
+        rows.append("")
+    path.write_text("aX,aY,aZ,gX,gY,gZ\n" + "\n".join(rows) + "\n")
+
+
+@pytest.mark.parametrize("stuck_value,exact", [(-4.0, False), (0.0312, False), (3.9976, True)])
+def test_accelerometer_axis_stuck_while_the_gyroscope_swings_to_2000_dps_is_an_error(clean_dir, tmp_path, stuck_value, exact):
+    from capture.importer import ImportOptions, import_paths
+
+    src = tmp_path / "corrupt.csv"
+    _stuck_accel_file(src, stuck_value, exact)
+    assert import_paths([src], clean_dir, ImportOptions(label="punch", subject="cy"))["takes"] == 3
+    report = check_dataset(clean_dir)
+    hits = [f for f in report.errors if f.take and "cy-" in f.take]
+    assert len(hits) == 3, report.render()
+    assert all(f.code in ("accel_axis_stuck", "constant_channel") and "aX" in f.message and "2000 deg/s" in f.message
+               for f in hits)
+    assert not [f for f in report.errors if f.take and "cy-" not in f.take]  # the clean takes are not flagged
+    assert "(plot: " in report.render() and report.to_dict()["plots"]["punch"].endswith(".show/punch.png")
