@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.nanogest-installed
 DEMO_DIR ?= demo-out
 
-.PHONY: help venv demo test test-python test-firmware virtual-board protocol-header bench clean
+.PHONY: help venv demo test test-python test-firmware virtual-board protocol-header bench bench-import show clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -40,6 +40,14 @@ protocol-header: $(STAMP) ## regenerate the firmware's protocol header from capt
 
 bench: $(STAMP) virtual-board ## run the measurements in bench/ and print their tables
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+bench-import: $(STAMP) ## import speed (1 M rows, old parser vs pandas) and real files: import = import-arduino
+	nice -n 5 $(PY) bench/bench_import_speed.py
+	nice -n 5 $(PY) bench/bench_import_real.py
+
+show: $(STAMP) ## draw each label's takes overlaid: make show DATA=DATA_DIR (PNGs in DATA_DIR/.show/)
+	@test -n "$(DATA)" || { echo "error: say which dataset: make show DATA=data" >&2; exit 2; }
+	$(PY) -m capture show $(DATA)
 
 # The real board (PlatformIO, platformio.ini at the root). pio is looked for in the venv,
 # then on PATH; its registry must be reachable the first time (it downloads the platform,

@@ -7,7 +7,9 @@ root; skipped with a note when it is missing), runs
     python -m capture import FILE --label LABEL --subject PERSON --out B
 
 into temporary folders (never into the project) and compares the takes: count, rows per
-take, values (to 1e-6), rate and t_us. Prints a table; exit status 1 if any file differs.
+take, values (to 1e-6), rate and t_us; and the takes with those of the hand-rolled parser that
+import-arduino had before it moved onto the generic reader (commit ``BEFORE`` of
+bench_import_speed.py, read from git). Prints a table; exit status 1 if any file differs.
 
     .venv/bin/python bench/bench_import_real.py [--src DIR]
 """
@@ -26,6 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_import_speed import BEFORE, old_parser  # noqa: E402
 from capture.dataset import list_takes, read_take  # noqa: E402
 
 
@@ -60,8 +63,9 @@ def main() -> int:
     if not files:
         print(f"no recordings under {a.src}; nothing to measure")
         return 0
-    print("| file | import-arduino takes | import takes | rows ignored | rate Hz | units found | result |")
-    print("|---|---|---|---|---|---|---|")
+    parse_old = old_parser()
+    print(f"| file | import-arduino takes | import takes | old parser ({BEFORE}) takes | rows ignored | rate Hz | units found | result |")
+    print("|---|---|---|---|---|---|---|---|")
     bad = 0
     with tempfile.TemporaryDirectory() as tmp:
         for n, f in enumerate(files):
@@ -78,8 +82,17 @@ def main() -> int:
                 result = compare(ta, tb) if pa.returncode == 0 else "import-arduino failed"
                 units = f"{rep['accel_units']}, {rep['gyro_units']}"
                 rate, ignored = f"{rep['rate_hz']:g}", rep["lines_ignored"]
+            old = "-"
+            if parse_old is not None:
+                parsed = parse_old(f.read_bytes().decode("utf-8", errors="replace"), 119)
+                old = str(len(parsed.takes))
+                same_old = len(parsed.takes) == len(tb) and all(
+                    len(p.rows) == len(t.values) and np.allclose([v for _, v in p.rows], t.values, atol=1e-6)
+                    for p, t in zip(parsed.takes, tb))
+                if result == "same" and not same_old:
+                    result = "differs from the old parser"
             bad += result != "same"
-            print(f"| {person}/{f.name} | {len(ta)} | {len(tb)} | {ignored} | {rate} | {units} | {result} |")
+            print(f"| {person}/{f.name} | {len(ta)} | {len(tb)} | {old} | {ignored} | {rate} | {units} | {result} |")
     print(f"\n{len(files) - bad} of {len(files)} files give the same takes with both commands")
     return 1 if bad else 0
 
