@@ -31,14 +31,17 @@ GYRO_UNITS = {"dps": 1.0, "rads": 180.0 / np.pi, "mdps": 0.001}  # factor to deg
 TIME_UNITS = {"s": 1e6, "ms": 1e3, "us": 1.0}  # factor to microseconds
 
 _AXIS_WORDS = {
-    "accel": ("a", "acc", "accel", "accl", "accelerometer", "acceleration", "imuacc", "imuaccel"),
-    "gyro": ("g", "gyr", "gyro", "gyroscope", "rot", "rotation", "angularvelocity", "angvel", "imugyro", "w"),
+    "accel": ("a", "ac", "acc", "accel", "accl", "accelerometer", "acceleration", "imuacc", "imuaccel", "rawacc"),
+    "gyro": ("g", "gy", "gyr", "gyro", "gyroscope", "rot", "rotation", "angularvelocity", "angvel", "imugyro", "w",
+             "rawgyro"),
 }
 ALIASES: dict[str, str] = {}
 for _kind, _words in _AXIS_WORDS.items():
     for _word in _words:
         for _axis in "xyz":
             ALIASES[_word + _axis] = _kind[0] + _axis
+            if len(_word) > 2:
+                ALIASES[_axis + _word] = _kind[0] + _axis  # x_acc, xgyro
 ALIASES.update({
     "t": "time", "time": "time", "timestamp": "time", "ts": "time", "millis": "time", "micros": "time",
     "elapsed": "time", "seconds": "time",

@@ -145,6 +145,38 @@ def _numeric(col: pd.Series, decimal_comma: bool) -> np.ndarray:
     return pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
 
 
+def _chunks(reader):
+    """pandas' chunks, its parser errors (a quote never closed, ...) turned into one sentence."""
+    try:
+        yield from reader
+    except pd.errors.ParserError as e:
+        raise CaptureError(f"the file cannot be split into cells ({str(e).strip()}); expected one row of "
+                           "comma-separated numbers per line") from None
+
+
+def _time_kind(col: pd.Series) -> str:
+    """'datetime' when the time column holds dates and times (2024-03-01 12:00:00.125) rather than numbers."""
+    sample = col[col.str.strip() != ""].head(200)
+    if not len(sample) or pd.to_numeric(sample, errors="coerce").notna().mean() >= 0.5:
+        return "number"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+    return "datetime" if parsed.notna().mean() >= 0.5 else "number"
+
+
+def _times(col: pd.Series, kind: str, decimal_comma: bool) -> np.ndarray:
+    if kind != "datetime":
+        return _numeric(col, decimal_comma)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(col, errors="coerce", format="mixed")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert(None)
+    us = parsed.to_numpy(dtype="datetime64[us]").astype(np.int64).astype(np.float64)
+    return np.where(parsed.isna().to_numpy(), np.nan, us)
+
+
 def _reason(cells: list[str], layout: Layout) -> str | None:
     """Why a non-data line is not data; None for a blank line or a repeated header."""
     cells = [c.strip().strip("\"'").strip() for c in cells]
@@ -172,25 +204,36 @@ def read_rows(text: str, roles_option: list[str] | None = None) -> Rows:
     roles = layout.roles
     value_cols = [roles[k][0] for k in CHANNEL_KEYS]
     time_col = roles["time"][0] if "time" in roles else None
+    text_cols = {roles[k][0] for k in ("label", "subject") if k in roles}
     width = layout.width + 1  # one spare cell shows a line with too many fields
     skipped: dict[int, int] = {}
     kinds, values, times, labels, subjects, ignored = [], [], [], [], [], []
     row0 = 0
+    time_kind = None  # "number" or "datetime", judged on the first chunk
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         reader = pd.read_csv(
             io.StringIO(text), sep=layout.delimiter, header=None, names=range(width), dtype=str, na_filter=False,
             skip_blank_lines=False, skipinitialspace=True, quotechar=layout.quotechar, on_bad_lines="warn",
             engine="c", chunksize=CHUNK_ROWS)
-        for chunk in reader:
+        for chunk in _chunks(reader):
             n = len(chunk)
             cols = value_cols + ([time_col] if time_col is not None else [])
-            nums = np.column_stack([_numeric(chunk[c], layout.decimal_comma) for c in cols])
+            if time_col is not None and time_kind is None:
+                time_kind = _time_kind(chunk[time_col])
+            nums = np.column_stack([_numeric(chunk[c], layout.decimal_comma) for c in value_cols]
+                                   + ([_times(chunk[time_col], time_kind, layout.decimal_comma)] if time_col is not None else []))
             ok = np.isfinite(nums).all(axis=1) & (chunk[layout.width].to_numpy() == "")
             kind = np.full(n, DATA, dtype=np.uint8)
             bad = np.flatnonzero(~ok)
             if len(bad):
-                empty = (chunk.iloc[bad] == "").all(axis=1).to_numpy()
+                # blank: a blank line, "","","", or no channel value beside numbers only (a re-saved index or time)
+                sub = chunk.iloc[bad]
+                empty = (sub == "").all(axis=1).to_numpy().copy()
+                no_channels = (sub[value_cols].apply(lambda c: c.str.strip(" \"'")) == "").all(axis=1).to_numpy()
+                for j in np.flatnonzero(no_channels & ~empty):
+                    others = [c for i, c in enumerate(sub.iloc[j].tolist()) if i not in text_cols]
+                    empty[j] = all(not c.strip(" \"'") or _is_number(c.strip(" \"'"), layout.decimal_comma) for c in others)
                 kind[bad[empty]] = BLANK
                 for j in bad[~empty]:
                     cells = chunk.iloc[j].tolist()
@@ -231,6 +274,8 @@ def read_rows(text: str, roles_option: list[str] | None = None) -> Rows:
     expected = len(layout.header_cells) if layout.header_cells else len(CHANNEL_KEYS)
     reasons += [(line, f"expected {expected} comma-separated numbers, found {saw} fields") for line, saw in skipped.items()]
     cat = (lambda parts: np.concatenate(parts) if parts else None)
+    if time_kind == "datetime":
+        layout.roles["time"] = (layout.roles["time"][0], "us")  # date-times are read as microseconds
     return Rows(layout, all_kinds, np.concatenate(values) if values else np.zeros((0, 6)), cat(times),
                 cat(labels), cat(subjects), sorted(reasons))
 

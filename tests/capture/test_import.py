@@ -199,3 +199,40 @@ def test_bad_lines_are_reported_with_their_line_numbers(tmp_path):
     assert f"{src}:7: ignored: expected 7 comma-separated numbers, found 1 fields" in proc.stderr
     assert f"{src}:8: ignored: expected 7 comma-separated numbers, found 9 fields" in proc.stderr
     assert rep["rows_used"] == 10 and rep["lines_ignored"] == 2 and rep["takes"] == 1
+
+
+def test_pandas_resave_with_an_index_column_and_empty_cells_for_blank_lines(tmp_path):
+    """IMU_Capture output read by pandas with its blank lines and written back with to_csv: "12,,,,,," between takes."""
+    takes = [gesture(n, s) for s, n in enumerate([119, 115, 121])]
+    lines, i = [",aX,aY,aZ,gX,gY,gZ"], 0
+    for k, take in enumerate(takes):
+        if k:
+            lines.append(f"{i},,,,,,")
+            i += 1
+        for r in take:
+            lines.append(f"{i}," + ",".join(repr(float(v)) for v in r))
+            i += 1
+    src = tmp_path / "resaved.csv"
+    src.write_text("\n".join(lines) + "\n")
+    summary = ok(run_import(src, "--label", "flex", "--out", tmp_path / "d"))
+    got = takes_in(tmp_path / "d")
+    assert summary["reports"][0]["lines_ignored"] == 0 and [len(t.values) for t in got] == [119, 115, 121]
+    np.testing.assert_allclose(got[1].values, takes[1], atol=1e-9)
+
+
+def test_other_sketch_log_with_mpu_style_names_datetime_stamps_and_repeated_headers(tmp_path):
+    a, b = gesture(104, 1, rate_hz=52), gesture(96, 2, rate_hz=52)
+    start = np.datetime64("2024-03-01T12:00:00.000")
+    stamps = [start + np.timedelta64(int(round(k * 1e6 / 52)), "us") for k in range(200)]
+    header = "Time, AcX, AcY, AcZ, GyX, GyY, GyZ, Temp"
+    rows = [f"{str(t).replace('T', ' ')}, " + ", ".join(f"{v:.3f}" for v in r) + ", 24.1" for t, r in zip(stamps, np.vstack([a, b]))]
+    src = tmp_path / "mpu.txt"
+    src.write_text("\n".join(["Booting...", header] + rows[:104] + [header] + rows[104:]) + "\n")
+    proc = run_import(src, "--label", "wave", "--out", tmp_path / "d")
+    rep = ok(proc)["reports"][0]
+    got = takes_in(tmp_path / "d")
+    assert [len(t.values) for t in got] == [104, 96] and rep["rate_hz"] == 52
+    assert rep["new_take_at"] == {"start of file": 1, "repeated header": 1}
+    assert f"{src}:1: ignored:" in proc.stderr and rep["lines_ignored"] == 1
+    np.testing.assert_allclose(got[1].values, b, atol=1e-6)
+    assert got[1].t_us[1] == 19231
