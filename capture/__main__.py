@@ -13,6 +13,7 @@ from pathlib import Path
 
 from capture.dataset import DatasetError
 from capture.errors import CaptureError
+from capture.columns import IMU_CAPTURE_SAMPLES
 
 DEFAULT_WAIT_RECONNECT_S = 30.0
 
@@ -190,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--subject", default="unknown", help="who performed it (default unknown)")
     i.add_argument("--session", default="s1", help="session name (default s1)")
     i.add_argument("--rate-hz", type=float, default=119.0, help="sample rate of the sketch (default 119, LSM9DS1)")
-    i.add_argument("--samples-per-take", type=int, default=119,
+    i.add_argument("--samples-per-take", type=int, default=IMU_CAPTURE_SAMPLES,
                    help="rows per take when the file has a blank line after every row (default 119)")
     i.set_defaults(func=_cmd_import)
 
@@ -247,8 +248,9 @@ def _add_import_parser(sub) -> None:
     m.add_argument("--rate-hz", type=float, default=None,
                    help="sample rate (default: from the time column, else the board's IMU_Capture rate)")
     m.add_argument("--take-samples", type=int, default=None, metavar="N", help="cut takes every N rows (fixed take length)")
-    m.add_argument("--samples-per-take", type=int, default=None, metavar="N",
-                   help="IMU_Capture's rows per take, for blocks pasted back to back (default: rate x 1 s)")
+    m.add_argument("--samples-per-take", type=int, default=IMU_CAPTURE_SAMPLES, metavar="N",
+                   help="IMU_Capture's rows per take, for blocks pasted back to back without a blank line and files "
+                        "with a blank line after every row (default %(default)s, the sketch's numSamples, on Rev2 too)")
     m.add_argument("--split-gap-s", type=float, default=0.3, metavar="S",
                    help="a pause in the time column longer than this (and 5 sample steps) starts a new take (default 0.3)")
     m.add_argument("--accel-units", metavar="UNIT", help="g, ms2 (m/s^2) or mg (default: header, else guessed)")

@@ -25,6 +25,7 @@ from capture.errors import CaptureError
 from capture.ports import SIM_DEFAULT_RATE_HZ
 from capture.protocol_spec import CHANNELS
 
+IMU_CAPTURE_SAMPLES = 119  # the IMU_Capture sketch's numSamples: rows per take, on the Rev2 (100 Hz) too
 STANDARD_GRAVITY = 9.80665
 ACCEL_UNITS = {"g": 1.0, "ms2": 1.0 / STANDARD_GRAVITY, "mg": 0.001}  # factor to g
 GYRO_UNITS = {"dps": 1.0, "rads": 180.0 / np.pi, "mdps": 0.001}  # factor to deg/s

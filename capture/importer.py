@@ -28,12 +28,11 @@ import numpy as np
 from capture import columns as C
 from capture.dataset import TakeMeta, list_takes, read_meta, safe_name, write_take
 from capture.errors import CaptureError
-from capture.table_reader import EXAMPLE_ROW, IMU_CAPTURE_HEADER, Rows, decode, read_rows
+from capture.table_reader import EXAMPLE_ROW, IMU_CAPTURE_HEADER, IMU_CAPTURE_SAMPLES, Rows, decode, read_rows
 from capture.takes import CutOptions, FoundTake, cut_takes
 
 SUFFIXES = (".csv", ".txt", ".tsv", ".log", ".json")
 MAX_LINES_LISTED = 100
-TAKE_SECONDS = 1.0  # IMU_Capture records one second per take
 
 
 @dataclass
@@ -45,7 +44,7 @@ class ImportOptions:
     board: str | None = None  # rev1 | rev2; None: unknown, IMU_Capture's Rev1 rate assumed
     rate_hz: float | None = None
     take_samples: int | None = None  # fixed take length
-    samples_per_take: int | None = None  # IMU_Capture's rows per take (default: rate x 1 s)
+    samples_per_take: int = IMU_CAPTURE_SAMPLES  # IMU_Capture's rows per take, on Rev2 boards too
     split_gap_s: float = 0.3
     accel_units: str | None = None
     gyro_units: str | None = None
@@ -187,9 +186,7 @@ def read_file(path: Path, opts: ImportOptions, board: C.Board):
 
         return read_ei_json(path, raw)
     rows: Rows = read_rows(decode(raw), opts.columns)
-    rate_guess = opts.rate_hz or board.rate_hz
-    spt = opts.samples_per_take or max(1, int(round(rate_guess * TAKE_SECONDS)))
-    cut = cut_takes(rows, CutOptions(samples_per_take=spt, take_samples=opts.take_samples,
+    cut = cut_takes(rows, CutOptions(samples_per_take=opts.samples_per_take, take_samples=opts.take_samples,
                                      split_gap_s=opts.split_gap_s, time_unit=opts.time_unit))
     roles = rows.layout.roles
     header_units = {"accel": roles["ax"][1], "gyro": roles["gx"][1]}

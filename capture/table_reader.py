@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from capture.columns import CHANNEL_KEYS, map_header
+from capture.columns import CHANNEL_KEYS, IMU_CAPTURE_SAMPLES, map_header  # noqa: F401 (re-exported)
 from capture.errors import CaptureError
 
 CHUNK_ROWS = 200_000
@@ -107,6 +107,9 @@ def sniff(text: str, roles_option: list[str] | None = None) -> Layout:
         score = sum(w >= len(CHANNEL_KEYS) for w in widths)
         if score and (best is None or score > best[0]):
             best = (score, delimiter)
+    partial = _partial_header(head)
+    if partial:
+        raise CaptureError(f"no usable rows: {partial}")
     if best is None:
         first = head[0][1].strip()[:60]
         raise CaptureError(f"no usable rows: no line has six or more values; expected a header such as {IMU_CAPTURE_HEADER} and "
@@ -133,10 +136,33 @@ def sniff(text: str, roles_option: list[str] | None = None) -> Layout:
     if numeric and all(len(c) == len(CHANNEL_KEYS) for c in numeric):
         roles = {role: (i, "") for i, role in enumerate(CHANNEL_KEYS)}
         return Layout(delimiter, quotechar, decimal_comma, len(CHANNEL_KEYS), roles, None, None, monitor)
-    first = head[0][1].strip()[:80]
+    first = head[0][1].strip()[:60]
     raise CaptureError(f"no usable rows: no header names the six channels and the rows are not six numbers; expected a header "
                        f"such as {IMU_CAPTURE_HEADER} or timestamp,accX,accY,accZ,gyrX,gyrY,gyrZ, but line "
                        f"{head[0][0]} is {first!r}; name the columns with --columns (e.g. t,ax,ay,az,gx,gy,gz)")
+
+
+def _partial_header(head: list) -> str:
+    """A sentence when no line names all six channels but one names some of them, else ''."""
+    from capture.columns import parse_header_cell
+
+    best = (0, None, [])
+    for number, line in head[:20]:
+        for delimiter in (",", ";", "\t", r"\s+"):
+            roles = [parse_header_cell(c).role for c in _split(line, delimiter)]
+            named = [r for r in CHANNEL_KEYS if r in roles]
+            if len(named) > best[0]:
+                best = (len(named), number, named)
+    count, number, named = best
+    if count == 0 or count == len(CHANNEL_KEYS) or map_header_any(head):
+        return ""
+    missing = [r for r in CHANNEL_KEYS if r not in named]
+    return (f"the header on line {number} names {', '.join(named)} but not {', '.join(missing)}; expected an "
+            "accelerometer and a gyroscope on three axes each (aX,aY,aZ,gX,gY,gZ or accX..gyrZ)")
+
+
+def map_header_any(head: list) -> bool:
+    return any(map_header(_split(line, d)) for _, line in head[:50] for d in (",", ";", "\t", r"\s+"))
 
 
 def _numeric(col: pd.Series, decimal_comma: bool) -> np.ndarray:
@@ -228,12 +254,15 @@ def read_rows(text: str, roles_option: list[str] | None = None) -> Rows:
             bad = np.flatnonzero(~ok)
             if len(bad):
                 # blank: a blank line, "","","", or no channel value beside numbers only (a re-saved index or time)
-                sub = chunk.iloc[bad]
-                empty = (sub == "").all(axis=1).to_numpy().copy()
-                no_channels = (sub[value_cols].apply(lambda c: c.str.strip(" \"'")) == "").all(axis=1).to_numpy()
-                for j in np.flatnonzero(no_channels & ~empty):
-                    others = [c for i, c in enumerate(sub.iloc[j].tolist()) if i not in text_cols]
-                    empty[j] = all(not c.strip(" \"'") or _is_number(c.strip(" \"'"), layout.decimal_comma) for c in others)
+                empty = (chunk.iloc[bad] == "").all(axis=1).to_numpy().copy()
+                rest = bad[~empty]
+                if len(rest):
+                    sub = chunk.iloc[rest]
+                    no_channels = (sub[value_cols].apply(lambda c: c.str.strip(" \"'")) == "").all(axis=1).to_numpy()
+                    for j in np.flatnonzero(no_channels):
+                        others = [c.strip(" \"'") for i, c in enumerate(sub.iloc[j].tolist()) if i not in text_cols]
+                        if all(not c or _is_number(c, layout.decimal_comma) for c in others):
+                            empty[np.searchsorted(bad, rest[j])] = True
                 kind[bad[empty]] = BLANK
                 for j in bad[~empty]:
                     cells = chunk.iloc[j].tolist()

@@ -30,14 +30,14 @@ import numpy as np
 
 from capture.columns import TIME_UNITS
 from capture.errors import CaptureError
-from capture.table_reader import BLANK, DATA, HEADER, IGNORED, Rows
+from capture.table_reader import BLANK, DATA, HEADER, IGNORED, IMU_CAPTURE_SAMPLES, Rows
 
 _HARD = 1 << 30
 
 
 @dataclass
 class CutOptions:
-    samples_per_take: int = 119  # IMU_Capture's rows per take (its rate times one second)
+    samples_per_take: int = IMU_CAPTURE_SAMPLES
     take_samples: int | None = None  # fixed take length, rows
     split_gap_s: float = 0.3
     time_unit: str | None = None  # s | ms | us; None: from the header or the steps
