@@ -143,18 +143,18 @@ def label_from_name(path: Path) -> str:
 
 # -- one file -----------------------------------------------------------------------------
 
-def _already_imported(data_dir: Path, digest: str) -> list[str]:
-    try:
-        paths = list_takes(data_dir)
-    except Exception:
-        return []
-    found = []
-    for p in paths:
+def imported_digests(data_dir: Path) -> dict[str, list[str]]:
+    """source_sha256 -> the takes imported from a file with those bytes, for every take in ``data_dir``."""
+    found: dict[str, list[str]] = {}
+    if not Path(data_dir).is_dir():
+        return found
+    for p in list_takes(data_dir):
         try:
-            if (read_meta(p.with_suffix(".json")).extra or {}).get("source_sha256") == digest:
-                found.append(str(p))
-        except Exception:
+            digest = (read_meta(p.with_suffix(".json")).extra or {}).get("source_sha256")
+        except Exception:  # a broken take is training check's business, not a reason to stop importing
             continue
+        if digest:
+            found.setdefault(digest, []).append(str(p))
     return found
 
 
@@ -178,9 +178,8 @@ def _units(opts: ImportOptions, header_units: dict, values: np.ndarray) -> tuple
     return accel, gyro, "; ".join(whys)
 
 
-def read_file(path: Path, opts: ImportOptions, board: C.Board):
-    """(takes in file units, header units, measured rate or None, notes, ignored lines, Cut-like info)."""
-    raw = path.read_bytes()
+def read_file(path: Path, raw: bytes, opts: ImportOptions):
+    """(takes in file units, header units, measured rate or None, notes, ignored lines, what started the takes)."""
     if path.suffix.lower() == ".json" or raw.lstrip()[:1] == b"{":
         from capture.edge_impulse import read_ei_json
 
@@ -206,7 +205,8 @@ def read_file(path: Path, opts: ImportOptions, board: C.Board):
     return cut.takes, header_units, cut.rate_hz, notes, sorted(rows.ignored + cut.ignored), cut.boundaries
 
 
-def import_one(path: Path, base: Path, data_dir: Path, opts: ImportOptions) -> FileReport:
+def import_one(path: Path, base: Path, data_dir: Path, opts: ImportOptions, known: dict | None = None) -> FileReport:
+    """Import one file; ``known`` (``imported_digests``) is updated with what it wrote."""
     rep = FileReport(str(path))
     board = C.BOARDS[opts.board or "rev1"]
     try:
@@ -214,13 +214,15 @@ def import_one(path: Path, base: Path, data_dir: Path, opts: ImportOptions) -> F
     except OSError as e:
         raise CaptureError(f"cannot read {path} ({e.strerror or e})") from None
     digest = hashlib.sha256(raw).hexdigest()
+    if known is None:
+        known = {} if opts.again else imported_digests(data_dir)
     if not opts.again:
-        before = _already_imported(data_dir, digest)
+        before = known.get(digest)
         if before:
             rep.skipped = f"already imported into {data_dir} ({len(before)} takes, e.g. {before[0]}); --again imports it again"
             return rep
     names = match_layout(opts.layout, path, base) if opts.layout else {}
-    takes, header_units, measured_rate, notes, ignored, boundaries = read_file(path, opts, board)
+    takes, header_units, measured_rate, notes, ignored, boundaries = read_file(path, raw, opts)
     rep.lines_ignored = len(ignored)
     rep.ignored_reasons = dict(Counter(why for _, why in ignored))
     for number, why in ignored[:MAX_LINES_LISTED]:
@@ -254,6 +256,7 @@ def import_one(path: Path, base: Path, data_dir: Path, opts: ImportOptions) -> F
         t_us = take.t_us if take.t_us is not None else np.round(np.arange(len(values)) * 1e6 / rate).astype(np.int64)
         rep.files.append(str(write_take(data_dir, meta, t_us, values)))
         rep.take_rows.append(len(values))
+    known.setdefault(digest, []).extend(rep.files)
     rep.takes, rep.rows_used = len(takes), int(sum(rep.take_rows))
     rep.rate_hz, rep.accel_units, rep.gyro_units = rate, accel, gyro
     rep.new_take_at = dict(boundaries)
@@ -309,9 +312,10 @@ def import_paths(paths: list[Path], data_dir: Path, opts: ImportOptions) -> dict
     if opts.layout:
         layout_regex(opts.layout)
     reports = []
+    known = imported_digests(Path(data_dir))
     for path, base in collect_files(paths):
         try:
-            rep = import_one(path, base, Path(data_dir), opts)
+            rep = import_one(path, base, Path(data_dir), opts, known)
         except CaptureError as e:
             msg = str(e) if str(e).startswith(str(path)) or str(e).startswith("cannot read") else f"{path}: {e}"
             log(f"error: {msg}")

@@ -80,7 +80,10 @@ def decode(raw: bytes) -> str:
 
 def _split(line: str, delimiter: str) -> list[str]:
     parts = line.split() if delimiter == r"\s+" else line.split(delimiter)
-    return [p.strip().strip("\"'").strip() for p in parts]
+    cells = [p.strip().strip("\"'").strip() for p in parts]
+    while len(cells) > 1 and not cells[-1]:  # a trailing delimiter
+        cells.pop()
+    return cells
 
 
 def _is_number(cell: str, decimal_comma: bool) -> bool:

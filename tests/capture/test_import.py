@@ -236,3 +236,16 @@ def test_other_sketch_log_with_mpu_style_names_datetime_stamps_and_repeated_head
     assert f"{src}:1: ignored:" in proc.stderr and rep["lines_ignored"] == 1
     np.testing.assert_allclose(got[1].values, b, atol=1e-6)
     assert got[1].t_us[1] == 19231
+
+
+def test_rev2_imu_capture_takes_pasted_back_to_back_with_trailing_commas(tmp_path):
+    """The Rev2's IMU_Capture prints 119 rows per take at 100 Hz; pasted with no blank line, each row ending in ','."""
+    takes = [gesture(119, s, rate_hz=100) for s in range(4)]
+    src = tmp_path / "rev2.csv"
+    src.write_text("aX,aY,aZ,gX,gY,gZ,\n" + "\n".join(fmt(r) + "," for r in np.vstack(takes)) + "\n")
+    rep = ok(run_import(src, "--board", "rev2", "--label", "flex", "--subject", "dee", "--out", tmp_path / "d"))["reports"][0]
+    got = takes_in(tmp_path / "d")
+    assert [len(t.values) for t in got] == [119] * 4 and rep["rate_hz"] == 100 and rep["lines_ignored"] == 0
+    assert rep["new_take_at"] == {"start of file": 1, "every 119 rows": 3}
+    np.testing.assert_allclose(got[3].values, takes[3], atol=1e-6)
+    assert got[0].t_us[1] == 10_000
