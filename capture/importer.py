@@ -16,7 +16,6 @@ why. A file that cannot be understood gets one ``error:`` sentence and the other
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import sys
 from collections import Counter
@@ -28,7 +27,8 @@ import numpy as np
 from capture import columns as C
 from capture.dataset import TakeMeta, list_takes, read_meta, safe_name, write_take
 from capture.errors import CaptureError
-from capture.table_reader import EXAMPLE_ROW, IMU_CAPTURE_HEADER, IMU_CAPTURE_SAMPLES, Rows, decode, read_rows
+from capture.columns import IMU_CAPTURE_SAMPLES
+from capture.table_reader import EXAMPLE_ROW, IMU_CAPTURE_HEADER, Rows, decode, read_rows
 from capture.takes import CutOptions, FoundTake, cut_takes
 
 SUFFIXES = (".csv", ".txt", ".tsv", ".log", ".json")
@@ -329,7 +329,3 @@ def import_paths(paths: list[Path], data_dir: Path, opts: ImportOptions) -> dict
                "files_skipped": sum(bool(r.skipped) for r in reports), "out": str(data_dir),
                "reports": [r.__dict__ for r in reports]}
     return summary
-
-
-def summary_json(summary: dict) -> str:
-    return json.dumps(summary)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from capture.columns import CHANNEL_KEYS, IMU_CAPTURE_SAMPLES, map_header  # noqa: F401 (re-exported)
+from capture.columns import CHANNEL_KEYS, map_header
 from capture.errors import CaptureError
 
 CHUNK_ROWS = 200_000
