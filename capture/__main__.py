@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 from capture.dataset import DatasetError
@@ -225,13 +226,13 @@ def _add_import_parser(sub) -> None:
     m = sub.add_parser(
         "import", help="import recordings in any common shape (IMU_Capture, other sketches' logs, Edge Impulse)",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=IMPORT_EPILOG,
-        description="Import CSV/TSV/text recordings and Edge Impulse samples (files or folders) into DATA_DIR/<label>/. "
+        description=textwrap.fill("Import CSV/TSV/text recordings and Edge Impulse samples (files or folders) into DATA_DIR/<label>/. "
                     "Columns are found by their header (aX/ax/acc_x/AccX/accelerometerX..., gX/gyr_x/gyroX..., an "
                     "optional time column timestamp/time_ms/millis/t_us..., label and subject columns); a file without "
                     "a header must be six numbers per row (IMU_Capture). Takes are cut at blank or empty-cell rows, "
                     "repeated headers, time gaps, label changes, or every --take-samples rows. Units (g or m/s^2, deg/s "
                     "or rad/s) are read from the header or guessed from the values, always stated, and can be forced. "
-                    "Nothing in DATA_DIR is overwritten. Prints a JSON summary on stdout.")
+                    "Nothing in DATA_DIR is overwritten. Prints a JSON summary on stdout.", 100))
     m.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="files or folders (searched for .csv .txt .tsv .log .json)")
     m.add_argument("--out", type=Path, required=True, help="dataset directory (DATA_DIR)")
     m.add_argument("--label", help="the gesture in every file (default: --layout, a label column, or the file name)")
