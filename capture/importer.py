@@ -199,6 +199,9 @@ def read_file(path: Path, raw: bytes, opts: ImportOptions):
         notes.append("every row is followed by a blank line: only double blank lines separate takes")
     if cut.time_unit:
         notes.append(f"time column in {cut.time_unit} ({cut.time_unit_why})")
+        if cut.evenly_spaced:
+            notes.append(f"the time column repeats values within {cut.evenly_spaced} take(s) (coarser than the sample "
+                         "interval): their t_us are spaced evenly over the take's span")
         if cut.gaps:
             notes.append(f"time column shows {cut.gaps} gap(s), about {cut.samples_missing} samples missing (kept in "
                          "t_us; training check reports them)")

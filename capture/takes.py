@@ -63,7 +63,8 @@ class Cut:
     rate_hz: float | None = None  # measured from the time column
     gaps: int = 0
     samples_missing: int = 0
-    ignored: list = field(default_factory=list)  # (line, reason) found here (repeated timestamps)
+    ignored: list = field(default_factory=list)  # (line, reason) found here (repeated lines)
+    evenly_spaced: int = 0  # takes whose time column repeats itself (too coarse): t_us spaced evenly
     boundaries: Counter = field(default_factory=Counter)
 
 
@@ -105,9 +106,9 @@ def _time_cuts(t_us: np.ndarray, split_gap_s: float) -> tuple[np.ndarray, np.nda
 
 def _measure_rate(takes: list[FoundTake]) -> tuple[float | None, int, int]:
     steps = np.concatenate([np.diff(t.t_us) for t in takes if t.t_us is not None and len(t.t_us) > 1] or [np.zeros(0)])
-    if not len(steps):
+    if not (steps > 0).any():
         return None, 0, 0
-    median = float(np.median(steps))
+    median = float(np.median(steps[steps > 0]))
     regular = steps[steps <= 1.5 * median]
     mean = float(regular.mean())
     rate = 1e6 / mean
@@ -128,10 +129,11 @@ def cut_takes(rows: Rows, opts: CutOptions) -> Cut:
         cut.time_unit, cut.time_unit_why = _time_unit(rows.time, opts.time_unit, header_unit)
         t_us = rows.time * TIME_UNITS[cut.time_unit]
         dt = np.diff(t_us, prepend=np.nan)
-        repeat = dt == 0
-        if repeat.any():  # the same timestamp twice: the second row is a duplicate, not a sample
+        same_values = np.r_[False, (values[1:] == values[:-1]).all(axis=1)]
+        repeat = (dt == 0) & same_values
+        if repeat.any():  # the same line twice (time and values): a duplicate, not a sample
             for k in np.flatnonzero(repeat):
-                cut.ignored.append((int(data_idx[k]) + 1, f"same timestamp as line {int(data_idx[k - 1]) + 1}"))
+                cut.ignored.append((int(data_idx[k]) + 1, f"repeats line {int(data_idx[k - 1]) + 1} (same time and values)"))
             kinds[data_idx[repeat]] = IGNORED
             keep = ~repeat
             data_idx, values, t_us = data_idx[keep], values[keep], t_us[keep]
@@ -172,6 +174,12 @@ def cut_takes(rows: Rows, opts: CutOptions) -> Cut:
             complete=complete, starts_at=why))
     if t_us is not None:
         cut.rate_hz, cut.gaps, cut.samples_missing = _measure_rate(cut.takes)
+        for take in cut.takes:  # a clock coarser than the sample interval repeats itself: space such takes evenly
+            if len(take.t_us) > 1 and (np.diff(take.t_us) <= 0).any():
+                span_us = float(take.t_us[-1])
+                step = span_us / (len(take.t_us) - 1) if span_us > 0 else 1e6 / cut.rate_hz
+                take.t_us = np.round(np.arange(len(take.t_us)) * step).astype(np.int64)
+                cut.evenly_spaced += 1
     return cut
 
 

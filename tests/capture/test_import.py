@@ -249,3 +249,18 @@ def test_rev2_imu_capture_takes_pasted_back_to_back_with_trailing_commas(tmp_pat
     assert rep["new_take_at"] == {"start of file": 1, "every 119 rows": 3}
     np.testing.assert_allclose(got[3].values, takes[3], atol=1e-6)
     assert got[0].t_us[1] == 10_000
+
+
+def test_a_time_column_coarser_than_the_samples_and_duplicated_lines(tmp_path):
+    values = gesture(119, 8)
+    t_s = np.floor(np.arange(119) / 119 * 100) / 100  # seconds with two decimals at 119 Hz: repeats
+    rows = [f"{t:.2f}," + fmt(r) for t, r in zip(t_s, values)]
+    rows.insert(50, rows[49])  # one line pasted twice
+    src = tmp_path / "coarse.csv"
+    src.write_text("time_s,ax,ay,az,gx,gy,gz\n" + "\n".join(rows) + "\n")
+    proc = run_import(src, "--label", "x", "--out", tmp_path / "d")
+    rep = ok(proc)["reports"][0]
+    (take,) = takes_in(tmp_path / "d")
+    assert len(take.values) == 119 and rep["lines_ignored"] == 1 and f"{src}:52: ignored: repeats line 51" in proc.stderr
+    assert abs(rep["rate_hz"] - 119) <= 1.5 and (np.diff(take.t_us) > 0).all()
+    assert "spaced evenly" in proc.stderr
