@@ -27,8 +27,8 @@ from capture.protocol_spec import CHANNELS
 
 IMU_CAPTURE_SAMPLES = 119  # the IMU_Capture sketch's numSamples: rows per take, on the Rev2 (100 Hz) too
 STANDARD_GRAVITY = 9.80665
-ACCEL_UNITS = {"g": 1.0, "ms2": 1.0 / STANDARD_GRAVITY, "mg": 0.001}  # factor to g
-GYRO_UNITS = {"dps": 1.0, "rads": 180.0 / np.pi, "mdps": 0.001}  # factor to deg/s
+ACCEL_UNITS = {"g": 1.0, "ms2": 1.0 / STANDARD_GRAVITY, "mg": 0.001, "counts": None}  # factor to g (counts: the board's)
+GYRO_UNITS = {"dps": 1.0, "rads": 180.0 / np.pi, "mdps": 0.001, "counts": None}  # factor to deg/s
 TIME_UNITS = {"s": 1e6, "ms": 1e3, "us": 1.0}  # factor to microseconds
 
 _AXIS_WORDS = {
@@ -129,12 +129,12 @@ def parse_columns_option(text: str) -> list[str]:
 def guess_accel_unit(accel: np.ndarray) -> tuple[str, str]:
     """(unit, why) from the median magnitude of the accelerometer (gravity at rest)."""
     gravity = float(np.median(np.linalg.norm(accel, axis=1))) if len(accel) else 0.0
-    for unit, low, high in (("g", 0.5, 4.9), ("ms2", 4.9, 20.0), ("mg", 500.0, 2000.0)):
+    for unit, low, high in (("g", 0.5, 4.9), ("ms2", 4.9, 20.0), ("mg", 500.0, 2000.0), ("counts", 4000.0, 20000.0)):
         if low <= gravity <= high:
-            return unit, f"median |a| {gravity:.3g}"
+            return unit, f"median |a| {gravity:.4g}"
     raise CaptureError(f"cannot tell the accelerometer's units: its median magnitude is {gravity:.4g}, expected "
-                       "about 1 (g), 9.8 (m/s^2) or 1000 (mg) with gravity included; pass --accel-units "
-                       "(raw counts must be scaled first)")
+                       "about 1 (g), 9.8 (m/s^2), 1000 (mg) or 8192 (raw counts at ±4 g) with gravity included; "
+                       "pass --accel-units")
 
 
 def guess_gyro_unit(gyro: np.ndarray, accel_g: np.ndarray) -> tuple[str, str]:
@@ -164,11 +164,19 @@ class Board:
     name: str  # TakeMeta.board
     imu: str
     rate_hz: float  # the IMU_Capture sketch's rate on that board
+    accel_g_per_count: float  # raw counts at ±4 g
+    gyro_dps_per_count: float  # raw counts at ±2000 dps
+    counts_on_chip_axes: bool  # raw counts come on the chip's own axes, not the library's
 
 
+# LSM9DS1 scales as in the firmware (firmware/lib/nanogest_core/src/ng_imu.h; a test ties them). Raw
+# BMI270 counts are what Arduino_BMI270_BMM150 returned before 1.1.0 (February 2023), on the chip's
+# axes; 1.1.0 and later return g and deg/s (count / 8192, count / 16.384) on the board's axes.
 BOARDS = {
-    "rev1": Board(spec.BOARD_NAMES[spec.BOARD_REV1], spec.IMU_NAMES[spec.IMU_LSM9DS1], SIM_DEFAULT_RATE_HZ["lsm9ds1"]),
-    "rev2": Board(spec.BOARD_NAMES[spec.BOARD_REV2], spec.IMU_NAMES[spec.IMU_BMI270], SIM_DEFAULT_RATE_HZ["bmi270"]),
+    "rev1": Board(spec.BOARD_NAMES[spec.BOARD_REV1], spec.IMU_NAMES[spec.IMU_LSM9DS1], SIM_DEFAULT_RATE_HZ["lsm9ds1"],
+                  0.000122, 0.07, False),
+    "rev2": Board(spec.BOARD_NAMES[spec.BOARD_REV2], spec.IMU_NAMES[spec.IMU_BMI270], SIM_DEFAULT_RATE_HZ["bmi270"],
+                  1.0 / 8192.0, 1.0 / 16.384, True),
 }
 # The BMI270's own axes, turned as Arduino_BMI270_BMM150 turns them on the Rev2 (x = -y_chip,
 # y = -x_chip), which is what the firmware and IMU_Capture record on that board.

@@ -172,10 +172,21 @@ def _units(opts: ImportOptions, header_units: dict, values: np.ndarray) -> tuple
         gyro, why = C.check_unit("gyro", opts.gyro_units, C.GYRO_UNITS), "as given"
     elif header_units.get("gyro") in C.GYRO_UNITS:
         gyro, why = header_units["gyro"], "named in the header"
+    elif accel == "counts":
+        gyro, why = "counts", "as the accelerometer"
     else:
         gyro, why = C.guess_gyro_unit(values[:, 3:], values[:, :3] * C.ACCEL_UNITS[accel])
     whys.append(f"gyroscope {gyro} ({why})")
+    if "counts" in (accel, gyro) and not opts.board:
+        raise CaptureError(f"the values look like raw sensor counts ({'; '.join(whys)}), whose scale depends on the IMU; "
+                           "pass --board rev1 (LSM9DS1) or --board rev2 (BMI270), or --accel-units/--gyro-units")
     return accel, gyro, "; ".join(whys)
+
+
+def _scale(accel: str, gyro: str, board: C.Board) -> np.ndarray:
+    a = board.accel_g_per_count if accel == "counts" else C.ACCEL_UNITS[accel]
+    g = board.gyro_dps_per_count if gyro == "counts" else C.GYRO_UNITS[gyro]
+    return np.array([a] * 3 + [g] * 3)
 
 
 def read_file(path: Path, raw: bytes, opts: ImportOptions):
@@ -247,11 +258,16 @@ def import_one(path: Path, base: Path, data_dir: Path, opts: ImportOptions, know
     else:
         rate, rep.rate_from = board.rate_hz, (f"IMU_Capture's rate on {opts.board or 'rev1'} (no time column; "
                                               "--rate-hz or --board to change)")
-    axes = C.parse_axes(opts.axes) if opts.axes else None
-    scale = np.array([C.ACCEL_UNITS[accel]] * 3 + [C.GYRO_UNITS[gyro]] * 3)
+    axes_text = opts.axes
+    if not axes_text and accel == "counts" and board.counts_on_chip_axes:
+        axes_text = "bmi270-chip"
+        notes.append("raw BMI270 counts (Arduino_BMI270_BMM150 before 1.1.0) are on the chip's axes: turned to the "
+                     "library's (x=-y, y=-x) as 1.1.0 and later report them; --axes board keeps them")
+    axes = C.parse_axes(axes_text) if axes_text else None
+    scale = _scale(accel, gyro, board)
     metas = []
     for take in takes:
-        metas.append((_meta(take, path, names, opts, board, rate, digest), take))
+        metas.append((_meta(take, path, names, opts, board, rate, digest, axes_text), take))
     for meta, take in metas:  # every take of the file is understood before any is written
         values = take.values * scale
         if axes:
@@ -270,7 +286,7 @@ def import_one(path: Path, base: Path, data_dir: Path, opts: ImportOptions, know
 
 
 def _meta(take: FoundTake, path: Path, names: dict, opts: ImportOptions, board: C.Board, rate: float,
-          digest: str) -> TakeMeta:
+          digest: str, axes_text: str | None) -> TakeMeta:
     label = opts.label or names.get("label") or take.label or label_from_name(path)
     subject = opts.subject or names.get("subject") or take.subject or "unknown"
     session = opts.session or names.get("session") or "s1"
@@ -278,8 +294,8 @@ def _meta(take: FoundTake, path: Path, names: dict, opts: ImportOptions, board: 
              "source_sha256": digest, "take_started_by": take.starts_at}
     if "n" in names:
         extra["source_take"] = int(names["n"])
-    if opts.axes:
-        extra["axes"] = opts.axes
+    if axes_text:
+        extra["axes"] = axes_text
     return TakeMeta(label=safe_name(label), rate_hz=rate, subject=subject, session=session,
                     board=board.name if opts.board else "unknown", imu=board.imu if opts.board else "unknown",
                     source=opts.source, complete=take.complete, extra=extra)

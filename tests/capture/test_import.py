@@ -264,3 +264,36 @@ def test_a_time_column_coarser_than_the_samples_and_duplicated_lines(tmp_path):
     assert len(take.values) == 119 and rep["lines_ignored"] == 1 and f"{src}:52: ignored: repeats line 51" in proc.stderr
     assert abs(rep["rate_hz"] - 119) <= 1.5 and (np.diff(take.t_us) > 0).all()
     assert "spaced evenly" in proc.stderr
+
+
+def test_raw_bmi270_counts_from_the_old_rev2_library_are_scaled_and_turned_to_the_board_axes(tmp_path):
+    """Arduino_BMI270_BMM150 before 1.1.0 printed raw counts on the chip's axes (8192 per g, 16.384 per deg/s)."""
+    values = gesture(119, 6, rate_hz=100)  # in g and deg/s, on the board's axes as the library gives them now
+    chip = np.column_stack([-values[:, 1], -values[:, 0], values[:, 2], -values[:, 4], -values[:, 3], values[:, 5]])
+    counts = np.round(chip * np.r_[np.full(3, 8192.0), np.full(3, 16.384)]).astype(int)
+    src = tmp_path / "old_rev2.csv"
+    src.write_text("aX,aY,aZ,gX,gY,gZ\n" + "\n".join(",".join(map(str, r)) for r in counts) + "\n")
+    proc = run_import(src, "--label", "flex", "--out", tmp_path / "d")
+    assert proc.returncode == 2 and "raw sensor counts" in proc.stderr and "--board rev2" in proc.stderr
+    proc = run_import(src, "--label", "flex", "--board", "rev2", "--out", tmp_path / "d")
+    rep = ok(proc)["reports"][0]
+    (take,) = takes_in(tmp_path / "d")
+    assert rep["accel_units"] == "counts" and take.meta.extra["axes"] == "bmi270-chip" and "chip's axes" in proc.stderr
+    np.testing.assert_allclose(take.values[:, :3], values[:, :3], atol=1 / 8192)
+    np.testing.assert_allclose(take.values[:, 3:], values[:, 3:], atol=1 / 16.384)
+
+
+def test_board_rates_and_lsm9ds1_scales_match_the_firmware():
+    import re
+    from pathlib import Path
+
+    from capture.columns import BOARDS
+
+    header = (Path(__file__).resolve().parents[2] / "firmware/lib/nanogest_core/src/ng_imu.h").read_text()
+    chips = {m[0]: m[1:] for m in re.findall(
+        r"constexpr ImuChip (\w+) = \{proto::\w+, (\d+), \d+, \d+, ([\d./ ]+), ([\d./ ]+)\}", header)}
+    rate_mhz, accel, gyro = chips["kLsm9ds1"]
+    assert BOARDS["rev1"].rate_hz * 1000 == int(rate_mhz)
+    assert (BOARDS["rev1"].accel_g_per_count, BOARDS["rev1"].gyro_dps_per_count) == (eval(accel), eval(gyro))
+    rate_mhz, accel, _ = chips["kBmi270"]
+    assert BOARDS["rev2"].rate_hz * 1000 == int(rate_mhz) and BOARDS["rev2"].accel_g_per_count == eval(accel)
