@@ -1,14 +1,15 @@
 """Import speed: samples/s reading a 1 M-row file, the old hand-rolled parser against the pandas reader.
 
-Writes files of ``--rows`` samples into a temporary folder (never into the project) in three
+Writes files of ``--rows`` samples into a temporary folder (never into the project) in four
 shapes: IMU_Capture (takes of 119 rows separated by a blank line), the same pasted from the
-Serial Monitor (CRLF, a blank line after every row), and a ``timestamp_ms,ax,...`` log. Each
+Serial Monitor (CRLF, a blank line after every row), pasted with the Serial Monitor's
+timestamps (read in memory, not streamed), and a ``timestamp_ms,ax,...`` log. Each
 is parsed into takes (rows classified, line numbers kept, takes cut; writing the dataset is
 the same code for both and left out) by
 
 - before: ``parse_imu_capture`` of ``capture/arduino_import.py`` at commit ``BEFORE`` (read
   from git; that parser cannot read the timestamp log);
-- after: ``capture.table_reader.read_rows`` + ``capture.takes.cut_takes``.
+- after: ``capture.table_reader.read_path`` (streamed from disk in chunks) + ``capture.takes.cut_takes``.
 
 Best of ``--repeat`` runs. Prints a table.
 
@@ -30,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from capture.table_reader import decode, read_rows  # noqa: E402
+from capture.table_reader import read_path  # noqa: E402
 from capture.takes import CutOptions, cut_takes  # noqa: E402
 
 BEFORE = "12aa994"  # the last commit with the hand-rolled IMU_Capture parser
@@ -59,6 +60,11 @@ def make_files(folder: Path, rows: int) -> dict:
     files["Serial Monitor paste (CRLF, blank after every row)"] = folder / "spaced.csv"
     files["Serial Monitor paste (CRLF, blank after every row)"].write_bytes(
         ("aX,aY,aZ,gX,gY,gZ\r\n\r\n" + "\r\n\r\n".join(lines) + "\r\n").encode())
+    files["Serial Monitor paste with its timestamps"] = folder / "stamped.csv"
+    files["Serial Monitor paste with its timestamps"].write_text(
+        "10:00:00.000 -> aX,aY,aZ,gX,gY,gZ\n" + "".join(
+            f"10:{i // 60000 % 60:02d}:{i // 1000 % 60:02d}.{i % 1000:03d} -> {line}\n" + ("\n" if i % 119 == 118 else "")
+            for i, line in enumerate(lines)))
     files["timestamp_ms log"] = folder / "log.csv"
     files["timestamp_ms log"].write_text("timestamp_ms,ax,ay,az,gx,gy,gz\n"
                                          + "\n".join(f"{10 * i},{line}" for i, line in enumerate(lines)) + "\n")
@@ -85,11 +91,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for shape, path in make_files(Path(tmp), a.rows).items():
             def new():
-                rows = read_rows(decode(path.read_bytes()))
+                rows = read_path(path)
                 return len(cut_takes(rows, CutOptions(samples_per_take=119)).takes)
 
             t_new, n_new = best(new, a.repeat)
-            if parse_old is not None and "timestamp" not in shape:
+            if parse_old is not None and shape != "timestamp_ms log":
                 t_old, n_old = best(lambda: len(parse_old(path.read_bytes().decode("utf-8", errors="replace"), 119).takes), a.repeat)
                 old_rate, ratio, n_old_s = f"{a.rows / t_old:,.0f}", f"{t_old / t_new:.2f}x", str(n_old)
             else:

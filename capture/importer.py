@@ -28,7 +28,7 @@ from capture import columns as C
 from capture.dataset import TakeMeta, list_takes, read_meta, safe_name, write_take
 from capture.errors import CaptureError
 from capture.columns import IMU_CAPTURE_SAMPLES
-from capture.table_reader import EXAMPLE_ROW, IMU_CAPTURE_HEADER, Rows, decode, read_rows
+from capture.table_reader import EXAMPLE_ROW, IMU_CAPTURE_HEADER, Rows, read_path
 from capture.takes import CutOptions, FoundTake, cut_takes
 
 SUFFIXES = (".csv", ".txt", ".tsv", ".log", ".json")
@@ -189,13 +189,23 @@ def _scale(accel: str, gyro: str, board: C.Board) -> np.ndarray:
     return np.array([a] * 3 + [g] * 3)
 
 
-def read_file(path: Path, raw: bytes, opts: ImportOptions):
+def _digest(path: Path) -> tuple[str, bytes]:
+    """(sha256 of the file, its first bytes), reading it in blocks."""
+    h, head = hashlib.sha256(), b""
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            head = head or block[:4096]
+            h.update(block)
+    return h.hexdigest(), head
+
+
+def read_file(path: Path, head: bytes, opts: ImportOptions):
     """(takes in file units, header units, measured rate or None, notes, ignored lines, what started the takes)."""
-    if path.suffix.lower() == ".json" or raw.lstrip()[:1] == b"{":
+    if path.suffix.lower() == ".json" or head.lstrip()[:1] == b"{":
         from capture.edge_impulse import read_ei_json
 
-        return read_ei_json(path, raw)
-    rows: Rows = read_rows(decode(raw), opts.columns)
+        return read_ei_json(path, path.read_bytes())
+    rows: Rows = read_path(path, opts.columns)
     cut = cut_takes(rows, CutOptions(samples_per_take=opts.samples_per_take, take_samples=opts.take_samples,
                                      split_gap_s=opts.split_gap_s, time_unit=opts.time_unit))
     roles = rows.layout.roles
@@ -224,10 +234,9 @@ def import_one(path: Path, base: Path, data_dir: Path, opts: ImportOptions, know
     rep = FileReport(str(path))
     board = C.BOARDS[opts.board or "rev1"]
     try:
-        raw = path.read_bytes()
+        digest, head = _digest(path)
     except OSError as e:
         raise CaptureError(f"cannot read {path} ({e.strerror or e})") from None
-    digest = hashlib.sha256(raw).hexdigest()
     if known is None:
         known = {} if opts.again else imported_digests(data_dir)
     if not opts.again:
@@ -236,7 +245,7 @@ def import_one(path: Path, base: Path, data_dir: Path, opts: ImportOptions, know
             rep.skipped = f"already imported into {data_dir} ({len(before)} takes, e.g. {before[0]}); --again imports it again"
             return rep
     names = match_layout(opts.layout, path, base) if opts.layout else {}
-    takes, header_units, measured_rate, notes, ignored, boundaries = read_file(path, raw, opts)
+    takes, header_units, measured_rate, notes, ignored, boundaries = read_file(path, head, opts)
     rep.lines_ignored = len(ignored)
     rep.ignored_reasons = dict(Counter(why for _, why in ignored))
     for number, why in ignored[:MAX_LINES_LISTED]:

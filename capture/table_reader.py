@@ -22,6 +22,7 @@ import io
 import re
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ from capture.columns import CHANNEL_KEYS, map_header
 from capture.errors import CaptureError
 
 CHUNK_ROWS = 200_000
+HEAD_BYTES = 1 << 18  # what the sniffer sees of a file read from disk
 SNIFF_LINES = 400
 DATA, BLANK, HEADER, IGNORED = 0, 1, 2, 3
 IMU_CAPTURE_HEADER = "aX,aY,aZ,gX,gY,gZ"
@@ -223,8 +225,22 @@ def _reason(cells: list[str], layout: Layout) -> str | None:
     return "not numbers"
 
 
-def read_rows(text: str, roles_option: list[str] | None = None) -> Rows:
-    """Classify every line of ``text`` (see the module docstring)."""
+def read_path(path: Path, roles_option: list[str] | None = None) -> Rows:
+    """``read_rows`` on a file, streamed from disk in chunks when it is UTF-8 without Serial Monitor prefixes."""
+    with open(path, "rb") as f:
+        head_raw = f.read(HEAD_BYTES)
+        more = bool(f.read(1))
+    if not more or head_raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return read_rows(decode(Path(path).read_bytes()), roles_option)
+    head = decode(head_raw.rsplit(b"\n", 1)[0] + b"\n")
+    if _MONITOR_TIMESTAMP.search(head[:4096]):
+        return read_rows(decode(Path(path).read_bytes()), roles_option)
+    return read_rows(head, roles_option, source=path)
+
+
+def read_rows(text: str, roles_option: list[str] | None = None, source: Path | None = None) -> Rows:
+    """Classify every line of ``text``, or of the file ``source`` when given (``text`` is then its head, for
+    sniffing); see the module docstring."""
     monitor = bool(_MONITOR_TIMESTAMP.search(text[:4096]))
     if monitor:
         text = _MONITOR_TIMESTAMP.sub("", text)
@@ -242,7 +258,8 @@ def read_rows(text: str, roles_option: list[str] | None = None) -> Rows:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         reader = pd.read_csv(
-            io.StringIO(text), sep=layout.delimiter, header=None, names=range(width), dtype=str, na_filter=False,
+            source if source is not None else io.StringIO(text), encoding="utf-8-sig", encoding_errors="replace",
+            sep=layout.delimiter, header=None, names=range(width), dtype=str, na_filter=False,
             skip_blank_lines=False, skipinitialspace=True, quotechar=layout.quotechar, on_bad_lines="warn",
             engine="c", chunksize=CHUNK_ROWS)
         for chunk in _chunks(reader):

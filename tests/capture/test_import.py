@@ -297,3 +297,23 @@ def test_board_rates_and_lsm9ds1_scales_match_the_firmware():
     assert (BOARDS["rev1"].accel_g_per_count, BOARDS["rev1"].gyro_dps_per_count) == (eval(accel), eval(gyro))
     rate_mhz, accel, _ = chips["kBmi270"]
     assert BOARDS["rev2"].rate_hz * 1000 == int(rate_mhz) and BOARDS["rev2"].accel_g_per_count == eval(accel)
+
+
+def test_a_large_file_streamed_from_disk_reads_as_in_memory(tmp_path):
+    from capture.table_reader import HEAD_BYTES, decode, read_path, read_rows
+
+    takes = [gesture(119, s) for s in range(80)]
+    lines = ["\ufeffaX,aY,aZ,gX,gY,gZ"]
+    for k, take in enumerate(takes):
+        lines += [""] if k else []
+        lines += [fmt(r, quote='"') for r in take]
+    lines.insert(9000, "Waiting for motion, 3 2 1")  # a stray line far beyond what the sniffer sees
+    src = tmp_path / "big.csv"
+    src.write_bytes("\r\n".join(lines).encode() + b"\r\n")
+    assert src.stat().st_size > 2 * HEAD_BYTES
+    streamed, in_memory = read_path(src), read_rows(decode(src.read_bytes()))
+    assert streamed.ignored == in_memory.ignored == [(9001, "expected 6 comma-separated numbers, found 2 fields")]
+    np.testing.assert_array_equal(streamed.kinds, in_memory.kinds)
+    np.testing.assert_array_equal(streamed.values, in_memory.values)
+    summary = ok(run_import(src, "--label", "wave", "--out", tmp_path / "d"))
+    assert summary["takes"] == 80 and summary["samples"] == 80 * 119
