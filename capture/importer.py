@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from capture import columns as C
-from capture.dataset import TakeMeta, list_takes, read_meta, safe_name, write_take
+from capture.dataset import DatasetError, TakeMeta, list_takes, read_meta, safe_name, write_take
 from capture.errors import CaptureError
 from capture.columns import IMU_CAPTURE_SAMPLES
 from capture.table_reader import EXAMPLE_ROW, IMU_CAPTURE_HEADER, Rows, read_path
@@ -344,7 +344,7 @@ def import_paths(paths: list[Path], data_dir: Path, opts: ImportOptions) -> dict
     for path, base in collect_files(paths):
         try:
             rep = import_one(path, base, Path(data_dir), opts, known)
-        except CaptureError as e:
+        except (CaptureError, DatasetError) as e:
             msg = str(e) if str(e).startswith(str(path)) or str(e).startswith("cannot read") else f"{path}: {e}"
             log(f"error: {msg}")
             rep = FileReport(str(path), error=msg)
