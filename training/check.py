@@ -203,7 +203,8 @@ def _units_hint(gravity_g: float) -> str:
         return "it looks like m/s^2: divide the accelerometer columns by 9.80665"
     if gravity_g > 100.0:
         return ("it looks like raw counts: multiply by the IMU's scale (LSM9DS1 ±4 g: 0.000122 g per count, "
-                "BMI270 ±4 g: 1/8192 g per count)")
+                "BMI270 ±4 g: 1/8192 g per count), or import the file again with 'python -m capture import FILE "
+                "--board rev1' (or rev2), which does")
     if gravity_g < GRAVITY_RANGE_G[0]:
         return "gravity seems to be missing (linear acceleration?) or the scale is wrong; the columns must be in g including gravity"
     return "the accelerometer scale is wrong; the columns must be in g including gravity"
