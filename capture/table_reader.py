@@ -320,8 +320,8 @@ def read_rows(text: str, roles_option: list[str] | None = None, source: Path | N
     if layout.header_line:
         all_kinds[layout.header_line - 1] = HEADER
     reasons = [(int(line_of_row[r]), why) for r, why in ignored if int(line_of_row[r]) != layout.header_line]
-    expected = len(layout.header_cells) if layout.header_cells else len(CHANNEL_KEYS)
-    reasons += [(line, f"expected {expected} comma-separated numbers, found {saw} fields") for line, saw in skipped.items()]
+    word = _DELIMITER_WORDS[layout.delimiter]
+    reasons += [(line, f"expected {layout.width} {word}-separated numbers, found {saw} fields") for line, saw in skipped.items()]
     cat = (lambda parts: np.concatenate(parts) if parts else None)
     if time_kind == "datetime":
         layout.roles["time"] = (layout.roles["time"][0], "us")  # date-times are read as microseconds
