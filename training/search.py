@@ -75,13 +75,16 @@ def open_storage(url: str, grace_s: int):
 
     retry = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None) or optuna.storages.RetryFailedTrialCallback
     kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
-    try:
-        return RDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=max(1, grace_s // 4), grace_period=grace_s,
-                          heartbeat_stale_trial_callback=retry(max_retry=1))
-    except Exception as e:  # noqa: BLE001 - SQLAlchemy and drivers raise many kinds; one sentence for all
-        raise TrainingError(f"cannot open the study storage {shown_url(url)}: {str(e).splitlines()[0]}; check the "
-                            "URL, that the server runs and accepts this user, or leave --storage out for "
-                            "SEARCH_DIR/study.db") from None
+    for attempt in range(5):  # two processes creating the tables of a new storage at once: one loses, tries again
+        try:
+            return RDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=max(1, grace_s // 4), grace_period=grace_s,
+                              heartbeat_stale_trial_callback=retry(max_retry=1))
+        except Exception as e:  # noqa: BLE001 - SQLAlchemy and drivers raise many kinds; one sentence for all
+            error = e
+            time.sleep(1.0 + attempt)
+    raise TrainingError(f"cannot open the study storage {shown_url(url)}: {str(error).splitlines()[0]}; check the "
+                        "URL, that the server runs and accepts this user, or leave --storage out for "
+                        "SEARCH_DIR/study.db")
 
 
 def _sampler(budgets: Budgets, n_trials: int):
@@ -110,6 +113,9 @@ def open_study(url: str, name: str, grace_s: int, settings: dict | None = None):
     stored = None
     if exists:
         stored = optuna.load_study(study_name=name, storage=storage).user_attrs.get(STUDY_ATTR)
+        if stored is None and settings is None:
+            raise TrainingError(f"study {name!r} in {shown_url(url)} was not created by 'python -m training search' "
+                                "(or is being created right now)")
     budgets = Budgets(**(stored or settings)["budgets"])
     study = optuna.create_study(study_name=name, storage=storage, load_if_exists=True,
                                 directions=["maximize", "minimize", "minimize"],
@@ -186,6 +192,8 @@ def work(study, takes, log, stderr=None, timeout_min: float | None = None) -> li
         return c["complete"] + c["pruned"] + c["failed"]
 
     def after(study_, trial):
+        if interrupted:
+            raise KeyboardInterrupt  # Ctrl-C that landed where Python ignores it (a finalizer): stop here
         mine.append(trial.number)
         print(progress_line(study_, trial, budgets, n_target), file=stderr, flush=True)
         if finished_count() >= n_target:
@@ -193,6 +201,17 @@ def work(study, takes, log, stderr=None, timeout_min: float | None = None) -> li
 
     if finished_count() >= n_target:
         return mine
+    interrupted = []
+
+    def on_sigint(signum, frame):
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, on_sigint)
     study.set_user_attr(f"worker:{socket.gethostname()}:{os.getpid()}", time.time())
     study.optimize(lambda trial: run_trial_safely(objective, trial), timeout=timeout_min * 60 if timeout_min else None,
                    callbacks=[after], catch=(TrainingError, _converter_error()), gc_after_trial=True)

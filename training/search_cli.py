@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import sys
+import time
 from pathlib import Path
 
 from training import ARCHITECTURES, TrainingError
@@ -83,6 +84,8 @@ def add_parsers(sub) -> None:
     w.add_argument("--storage", required=True, metavar="URL", help="the study's database, as given to 'search'")
     w.add_argument("--study", default=DEFAULT_STUDY, metavar="NAME", help=f"the study's name (default {DEFAULT_STUDY})")
     w.add_argument("--data-dir", type=Path, default=None, metavar="DIR", help="the dataset, when not at the study's path")
+    w.add_argument("--wait", type=float, default=0, metavar="S",
+                   help="wait up to S seconds for the study to be created (workers started before 'search'; default 0)")
     _common(w)
 
 
@@ -141,7 +144,11 @@ def run_search(args) -> dict:
             c = counts(study)
             raise SearchInterrupted(f"interrupted: {c['complete'] + c['pruned']} finished trials are kept in "
                                     f"{shown_url(url)}; run the same command again to continue") from None
-    return summarize(study, url, args.data_dir, search_dir, takes, args.pick, mine)
+    try:
+        return summarize(study, url, args.data_dir, search_dir, takes, args.pick, mine)
+    except KeyboardInterrupt:
+        raise SearchInterrupted(f"interrupted while building the chosen run; the study in {shown_url(url)} is kept, "
+                                "run the same command again to build it") from None
 
 
 class SearchInterrupted(TrainingError):
@@ -150,7 +157,15 @@ class SearchInterrupted(TrainingError):
 
 def run_worker(args) -> dict:
     url = storage_url(args.storage, None)
-    study = open_study(url, args.study, args.grace)
+    deadline = time.monotonic() + args.wait
+    while True:
+        try:
+            study = open_study(url, args.study, args.grace)
+            break
+        except TrainingError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(1.0)
     s = settings_of(study)
     data_dir = args.data_dir or Path(s["data_dir"])
     takes = load_takes(data_dir, sys.stderr)
@@ -182,7 +197,7 @@ def summarize(study, url: str, data_dir: Path, search_dir: Path, takes, pick: in
     print(front_table(front, chosen.number if chosen else None), file=sys.stderr)
     c = counts(study)
     summary = {"study": study.study_name, "storage": shown_url(url), "search_dir": str(search_dir),
-               "budgets": s["budgets"], "trials_target": s["trials"], **c, "trials_run_here": len(mine),
+               "budgets": s["budgets"], "trials_target": s["trials"], **c, "trials_run_here": mine,
                "infeasible": sum(1 for t in done if not fits(t.user_attrs, budgets)),
                "front": [trial_row(t) for t in front], "pareto_png": str(search_dir / "pareto.png")}
     if chosen is None:

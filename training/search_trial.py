@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import socket
 import tempfile
 import time
 from dataclasses import dataclass
@@ -158,6 +160,7 @@ class Objective:
             "ram_bytes": int(report["ram_used_bytes"]), "latency_ms": float(report["latency_ms_estimate"]),
             "macs": int(report["macs"]), "model_kind": report["model_kind"], "converter_refused": refused,
             "seconds": round(time.monotonic() - started, 1), "seed": self.seed,
+            "worker": f"{socket.gethostname()}:{os.getpid()}",
         }
         for key, value in attrs.items():
             trial.set_user_attr(key, value)
