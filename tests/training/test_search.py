@@ -18,7 +18,7 @@ from capture.synth import write_dataset
 from postgres_server import postgres_server
 
 pytestmark = pytest.mark.slow
-CHEAP = ["--folds", "2", "--epochs", "10-10", "--arch", "conv1d,ds-conv1d", "--widths", "6,8"]
+CHEAP = ["--folds", "2", "--epochs", "8-8", "--arch", "conv1d,ds-conv1d", "--widths", "6,8"]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
 
 
@@ -99,7 +99,7 @@ def pg_url():
 def test_interrupted_embedded_study_keeps_its_trials_and_the_same_command_continues(data, tmp_path):
     out = tmp_path / "search"
     sqlite = f"sqlite:///{out / 'study.db'}"
-    args = ["search", data, "--out", out, "--trials", 4, *CHEAP]
+    args = ["search", data, "--out", out, "--trials", 3, *CHEAP]
     first = _start(*args, log=tmp_path / "first.log")
     from optuna.trial import TrialState
 
@@ -117,11 +117,11 @@ def test_interrupted_embedded_study_keeps_its_trials_and_the_same_command_contin
     summary = json.loads(second.stdout)
     trials = _trials(sqlite)
     finished = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)]
-    assert len(finished) >= 4 and summary["complete"] + summary["pruned"] + summary["failed"] == len(finished)
+    assert len(finished) >= 3 and summary["complete"] + summary["pruned"] + summary["failed"] == len(finished)
     for number, (state, values) in kept.items():  # the first run's trials are the same trials, untouched
         assert trials[number].state == state and trials[number].values == values
     assert summary["trials_run_here"] and not set(summary["trials_run_here"]) & set(kept)
-    assert sum("trial " in line and "/4 (#" in line for line in second.stderr.splitlines()) == len(summary["trials_run_here"])
+    assert sum("trial " in line and "/3 (#" in line for line in second.stderr.splitlines()) == len(summary["trials_run_here"])
 
     # The chosen run is a normal, converted run directory with the chosen trial's contract.
     chosen = summary["chosen"]
@@ -149,40 +149,22 @@ def test_impossible_budget_ends_with_an_error_naming_the_smallest_model(data, tm
     assert all(any(v > 0 for v in t.system_attrs["constraints"]) for t in trials)  # infeasible, not dropped
 
 
-def test_two_workers_on_one_postgresql_study_finish_distinct_trials(data, tmp_path, pg_url):
-    out = tmp_path / "search"
-    worker = _start("search-worker", "--storage", pg_url, "--study", "two", "--wait", 120, log=tmp_path / "worker.log")
-    search = _start("search", data, "--out", out, "--trials", 6, "--storage", pg_url, "--study", "two", *CHEAP,
-                    log=tmp_path / "search.log")
-    s_out, _ = search.communicate(timeout=600)
-    w_out, _ = worker.communicate(timeout=600)
-    assert search.returncode == 0, (tmp_path / "search.log").read_text()[-3000:]
-    assert worker.returncode == 0, (tmp_path / "worker.log").read_text()[-3000:]
-    by_search, by_worker = json.loads(s_out)["trials_run_here"], json.loads(w_out)["trials_finished_here"]
-    assert by_search and by_worker, (by_search, by_worker)
-    assert not set(by_search) & set(by_worker)
-    from optuna.trial import TrialState
-
-    trials = _trials(pg_url, "two")
-    done = {t.number for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)}
-    assert done == set(by_search) | set(by_worker) and len(done) >= 6
-    workers = {t.user_attrs["worker"] for t in trials if "worker" in t.user_attrs}
-    assert len(workers) == 2  # two processes' trials in one study
-
-
-def test_a_killed_worker_loses_no_finished_trial(data, tmp_path, pg_url):
+def test_two_workers_on_postgresql_finish_distinct_trials_and_a_killed_one_loses_none(data, tmp_path, pg_url):
+    """A search and a search-worker share one study on a real PostgreSQL server; the worker is killed
+    (SIGKILL) right after finishing a trial: its finished trials stay, the trial it was running is
+    failed once its heartbeat is stale and run again, and the search completes the study."""
     from optuna.trial import TrialState
 
     out = tmp_path / "search"
-    worker = _start("search-worker", "--storage", pg_url, "--study", "kill", "--wait", 120, "--grace", 4,
+    worker = _start("search-worker", "--storage", pg_url, "--study", "shared", "--wait", 120, "--grace", 4,
                     log=tmp_path / "worker.log")
-    search = _start("search", data, "--out", out, "--trials", 5, "--storage", pg_url, "--study", "kill", "--grace", 4,
-                    *CHEAP, log=tmp_path / "search.log")
+    search = _start("search", data, "--out", out, "--trials", 5, "--storage", pg_url, "--study", "shared",
+                    "--grace", 4, *CHEAP, log=tmp_path / "search.log")
     worker_id = None
 
     def worker_finished_one():
         nonlocal worker_id
-        for _, who in _poll(pg_url, "kill", ("COMPLETE",)):
+        for _, who in _poll(pg_url, "shared"):
             if who and who.endswith(f":{worker.pid}"):
                 worker_id = who
                 return True
@@ -191,16 +173,20 @@ def test_a_killed_worker_loses_no_finished_trial(data, tmp_path, pg_url):
     _wait_for(worker_finished_one, "a trial finished by the worker", [worker, search])
     worker.send_signal(signal.SIGKILL)
     worker.wait(timeout=30)
-    survived = {t.number: t.values for t in _trials(pg_url, "kill")
-                if t.state == TrialState.COMPLETE and t.user_attrs.get("worker") == worker_id}
+    survived = {t.number: (t.state, t.values) for t in _trials(pg_url, "shared")
+                if t.state in (TrialState.COMPLETE, TrialState.PRUNED) and t.user_attrs.get("worker") == worker_id}
     assert survived
     s_out, _ = search.communicate(timeout=600)
     assert search.returncode == 0, (tmp_path / "search.log").read_text()[-3000:]
-    trials = _trials(pg_url, "kill")
-    for number, values in survived.items():
-        assert trials[number].state == TrialState.COMPLETE and trials[number].values == values
+    by_search = json.loads(s_out)["trials_run_here"]
+    assert by_search and not set(by_search) & set(survived)  # two processes, distinct trials
+    trials = _trials(pg_url, "shared")
+    for number, (state, values) in survived.items():
+        assert trials[number].state == state and trials[number].values == values
+    assert {t.user_attrs.get("worker") for t in trials if t.number in by_search} != {worker_id}
     assert not [t for t in trials if t.state == TrialState.RUNNING]  # a killed worker's trial does not hang on
     failed = [t.number for t in trials if t.state == TrialState.FAIL]
     retried = [t.system_attrs.get("failed_trial") for t in trials if t.system_attrs.get("failed_trial") is not None]
     assert set(failed) <= set(retried)  # the trial the worker was killed in is run again
-    assert len(json.loads(s_out)["front"]) >= 1
+    done = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)]
+    assert len(done) >= 5
