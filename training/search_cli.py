@@ -70,6 +70,12 @@ def add_parsers(sub) -> None:
     s.add_argument("--seed", type=int, default=0, help="seed of the folds, augmentation and weights of every trial (default 0)")
     s.add_argument("--pick", type=int, default=None, metavar="N",
                    help="build the chosen run from trial N (a point of the front) instead of the most accurate that fits")
+    s.add_argument("--baseline", action="store_true",
+                   help="when the study is new, score fit's default model (conv1d, width 16) first, exactly as the "
+                        "candidates: the front then shows whether the search beats it")
+    s.add_argument("--create-only", action="store_true",
+                   help="create the study (or check an existing one's settings) and exit: 'search-worker' processes "
+                        "then run its trials; 'search' with the same options afterwards reports and builds the run")
     s.add_argument("--storage", default=None, metavar="URL",
                    help="the study's database, shared by workers: postgresql://USER[:PASSWORD]@HOST[:PORT]/DB (psycopg 3), "
                         "or any SQLAlchemy URL (default: sqlite:///SEARCH_DIR/study.db)")
@@ -133,6 +139,12 @@ def run_search(args) -> dict:
     url = storage_url(args.storage, search_dir)
     study = open_study(url, args.study, args.grace, settings)
     before = counts(study)
+    if args.baseline and not study.get_trials(deepcopy=False):
+        from training.search_space import baseline_params
+
+        study.enqueue_trial(baseline_params(space), user_attrs={"baseline": True})
+    if args.create_only:
+        return {"study": args.study, "storage": shown_url(url), "created": True, **counts(study)}
     print(f"search: study {args.study!r} in {shown_url(url)}: {before['complete'] + before['pruned'] + before['failed']} "
           f"of {args.trials} trials finished; budgets flash {budgets.flash_kb:g} KB, arena {budgets.arena_kb:g} KB"
           f"{f', latency {budgets.latency_ms:g} ms' if budgets.latency_ms else ''}; {args.folds} folds per trial",

@@ -51,7 +51,7 @@ def trial_row(t) -> dict:
     return {"trial": t.number, "accuracy_int8": round(a["accuracy_int8"], 4), "accuracy_float": round(a["accuracy_float"], 4),
             "folds_run": a["folds_run"], "model_bytes": a["model_bytes"], "arena_bytes": a["arena_bytes"],
             "ram_bytes": a["ram_bytes"], "latency_ms": round(a["latency_ms"], 3), "params": dict(t.params),
-            "describe": describe(t.params)}
+            "describe": describe(t.params), "baseline": bool(a.get("baseline"))}
 
 
 def front_table(front: list, chosen_number: int | None) -> str:
@@ -60,7 +60,7 @@ def front_table(front: list, chosen_number: int | None) -> str:
              "|---|---|---:|---:|---:|---|"]
     for t in front:
         a = t.user_attrs
-        mark = " **(chosen)**" if t.number == chosen_number else ""
+        mark = (" (fit's default)" if a.get("baseline") else "") + (" **(chosen)**" if t.number == chosen_number else "")
         lines.append(f"| {t.number} | {a['accuracy_int8']:.3f} ({a['folds_run']}) | {a['model_bytes']:,} | "
                      f"{a['ram_bytes']:,} | {a['latency_ms']:.2f} | {describe(t.params)}{mark} |")
     return "\n".join(lines)

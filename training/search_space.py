@@ -90,6 +90,26 @@ class Space:
         return dict(trial.params)
 
 
+def baseline_params(space: "Space") -> dict:
+    """fit's default model (``python -m training fit`` without options) as a point of the space, so a
+    search can score it exactly as its candidates (``search --baseline``)."""
+    import inspect
+
+    from training.models import build_conv1d
+
+    o = FitOptions()
+    shape = inspect.signature(build_conv1d).parameters
+    params = {"arch": o.arch, "width": o.width, "kernel": shape["kernel"].default, "depth": shape["depth"].default,
+              "window_s": o.window_seconds, "hop_s": o.hop_seconds, "augment": "auto", "copies": o.copies_per_epoch,
+              "learning_rate": o.learning_rate, "epochs": o.epochs}
+    outside = [k for k, ok in (("arch", o.arch in space.archs), ("width", o.width in space.widths),
+                               ("epochs", space.min_epochs <= o.epochs <= space.max_epochs)) if not ok]
+    if outside:
+        raise TrainingError(f"--baseline: fit's default model ({o.arch}, width {o.width}, {o.epochs} epochs) lies "
+                            f"outside the searched {', '.join(outside)}; widen --arch / --widths / --epochs")
+    return params
+
+
 def fit_options(params: dict, seed: int = 0, **extra) -> FitOptions:
     """``fit``'s options for one point of the space (``extra``: more FitOptions fields)."""
     arch = params["arch"]
