@@ -134,6 +134,11 @@ def test_interrupted_embedded_study_keeps_its_trials_and_the_same_command_contin
     assert (out / "pareto.png").stat().st_size > 5000
     assert chosen["trial"] in [row["trial"] for row in summary["front"]]
 
+    # --pick names a trial; an unknown one is refused with the front's numbers (no training needed)
+    wrong = _run(*args, "--pick", 999)
+    assert wrong.returncode == 2 and "error: --pick 999: no finished trial with that number; the front is trials " \
+        f"{', '.join(str(r['trial']) for r in summary['front'])}" in wrong.stderr
+
 
 def test_impossible_budget_ends_with_an_error_naming_the_smallest_model(data, tmp_path):
     out = tmp_path / "search"
