@@ -79,7 +79,7 @@ def plot_pareto(trials: list, front: list, budgets: Budgets, path: Path, chosen_
     for ax, key, label, budget in ((axes[0], "model_bytes", "model bytes (int8 flatbuffer)", budgets.flash_kb * 1024),
                                    (axes[1], "latency_ms", "estimated ms per window (64 MHz)", budgets.latency_ms)):
         ax.scatter([t.user_attrs[key] for t in over], [t.user_attrs["accuracy_int8"] for t in over], marker="x",
-                   color="0.6", label="over a budget")
+                   color="0.6", label="infeasible (a budget, or the converter refused)")
         ax.scatter([t.user_attrs[key] for t in ok], [t.user_attrs["accuracy_int8"] for t in ok], color="tab:blue",
                    label="fits")
         pts = sorted((t.user_attrs[key], t.user_attrs["accuracy_int8"], t.number) for t in front)
@@ -87,13 +87,16 @@ def plot_pareto(trials: list, front: list, budgets: Budgets, path: Path, chosen_
         for x, y, n in pts:
             ax.annotate(f"#{n}" + (" chosen" if n == chosen_number else ""), (x, y), textcoords="offset points",
                         xytext=(4, 4), fontsize=8)
-        if budget is not None and budget < 1e8:
+        seen = [t.user_attrs[key] for t in trials if key in t.user_attrs]
+        if budget is not None and seen and budget <= 3 * max(seen):  # a far budget would squash the points
             ax.axvline(budget, color="tab:orange", linestyle="--", label="budget")
         ax.set_xlabel(label)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("int8 (TFLM) accuracy, mean over folds")
     axes[0].legend(fontsize=8, loc="lower right")
-    fig.suptitle(f"search: {len(trials)} finished trials, {len(front)} on the front")
+    fig.suptitle(f"search: {len(trials)} finished trials, {len(front)} on the front (of accuracy, bytes and latency "
+                 f"at once); budgets {budgets.flash_kb:g} KB model, {budgets.arena_kb:g} KB arena"
+                 + (f", {budgets.latency_ms:g} ms" if budgets.latency_ms else ""), fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
