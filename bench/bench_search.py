@@ -129,8 +129,9 @@ def report(title: str, out: Path, result: dict) -> None:
     print(f"\nVerdict (board budgets): {verdict(base, bests['board default'])}; {small_equal(base, trials)}.")
     chosen = s.get("chosen")
     if chosen:
-        print(f"Chosen run ({chosen['run_dir']}): fit's split by {chosen['run_split']} (test "
-              f"{', '.join(chosen['run_test_groups'])}), int8 {chosen['run_accuracy_int8']:.3f}, "
+        groups = chosen["run_test_groups"]
+        shown = ", ".join(groups) if len(groups) <= 4 else f"{len(groups)} {chosen['run_split']}s"
+        print(f"Chosen run ({chosen['run_dir']}): fit's split by {chosen['run_split']} (test {shown}), int8 {chosen['run_accuracy_int8']:.3f}, "
               f"{chosen['run_model_bytes']:,} B, arena {chosen['run_arena_bytes']:,} B.")
     print("\nPareto front (board budgets):\n")
     print(front_table(pareto_front(trials, default_budgets), chosen["trial"] if chosen else None))
