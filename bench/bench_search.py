@@ -148,7 +148,12 @@ def workers(tmp: Path, n_trials: int) -> None:
         return
     data = tmp / "builtin"
     write_dataset(data, ["p1", "p2", "p3", "p4", "p5"], 6, 119)
-    space = ["--folds", "2", "--epochs", "15-15", "--arch", "conv1d,ds-conv1d", "--widths", "8,16"]
+    space = ["--folds", "2"]
+    # Every trial is the same candidate (fit's default model, 10 epochs), enqueued, so that one worker and
+    # two do exactly the same work: random candidates differ in cost by up to 8x.
+    from training.search_space import Space, baseline_params
+
+    same = {**baseline_params(Space()), "epochs": 10}
     rows = []
     with postgres_server() as url:
         for n_workers in (1, 2):
@@ -156,6 +161,11 @@ def workers(tmp: Path, n_trials: int) -> None:
             subprocess.run([sys.executable, "-m", "training", "search", str(data), "--out", str(tmp / study),
                             "--trials", str(n_trials), "--storage", url, "--study", study, "--create-only", *space],
                            cwd=ROOT, capture_output=True, text=True, check=True)
+            import optuna
+
+            queued = optuna.load_study(study_name=study, storage=url.replace("postgresql://", "postgresql+psycopg://"))
+            for _ in range(n_trials):
+                queued.enqueue_trial(same)
             started = time.monotonic()
             procs = [subprocess.Popen(["taskset", "-c", str(core), sys.executable, "-m", "training", "search-worker",
                                        "--storage", url, "--study", study], cwd=ROOT, stdout=subprocess.PIPE,
@@ -165,7 +175,8 @@ def workers(tmp: Path, n_trials: int) -> None:
             per = [len(o["trials_finished_here"]) for o in outs]
             rows.append((n_workers, wall, per, outs[-1]["complete"] + outs[-1]["pruned"] + outs[-1]["failed"]))
             log(f"  workers {n_workers}: {wall:.0f} s, trials per worker {per}")
-    print(f"\n### One PostgreSQL study, {n_trials} trials on built-in data (5 people; {' '.join(space)})\n")
+    print(f"\n### One PostgreSQL study, {n_trials} trials on built-in data (5 people, 2 folds; every trial fit's "
+          "default conv1d for 10 epochs)\n")
     print("| workers | cores (taskset) | wall time | trials per worker | finished trials |")
     print("|---|---|---:|---|---:|")
     for n, wall, per, done in rows:
