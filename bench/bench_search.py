@@ -170,8 +170,17 @@ def workers(tmp: Path, n_trials: int) -> None:
             procs = [subprocess.Popen(["taskset", "-c", str(core), sys.executable, "-m", "training", "search-worker",
                                        "--storage", url, "--study", study], cwd=ROOT, stdout=subprocess.PIPE,
                                       stderr=subprocess.DEVNULL, text=True) for core in range(n_workers)]
+            from optuna.trial import TrialState
+
+            wall = None
+            while wall is None:  # the time to n finished trials (a worker that starts one more is not waited for)
+                done = [t for t in queued.get_trials(deepcopy=False) if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+                if len(done) >= n_trials:
+                    wall = time.monotonic() - started
+                elif all(p.poll() is not None for p in procs):
+                    raise SystemExit(f"the workers ended with {len(done)} of {n_trials} trials")
+                time.sleep(0.5)
             outs = [json.loads(p.communicate()[0]) for p in procs]
-            wall = time.monotonic() - started
             per = [len(o["trials_finished_here"]) for o in outs]
             rows.append((n_workers, wall, per, outs[-1]["complete"] + outs[-1]["pruned"] + outs[-1]["failed"]))
             log(f"  workers {n_workers}: {wall:.0f} s, trials per worker {per}")
