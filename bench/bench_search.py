@@ -1,6 +1,6 @@
 """A fixed-budget ``training search`` against fit's default model, and one worker against two.
 
-    python bench/bench_search.py [--data DIR] [--parts lopo,martin,workers] [--trials 10] [--folds 3]
+    python bench/bench_search.py [--data DIR] [--parts lopo,martin,workers,builtin] [--trials 10] [--folds 3]
                                  [--epochs 10-40] [--worker-trials 6] [--out DIR]
 
 - ``lopo``: the real IMU_Capture recordings' punch and flex of every person who recorded both
@@ -10,7 +10,10 @@
 - ``martin``: martin's five gestures (one person: folds by take).
 - ``workers``: built-in data (5 simulated people), one PostgreSQL study (a throw-away server, as the
   tests start it): one ``search-worker`` pinned to core 0 against two pinned to cores 0 and 1
-  (``taskset``), the wall time until the study has ``--worker-trials`` finished trials.
+  (``taskset``), the wall time until the study has ``--worker-trials`` finished trials, every trial
+  the same candidate.
+- ``builtin``: a search with every default (``--trials`` trials) on the demo's built-in people,
+  ``search`` and one ``search-worker`` sharing its SQLite study: the wall time.
 
 For lopo and martin the tables give the front, the default model, and the most accurate trial
 under the board's default budgets, under 16 KB model / 10 KB arena and under 8 KB / 6 KB (all
@@ -195,10 +198,40 @@ def workers(tmp: Path, n_trials: int) -> None:
     sys.stdout.flush()
 
 
+def builtin(tmp: Path, n_trials: int) -> None:
+    """A default search (every option at its default) of n trials on the demo's built-in people: ``search``
+    and one ``search-worker`` on its SQLite study, the wall time until ``search`` has built the chosen run."""
+    from capture.synth import write_dataset
+
+    data = tmp / "builtin-demo"
+    if not data.exists():
+        write_dataset(data, ["p1", "p2", "p3"], 8, 119)
+        write_dataset(data, ["p4"], 8, 100)  # the demo's Rev2 person
+    out = tmp / "builtin-search"
+    started = time.monotonic()
+    search_proc = subprocess.Popen([sys.executable, "-m", "training", "search", str(data), "--out", str(out),
+                                    "--trials", str(n_trials)], cwd=ROOT, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, text=True)
+    worker = subprocess.Popen([sys.executable, "-m", "training", "search-worker", "--storage",
+                               f"sqlite:///{out.resolve() / 'study.db'}", "--wait", "120"], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    s = json.loads(search_proc.communicate()[0])
+    wall = time.monotonic() - started
+    w = json.loads(worker.communicate()[0])
+    log(f"  builtin: {wall:.0f} s")
+    chosen = s["chosen"]
+    print(f"\n### A default search of {n_trials} trials on built-in data (4 people, 5 labels; search + 1 worker)\n")
+    print(f"{wall / 60:.1f} min wall until the chosen run was built; trials by search {len(s['trials_run_here'])}, "
+          f"by the worker {len(w['trials_finished_here'])}; {s['complete']} complete, {s['pruned']} pruned, "
+          f"{s['failed']} failed. Chosen: #{chosen['trial']} {chosen['describe']}: {chosen['accuracy_int8']:.3f} int8 "
+          f"in the folds, {chosen['model_bytes']:,} B, arena {chosen['ram_bytes']:,} B, {chosen['latency_ms']:.2f} ms.")
+    sys.stdout.flush()
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    p.add_argument("--parts", default="lopo,martin,workers")
+    p.add_argument("--parts", default="lopo,martin,workers,builtin")
     p.add_argument("--trials", type=int, default=10)
     p.add_argument("--folds", type=int, default=3)
     p.add_argument("--epochs", default="10-40")
@@ -225,6 +258,8 @@ def main() -> None:
                tmp / "martin-search", search(data, tmp / "martin-search", args))
     if "workers" in parts:
         workers(tmp, args.worker_trials)
+    if "builtin" in parts:
+        builtin(tmp, args.trials)
 
 
 if __name__ == "__main__":
