@@ -1,4 +1,4 @@
-"""Command line: ``python -m training fit|cv|evaluate|check``."""
+"""Command line: ``python -m training fit|cv|evaluate|check|adapt|search|search-worker``."""
 
 from __future__ import annotations
 
@@ -91,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     from training.adapt import add_adapt_parser
 
     add_adapt_parser(sub)
+    from training.search_cli import add_parsers as add_search_parsers
+
+    add_search_parsers(sub)
     return p
 
 
@@ -110,6 +113,10 @@ def _options(args):
 
 
 def _run(args) -> dict:
+    if args.command in ("search", "search-worker"):
+        from training.search_cli import run_search, run_worker
+
+        return run_search(args) if args.command == "search" else run_worker(args)
     if args.command == "adapt":
         from training.adapt import run_adapt
 
@@ -140,9 +147,9 @@ def main(argv=None) -> int:
         result = _run(args)
     except TrainingError as e:
         print(f"error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return 130 if type(e).__name__ == "SearchInterrupted" else EXIT_BAD_INPUT
     except OSError as e:
-        where = e.filename or getattr(args, "out", None) or args.data_dir
+        where = e.filename or getattr(args, "out", None) or getattr(args, "data_dir", None)
         print(f"error: {where}: {e.strerror or e}; check the path and free disk space", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(json.dumps(result))

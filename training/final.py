@@ -38,7 +38,7 @@ def train_final(sides: dict, contract: dict, o, kinds: tuple, epochs: int, log):
     epochs = max(1, int(epochs))
     print(f"final fit on every take: {len(x)} windows, {epochs} epochs ({EPOCH_RULE})", file=log)
     model = build_model(o.arch, (contract["window"], len(contract["channels"])), len(contract["labels"]),
-                        width=o.width, gru_units=o.gru_units)
+                        width=o.width, gru_units=o.gru_units, **(o.model_options or {}))
     model.compile(optimizer=keras.optimizers.Adam(o.learning_rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     started = time.monotonic()

@@ -21,7 +21,7 @@ import numpy as np
 
 from training import ARCHITECTURES, GRU_UNITS, TrainingError
 from training.augment import augment_windows, resolve_augment
-from training.data import IDLE_LABEL, base_contract, load_dataset, normalization_from, normalize, windows_for
+from training.data import HOP_SECONDS, IDLE_LABEL, WINDOW_SECONDS, base_contract, load_dataset, normalization_from, normalize, windows_for
 from training.report import classification_metrics, plot_confusion, plot_history
 from training.split import TEST_FRACTION, Split, split_dataset
 
@@ -54,6 +54,9 @@ class FitOptions:
     force: bool = False  # train even if the dataset checker finds errors
     include_flagged: bool = False  # also train on takes flagged for losses or cut short
     final: bool = False  # after the split evaluation, train the deployable model on every take (training/final.py)
+    window_seconds: float = WINDOW_SECONDS  # window length and hop of the contract (training search varies them)
+    hop_seconds: float = HOP_SECONDS
+    model_options: dict | None = None  # more builder arguments (kernel, depth, front_layers): training.models.build_model
 
 
 def _keras():
@@ -104,7 +107,8 @@ def load_checked(data_dir, o: FitOptions, log) -> list:
 
 
 def make_contract(takes, o: FitOptions) -> dict:
-    return base_contract(takes, o.arch, extra_labels=(IDLE_LABEL,) if o.idle_from_still else ())
+    return base_contract(takes, o.arch, window_seconds=o.window_seconds, hop_seconds=o.hop_seconds,
+                         extra_labels=(IDLE_LABEL,) if o.idle_from_still else ())
 
 
 def side_windows(takes, contract: dict, o: FitOptions, rng) -> tuple[np.ndarray, np.ndarray, int]:
@@ -177,7 +181,7 @@ def train_model(sides: dict, contract: dict, o: FitOptions, kinds: tuple, checkp
 
     (x_train, y_train), (x_val, y_val) = sides["train"], sides["validation"]
     model = build_model(o.arch, (contract["window"], len(contract["channels"])), len(contract["labels"]),
-                        width=o.width, gru_units=o.gru_units)
+                        width=o.width, gru_units=o.gru_units, **(o.model_options or {}))
     model.compile(optimizer=keras.optimizers.Adam(o.learning_rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     monitor = "val_loss" if len(x_val) else "loss"

@@ -21,33 +21,40 @@ from training import ARCHITECTURES, GRU_UNITS, TrainingError
 MAX_GRU_UNITS = 32  # the one-step model keeps h in RAM and runs every sample: keep it tiny
 
 
-def build_conv1d(input_shape, num_classes: int, width: int = 16) -> keras.Model:
-    """A small Conv1D classifier: about 6.5 k parameters at width 16 (int8: ~10 KB flatbuffer)."""
+def build_conv1d(input_shape, num_classes: int, width: int = 16, kernel: int = 5, depth: int = 3) -> keras.Model:
+    """A small Conv1D classifier: about 6.5 k parameters at width 16 (int8: ~10 KB flatbuffer).
+
+    ``depth`` convolutions: the first ``depth - 1`` (``kernel`` wide; ``width`` filters, then twice
+    as many) each followed by batch normalization, ReLU and pooling by 2, the last 3 wide."""
+    if depth < 2:
+        raise TrainingError(f"conv1d needs a depth of at least 2 convolutions, got {depth}")
     inputs = keras.Input(shape=tuple(input_shape), name="window")
-    x = layers.Conv1D(width, 5, padding="same", use_bias=False, name="conv1")(inputs)
-    x = layers.BatchNormalization(name="bn1")(x)
-    x = layers.ReLU(name="relu1")(x)
-    x = layers.MaxPooling1D(2, name="pool1")(x)
-    x = layers.Conv1D(2 * width, 5, padding="same", use_bias=False, name="conv2")(x)
-    x = layers.BatchNormalization(name="bn2")(x)
-    x = layers.ReLU(name="relu2")(x)
-    x = layers.MaxPooling1D(2, name="pool2")(x)
-    x = layers.Conv1D(2 * width, 3, padding="same", activation="relu", name="conv3")(x)
+    x = inputs
+    for i in range(1, depth):
+        x = layers.Conv1D(width if i == 1 else 2 * width, kernel, padding="same", use_bias=False, name=f"conv{i}")(x)
+        x = layers.BatchNormalization(name=f"bn{i}")(x)
+        x = layers.ReLU(name=f"relu{i}")(x)
+        x = layers.MaxPooling1D(2, name=f"pool{i}")(x)
+    x = layers.Conv1D(2 * width, 3, padding="same", activation="relu", name=f"conv{depth}")(x)
     x = layers.GlobalAveragePooling1D(name="gap")(x)
     x = layers.Dropout(0.2, name="dropout")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="scores")(x)
     return keras.Model(inputs, outputs, name="conv1d")
 
 
-def build_ds_conv1d(input_shape, num_classes: int, width: int = 16) -> keras.Model:
+def build_ds_conv1d(input_shape, num_classes: int, width: int = 16, kernel: int = 5, depth: int = 3) -> keras.Model:
     """Depthwise-separable Conv1D: each layer filters every channel on its own in time, then mixes
-    channels with a 1x1 convolution. The smallest model (~1.5 k parameters at width 16)."""
+    channels with a 1x1 convolution. The smallest model (~1.5 k parameters at width 16).
+    ``depth`` and ``kernel`` as in ``build_conv1d``."""
+    if depth < 2:
+        raise TrainingError(f"ds-conv1d needs a depth of at least 2 convolutions, got {depth}")
     inputs = keras.Input(shape=tuple(input_shape), name="window")
-    x = layers.SeparableConv1D(width, 5, padding="same", activation="relu", name="sep1")(inputs)
-    x = layers.MaxPooling1D(2, name="pool1")(x)
-    x = layers.SeparableConv1D(2 * width, 5, padding="same", activation="relu", name="sep2")(x)
-    x = layers.MaxPooling1D(2, name="pool2")(x)
-    x = layers.SeparableConv1D(2 * width, 3, padding="same", activation="relu", name="sep3")(x)
+    x = inputs
+    for i in range(1, depth):
+        x = layers.SeparableConv1D(width if i == 1 else 2 * width, kernel, padding="same", activation="relu",
+                                   name=f"sep{i}")(x)
+        x = layers.MaxPooling1D(2, name=f"pool{i}")(x)
+    x = layers.SeparableConv1D(2 * width, 3, padding="same", activation="relu", name=f"sep{depth}")(x)
     x = layers.GlobalAveragePooling1D(name="gap")(x)
     x = layers.Dropout(0.1, name="dropout")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="scores")(x)
@@ -80,16 +87,21 @@ def build_cnn_gru(input_shape, num_classes: int, width: int = 16, units: int = G
     return keras.Model(inputs, _gru_and_classifier(x, num_classes, units), name="cnn_gru")
 
 
-def build_model(arch: str, input_shape, num_classes: int, width: int = 16, gru_units: int = GRU_UNITS) -> keras.Model:
-    """The model for ``--arch``; ``width`` sizes the convolutions, ``gru_units`` the GRU."""
+def build_model(arch: str, input_shape, num_classes: int, width: int = 16, gru_units: int = GRU_UNITS,
+                kernel: int | None = None, depth: int | None = None, front_layers: int | None = None) -> keras.Model:
+    """The model for ``--arch``; ``width`` sizes the convolutions, ``gru_units`` the GRU; ``kernel``
+    and ``depth`` (conv1d, ds-conv1d) or ``kernel`` and ``front_layers`` (cnn-gru), when given,
+    replace the builders' defaults (training search varies them)."""
+    shape = {k: v for k, v in (("kernel", kernel), ("depth", depth)) if v is not None}
     if arch == "conv1d":
-        return build_conv1d(input_shape, num_classes, width=width)
+        return build_conv1d(input_shape, num_classes, width=width, **shape)
     if arch == "ds-conv1d":
-        return build_ds_conv1d(input_shape, num_classes, width=width)
+        return build_ds_conv1d(input_shape, num_classes, width=width, **shape)
     if arch == "gru":
         return build_gru(input_shape, num_classes, units=gru_units)
     if arch == "cnn-gru":
-        return build_cnn_gru(input_shape, num_classes, width=width, units=gru_units)
+        front = {k: v for k, v in (("kernel", kernel), ("front_layers", front_layers)) if v is not None}
+        return build_cnn_gru(input_shape, num_classes, width=width, units=gru_units, **front)
     raise TrainingError(f"unknown --arch {arch!r}; choose one of {', '.join(ARCHITECTURES)}")
 
 

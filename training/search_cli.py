@@ -1,0 +1,263 @@
+"""The ``search`` and ``search-worker`` commands: options, the chosen run, the summary."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from training import ARCHITECTURES, TrainingError
+from training.search import (DEFAULT_FOLDS, DEFAULT_GRACE_S, DEFAULT_STUDY, DEFAULT_TRIALS, SEARCH_VERSION, counts,
+                             dataset_hash, load_takes, open_study, settings_of, shown_url, storage_url, work)
+from training.search_report import best_fitting, finished, front_table, pareto_front, plot_pareto, smallest_seen, trial_row
+from training.search_space import EPOCHS, GRU_UNIT_CHOICES, WIDTHS, Space, describe, fit_options, parse_epochs, parse_int_list
+from training.search_trial import Budgets, fits
+
+CHOSEN_RUN = "run"
+EXIT_INTERRUPTED = 130
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--timeout", type=float, default=None, metavar="MIN",
+                   help="stop starting trials after this many minutes (the running one finishes)")
+    p.add_argument("--grace", type=int, default=DEFAULT_GRACE_S, metavar="S",
+                   help=f"a running trial whose worker has been silent this long is failed and run again once "
+                        f"(default {DEFAULT_GRACE_S})")
+    p.add_argument("--log", type=Path, default=None, metavar="FILE",
+                   help="append each trial's training and converter output here (search: default SEARCH_DIR/trials.log; "
+                        "search-worker: default discarded)")
+
+
+def add_parsers(sub) -> None:
+    s = sub.add_parser(
+        "search", help="search for the most accurate model that fits the board (Optuna; JSON on stdout)",
+        description="Each trial trains a candidate (architecture, widths, depth, kernels, GRU units, window and hop, "
+        "augmentation, learning rate, epochs) with fit's rules, cross-validated by person where there are people "
+        "(else session, else take), converts every fold's model with the real converter and scores int8 (TFLM) "
+        "accuracy, model bytes, arena bytes and estimated latency. Budgets are Optuna constraints: a candidate over "
+        "one stays in the study as infeasible. The front of accuracy against model bytes and latency is printed as a "
+        "table on stderr and drawn in SEARCH_DIR/pareto.png; the most accurate candidate that fits (or --pick N) is "
+        "trained again as a normal run in SEARCH_DIR/run and converted, ready for 'converter install' and 'make "
+        "flash'. The study is kept in SEARCH_DIR/study.db (SQLite): the same command again continues it, and an "
+        "interruption loses only the running trial. With --storage postgresql://... and --study NAME, any number "
+        "of 'search-worker' processes on any machines join the study. The rate the model runs at is the data's "
+        "(not searched). One line per trial on stderr; a JSON summary on stdout.")
+    s.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="dataset directory written by 'python -m capture record'")
+    s.add_argument("--out", type=Path, required=True, metavar="SEARCH_DIR",
+                   help="where the study (study.db), pareto.png, search.json and the chosen run go")
+    s.add_argument("--trials", type=int, default=DEFAULT_TRIALS, metavar="N",
+                   help=f"finished trials the study should have, counted over every worker and earlier runs "
+                        f"(default {DEFAULT_TRIALS})")
+    s.add_argument("--flash-kb", type=float, default=None, metavar="KB",
+                   help="flash budget of the int8 model (default: the converter's, --flash-budget-kb)")
+    s.add_argument("--arena-kb", type=float, default=None, metavar="KB",
+                   help="RAM budget of the tensor arena plus a GRU's state (default: the converter's --ram-budget-kb)")
+    s.add_argument("--latency-ms", type=float, default=None, metavar="MS",
+                   help="budget of the converter's estimated latency per window at 64 MHz (default: none)")
+    s.add_argument("--arch", default=",".join(ARCHITECTURES), metavar="LIST",
+                   help=f"architecture families to search, comma-separated (default {','.join(ARCHITECTURES)})")
+    s.add_argument("--widths", default=",".join(map(str, WIDTHS)), metavar="LIST",
+                   help=f"filter counts of the first convolution to choose from (default {','.join(map(str, WIDTHS))})")
+    s.add_argument("--gru-units", default=",".join(map(str, GRU_UNIT_CHOICES)), metavar="LIST",
+                   help=f"GRU sizes to choose from (default {','.join(map(str, GRU_UNIT_CHOICES))})")
+    s.add_argument("--epochs", default=f"{EPOCHS[0]}-{EPOCHS[1]}", metavar="MIN-MAX",
+                   help=f"range of training epochs, in steps of 5 when wide enough (default {EPOCHS[0]}-{EPOCHS[1]})")
+    s.add_argument("--folds", type=int, default=DEFAULT_FOLDS, metavar="K",
+                   help=f"cross-validation folds per trial, at most the number of people (default {DEFAULT_FOLDS})")
+    s.add_argument("--seed", type=int, default=0, help="seed of the folds, augmentation and weights of every trial (default 0)")
+    s.add_argument("--pick", type=int, default=None, metavar="N",
+                   help="build the chosen run from trial N (a point of the front) instead of the most accurate that fits")
+    s.add_argument("--baseline", action="store_true",
+                   help="when the study is new, score fit's default model (conv1d, width 16) first, exactly as the "
+                        "candidates: the front then shows whether the search beats it")
+    s.add_argument("--create-only", action="store_true",
+                   help="create the study (or check an existing one's settings) and exit: 'search-worker' processes "
+                        "then run its trials; 'search' with the same options afterwards reports and builds the run")
+    s.add_argument("--storage", default=None, metavar="URL",
+                   help="the study's database, shared by workers: postgresql://USER[:PASSWORD]@HOST[:PORT]/DB (psycopg 3), "
+                        "or any SQLAlchemy URL (default: sqlite:///SEARCH_DIR/study.db)")
+    s.add_argument("--study", default=DEFAULT_STUDY, metavar="NAME", help=f"the study's name (default {DEFAULT_STUDY})")
+    _common(s)
+    w = sub.add_parser(
+        "search-worker", help="join a search's study and run trials until it has its number of trials",
+        description="Join study NAME in the shared --storage (started by 'python -m training search ... --storage URL "
+        "--study NAME') and run its trials: the data, budgets, space and trial count are the study's own. The dataset "
+        "must be at the study's path, or give --data-dir; its hash must match. One line per trial on stderr; the "
+        "trials this worker finished as JSON on stdout.")
+    w.add_argument("--storage", required=True, metavar="URL", help="the study's database, as given to 'search'")
+    w.add_argument("--study", default=DEFAULT_STUDY, metavar="NAME", help=f"the study's name (default {DEFAULT_STUDY})")
+    w.add_argument("--data-dir", type=Path, default=None, metavar="DIR", help="the dataset, when not at the study's path")
+    w.add_argument("--wait", type=float, default=0, metavar="S",
+                   help="wait up to S seconds for the study to be created (workers started before 'search'; default 0)")
+    _common(w)
+
+
+def _budgets(args) -> Budgets:
+    from converter import cost
+
+    b = Budgets(flash_kb=args.flash_kb if args.flash_kb is not None else float(cost.DEFAULT_FLASH_BUDGET_KB),
+                arena_kb=args.arena_kb if args.arena_kb is not None else float(cost.DEFAULT_RAM_BUDGET_KB),
+                latency_ms=args.latency_ms)
+    if b.flash_kb <= 0 or b.arena_kb <= 0 or (b.latency_ms is not None and b.latency_ms <= 0):
+        raise TrainingError("--flash-kb, --arena-kb and --latency-ms must be positive")
+    return b
+
+
+def _space(args) -> Space:
+    lo, hi = parse_epochs(args.epochs)
+    space = Space(archs=[a.strip() for a in args.arch.split(",") if a.strip()],
+                  widths=parse_int_list(args.widths, "--widths"), gru_units=parse_int_list(args.gru_units, "--gru-units"),
+                  min_epochs=lo, max_epochs=hi)
+    space.check()
+    return space
+
+
+@contextlib.contextmanager
+def _log_file(path: Path | None):
+    if path is None:
+        with open("/dev/null", "w") as f:
+            yield f
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        yield f
+
+
+def run_search(args) -> dict:
+    if args.trials < 0 or args.folds < 2:
+        raise TrainingError(f"--trials must be 0 or more and --folds at least 2, got {args.trials} and {args.folds}")
+    budgets, space = _budgets(args), _space(args)
+    search_dir = Path(args.out)
+    search_dir.mkdir(parents=True, exist_ok=True)
+    takes = load_takes(args.data_dir, sys.stderr)
+    settings = {"version": SEARCH_VERSION, "data_dir": str(Path(args.data_dir).resolve()),
+                "dataset_sha256": dataset_hash(args.data_dir, takes), "budgets": budgets.to_dict(),
+                "space": space.to_dict(), "folds": args.folds, "seed": args.seed, "trials": args.trials}
+    url = storage_url(args.storage, search_dir)
+    study = open_study(url, args.study, args.grace, settings)
+    before = counts(study)
+    if args.baseline and not study.get_trials(deepcopy=False):
+        from training.search_space import baseline_params
+
+        study.enqueue_trial(baseline_params(space), user_attrs={"baseline": True})
+    if args.create_only:
+        return {"study": args.study, "storage": shown_url(url), "created": True, **counts(study)}
+    print(f"search: study {args.study!r} in {shown_url(url)}: {before['complete'] + before['pruned'] + before['failed']} "
+          f"of {args.trials} trials finished; budgets flash {budgets.flash_kb:g} KB, arena {budgets.arena_kb:g} KB"
+          f"{f', latency {budgets.latency_ms:g} ms' if budgets.latency_ms else ''}; {args.folds} folds per trial",
+          file=sys.stderr, flush=True)
+    with _log_file(args.log or search_dir / "trials.log") as log:
+        try:
+            mine = work(study, takes, log, timeout_min=args.timeout)
+        except KeyboardInterrupt:
+            c = counts(study)
+            raise SearchInterrupted(f"interrupted: {c['complete'] + c['pruned']} finished trials are kept in "
+                                    f"{shown_url(url)}; run the same command again to continue") from None
+    try:
+        return summarize(study, url, args.data_dir, search_dir, takes, args.pick, mine)
+    except KeyboardInterrupt:
+        raise SearchInterrupted(f"interrupted while building the chosen run; the study in {shown_url(url)} is kept, "
+                                "run the same command again to build it") from None
+
+
+class SearchInterrupted(TrainingError):
+    """Ctrl-C during a search: the finished trials are in the storage."""
+
+
+def run_worker(args) -> dict:
+    url = storage_url(args.storage, None)
+    deadline = time.monotonic() + args.wait
+    while True:
+        try:
+            study = open_study(url, args.study, args.grace)
+            break
+        except TrainingError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(1.0)
+    s = settings_of(study)
+    data_dir = args.data_dir or Path(s["data_dir"])
+    takes = load_takes(data_dir, sys.stderr)
+    if dataset_hash(data_dir, takes) != s["dataset_sha256"]:
+        raise TrainingError(f"{data_dir} is not the dataset study {args.study!r} searches (its hash differs); give "
+                            "--data-dir with a copy of that dataset")
+    with _log_file(args.log) as log:
+        try:
+            mine = work(study, takes, log, timeout_min=args.timeout)
+        except KeyboardInterrupt:
+            raise SearchInterrupted(f"interrupted: this worker's finished trials are kept in {shown_url(url)}") from None
+    c = counts(study)
+    return {"study": args.study, "storage": shown_url(url), "trials_finished_here": mine, **c}
+
+
+def summarize(study, url: str, data_dir: Path, search_dir: Path, takes, pick: int | None, mine: list[int]) -> dict:
+    s = settings_of(study)
+    budgets = Budgets(**s["budgets"])
+    done = finished(study)
+    front = pareto_front(done, budgets)
+    if pick is not None:
+        chosen = next((t for t in done if t.number == pick), None)
+        if chosen is None:
+            raise TrainingError(f"--pick {pick}: no finished trial with that number; the front is trials "
+                                f"{', '.join(str(t.number) for t in front) or '(none)'}")
+    else:
+        chosen = best_fitting(done, budgets)
+    plot_pareto(done, front, budgets, search_dir / "pareto.png", chosen.number if chosen else None)
+    print(front_table(front, chosen.number if chosen else None), file=sys.stderr)
+    c = counts(study)
+    summary = {"study": study.study_name, "storage": shown_url(url), "search_dir": str(search_dir),
+               "budgets": s["budgets"], "trials_target": s["trials"], **c, "trials_run_here": mine,
+               "infeasible": sum(1 for t in done if not fits(t.user_attrs, budgets)),
+               "front": [trial_row(t) for t in front], "pareto_png": str(search_dir / "pareto.png")}
+    if chosen is None:
+        (search_dir / "search.json").write_text(json.dumps(summary, indent=2) + "\n")
+        smallest = smallest_seen(study.get_trials(deepcopy=False))
+        seen = ("no trial got as far as a converted model" if smallest is None else
+                f"the smallest model seen was trial {smallest.number} ({describe(smallest.params)}): "
+                f"{smallest.user_attrs['model_bytes']:,} model bytes, {smallest.user_attrs['ram_bytes']:,} arena bytes, "
+                f"{smallest.user_attrs['latency_ms']:.2f} ms")
+        refused = sum(1 for t in done if t.user_attrs.get("converter_refused"))
+        refused_note = f" ({refused} of them refused by the converter)" if refused else ""
+        raise TrainingError(f"no candidate of {len(done)} finished trials{refused_note} fits flash {budgets.flash_kb:g} KB, arena "
+                            f"{budgets.arena_kb:g} KB{f', latency {budgets.latency_ms:g} ms' if budgets.latency_ms else ''}: "
+                            f"{seen}; raise the budgets, or search smaller --widths / --arch ds-conv1d")
+    if not fits(chosen.user_attrs, budgets):
+        print(f"note: trial {chosen.number} breaks the budgets ({'; '.join(budgets.violations(chosen.user_attrs))})",
+              file=sys.stderr)
+    summary["chosen"] = {**trial_row(chosen), **build_chosen_run(chosen, data_dir, search_dir, budgets, int(s["seed"]))}
+    (search_dir / "search.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def build_chosen_run(trial, data_dir: Path, search_dir: Path, budgets: Budgets, seed: int) -> dict:
+    """``fit`` with the trial's options into SEARCH_DIR/run (split by person as fit does), then ``convert``
+    with the budgets; kept when it already holds this trial's run."""
+    from converter import ConverterError
+    from converter.convert import convert_run
+    from training.fit import fit
+
+    run_dir = search_dir / CHOSEN_RUN
+    marker = run_dir / "search_trial.json"
+    mark = {"trial": trial.number, "params": dict(trial.params), "seed": seed}
+    if marker.is_file() and json.loads(marker.read_text()) == mark and (run_dir / "report.json").is_file():
+        report = json.loads((run_dir / "report.json").read_text())
+        print(f"chosen: trial {trial.number}, already built in {run_dir}", file=sys.stderr)
+    else:
+        marker.unlink(missing_ok=True)
+        print(f"chosen: trial {trial.number} ({describe(trial.params)}); training it as a normal run in {run_dir}",
+              file=sys.stderr, flush=True)
+        fit(data_dir, run_dir, fit_options(trial.params, seed=seed, overwrite=True))
+        try:
+            report = convert_run(run_dir, flash_budget_kb=budgets.flash_kb, ram_budget_kb=budgets.arena_kb)
+        except ConverterError as e:
+            raise TrainingError(f"the chosen run {run_dir} was trained but the converter refused it: {e}") from None
+        marker.write_text(json.dumps(mark) + "\n")
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    return {"run_dir": str(run_dir), "run_split": metrics["split"], "run_test_groups": metrics["test_groups"],
+            "run_accuracy_float": metrics["accuracy"], "run_accuracy_int8": report["accuracy_int8"],
+            "run_model_bytes": report["model_bytes"], "run_arena_bytes": report["arena_bytes"],
+            "run_latency_ms": report["latency_ms_estimate"], "headers_written": report["headers_written"],
+            "next": f"python -m converter install {run_dir}  (or: make flash RUN={run_dir})"}

@@ -1,0 +1,158 @@
+"""What ``training search`` varies, and how one point of it becomes ``fit``'s options.
+
+The space covers what sets accuracy, size and speed on the board: the architecture family
+(training/models.py), its widths and depth, kernel sizes, GRU units, the window length and hop
+of the contract, augmentation (which kinds, and how many augmented copies of each window an
+epoch sees), learning rate and epochs. The strength inside each augmentation kind is
+training/augment.py's (its constants), not searched.
+
+Not searched: the rate the model runs at. The contract's rate is the dataset's, which the
+board's IMU delivers; a model running below it needs the board to decimate exactly as training
+resampled, which the contract does not state yet.
+
+A point is a plain dict of Optuna parameter names to values (``trial.params``), so any
+worker, on any machine, rebuilds the same ``FitOptions`` from the stored trial alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from training import ARCHITECTURES, TrainingError
+from training.fit import FitOptions
+
+WIDTHS = (4, 6, 8, 12, 16, 24, 32)
+DEPTHS = (2, 3, 4)  # convolutions of conv1d / ds-conv1d (the default models have 3)
+KERNELS = (3, 5, 7)
+FRONT_LAYERS = (1, 2, 3)  # strided convolutions in front of cnn-gru's GRU
+GRU_UNIT_CHOICES = (8, 12, 16, 24, 32)
+WINDOW_SECONDS = (0.75, 1.0, 1.25)
+HOP_SECONDS = (0.125, 0.25)
+AUGMENT_CHOICES = ("auto", "none", "rotate", "mount,rotate", "all")  # 'auto': fit's default for the data
+COPIES = (1, 2, 4)
+LEARNING_RATE = (1e-3, 1e-2)  # log-uniform
+EPOCHS = (10, 40)
+EPOCH_STEP = 5
+
+
+@dataclass
+class Space:
+    """The ranges a study searches; stored with the study so every worker searches the same."""
+
+    archs: list[str] = field(default_factory=lambda: list(ARCHITECTURES))
+    widths: list[int] = field(default_factory=lambda: list(WIDTHS))
+    gru_units: list[int] = field(default_factory=lambda: list(GRU_UNIT_CHOICES))
+    min_epochs: int = EPOCHS[0]
+    max_epochs: int = EPOCHS[1]
+
+    def check(self) -> None:
+        from training.models import MAX_GRU_UNITS
+
+        unknown = [a for a in self.archs if a not in ARCHITECTURES]
+        if unknown or not self.archs:
+            raise TrainingError(f"unknown --arch {','.join(unknown) or '(none)'}; choose from {', '.join(ARCHITECTURES)}")
+        if not self.widths or min(self.widths) < 1:
+            raise TrainingError(f"--widths must be positive filter counts, got {self.widths}")
+        if not self.gru_units or not all(1 <= u <= MAX_GRU_UNITS for u in self.gru_units):
+            raise TrainingError(f"--gru-units must be between 1 and {MAX_GRU_UNITS}, got {self.gru_units}")
+        if not 1 <= self.min_epochs <= self.max_epochs:
+            raise TrainingError(f"--epochs must be MIN-MAX with 1 <= MIN <= MAX, got {self.min_epochs}-{self.max_epochs}")
+
+    def to_dict(self) -> dict:
+        return {"archs": list(self.archs), "widths": list(self.widths), "gru_units": list(self.gru_units),
+                "min_epochs": self.min_epochs, "max_epochs": self.max_epochs}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Space":
+        return cls(**d)
+
+    def suggest(self, trial) -> dict:
+        """Draw one point with Optuna's ``trial``; returns ``trial.params``."""
+        arch = trial.suggest_categorical("arch", self.archs)
+        if arch in ("conv1d", "ds-conv1d", "cnn-gru"):
+            trial.suggest_categorical("width", self.widths)
+            trial.suggest_categorical("kernel", list(KERNELS))
+        if arch in ("conv1d", "ds-conv1d"):
+            trial.suggest_categorical("depth", list(DEPTHS))
+        if arch == "cnn-gru":
+            trial.suggest_categorical("front_layers", list(FRONT_LAYERS))
+        if arch in ("gru", "cnn-gru"):
+            trial.suggest_categorical("gru_units", self.gru_units)
+        trial.suggest_categorical("window_s", list(WINDOW_SECONDS))
+        trial.suggest_categorical("hop_s", list(HOP_SECONDS))
+        augment = trial.suggest_categorical("augment", list(AUGMENT_CHOICES))
+        if augment != "none":
+            trial.suggest_categorical("copies", list(COPIES))
+        trial.suggest_float("learning_rate", *LEARNING_RATE, log=True)
+        step = EPOCH_STEP if self.max_epochs - self.min_epochs >= EPOCH_STEP else 1
+        high = self.min_epochs + (self.max_epochs - self.min_epochs) // step * step
+        trial.suggest_int("epochs", self.min_epochs, high, step=step)
+        return dict(trial.params)
+
+
+def baseline_params(space: "Space") -> dict:
+    """fit's default model (``python -m training fit`` without options) as a point of the space, so a
+    search can score it exactly as its candidates (``search --baseline``)."""
+    import inspect
+
+    from training.models import build_conv1d
+
+    o = FitOptions()
+    shape = inspect.signature(build_conv1d).parameters
+    params = {"arch": o.arch, "width": o.width, "kernel": shape["kernel"].default, "depth": shape["depth"].default,
+              "window_s": o.window_seconds, "hop_s": o.hop_seconds, "augment": "auto", "copies": o.copies_per_epoch,
+              "learning_rate": o.learning_rate, "epochs": o.epochs}
+    outside = [k for k, ok in (("arch", o.arch in space.archs), ("width", o.width in space.widths),
+                               ("epochs", space.min_epochs <= o.epochs <= space.max_epochs)) if not ok]
+    if outside:
+        raise TrainingError(f"--baseline: fit's default model ({o.arch}, width {o.width}, {o.epochs} epochs) lies "
+                            f"outside the searched {', '.join(outside)}; widen --arch / --widths / --epochs")
+    return params
+
+
+def fit_options(params: dict, seed: int = 0, **extra) -> FitOptions:
+    """``fit``'s options for one point of the space (``extra``: more FitOptions fields)."""
+    arch = params["arch"]
+    model_options = {k: params[k] for k in ("kernel", "depth", "front_layers") if k in params}
+    augment = params.get("augment", "auto")
+    return FitOptions(
+        arch=arch, seed=seed, epochs=int(params["epochs"]), learning_rate=float(params["learning_rate"]),
+        width=int(params.get("width", 16)), gru_units=int(params.get("gru_units", 24)),
+        augment=None if augment == "auto" else (() if augment == "none" else augment),
+        copies_per_epoch=int(params.get("copies", 1)),
+        window_seconds=float(params["window_s"]), hop_seconds=float(params["hop_s"]),
+        model_options=model_options or None, **extra)
+
+
+def describe(params: dict) -> str:
+    """One short line: 'conv1d w16 d3 k5, window 1 s hop 0.25 s, aug mount,rotate x4, lr 0.003, 30 ep'."""
+    shape = [params["arch"]]
+    for key, tag in (("width", "w"), ("depth", "d"), ("front_layers", "f"), ("kernel", "k"), ("gru_units", "u")):
+        if key in params:
+            shape.append(f"{tag}{params[key]}")
+    aug = params.get("augment", "auto")
+    aug_text = aug if aug == "none" else f"{aug} x{params.get('copies', 1)}"
+    return (f"{' '.join(shape)}, window {params['window_s']:g} s hop {params['hop_s']:g} s, aug {aug_text}, "
+            f"lr {params['learning_rate']:.2g}, {params['epochs']} ep")
+
+
+def parse_int_list(text: str, what: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise TrainingError(f"{what} must be comma-separated whole numbers, got {text!r}") from None
+    if not values:
+        raise TrainingError(f"{what} is empty")
+    return values
+
+
+def parse_epochs(text: str) -> tuple[int, int]:
+    """'10-40' -> (10, 40); '3' -> (3, 3)."""
+    parts = text.split("-")
+    try:
+        lo, hi = (int(parts[0]), int(parts[-1])) if len(parts) <= 2 else (None, None)
+    except ValueError:
+        lo = hi = None
+    if lo is None:
+        raise TrainingError(f"--epochs must be MIN-MAX or N, got {text!r}")
+    return lo, hi
