@@ -28,7 +28,8 @@ import numpy as np
 from capture import protocol_spec as spec
 from capture.errors import CaptureError
 from capture.protocol import FrameDecoder, command_line
-from converter.tflm import quantize, round_half_away  # the board's rounding, stated once
+from capture.resample import counts_to_values, values_to_counts  # noqa: F401 (re-exported for tests and benches)
+from converter.tflm import quantize  # the board's rounding, stated once
 
 REPLY_TIMEOUT_S = 30.0  # a guard against a silent board, not a speed expectation
 MODEL_NAME = "model_int8.tflite"
@@ -39,19 +40,6 @@ def log(message: str) -> None:
 
 
 # ------------------------------------------------------------------ the laptop side
-
-
-def values_to_counts(values: np.ndarray, accel_g_per_count: float, gyro_dps_per_count: float) -> np.ndarray:
-    """A take's g / deg/s values as the int16 counts a board with these scales reports."""
-    scale = np.array([accel_g_per_count] * 3 + [gyro_dps_per_count] * 3, dtype=np.float64)
-    counts = round_half_away(np.asarray(values, dtype=np.float64) / scale)
-    return np.clip(counts, -32768, 32767).astype(np.int16)
-
-
-def counts_to_values(counts: np.ndarray, accel_g_per_count: float, gyro_dps_per_count: float) -> np.ndarray:
-    """Counts -> g / deg/s in float32, one multiplication, as the board computes them."""
-    scale = np.array([accel_g_per_count] * 3 + [gyro_dps_per_count] * 3, dtype=np.float32)
-    return (counts.astype(np.float32) * scale).astype(np.float32)
 
 
 def board_windows(samples: np.ndarray, window: int, hop: int) -> np.ndarray:

@@ -6,20 +6,12 @@ import warnings
 
 import numpy as np
 
+from capture.resample import round_half_away  # noqa: F401 (the core's rounding, stated once; used below and by callers)
 from converter import ConverterError
 from converter.flatbuffer import TensorInfo
 
 # Generous arena for verification runs on the host; the firmware's size is measured by converter.arena.
 VERIFY_ARENA_BYTES = 1 << 20
-
-
-def round_half_away(x: np.ndarray) -> np.ndarray:
-    """Round half away from zero (C's roundf, TFLite's quantizer, the firmware core), not
-    numpy's half-to-even.
-
-    Computed in float64, where |x| + 0.5 is exact for every float32 x below 2**24."""
-    a = np.abs(np.asarray(x, dtype=np.float64))
-    return np.sign(x) * np.floor(a + 0.5)
 
 
 def quantize(x_normalized: np.ndarray, scale: float, zero_point: int) -> np.ndarray:

@@ -11,7 +11,8 @@ from collections import Counter
 
 import numpy as np
 
-from capture.dataset import DatasetError, Take, is_usable, list_takes, read_take
+from capture.dataset import DatasetError, Take, is_usable, list_takes, read_take, take_scales
+from capture.resample import ResampleError, counts_to_values, rate_mhz, resample_counts, values_to_counts
 from capture.protocol_spec import CHANNELS
 from training import TrainingError
 
@@ -65,22 +66,43 @@ def dataset_rate_hz(takes: list[Take]) -> float:
     return max(counts, key=lambda r: (counts[r], r))
 
 
-def resample(take: Take, rate_hz: float) -> np.ndarray:
-    """The take's samples on a regular grid at ``rate_hz`` (linear interpolation on t_us)."""
+def on_own_grid(take: Take) -> np.ndarray:
+    """The take's values on its own regular grid at ``meta.rate_hz``, float64: the samples as they are
+    when their timestamps sit on that grid (every take a board streamed without loss), else linearly
+    interpolated on t_us (samples lost on the way, an irregular clock)."""
     values = np.asarray(take.values, dtype=np.float64)
+    rate = float(take.meta.rate_hz)
     t_s = (np.asarray(take.t_us, dtype=np.float64) - float(take.t_us[0])) / 1e6
+    nominal_us = np.arange(len(values)) * 1e6 / rate
+    if np.abs(t_s * 1e6 - nominal_us).max() <= SAME_GRID_TOLERANCE_US:
+        return values
+    n = int(np.floor(t_s[-1] * rate + 1e-6)) + 1
+    grid = np.arange(n) / rate
+    return np.stack([np.interp(grid, t_s, values[:, c]) for c in range(values.shape[1])], axis=1)
+
+
+def resample(take: Take, rate_hz: float) -> np.ndarray:
+    """The take's samples at ``rate_hz``, float32 g and deg/s: the board's own resampler
+    (``capture.resample``, ng_resample.h) on the take's counts, so a window cut here from a 100 Hz
+    take is the window a board at 100 Hz feeds a model of ``rate_hz``, byte for byte in int8.
+
+    The take is first put on its own regular grid (``on_own_grid``: a no-op unless samples were
+    lost). At the take's own rate its values are returned untouched; at another, they become the
+    counts of the IMU that recorded them (``capture.dataset.take_scales``), are resampled as
+    integers and turned back into float32 as the board does (``counts * scale``)."""
+    values = np.asarray(take.values, dtype=np.float64)
     if len(values) < 2:
         return values.astype(np.float32)
-    if abs(float(take.meta.rate_hz) - rate_hz) < 1e-6:
-        nominal_us = np.arange(len(values)) * 1e6 / rate_hz
-        if np.abs(t_s * 1e6 - nominal_us).max() <= SAME_GRID_TOLERANCE_US:
-            return values.astype(np.float32)  # already on the grid: keep the samples exactly
-    n = int(np.floor(t_s[-1] * rate_hz + 1e-6)) + 1
-    grid = np.arange(n) / rate_hz
-    out = np.empty((n, values.shape[1]))
-    for c in range(values.shape[1]):
-        out[:, c] = np.interp(grid, t_s, values[:, c])
-    return out.astype(np.float32)
+    regular = on_own_grid(take)
+    in_mhz, out_mhz = rate_mhz(take.meta.rate_hz), rate_mhz(rate_hz)
+    if in_mhz == out_mhz:
+        return regular.astype(np.float32)  # on the grid already: the samples exactly
+    scales = take_scales(take.meta)
+    try:
+        counts = resample_counts(values_to_counts(regular, *scales), in_mhz, out_mhz)
+    except ResampleError as e:
+        raise TrainingError(f"{take.csv_path}: cannot resample {take.meta.rate_hz:g} Hz to {rate_hz:g} Hz: {e}") from None
+    return counts_to_values(counts, *scales)
 
 
 def fit_length(samples: np.ndarray, window: int) -> np.ndarray:

@@ -83,6 +83,63 @@ def test_core_input_tensor_equals_the_python_pipeline_byte_for_byte(host_build, 
     assert len(np.unique(cpp)) > 50  # real, varied tensors, not a constant that trivially matches
 
 
+BMI = (1 / 8192, 1 / 16.4)  # the virtual board's BMI270 scales
+
+
+def with_rate(settings_text: str, rate_hz: float, window: int, hop: int) -> str:
+    """The default model's settings block for a model of another rate (the input tensor does not
+    depend on the model's weights, only on rate, window, hop, normalization and input scale)."""
+    out = []
+    for line in settings_text.splitlines():
+        key = line.split(" ", 1)[0]
+        out.append({"rate_mhz": f"rate_mhz {round(rate_hz * 1000)}", "window": f"window {window}",
+                    "hop": f"hop {hop}"}.get(key, line))
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("take_rate_hz,imu,model_rate_hz,window,hop", [
+    (100.0, "BMI270", 119.0, 119, 30),   # a Rev2 board feeding the default 119 Hz model
+    (119.0, "LSM9DS1", 100.0, 100, 25),  # a Rev1 board feeding a 100 Hz model
+    (119.0, "LSM9DS1", 50.0, 50, 12),    # decimation by 119/50
+])  # equal rates: test_core_input_tensor_equals_the_python_pipeline_byte_for_byte (training keeps the values)
+def test_training_windows_of_a_take_equal_the_boards_resampled_windows_byte_for_byte(
+        host_build, tmp_path, take_rate_hz, imu, model_rate_hz, window, hop):
+    from capture.dataset import list_takes, read_take
+    from capture.synth import write_dataset
+    from training.data import normalize, resample, take_windows
+
+    data = tmp_path / "data"
+    write_dataset(data, subjects=["p7"], takes_per_label=1, rate_hz=take_rate_hz, take_seconds=2.5, seed=5, imu=imu)
+    scales = BMI if imu == "BMI270" else LSM
+    base = subprocess.run([sys.executable, "-m", "converter.tflm_server", str(DEFAULT_RUN), "--print-settings"],
+                          capture_output=True, text=True, check=True).stdout
+    settings_text = with_rate(base, model_rate_hz, window, hop)
+    s = settings_of(settings_text)
+    contract = json.loads((DEFAULT_RUN / "contract.json").read_text())
+    contract.update(rate_hz=model_rate_hz, window=window, hop=hop)
+    input_q = (float(s["input_scale"][0]), int(s["input_zero_point"][0]))
+    takes = [read_take(p) for p in list_takes(data)]
+    counts = [values_to_counts(t.values, *scales) for t in takes]  # what the board's IMU delivered
+    lines = "\n\n".join("\n".join(" ".join(map(str, row)) for row in c) for c in counts)
+    out = subprocess.run([str(host_build / "input_vectors"), *map(str, scales), f"{take_rate_hz:g}"],
+                         input=settings_text + lines + "\n", capture_output=True, text=True, timeout=WAIT_S,
+                         check=True).stdout.split()
+    cpp = np.stack([np.frombuffer(bytes.fromhex(line), dtype=np.int8) for line in out])
+    expected, training_rows = [], []
+    for take in takes:
+        samples = resample(take, model_rate_hz)  # training's resampling of the recorded take
+        starts = list(range(0, len(samples) - window + 1, hop))
+        board_like = np.stack([samples[k:k + window] for k in starts])
+        expected.append(quantize(normalize(board_like, contract), *input_q).reshape(len(starts), -1))
+        cut = take_windows(take, contract)  # the windows training cuts: the same starts, then the take's end
+        training_rows.append(quantize(normalize(cut[:len(starts)], contract), *input_q).reshape(len(starts), -1))
+    expected = np.concatenate(expected)
+    assert len(cpp) == len(expected) >= 3 * len(takes)
+    assert np.array_equal(cpp, expected)
+    assert np.array_equal(cpp, np.concatenate(training_rows))
+    assert len(np.unique(cpp)) > 50
+
+
 def test_quantize_rounds_ties_away_from_zero_like_the_core():
     x = np.array([0.5, -0.5, 2.5, -2.5, 126.6, -200.0], dtype=np.float32)
     assert quantize(x, 1.0, 0).tolist() == [1, -1, 3, -3, 127, -128]
