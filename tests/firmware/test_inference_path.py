@@ -153,6 +153,18 @@ def test_replay_through_the_virtual_board_agrees_with_host_tflm_on_every_window(
     assert summary["inference_us_max"] >= summary["inference_us_median"] > 0
 
 
+@pytest.mark.parametrize("imu,rate_hz", [("lsm9ds1", 119.0), ("bmi270", 100.0)])
+def test_one_model_replays_on_both_revisions_and_the_board_agrees_with_the_laptop(host_build, synth_data, imu, rate_hz):
+    summary = replay(DEFAULT_RUN, synth_data, imu=imu)
+    assert summary["imu_rate_hz"] == rate_hz and summary["model_rate_hz"] == 119.0
+    assert summary["board_resamples"] == (imu == "bmi270")
+    # 2 s takes at 119 Hz; on Rev2 they travel as 200 samples at 100 Hz, which the board turns into
+    # 237 samples at 119 Hz: windows start at 0, 30, 60 and 90 either way
+    assert summary["windows"] == 4 * 10
+    assert summary["agreement"] == 1.0
+    assert summary["accuracy_board"] == summary["accuracy_host"]
+
+
 def test_replay_command_prints_one_json_object(host_build, synth_data):
     proc = subprocess.run([sys.executable, "-m", "capture", "replay", str(DEFAULT_RUN), str(synth_data)],
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
