@@ -97,3 +97,17 @@ def resample_counts(counts, in_rate_mhz: int, out_rate_mhz: int) -> np.ndarray:
     product = (x1 - x0) * r
     rounded = (2 * np.abs(product) + den) // (2 * den)
     return (x0 + np.sign(product) * rounded).astype(np.int16)
+
+
+def rates_note(imu_rate_mhz: int, model_rate_mhz: int) -> str:
+    """What DEVICE_INFO's two rates mean for the user ('' when they are equal or no model is flashed)."""
+    imu_rate_mhz, model_rate_mhz = int(imu_rate_mhz), int(model_rate_mhz)
+    if model_rate_mhz <= 0 or imu_rate_mhz <= 0 or imu_rate_mhz == model_rate_mhz:
+        return ""
+    try:
+        ratio(imu_rate_mhz, model_rate_mhz)
+    except ResampleError as e:
+        return (f"the IMU runs at {imu_rate_mhz / 1000:g} Hz and the model at {model_rate_mhz / 1000:g} Hz, and {e}: "
+                "the board refuses to run it; train the model at a lower rate")
+    return (f"the IMU runs at {imu_rate_mhz / 1000:g} Hz and the model at {model_rate_mhz / 1000:g} Hz: the board "
+            "resamples its IMU's stream to the model's rate before windowing, as training resampled the takes")

@@ -189,6 +189,7 @@ def test_virtual_board_announces_labels_and_refuses_bad_samples(host_build):
         from converter.headers import fnv1a32
 
         assert info["model_hash"] == fnv1a32((DEFAULT_RUN / "model_int8.tflite").read_bytes())
+        assert info["rate_mhz"] == 119000 and info["model_rate_mhz"] == 119000
         link.send("sample 1 2 3 4 5 6")  # not in replay mode
         link.send("mode replay")
         link.send("sample 1 2 3")
@@ -215,6 +216,21 @@ def test_monitor_prints_json_lines_of_live_predictions(host_build, tmp_path):
     assert len(records) >= 3
     assert all(r["label"] in ("circle", "flex", "idle", "punch", "wave") and 0 <= r["score"] <= 1 for r in records)
     assert [r["window_index"] for r in records] == list(range(len(records)))
+    assert "resamples" not in proc.stderr  # a 119 Hz model on a 119 Hz IMU
+
+
+def test_monitor_on_a_rev2_board_says_it_resamples(host_build, tmp_path):
+    from capture.synth import write_replay_csv
+
+    csv = tmp_path / "wave.csv"
+    write_replay_csv(csv, "wave", 2, 100.0, "p5", "s1", 2.0, 0)
+    proc = subprocess.run([sys.executable, "-m", "capture", "monitor", "--model", str(DEFAULT_RUN), "--replay", str(csv),
+                           "--imu", "bmi270", "--speed", "20", "--seconds", "2", "--json"], capture_output=True, text=True,
+                          timeout=60, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "the IMU runs at 100 Hz and the model at 119 Hz: the board resamples" in proc.stderr
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(records) >= 3 and [r["window_index"] for r in records] == list(range(len(records)))
 
 
 def test_virtual_board_with_a_missing_model_exits_with_one_line(host_build, tmp_path):

@@ -43,6 +43,7 @@ DeviceInfo Device::device_info() const {
   info.imu = imu_.info();
   info.model_hash = config_.inference != nullptr ? config_.inference->settings().model_hash : config_.model_hash;
   info.mode = mode_;
+  info.model_rate_mhz = config_.inference != nullptr ? config_.inference->settings().rate_mhz : 0;
   return info;
 }
 
