@@ -150,14 +150,19 @@ def normalization_from(x_train: np.ndarray) -> dict:
 
 
 def base_contract(takes: list[Take], arch: str, window_seconds: float = WINDOW_SECONDS,
-                  hop_seconds: float = HOP_SECONDS, extra_labels=()) -> dict:
+                  hop_seconds: float = HOP_SECONDS, extra_labels=(), rate_hz: float | None = None) -> dict:
     """Everything of the contract except the normalization, decided from the dataset
-    (``extra_labels``: labels the run adds itself, such as idle drawn from still stretches)."""
+    (``extra_labels``: labels the run adds itself, such as idle drawn from still stretches;
+    ``rate_hz``: the model's rate, default the dataset's most common; every take at another rate
+    is resampled to it as the board resamples its IMU, which may be at most 4x below the model's)."""
     labels = sorted({t.meta.label for t in takes} | set(extra_labels))
     if len(labels) < 2:
         only = labels[0] if labels else "none"
         raise TrainingError(f"the dataset has only one label ({only}); record at least two gestures to train a classifier")
-    rate_hz = dataset_rate_hz(takes)
+    if rate_hz is None:
+        rate_hz = dataset_rate_hz(takes)
+    elif not (rate_hz > 0 and np.isfinite(rate_hz)):
+        raise TrainingError(f"--rate-hz must be a positive number of Hz, not {rate_hz!r}")
     return {
         "contract_version": CONTRACT_VERSION,
         "rate_hz": float(rate_hz),

@@ -54,6 +54,7 @@ class FitOptions:
     force: bool = False  # train even if the dataset checker finds errors
     include_flagged: bool = False  # also train on takes flagged for losses or cut short
     final: bool = False  # after the split evaluation, train the deployable model on every take (training/final.py)
+    rate_hz: float | None = None  # the model's rate; None: the dataset's most common (takes are resampled to it)
 
 
 def _keras():
@@ -104,7 +105,7 @@ def load_checked(data_dir, o: FitOptions, log) -> list:
 
 
 def make_contract(takes, o: FitOptions) -> dict:
-    return base_contract(takes, o.arch, extra_labels=(IDLE_LABEL,) if o.idle_from_still else ())
+    return base_contract(takes, o.arch, extra_labels=(IDLE_LABEL,) if o.idle_from_still else (), rate_hz=o.rate_hz)
 
 
 def side_windows(takes, contract: dict, o: FitOptions, rng) -> tuple[np.ndarray, np.ndarray, int]:

@@ -92,6 +92,23 @@ TEST(resampler_rounds_ties_away_from_zero_and_hits_both_ends) {
   CHECK_EQ(resample_lerp(32767, -32768, 3, 7), 32767 - 28086);  // 65535 * 3 / 7 = 28086.4
 }
 
+TEST(resampler_lerp_agrees_between_its_32_and_64_bit_paths) {
+  // den 32767 takes the 32-bit path, 32768 and up the 64-bit one; both must be the exact quotient.
+  const uint32_t dens[] = {3, 119, 32767, 32768, 119001, 4000000000u};
+  const int16_t ends[][2] = {{-32768, 32767}, {32767, -32768}, {5, 6}, {-7, 100}};
+  for (uint32_t den : dens) {
+    for (const auto& e : ends) {
+      const uint32_t rs[] = {1u, den / 3u, den / 2u, den - 1u};
+      for (uint32_t r : rs) {
+        const long long d = static_cast<long long>(e[1]) - e[0];
+        const long long m = (d < 0 ? -d : d) * static_cast<long long>(r);
+        const long long q = (2 * m + den) / (2 * static_cast<long long>(den));
+        CHECK_EQ(resample_lerp(e[0], e[1], r, den), e[0] + (d < 0 ? -q : q));
+      }
+    }
+  }
+}
+
 TEST(resampler_reset_starts_a_new_take_at_output_zero) {
   Resampler r;
   CHECK(r.configure(100000, 119000));

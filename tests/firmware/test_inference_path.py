@@ -101,6 +101,7 @@ def with_rate(settings_text: str, rate_hz: float, window: int, hop: int) -> str:
     (100.0, "BMI270", 119.0, 119, 30),   # a Rev2 board feeding the default 119 Hz model
     (119.0, "LSM9DS1", 100.0, 100, 25),  # a Rev1 board feeding a 100 Hz model
     (119.0, "LSM9DS1", 50.0, 50, 12),    # decimation by 119/50
+    (100.0, "BMI270", 119.001, 119, 30),  # a ratio of 100000/119001: the core's 64-bit path
 ])  # equal rates: test_core_input_tensor_equals_the_python_pipeline_byte_for_byte (training keeps the values)
 def test_training_windows_of_a_take_equal_the_boards_resampled_windows_byte_for_byte(
         host_build, tmp_path, take_rate_hz, imu, model_rate_hz, window, hop):

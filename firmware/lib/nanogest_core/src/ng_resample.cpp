@@ -17,11 +17,17 @@ uint32_t gcd(uint32_t a, uint32_t b) {
 
 int16_t resample_lerp(int16_t x0, int16_t x1, uint32_t r, uint32_t den) {
   if (r == 0) return x0;
-  const int64_t product = static_cast<int64_t>(static_cast<int32_t>(x1) - static_cast<int32_t>(x0)) *
-                          static_cast<int64_t>(r);
-  const int64_t magnitude = product < 0 ? -product : product;
-  const int64_t rounded = (2 * magnitude + static_cast<int64_t>(den)) / (2 * static_cast<int64_t>(den));
-  const int64_t y = static_cast<int64_t>(x0) + (product < 0 ? -rounded : rounded);
+  const int32_t diff = static_cast<int32_t>(x1) - static_cast<int32_t>(x0);  // |diff| <= 65535
+  const uint32_t magnitude_diff = static_cast<uint32_t>(diff < 0 ? -diff : diff);
+  uint32_t rounded;
+  if (den <= 32767u) {
+    // |diff| * r < 2^16 * 2^15, so 2 * |diff| * r + den fits 32 bits: the Cortex-M4's own divide.
+    rounded = (2u * magnitude_diff * r + den) / (2u * den);
+  } else {  // the same quotient in 64 bits
+    const uint64_t m = static_cast<uint64_t>(magnitude_diff) * r;
+    rounded = static_cast<uint32_t>((2u * m + den) / (2u * static_cast<uint64_t>(den)));
+  }
+  const int32_t y = static_cast<int32_t>(x0) + (diff < 0 ? -static_cast<int32_t>(rounded) : static_cast<int32_t>(rounded));
   return static_cast<int16_t>(y);  // between x0 and x1, so within int16
 }
 

@@ -9,7 +9,7 @@
 //   With i = floor(k * step / den) and r = k * step - i * den (0 <= r < den):
 //     y_k = x_i                                             when r == 0
 //     y_k = x_i + round_half_away((x_{i+1} - x_i) * r / den)  otherwise
-//   per channel, the product in 64 bits. Equal rates give step = den = 1: every sample
+//   per channel, in exact integer arithmetic (32 bits while den <= 32767, else 64). Equal rates give step = den = 1: every sample
 //   passes through unchanged. No low-pass filter: going down (119 -> 50 Hz) keeps the
 //   linearly interpolated values, as training sees them.
 // Streaming: output k is produced when the input sample at or after its position arrives
