@@ -122,3 +122,13 @@ def test_load_dataset_refuses_missing_and_empty_directories(tmp_path):
         load_dataset(tmp_path / "nope")
     with pytest.raises(TrainingError, match="no takes found"):
         load_dataset(tmp_path)
+
+
+def test_a_contract_may_choose_a_rate_below_the_takes_and_windows_follow_it(take_factory):
+    takes = [take_factory(rate_hz=119.0, n=238, label=label) for label in ("a", "b")]
+    contract = base_contract(takes, "conv1d", rate_hz=50.0)
+    assert (contract["rate_hz"], contract["window"], contract["hop"]) == (50.0, 50, 12)
+    windows = take_windows(takes[0], {**contract, "normalization": {"mean": [0.0] * 6, "std": [1.0] * 6}})
+    assert windows.shape[1:] == (50, 6) and len(windows) == 6  # 238 samples at 119 Hz -> 100 at 50 Hz
+    with pytest.raises(TrainingError, match="--rate-hz"):
+        base_contract(takes, "conv1d", rate_hz=0.0)
