@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.nanogest-installed
 DEMO_DIR ?= demo-out
 
-.PHONY: help venv demo test test-python test-firmware virtual-board protocol-header bench clean
+.PHONY: help venv demo test test-python test-firmware virtual-board protocol-header bench bench-resample clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ test: $(STAMP) ## run every test (Python, firmware host, ARM and QEMU)
 
 protocol-header: $(STAMP) ## regenerate the firmware's protocol header from capture/protocol_spec.py
 	$(PY) -m capture gen-protocol-header
+
+bench-resample: $(STAMP) virtual-board ## one model on both revisions: replay agreement, Rev2 accuracy, resampling cost
+	$(PY) bench/bench_resample.py
 
 bench: $(STAMP) virtual-board ## run the measurements in bench/ and print their tables
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
