@@ -30,7 +30,7 @@ virtual-board: ## build the virtual board (the firmware core for the host, g++)
 	$(MAKE) -C firmware host
 
 demo: $(STAMP) virtual-board ## run the whole pipeline on built-in data through the virtual board
-	$(PY) -m capture.demo --out $(DEMO_DIR)
+	$(PY) -m boardtools.demo --out $(DEMO_DIR)
 
 test: $(STAMP) ## run every test (Python, firmware host, ARM and QEMU)
 	$(PY) -m pytest

@@ -96,7 +96,8 @@ def window_accuracy(run_dir: Path, data_dir: Path) -> tuple[float, int]:
     """int8 TFLM accuracy on every window training cuts from the takes (resampled to the model's rate)."""
     from converter.flatbuffer import read_io
     from converter.tflm import quantize_input, run_tflm
-    from training.data import load_dataset, normalize, windows_for
+    from contract.input import normalize
+    from training.data import load_dataset, windows_for
 
     contract = json.loads((run_dir / "contract.json").read_text())
     takes = [t for t in load_dataset(data_dir) if t.meta.label in contract["labels"]]
@@ -154,8 +155,8 @@ def main() -> int:
     p.add_argument("--skip-arm", action="store_true", help="leave out the Cortex-M4F cost")
     a = p.parse_args()
 
-    from capture.replay import replay
-    from capture.resample import rate_mhz
+    from boardtools.replay import replay
+    from contract.resample import rate_mhz
 
     if not (DEFAULT_RUN / "model_int8.tflite").is_file():
         run(["make", "-C", FIRMWARE, "host"])

@@ -23,7 +23,7 @@ import numpy as np
 
 from capture.dataset import TakeMeta, write_take
 from capture.errors import CaptureError
-from capture.protocol_spec import CHANNELS
+from contract.pipeline import CHANNELS
 
 _HEADER = tuple(c.lower() for c in CHANNELS)
 _MONITOR_TIMESTAMP = re.compile(r"^\d{1,2}:\d{2}:\d{2}\.\d{3}\s*->\s?")  # Serial Monitor "Show timestamp"

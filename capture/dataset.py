@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from capture.protocol_spec import CHANNELS
-from capture.resample import DEFAULT_IMU, IMU_SCALES
+from contract.pipeline import CHANNELS
+from contract.resample import DEFAULT_IMU, IMU_SCALES
 
 CSV_HEADER = ("t_us",) + CHANNELS
 DATASET_FORMAT = 1
@@ -81,7 +81,7 @@ class Take:
 def take_scales(meta: TakeMeta) -> tuple[float, float]:
     """``(accel_g_per_count, gyro_dps_per_count)`` of the IMU that recorded the take: the scales its
     board announced (``capture record`` keeps them in ``extra``), else its chip's
-    (``capture.resample.IMU_SCALES``), else the LSM9DS1's (the IMU_Capture sketch's chip). Training
+    (``contract.resample.IMU_SCALES``), else the LSM9DS1's (the IMU_Capture sketch's chip). Training
     resamples a take in these counts, as the board resamples its own."""
     extra = meta.extra or {}
     accel, gyro = extra.get("accel_g_per_count"), extra.get("gyro_dps_per_count")

@@ -44,7 +44,7 @@ In ``text-inference`` mode each detection is printed as a readable line instead:
 DEVICE_INFO: ``rate_mhz`` is the IMU's output data rate, the rate of SAMPLE frames and of
 ``sample`` lines in replay mode; ``model_rate_mhz`` is the rate the flashed model was trained
 at (0: no model). When they differ the board resamples its IMU's stream to the model's rate
-before windowing (ng_resample.h, capture/resample.py).
+before windowing (ng_resample.h, contract/resample.py).
 
 DEVICE_INFO tail: a board with a model appends ``label_count`` (uint8) and the label
 names, each ASCII and NUL-terminated, in label-index order (a board without a model
@@ -157,6 +157,4 @@ COMMANDS = ("ping", "info", "status", "start", "stop", "mode", "sample")
 PREDICTION_TAIL = ("<BI", ("detected", "window_index"))
 # DEVICE_INFO: label_count, then that many NUL-terminated ASCII names.
 DEVICE_INFO_TAIL_COUNT_FORMAT = "<B"
-
-# Channel order of a SAMPLE payload, and their physical units after scaling.
-CHANNELS = ("aX", "aY", "aZ", "gX", "gY", "gZ")
+# A SAMPLE payload's six channels are in the contract's order, contract.pipeline.CHANNELS.

@@ -6,19 +6,12 @@ import warnings
 
 import numpy as np
 
-from capture.resample import round_half_away  # noqa: F401 (the core's rounding, stated once; used below and by callers)
+from contract.input import quantize  # the board's int8 input rounding, stated once (ng_input.h)
 from converter import ConverterError
 from converter.flatbuffer import TensorInfo
 
 # Generous arena for verification runs on the host; the firmware's size is measured by converter.arena.
 VERIFY_ARENA_BYTES = 1 << 20
-
-
-def quantize(x_normalized: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
-    """Normalized float32 -> int8 exactly as the board (ng_input) and TFLite's QUANTIZE do."""
-    scaled = (np.asarray(x_normalized, dtype=np.float32) / np.float32(scale)).astype(np.float32)
-    q = round_half_away(np.clip(scaled, -1000.0, 1000.0)) + int(zero_point)
-    return np.clip(q, -128, 127).astype(np.int8)
 
 
 def quantize_input(x_normalized: np.ndarray, tensor: TensorInfo) -> np.ndarray:

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from contract.input import normalize
 from training import TrainingError
 from training.augment import AUGMENT_KINDS, augment_windows
-from training.data import normalize
 
 TRAIN_LAYERS = ("all", "late", "head")
 # Every augmentation but ``mount``: the person adapted to wears the board one way, so the model

@@ -1,7 +1,7 @@
 """Takes in, windows out: loading, resampling, windowing and normalization.
 
 These functions are shared with the converter, which rebuilds windows from a dataset
-with the run's contract (``take_windows`` + ``normalize``) exactly as training did.
+with the run's contract (``take_windows`` + ``contract.input.normalize``) exactly as training did.
 """
 
 from __future__ import annotations
@@ -12,22 +12,11 @@ from collections import Counter
 import numpy as np
 
 from capture.dataset import DatasetError, Take, is_usable, list_takes, read_take, take_scales
-from capture.resample import ResampleError, counts_to_values, rate_mhz, resample_counts, values_to_counts
-from capture.protocol_spec import CHANNELS
+from contract.pipeline import (CHANNELS, CONTRACT_VERSION, DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S,
+                               DEFAULT_SCORE_THRESHOLD, HOP_SECONDS, IDLE_LABEL, UNITS, WINDOW_SECONDS)
+from contract.resample import ResampleError, counts_to_values, rate_mhz, resample_counts, values_to_counts
 from training import TrainingError
 
-CONTRACT_VERSION = 1
-WINDOW_SECONDS = 1.0
-HOP_SECONDS = 0.25
-DEFAULT_SCORE_THRESHOLD = 0.6
-# Post-processing on the board (ng_postprocess), chosen with bench/bench_inference.py: a detection
-# needs DEFAULT_AGREEMENT confident windows in a row, DEFAULT_REFRACTORY_S seconds after the last,
-# and a window that moves (the motion gate; docs/architecture.md). A contract without these keys
-# gets the same values (converter/postprocess.py).
-DEFAULT_AGREEMENT = 2
-DEFAULT_REFRACTORY_S = 1.0
-DEFAULT_MOTION_GATE = {"measure": "gyro_rms_dps+weight*accel_rms_g", "accel_weight_dps_per_g": 100.0, "threshold": 40.0}
-IDLE_LABEL = "idle"
 SAME_GRID_TOLERANCE_US = 2.0  # timestamps rounded to whole microseconds still count as on the grid
 
 
@@ -83,7 +72,7 @@ def on_own_grid(take: Take) -> np.ndarray:
 
 def resample(take: Take, rate_hz: float) -> np.ndarray:
     """The take's samples at ``rate_hz``, float32 g and deg/s: the board's own resampler
-    (``capture.resample``, ng_resample.h) on the take's counts, so a window cut here from a 100 Hz
+    (``contract.resample``, ng_resample.h) on the take's counts, so a window cut here from a 100 Hz
     take is the window a board at 100 Hz feeds a model of ``rate_hz``, byte for byte in int8.
 
     The take is first put on its own regular grid (``on_own_grid``: a no-op unless samples were
@@ -134,14 +123,6 @@ def take_windows(take: Take, contract: dict) -> np.ndarray:
     return cut_windows(samples, int(contract["window"]), int(contract["hop"]))
 
 
-def normalize(x: np.ndarray, contract: dict) -> np.ndarray:
-    """``(x - mean) / std`` per channel, as the model's input expects."""
-    norm = contract["normalization"]
-    mean = np.asarray(norm["mean"], dtype=np.float32)
-    std = np.asarray(norm["std"], dtype=np.float32)
-    return ((np.asarray(x, dtype=np.float32) - mean) / std).astype(np.float32)
-
-
 def normalization_from(x_train: np.ndarray) -> dict:
     """Per-channel mean and std of the training windows (std floored to avoid dividing by ~0)."""
     flat = np.asarray(x_train, dtype=np.float64).reshape(-1, x_train.shape[-1])
@@ -167,7 +148,7 @@ def base_contract(takes: list[Take], arch: str, window_seconds: float = WINDOW_S
         "contract_version": CONTRACT_VERSION,
         "rate_hz": float(rate_hz),
         "channels": list(CHANNELS),
-        "units": {"accel": "g", "gyro": "dps"},
+        "units": dict(UNITS),
         "window": max(2, int(round(rate_hz * window_seconds))),
         "hop": max(1, int(round(rate_hz * hop_seconds))),
         "labels": labels,

@@ -19,9 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from contract.input import normalize
+from contract.pipeline import IDLE_LABEL
 from training import ARCHITECTURES, GRU_UNITS, TrainingError
 from training.augment import augment_windows, resolve_augment
-from training.data import IDLE_LABEL, base_contract, load_dataset, normalization_from, normalize, windows_for
+from training.data import base_contract, load_dataset, normalization_from, windows_for
 from training.report import classification_metrics, plot_confusion, plot_history
 from training.split import TEST_FRACTION, Split, split_dataset
 

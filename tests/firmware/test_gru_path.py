@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from capture.replay import replay
+from boardtools.replay import replay
 from converter.tflm_server import parse_settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from capture import protocol_spec as spec
-from capture.replay import BoardLink, input_tensors, replay, start_virtual_board, values_to_counts
-from converter.tflm import quantize
+from boardtools.replay import BoardLink, input_tensors, replay, start_virtual_board, values_to_counts
+from contract.input import quantize
 from converter.tflm_server import parse_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,7 +107,8 @@ def test_training_windows_of_a_take_equal_the_boards_resampled_windows_byte_for_
         host_build, tmp_path, take_rate_hz, imu, model_rate_hz, window, hop):
     from capture.dataset import list_takes, read_take
     from capture.synth import write_dataset
-    from training.data import normalize, resample, take_windows
+    from contract.input import normalize
+    from training.data import resample, take_windows
 
     data = tmp_path / "data"
     write_dataset(data, subjects=["p7"], takes_per_label=1, rate_hz=take_rate_hz, take_seconds=2.5, seed=5, imu=imu)

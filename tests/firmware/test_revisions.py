@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from capture.replay import BoardLink, board_predictions, input_tensors, start_virtual_board
-from capture.resample import IMU_RATES_MHZ, IMU_SCALES, resample_counts, values_to_counts
+from boardtools.replay import BoardLink, board_predictions, input_tensors, start_virtual_board
+from contract.resample import IMU_RATES_MHZ, IMU_SCALES, resample_counts, values_to_counts
 from converter.tflm_server import parse_settings
 
 ROOT = Path(__file__).resolve().parents[2]

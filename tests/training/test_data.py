@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from capture.synth import write_dataset
+from contract.input import normalize
 from training import TrainingError
-from training.data import (base_contract, cut_windows, dataset_rate_hz, load_dataset, normalization_from, normalize,
-                           resample, take_windows)
+from training.data import base_contract, cut_windows, dataset_rate_hz, load_dataset, normalization_from, resample, take_windows
 
 
 def _contract(rate_hz=119.0, window=119, hop=30):
@@ -30,7 +30,7 @@ def test_resample_interpolates_linearly_between_samples_in_counts(take_factory):
 
 
 def test_resample_is_the_boards_resampler_on_the_takes_counts(take_factory):
-    from capture.resample import counts_to_values, resample_counts, values_to_counts
+    from contract.resample import counts_to_values, resample_counts, values_to_counts
 
     values = np.random.default_rng(3).normal(size=(150, 6)) * [0.5, 0.5, 0.5, 100, 100, 100]
     take = take_factory(rate_hz=100.0, n=150, values=values)

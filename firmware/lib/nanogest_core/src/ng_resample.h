@@ -1,6 +1,6 @@
 // The fixed-ratio resampler: the IMU's stream at its own rate -> the model's rate, so a model
 // trained at any rate runs on either board revision (Rev1 LSM9DS1 119 Hz, Rev2 BMI270 100 Hz).
-// The laptop's copy is capture/resample.py (training resamples recorded takes with it, replay
+// The laptop's copy is contract/resample.py (training resamples recorded takes with it, replay
 // predicts the board with it); a golden test compares the two on the same counts.
 //
 // The arithmetic, stated once (all integer, so both languages give the same int16):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from capture.board_check import run_model
+from boardtools.board_check import run_model
 from converter.headers import fnv1a32
 
 REPO = Path(__file__).resolve().parents[2]

@@ -25,8 +25,11 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+from boardtools.replay import start_virtual_board
 from capture.errors import CaptureError
-from capture.resample import rates_note
+from capture.ports import ensure_virtual_board, find_ports, format_ports, open_port
+from capture.session import Session
+from contract.resample import rates_note
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SIM_MODEL = REPO_ROOT / "firmware" / "build" / "host" / "default_run"
@@ -75,7 +78,7 @@ def run_model(run_dir: Path) -> tuple[int, list[str]]:
 
     The hash comes from report.json (the converter's record of what it wrote to the
     headers); a run without a report falls back to hashing model_int8.tflite."""
-    from converter.headers import fnv1a32
+    from converter.headers import fnv1a32  # tflite-micro (its schema) stays off the fast path
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -106,9 +109,6 @@ def run_model(run_dir: Path) -> tuple[int, list[str]]:
 
 def _open_sim(url: str):
     """``sim://`` (the committed default model) or ``sim://?model=RUN_DIR[&imu=bmi270]``: a virtual board."""
-    from capture.ports import ensure_virtual_board
-    from capture.replay import start_virtual_board
-
     query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
     unknown = sorted(set(query) - {"model", "imu"})
     if unknown:
@@ -126,8 +126,6 @@ def _open_sim(url: str):
 
 def wait_for_port(port: str | None, wait_s: float) -> str:
     """The port to open: an explicit path once it exists, else the single Nano 33 BLE by USB ids."""
-    from capture.ports import find_ports, format_ports
-
     deadline = time.monotonic() + wait_s
     said = False
     while True:
@@ -158,9 +156,6 @@ def wait_for_port(port: str | None, wait_s: float) -> str:
 
 def read_device_info(url: str, wait_s: float):
     """(port name, DeviceInfo) of the board at ``url``; retries opening and asking until ``wait_s`` passed."""
-    from capture.ports import open_port
-    from capture.session import Session
-
     if url.startswith("sim://"):
         with _open_sim(url) as board:
             return board.name, Session(board).hello()

@@ -1,4 +1,4 @@
-"""The laptop's copy of the board's resampler (capture/resample.py): its stated arithmetic, and the
+"""The laptop's copy of the board's resampler (contract/resample.py): its stated arithmetic, and the
 one constant it shares with ng_resample.h. The byte-for-byte comparison with the core is in
 tests/firmware/test_inference_path.py."""
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from capture.resample import (MAX_RESAMPLE_OUTPUTS, ResampleError, output_count, rate_mhz, rates_note, ratio,
+from contract.resample import (MAX_RESAMPLE_OUTPUTS, ResampleError, output_count, rate_mhz, rates_note, ratio,
                               resample_counts)
 
 HEADER = Path(__file__).resolve().parents[2] / "firmware/lib/nanogest_core/src/ng_resample.h"

@@ -2,11 +2,11 @@
 
 Every take of DATA_DIR is streamed to a board in replay mode as ``sample`` lines of
 int16 counts at the board's IMU rate (its own scales and rate, from DEVICE_INFO; a take
-recorded at another rate is resampled to it first with ``capture.resample``); the board
+recorded at another rate is resampled to it first with ``contract.resample``); the board
 resamples them to the model's rate, windows, normalizes, quantizes, runs the model and
 answers one PREDICTION frame per window. The laptop computes the same windows from the
 same counts (``input_tensors``: the same resampler to the model's rate, counts -> g and
-deg/s in float32, windows every hop, ``training.data.normalize``, TFLite's int8 rounding)
+deg/s in float32, windows every hop, ``contract.input.normalize``, TFLite's int8 rounding)
 and runs them in the TFLM Python interpreter (``converter.tflm.run_tflm``). A GRU one-step
 model is stepped instead (``host_step_scores``, ``converter.stepping``): windows follow each
 other without overlap, each from h = 0, as the board runs it. The summary (agreement,
@@ -27,12 +27,17 @@ import time
 from pathlib import Path
 
 import numpy as np
+import serial
 
 from capture import protocol_spec as spec
+from capture.dataset import DatasetError, list_takes, read_take
 from capture.errors import CaptureError
+from capture.ports import BAUD, Port, ensure_virtual_board, open_port
 from capture.protocol import FrameDecoder, command_line
-from capture.resample import counts_to_values, rate_mhz, resample_counts, values_to_counts
-from converter.tflm import quantize  # the board's rounding, stated once
+from contract.input import normalize, quantize
+from contract.resample import counts_to_values, rate_mhz, resample_counts, values_to_counts
+from converter import ConverterError, board_tflm
+from converter.run_dir import load_contract
 
 REPLY_TIMEOUT_S = 30.0  # a guard against a silent board, not a speed expectation
 MODEL_NAME = "model_int8.tflite"
@@ -62,7 +67,6 @@ def input_tensors(counts: np.ndarray, contract: dict, scales: tuple[float, float
                   imu_rate_mhz: int | None = None) -> np.ndarray:
     """The int8 input tensors (n, window, 6) of every board window of one take's counts (an IMU
     stream at ``imu_rate_mhz``, resampled to the model's rate as the board does; None: at that rate)."""
-    from training.data import normalize
 
     counts = to_model_rate(counts, contract, imu_rate_mhz)
     windows = board_windows(counts_to_values(counts, *scales), int(contract["window"]), int(contract["hop"]))
@@ -74,8 +78,7 @@ def host_step_scores(counts: np.ndarray, contract: dict, scales: tuple[float, fl
     """A GRU one-step model's int8 window scores (n, labels), stepped as the board steps it
     (converter.stepping.StepSettings): x_t quantized per sample like the board, a step every
     stride samples on the last chunk, h = 0 at each window's start, the last step's scores."""
-    from converter.stepping import run_tflm_steps_int8
-    from training.data import normalize
+    from converter.stepping import run_tflm_steps_int8  # tflite-micro (its schema) stays off the fast path
 
     counts = to_model_rate(counts, contract, imu_rate_mhz)
     xq = quantize(normalize(counts_to_values(counts, *scales), contract), step.io.x.scale, step.io.x.zero_point)
@@ -150,8 +153,6 @@ def virtual_board_runner(board_tflm_dir: Path | None = None) -> tuple[dict | Non
     """Which TFLM the virtual board's model child will run (converter.tflm_server): (the board
     kernels' description or None, a sentence for the summary, the environment to start it with).
     The board library is built here (cached), so the child starts at once."""
-    from converter import ConverterError, board_tflm
-
     env = dict(os.environ)
     try:
         kernels, reason = board_tflm.load_or_reason(board_tflm_dir)
@@ -172,10 +173,6 @@ def start_virtual_board(model: Path, replay_csv: Path | None = None, speed: floa
                         imu: str | None = None):
     """A virtual board running ``model`` (RUN_DIR or .tflite), as a ``capture.ports.Port``; ``env``: its
     environment (virtual_board_runner), default this process's; ``imu``: one of VIRTUAL_IMUS (default lsm9ds1)."""
-    import serial
-
-    from capture.ports import BAUD, Port, ensure_virtual_board
-
     cmd = [str(ensure_virtual_board()), "--model", str(model), "--python", sys.executable, "--speed", f"{speed:g}"]
     if replay_csv is not None:
         cmd += ["--replay", str(replay_csv)]
@@ -208,8 +205,6 @@ def start_virtual_board(model: Path, replay_csv: Path | None = None, speed: floa
 def open_board(port: str | None, model: Path, env: dict | None = None, imu: str | None = None):
     if port is None:
         return start_virtual_board(model, env=env, imu=imu)
-    from capture.ports import open_port
-
     return open_port(port)
 
 
@@ -218,9 +213,6 @@ def open_board(port: str | None, model: Path, env: dict | None = None, imu: str 
 
 def load_run(run_dir: Path):
     """(contract dict, model bytes) of a converted run directory."""
-    from converter import ConverterError
-    from converter.run_dir import load_contract
-
     try:
         contract = load_contract(run_dir).raw
     except ConverterError as e:
@@ -256,9 +248,7 @@ def replay(run_dir: Path, data_dir: Path, port: str | None = None, board_tflm: P
     board (emulating ``imu``, default lsm9ds1) runs the model in the board library's own kernels where
     their sources are found (``board_tflm`` or converter.board_tflm's search), else in PyPI tflite-micro;
     the summary says which, and the IMU's and the model's rates."""
-    from capture.dataset import DatasetError, list_takes, read_take
-    from converter import ConverterError
-    from converter.flatbuffer import read_io
+    from converter.flatbuffer import read_io  # tflite-micro (its schema) stays off the fast path
     from converter.headers import fnv1a32
     from converter.stepping import step_settings
     from converter.tflm import run_tflm

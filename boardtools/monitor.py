@@ -14,10 +14,11 @@ import sys
 import time
 from pathlib import Path
 
+from boardtools.replay import VIRTUAL_IMUS, BoardLink, start_virtual_board
 from capture import protocol_spec as spec
 from capture.errors import CaptureError
-from capture.replay import VIRTUAL_IMUS, BoardLink, start_virtual_board
-from capture.resample import rates_note
+from capture.ports import open_port
+from contract.resample import rates_note
 
 
 def prediction_record(frame, labels: list[str], output_q: tuple[float, int] | None) -> dict:
@@ -47,8 +48,6 @@ def monitor(port: str | None, model: Path | None, replay_csv: Path | None, secon
     else:
         if imu is not None:
             raise CaptureError("--imu chooses the virtual board's IMU; a real board on --port has its own")
-        from capture.ports import open_port
-
         board = open_port(port)
     output_q = _output_quantization(model)
     count = 0
@@ -88,7 +87,7 @@ def _output_quantization(model: Path | None) -> tuple[float, int] | None:
         return None
     path = model / "model_int8.tflite" if model.is_dir() else model
     try:
-        from converter.flatbuffer import read_io
+        from converter.flatbuffer import read_io  # tflite-micro (its schema) stays off the fast path
 
         out = read_io(path.read_bytes())[1]
         return float(out.scale), int(out.zero_point)
