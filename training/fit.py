@@ -23,8 +23,12 @@ from contract.input import normalize
 from contract.pipeline import IDLE_LABEL
 from training import ARCHITECTURES, GRU_UNITS, TrainingError
 from training.augment import augment_windows, resolve_augment
+from training.check import check_dataset
 from training.data import base_contract, load_dataset, normalization_from, windows_for
+from training.idle import windows_with_still_idle
+from training.macs import describe_size
 from training.report import classification_metrics, plot_confusion, plot_history
+from training.run_info import run_description
 from training.split import TEST_FRACTION, Split, split_dataset
 
 RUN_FILES = ("model.keras", "contract.json", "windows.npz", "split.json", "metrics.json", "run.json",
@@ -95,8 +99,6 @@ def _check_run_dir(run_dir: Path, overwrite: bool) -> None:
 
 def load_checked(data_dir, o: FitOptions, log) -> list:
     """The dataset's usable takes, after ``training check`` (its errors stop training unless forced)."""
-    from training.check import check_dataset
-
     report = check_dataset(data_dir)
     if not o.force:
         report.raise_if_errors()
@@ -115,8 +117,6 @@ def side_windows(takes, contract: dict, o: FitOptions, rng) -> tuple[np.ndarray,
     if not o.idle_from_still:
         x, y = windows_for(takes, contract)
         return x, y, 0
-    from training.idle import windows_with_still_idle
-
     return windows_with_still_idle(takes, contract, rng)
 
 
@@ -176,7 +176,7 @@ def train_model(sides: dict, contract: dict, o: FitOptions, kinds: tuple, checkp
     """Build, train and reload the best checkpoint; returns (model, history, train_seconds)."""
     keras = _keras()
     keras.utils.set_random_seed(o.seed)
-    from training.models import build_model
+    from training.models import build_model  # Keras (training.models) stays off the fast path
 
     (x_train, y_train), (x_val, y_val) = sides["train"], sides["validation"]
     model = build_model(o.arch, (contract["window"], len(contract["channels"])), len(contract["labels"]),
@@ -235,8 +235,7 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
 
     best, history, train_seconds = train_model(sides, contract, o, kinds, run_dir / CHECKPOINT_NAME, log)
     os.replace(run_dir / CHECKPOINT_NAME, run_dir / "model.keras")
-    from training.macs import describe_size
-    from training.models import gru_description
+    from training.models import gru_description  # Keras (training.models) stays off the fast path
 
     size = describe_size(best)
     gru = gru_description(best)
@@ -261,12 +260,10 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
         "idle_from_still": {side: sides[f"{side}_idle_from_still"] for side in ("train", "validation", "test")},
     })
 
-    from training.run_info import run_description
-
     run = run_description(o, data_dir, takes, {"augment": list(kinds), "params": size["params"], "macs": size["macs"]})
     x_calibration, y_calibration = x_train, y_train
     if o.final:
-        from training.final import all_windows, train_final
+        from training.final import all_windows, train_final  # training.final imports this module
 
         final_model, final_fit = train_final(sides, contract, o, kinds, metrics["best_epoch"], log)
         os.replace(run_dir / "model.keras", run_dir / "model_split.keras")
