@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.nanogest-installed
 DEMO_DIR ?= demo-out
 
-.PHONY: help venv demo search test test-python test-firmware virtual-board protocol-header bench bench-import show clean
+.PHONY: help venv demo search test test-python test-firmware virtual-board protocol-header bench bench-import bench-resample show clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -30,7 +30,7 @@ virtual-board: ## build the virtual board (the firmware core for the host, g++)
 	$(MAKE) -C firmware host
 
 demo: $(STAMP) virtual-board ## run the whole pipeline on built-in data through the virtual board
-	$(PY) -m capture.demo --out $(DEMO_DIR)
+	$(PY) -m boardtools.demo --out $(DEMO_DIR)
 
 search: $(STAMP) ## search DATA=DATA_DIR OUT=SEARCH_DIR [TRIALS=20] for the most accurate model that fits (python -m training search)
 	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "error: say which data and where: make search DATA=data OUT=searches/NAME" >&2; exit 2; }
@@ -41,6 +41,9 @@ test: $(STAMP) ## run every test (Python, firmware host, ARM and QEMU)
 
 protocol-header: $(STAMP) ## regenerate the firmware's protocol header from capture/protocol_spec.py
 	$(PY) -m capture gen-protocol-header
+
+bench-resample: $(STAMP) virtual-board ## one model on both revisions: replay agreement, Rev2 accuracy, resampling cost
+	$(PY) bench/bench_resample.py
 
 bench: $(STAMP) virtual-board ## run the measurements in bench/ and print their tables
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

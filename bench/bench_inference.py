@@ -41,7 +41,7 @@ import numpy as np
 from capture import protocol_spec as spec
 from capture import synth
 from capture.errors import CaptureError
-from capture.replay import BoardLink, board_windows, input_tensors, start_virtual_board, values_to_counts
+from boardtools.replay import BoardLink, board_windows, input_tensors, start_virtual_board, values_to_counts
 from converter.postprocess import PostprocessSettings, detections_of_top, refractory_samples, settings_from_contract, window_motion
 
 REPO = Path(__file__).resolve().parent.parent
@@ -214,7 +214,7 @@ def prepare_run(run_dir: Path, threshold: float | None, tmp: Path) -> Path:
 
 
 def measure(run_dir: Path, subjects: list[str], reps: int, idle_minutes: float) -> tuple[dict, dict]:
-    from capture.replay import load_run
+    from boardtools.replay import load_run
     from converter.flatbuffer import read_io
     from converter.tflm import run_tflm
 

@@ -286,10 +286,13 @@ def _add_show_export_parsers(sub) -> None:
 
 
 def _add_inference_commands(sub) -> None:
-    """``replay``, ``monitor`` and ``verify-board`` (capture/replay.py, monitor.py, board_check.py)."""
-    from capture.board_check import add_verify_parser
-    from capture.monitor import add_monitor_parser
-    from capture.replay import add_replay_parser
+    """``replay``, ``monitor`` and ``verify-board``: the board-side tools (boardtools/replay.py,
+    monitor.py, board_check.py; also ``python -m boardtools``), kept here under their first names.
+    This entry point sits above every stage, so it alone in capture may import boardtools
+    (tests/test_import_graph.py allows exactly this edge)."""
+    from boardtools.board_check import add_verify_parser
+    from boardtools.monitor import add_monitor_parser
+    from boardtools.replay import add_replay_parser
 
     add_replay_parser(sub)
     add_monitor_parser(sub)

@@ -23,7 +23,7 @@ import numpy as np
 from capture import protocol_spec as spec
 from capture.errors import CaptureError
 from capture.ports import SIM_DEFAULT_RATE_HZ
-from capture.protocol_spec import CHANNELS
+from contract.pipeline import CHANNELS
 
 IMU_CAPTURE_SAMPLES = 119  # the IMU_Capture sketch's numSamples: rows per take, on the Rev2 (100 Hz) too
 STANDARD_GRAVITY = 9.80665

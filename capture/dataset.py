@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from capture.protocol_spec import CHANNELS
+from contract.pipeline import CHANNELS
+from contract.resample import DEFAULT_IMU, IMU_SCALES
 
 CSV_HEADER = ("t_us",) + CHANNELS
 DATASET_FORMAT = 1
@@ -75,6 +76,18 @@ class Take:
     t_us: np.ndarray  # (n,) int64
     values: np.ndarray  # (n, 6) float32, CHANNELS order, g and deg/s
     csv_path: Path
+
+
+def take_scales(meta: TakeMeta) -> tuple[float, float]:
+    """``(accel_g_per_count, gyro_dps_per_count)`` of the IMU that recorded the take: the scales its
+    board announced (``capture record`` keeps them in ``extra``), else its chip's
+    (``contract.resample.IMU_SCALES``), else the LSM9DS1's (the IMU_Capture sketch's chip). Training
+    resamples a take in these counts, as the board resamples its own."""
+    extra = meta.extra or {}
+    accel, gyro = extra.get("accel_g_per_count"), extra.get("gyro_dps_per_count")
+    if accel and gyro and accel > 0 and gyro > 0:
+        return float(accel), float(gyro)
+    return IMU_SCALES.get(str(meta.imu).upper(), IMU_SCALES[DEFAULT_IMU])
 
 
 def safe_name(text: str) -> str:

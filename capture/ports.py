@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 import serial
 from serial.tools import list_ports
 
+from capture import synth
 from capture.errors import CaptureError, PortGone
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -193,11 +194,6 @@ def ensure_virtual_board() -> Path:
 
 
 def _write_synth_replay(path: Path, opts: SimOptions, label: str, takes: int, take_seconds: float) -> None:
-    try:
-        from capture import synth
-    except ImportError:
-        raise CaptureError("sim:// without ?replay= needs capture/synth.py, which is not available; "
-                           "use sim://?replay=FILE.csv") from None
     seed = opts.seed if opts.seed is not None else 0  # synth already seeds by subject, session, label, take
     try:
         synth.write_replay_csv(path, label, takes, opts.rate_hz, opts.subject, opts.session, take_seconds, seed)

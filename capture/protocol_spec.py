@@ -41,13 +41,19 @@ the model's invoke time, and whether the postprocessing fired a detection on it)
 In ``text-inference`` mode each detection is printed as a readable line instead:
 ``gesture <label> score <0.00..1.00> inference_us <n>\r\n``.
 
+DEVICE_INFO: ``rate_mhz`` is the IMU's output data rate, the rate of SAMPLE frames and of
+``sample`` lines in replay mode; ``model_rate_mhz`` is the rate the flashed model was trained
+at (0: no model). When they differ the board resamples its IMU's stream to the model's rate
+before windowing (ng_resample.h, contract/resample.py).
+
 DEVICE_INFO tail: a board with a model appends ``label_count`` (uint8) and the label
 names, each ASCII and NUL-terminated, in label-index order (a board without a model
 sends the fixed part only). Names that would not fit in MAX_PAYLOAD are left out and
 not counted.
 """
 
-PROTOCOL_VERSION = 1
+# 2: DEVICE_INFO's fixed part ends with model_rate_mhz (the labels tail follows it).
+PROTOCOL_VERSION = 2
 
 SYNC = (0xA5, 0x5A)
 HEADER_FORMAT = "<BBHBII"  # sync0, sync1, payload_len, type, seq, t_us
@@ -79,7 +85,7 @@ MESSAGE_NAMES = {
 PAYLOADS = {
     MSG_SAMPLE: ("<6h", ("ax", "ay", "az", "gx", "gy", "gz")),
     MSG_DEVICE_INFO: (
-        "<BBBBBBHHIffIB",
+        "<BBBBBBHHIffIBI",
         (
             "protocol_version",
             "fw_major",
@@ -94,6 +100,7 @@ PAYLOADS = {
             "gyro_dps_per_count",
             "model_hash",
             "mode",
+            "model_rate_mhz",
         ),
     ),
     MSG_STATUS: ("<IIIB", ("samples_produced", "samples_dropped", "command_errors", "mode")),
@@ -150,6 +157,4 @@ COMMANDS = ("ping", "info", "status", "start", "stop", "mode", "sample")
 PREDICTION_TAIL = ("<BI", ("detected", "window_index"))
 # DEVICE_INFO: label_count, then that many NUL-terminated ASCII names.
 DEVICE_INFO_TAIL_COUNT_FORMAT = "<B"
-
-# Channel order of a SAMPLE payload, and their physical units after scaling.
-CHANNELS = ("aX", "aY", "aZ", "gX", "gY", "gZ")
+# A SAMPLE payload's six channels are in the contract's order, contract.pipeline.CHANNELS.

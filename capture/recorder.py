@@ -222,7 +222,8 @@ def _take_meta(label, subject, session, info: DeviceInfo, port: Port, buf: TakeB
     expected = buf.received + lost
     loss_pct = 100.0 * lost / expected if expected else 0.0
     extra = {"timing": buf.tracker.timing(), "port": port.name, "firmware": info.firmware,
-             "loss_pct": round(loss_pct, 4), "max_loss_pct": max_loss_pct}
+             "loss_pct": round(loss_pct, 4), "max_loss_pct": max_loss_pct,
+             "accel_g_per_count": info.accel_g_per_count, "gyro_dps_per_count": info.gyro_dps_per_count}
     if trigger_meta:
         extra["trigger"] = trigger_meta
     if failure is not None:

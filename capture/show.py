@@ -16,7 +16,7 @@ import numpy as np
 
 from capture.dataset import list_takes, read_take, safe_name
 from capture.errors import CaptureError
-from capture.protocol_spec import CHANNELS
+from contract.pipeline import CHANNELS
 
 SHOW_DIR = ".show"
 

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from capture.dataset import TakeMeta, write_take
-from capture.protocol_spec import CHANNELS
+from contract.pipeline import CHANNELS
 
 LABELS = ("punch", "flex", "wave", "circle", "idle")
 ACCEL_RANGE_G = 4.0

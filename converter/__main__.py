@@ -129,6 +129,8 @@ def _import_tensorflow_quietly() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Each command imports its modules here: install never loads TensorFlow, the others only after
+    # _import_tensorflow_quietly has muted its start-up messages.
     try:
         if args.command == "install":
             from converter.install import install_headers

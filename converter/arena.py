@@ -101,7 +101,7 @@ def _child(model_path: str, arena_bytes: int) -> int:
 
     with open(model_path, "rb") as f:
         flatbuffer = f.read()
-    from converter.flatbuffer import input_count
+    from converter.flatbuffer import input_count  # tflite-micro, like the runtime above, only when measuring
 
     interpreter = runtime.Interpreter.from_bytes(flatbuffer, arena_size=arena_bytes)
     for position in range(input_count(flatbuffer)):  # a GRU step model has two inputs: x_t and h

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from converter import ConverterError, board_tflm
+from converter import ConverterError, board_tflm, flatbuffer, tflm
 
 FIRMWARE = board_tflm.REPO / "firmware"
 CPU_HZ = 64e6
@@ -89,8 +89,6 @@ def measure(sources: board_tflm.BoardSources, header_dir: Path, invokes: int = 1
 
 def laptop_outputs(model: bytes, kernels=None) -> dict:
     """The bench's two inputs through the laptop's TFLM (the board's with ``kernels``): {"p0 o0": [...], ...}."""
-    from converter import flatbuffer, tflm
-
     it = tflm.make_interpreter(model, tflm.VERIFY_ARENA_BYTES, kernels)
     shapes_in, n_out = flatbuffer.io_shapes(model)
     out = {}

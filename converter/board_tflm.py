@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from converter import ConverterError
+from converter.board_runtime import BoardKernels
 
 REPO = Path(__file__).resolve().parent.parent
 ENV_VAR = "NANOGEST_BOARD_TFLM"
@@ -306,8 +307,6 @@ def load(board_tflm: Path | str | None = None):
     check_pinned(sources)
     library = build_library(sources)
     if library not in _loaded:
-        from converter.board_runtime import BoardKernels
-
         _loaded[library] = BoardKernels(sources, library)
     return _loaded[library]
 

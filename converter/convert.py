@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from converter import ConverterError, arena, board_verify, convert_step, cost, flatbuffer, gru_step, headers, install, rules, stepping
+from converter import ConverterError, arena, board_arm, board_verify, convert_step, cost, flatbuffer, gru_step, headers, install, rules, stepping
 from converter.board_tflm import load_or_reason, pinned_library
 from converter.run_dir import check_run_dir, load_contract, load_model, load_windows, normalize
 
@@ -176,8 +176,6 @@ def seen_windows_note(run_dir: Path) -> dict:
 def measure_arm(kernels, header_dir: Path, q, contract, ops, sizes) -> dict:
     """The model in the board's TFLM on Cortex-M4F (QEMU); refuses outputs that differ from the laptop's."""
     import tempfile
-
-    from converter import board_arm
 
     log(f"measuring on Cortex-M4F in QEMU ({kernels.label}; the first build takes minutes) ...")
     with tempfile.TemporaryDirectory(prefix="ng_arm_headers_") as tmp:

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import numpy as np
 
+from contract.input import normalize
 from converter import ConverterError, flatbuffer, gru_step, stepping, tflm
 from converter.run_dir import check_run_dir, load_contract, load_model
+from training import TrainingError
+from training.data import load_dataset, take_windows
 
 
 def dataset_windows(data_dir: Path, contract) -> tuple[np.ndarray, np.ndarray, int]:
     """Raw windows and label indices of every take, cut with the run's contract (as training did)."""
-    from training import TrainingError
-    from training.data import load_dataset, take_windows
-
     try:
         takes = load_dataset(data_dir)
     except TrainingError as e:
@@ -60,7 +60,6 @@ def evaluate_run(run_dir: Path, data_dir: Path) -> dict:
         raise ConverterError(f"{run_dir}: has no model_int8.tflite; run `python -m converter convert {run_dir}` first")
     x_raw, y, n_takes = dataset_windows(data_dir, contract)
     model = load_model(run_dir, contract)
-    from training.data import normalize
 
     x = normalize(x_raw, contract.raw)
     model_bytes = tflite_path.read_bytes()

@@ -9,7 +9,7 @@ A window's motion is computed from its raw int16 counts like ``ng::window_motion
 
 ``settings_from_contract`` reads the post-processing keys of a contract.json (``agreement``,
 ``refractory_s``, ``motion_gate``); a contract written before they existed gets the documented
-defaults (``training.data.DEFAULT_*``), as does the firmware for a header without them
+defaults (``contract.pipeline.DEFAULT_*``), as does the firmware for a header without them
 (``ng_model_defaults.h``).
 """
 
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from contract.pipeline import DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S
 from converter import ConverterError
 
 MOTION_MEASURE = "gyro_rms_dps+weight*accel_rms_g"
@@ -42,8 +43,6 @@ class PostprocessSettings:
 def contract_postprocess(contract: dict, where: str = "contract.json") -> tuple[int, float, float, float]:
     """(agreement, refractory_s, motion_gate threshold or 0, accel weight) of a contract dict,
     with the documented defaults for missing keys; ConverterError naming the bad key."""
-    from training.data import DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S
-
     agreement = contract.get("agreement", DEFAULT_AGREEMENT)
     refractory_s = contract.get("refractory_s", DEFAULT_REFRACTORY_S)
     gate = contract["motion_gate"] if "motion_gate" in contract else DEFAULT_MOTION_GATE

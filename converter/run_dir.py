@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from contract import input as model_input
 from converter import ConverterError
 
 CONTRACT_KEYS = ("rate_hz", "channels", "window", "hop", "labels", "idle_label", "normalization", "score_threshold")
@@ -130,8 +131,8 @@ def load_windows(run_dir: Path, contract: Contract) -> Windows:
 
 
 def normalize(x: np.ndarray, contract: Contract) -> np.ndarray:
-    """The model's input: ``(x - mean) / std`` per channel, as the contract says."""
-    return ((np.asarray(x, dtype=np.float32) - contract.mean) / contract.std).astype(np.float32)
+    """The model's input: ``(x - mean) / std`` per channel, as the contract says (contract.input.normalize)."""
+    return model_input.normalize(x, contract.raw)
 
 
 def load_model(run_dir: Path, contract: Contract):

@@ -16,7 +16,7 @@ import numpy as np
 
 from converter import ConverterError
 from converter.flatbuffer import TensorInfo, read_signature_io
-from converter.tflm import VERIFY_ARENA_BYTES, preserving_pair, quantize_input
+from converter.tflm import VERIFY_ARENA_BYTES, make_interpreter, preserving_pair, quantize_input
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,6 @@ def run_tflm_steps_int8(flatbuffer: bytes, xq: np.ndarray, io: StepIO, kernels=N
     """xq: int8 step inputs (n, steps, *x_t shape), quantized by the caller (the board's rounding in
     capture replay). Steps every window in TFLM (the board's with ``kernels``, a
     converter.board_runtime.BoardKernels) from h = 0, carrying h' into h."""
-    from converter.tflm import make_interpreter
 
     interpreter = make_interpreter(flatbuffer, VERIFY_ARENA_BYTES, kernels)
     n, steps = xq.shape[:2]

@@ -6,27 +6,12 @@ import warnings
 
 import numpy as np
 
+from contract.input import quantize  # the board's int8 input rounding, stated once (ng_input.h)
 from converter import ConverterError
 from converter.flatbuffer import TensorInfo
 
 # Generous arena for verification runs on the host; the firmware's size is measured by converter.arena.
 VERIFY_ARENA_BYTES = 1 << 20
-
-
-def round_half_away(x: np.ndarray) -> np.ndarray:
-    """Round half away from zero (C's roundf, TFLite's quantizer, the firmware core), not
-    numpy's half-to-even.
-
-    Computed in float64, where |x| + 0.5 is exact for every float32 x below 2**24."""
-    a = np.abs(np.asarray(x, dtype=np.float64))
-    return np.sign(x) * np.floor(a + 0.5)
-
-
-def quantize(x_normalized: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
-    """Normalized float32 -> int8 exactly as the board (ng_input) and TFLite's QUANTIZE do."""
-    scaled = (np.asarray(x_normalized, dtype=np.float32) / np.float32(scale)).astype(np.float32)
-    q = round_half_away(np.clip(scaled, -1000.0, 1000.0)) + int(zero_point)
-    return np.clip(q, -128, 127).astype(np.int8)
 
 
 def quantize_input(x_normalized: np.ndarray, tensor: TensorInfo) -> np.ndarray:

@@ -41,7 +41,13 @@ from pathlib import Path
 
 import numpy as np
 
-from converter import ConverterError
+from converter import ConverterError, board_tflm
+from converter.flatbuffer import read_io
+from converter.headers import fnv1a32
+from converter.postprocess import settings_from_contract
+from converter.run_dir import load_contract
+from converter.stepping import is_step_model, read_step_io, step_settings
+from converter.tflm import VERIFY_ARENA_BYTES, make_interpreter
 
 SETTINGS_VERSION = 1
 _LENGTH = struct.Struct("<I")
@@ -66,12 +72,6 @@ def find_model(path: Path, contract: Path | None) -> tuple[Path, Path]:
 
 def settings_lines(model_bytes: bytes, contract_path: Path) -> list[str]:
     """The settings block for ``model_bytes`` and the contract at ``contract_path``."""
-    from converter.flatbuffer import read_io
-    from converter.headers import fnv1a32
-    from converter.stepping import step_settings
-    from converter.postprocess import settings_from_contract
-    from converter.run_dir import load_contract
-
     contract = load_contract(contract_path.parent) if contract_path.name == "contract.json" else None
     if contract is None:
         raise ConverterError(f"{contract_path}: the contract file must be named contract.json")
@@ -149,8 +149,6 @@ def choose_runner(board_tflm_dir: Path | None, laptop_only: bool):
     kernels when their sources are found (converter.board_tflm), else the laptop's PyPI tflite-micro."""
     if laptop_only:
         return None, "PyPI tflite-micro (--laptop-tflm), not the board's kernels"
-    from converter import board_tflm
-
     kernels, reason = board_tflm.load_or_reason(board_tflm_dir)
     if kernels is None:
         return None, f"PyPI tflite-micro, not the board's kernels ({reason})"
@@ -160,11 +158,6 @@ def choose_runner(board_tflm_dir: Path | None, laptop_only: bool):
 def serve(model_bytes: bytes, stdin, stdout, arena_bytes: int | None = None, kernels=None) -> int:
     """Answer invocation requests until a zero-length request or end of input. ``kernels``: a
     converter.board_runtime.BoardKernels to run the model in (default: PyPI tflite-micro)."""
-    from converter.flatbuffer import read_io
-    from converter.tflm import VERIFY_ARENA_BYTES, make_interpreter
-
-    from converter.stepping import is_step_model, read_step_io
-
     inp, _ = read_io(model_bytes)
     try:
         interpreter = make_interpreter(model_bytes, arena_bytes or VERIFY_ARENA_BYTES, kernels)

@@ -38,6 +38,10 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--idle-from-still", action="store_true",
                    help="label windows lying in still stretches of gesture takes as 'idle' (adds the label if the "
                    "dataset has none), for continuous recognition")
+    p.add_argument("--rate-hz", type=float, default=None, metavar="HZ",
+                   help="the model's sample rate (default: the dataset's most common); takes at another rate are "
+                        "resampled to it with the board's resampler, and the board resamples its IMU to it "
+                        "(e.g. 50 for a cheaper model on a 119 Hz Rev1 or 100 Hz Rev2 board)")
     p.add_argument("--force", action="store_true", help="train even if 'training check' finds errors in the dataset")
     p.add_argument("--include-flagged", action="store_true",
                    help="also train on takes flagged for lost samples or cut short (left out by default)")
@@ -106,7 +110,7 @@ def _options(args):
         arch=args.arch, seed=args.seed, epochs=args.epochs, patience=args.patience, batch_size=args.batch_size,
         width=args.width, gru_units=args.gru_units, augment=augment, idle_from_still=args.idle_from_still,
         overwrite=getattr(args, "overwrite", False), force=args.force, include_flagged=args.include_flagged,
-        final=getattr(args, "final", False),
+        final=getattr(args, "final", False), rate_hz=getattr(args, "rate_hz", None),
         test_subjects=[s.strip() for s in args.test_subject.split(",") if s.strip()]
         if getattr(args, "test_subject", None) else None,
     )

@@ -30,6 +30,9 @@ import numpy as np
 from training import TrainingError
 from training.adapt_fit import TRAIN_LAYERS, AdaptOptions, check_adapt_options, fine_tune, replay_pool
 from training.data import load_dataset, windows_for
+from training.fit import _keras, score
+from training.report import plot_confusion, plot_history
+from training.run_info import dataset_sha256, library_versions
 
 CHECKPOINT_NAME = ".adapted.keras"
 
@@ -108,8 +111,6 @@ def _take_names(takes: list, data_dir: Path) -> list[str]:
 
 
 def _accuracy(model, x, y, contract) -> dict | None:
-    from training.fit import score
-
     return score(model, x, y, contract) if len(x) else None
 
 
@@ -144,8 +145,6 @@ def adapt(base_dir, person_dir, run_dir, options: AdaptOptions | None = None, lo
     print(f"adapting {base_dir} to {', '.join(subjects)}: {len(used)} takes ({len(x_new)} windows) to adapt on, "
           f"{len(held)} held out ({len(x_test)} windows), {len(x_replay)} base windows replayed; "
           f"train layers: {o.train_layers}", file=log)
-
-    from training.fit import _keras
 
     keras = _keras()
     base_model = keras.models.load_model(str(base_dir / "model.keras"))
@@ -193,9 +192,6 @@ def _fmt(value) -> str:
 
 def _write_records(run_dir, base_dir, person_dir, contract, o, used, held, takes, missing, summary,
                    before, after, history, x_test, y_test, model) -> None:
-    from training.report import plot_confusion, plot_history
-    from training.run_info import dataset_sha256, library_versions
-
     adapt_record = {
         "base": base_model_identity(base_dir),
         "person_data": {"dir": str(Path(person_dir).resolve()), "sha256": dataset_sha256(person_dir, takes),
@@ -216,8 +212,6 @@ def _write_records(run_dir, base_dir, person_dir, contract, o, used, held, takes
                        "takes": len(takes)},
            "config": {"command": "adapt", **asdict(o)}, "adapted_from": adapt_record["base"]}
     (run_dir / "run.json").write_text(json.dumps(run, indent=2) + "\n")
-    from training.fit import score
-
     metrics = after if after is not None else score(model, x_test, y_test, contract)
     metrics = dict(metrics, split="adapt", base_accuracy=summary["base_accuracy"],
                    base_accuracy_on_base_test=summary["base_accuracy_on_base_test"],

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from contract.input import normalize
 from training import TrainingError
 from training.augment import AUGMENT_KINDS, augment_windows
-from training.data import normalize
+from training.fit import _keras
 
 TRAIN_LAYERS = ("all", "late", "head")
 # Every augmentation but ``mount``: the person adapted to wears the board one way, so the model
@@ -124,8 +125,6 @@ def _epoch_batches(keras, x_new, y_new, x_replay, y_replay, contract, o: AdaptOp
 
 def fine_tune(model, x_new, y_new, x_replay, y_replay, contract: dict, o: AdaptOptions, log):
     """Fine-tune ``model`` in place; returns (history, trainable layer names, seconds)."""
-    from training.fit import _keras
-
     keras = _keras()
     keras.utils.set_random_seed(o.seed)
     if len(x_new) == 0:

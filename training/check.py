@@ -22,10 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from capture.dataset import DatasetError, Take, list_takes, read_take, safe_name, unusable_reason
-from capture.protocol_spec import CHANNELS
 from capture.show import plot_path
+from contract.pipeline import CHANNELS, WINDOW_SECONDS  # a take shorter than half a window is too short
 from training import TrainingError
-from training.data import WINDOW_SECONDS  # a take shorter than half a window is too short
 
 ERROR = "error"
 WARNING = "warning"

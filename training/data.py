@@ -1,7 +1,7 @@
 """Takes in, windows out: loading, resampling, windowing and normalization.
 
 These functions are shared with the converter, which rebuilds windows from a dataset
-with the run's contract (``take_windows`` + ``normalize``) exactly as training did.
+with the run's contract (``take_windows`` + ``contract.input.normalize``) exactly as training did.
 """
 
 from __future__ import annotations
@@ -11,22 +11,12 @@ from collections import Counter
 
 import numpy as np
 
-from capture.dataset import DatasetError, Take, is_usable, list_takes, read_take
-from capture.protocol_spec import CHANNELS
+from capture.dataset import DatasetError, Take, is_usable, list_takes, read_take, take_scales
+from contract.pipeline import (CHANNELS, CONTRACT_VERSION, DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S,
+                               DEFAULT_SCORE_THRESHOLD, HOP_SECONDS, IDLE_LABEL, UNITS, WINDOW_SECONDS)
+from contract.resample import ResampleError, counts_to_values, rate_mhz, resample_counts, values_to_counts
 from training import TrainingError
 
-CONTRACT_VERSION = 1
-WINDOW_SECONDS = 1.0
-HOP_SECONDS = 0.25
-DEFAULT_SCORE_THRESHOLD = 0.6
-# Post-processing on the board (ng_postprocess), chosen with bench/bench_inference.py: a detection
-# needs DEFAULT_AGREEMENT confident windows in a row, DEFAULT_REFRACTORY_S seconds after the last,
-# and a window that moves (the motion gate; docs/architecture.md). A contract without these keys
-# gets the same values (converter/postprocess.py).
-DEFAULT_AGREEMENT = 2
-DEFAULT_REFRACTORY_S = 1.0
-DEFAULT_MOTION_GATE = {"measure": "gyro_rms_dps+weight*accel_rms_g", "accel_weight_dps_per_g": 100.0, "threshold": 40.0}
-IDLE_LABEL = "idle"
 SAME_GRID_TOLERANCE_US = 2.0  # timestamps rounded to whole microseconds still count as on the grid
 
 
@@ -65,22 +55,43 @@ def dataset_rate_hz(takes: list[Take]) -> float:
     return max(counts, key=lambda r: (counts[r], r))
 
 
-def resample(take: Take, rate_hz: float) -> np.ndarray:
-    """The take's samples on a regular grid at ``rate_hz`` (linear interpolation on t_us)."""
+def on_own_grid(take: Take) -> np.ndarray:
+    """The take's values on its own regular grid at ``meta.rate_hz``, float64: the samples as they are
+    when their timestamps sit on that grid (every take a board streamed without loss), else linearly
+    interpolated on t_us (samples lost on the way, an irregular clock)."""
     values = np.asarray(take.values, dtype=np.float64)
+    rate = float(take.meta.rate_hz)
     t_s = (np.asarray(take.t_us, dtype=np.float64) - float(take.t_us[0])) / 1e6
+    nominal_us = np.arange(len(values)) * 1e6 / rate
+    if np.abs(t_s * 1e6 - nominal_us).max() <= SAME_GRID_TOLERANCE_US:
+        return values
+    n = int(np.floor(t_s[-1] * rate + 1e-6)) + 1
+    grid = np.arange(n) / rate
+    return np.stack([np.interp(grid, t_s, values[:, c]) for c in range(values.shape[1])], axis=1)
+
+
+def resample(take: Take, rate_hz: float) -> np.ndarray:
+    """The take's samples at ``rate_hz``, float32 g and deg/s: the board's own resampler
+    (``contract.resample``, ng_resample.h) on the take's counts, so a window cut here from a 100 Hz
+    take is the window a board at 100 Hz feeds a model of ``rate_hz``, byte for byte in int8.
+
+    The take is first put on its own regular grid (``on_own_grid``: a no-op unless samples were
+    lost). At the take's own rate its values are returned untouched; at another, they become the
+    counts of the IMU that recorded them (``capture.dataset.take_scales``), are resampled as
+    integers and turned back into float32 as the board does (``counts * scale``)."""
+    values = np.asarray(take.values, dtype=np.float64)
     if len(values) < 2:
         return values.astype(np.float32)
-    if abs(float(take.meta.rate_hz) - rate_hz) < 1e-6:
-        nominal_us = np.arange(len(values)) * 1e6 / rate_hz
-        if np.abs(t_s * 1e6 - nominal_us).max() <= SAME_GRID_TOLERANCE_US:
-            return values.astype(np.float32)  # already on the grid: keep the samples exactly
-    n = int(np.floor(t_s[-1] * rate_hz + 1e-6)) + 1
-    grid = np.arange(n) / rate_hz
-    out = np.empty((n, values.shape[1]))
-    for c in range(values.shape[1]):
-        out[:, c] = np.interp(grid, t_s, values[:, c])
-    return out.astype(np.float32)
+    regular = on_own_grid(take)
+    in_mhz, out_mhz = rate_mhz(take.meta.rate_hz), rate_mhz(rate_hz)
+    if in_mhz == out_mhz:
+        return regular.astype(np.float32)  # on the grid already: the samples exactly
+    scales = take_scales(take.meta)
+    try:
+        counts = resample_counts(values_to_counts(regular, *scales), in_mhz, out_mhz)
+    except ResampleError as e:
+        raise TrainingError(f"{take.csv_path}: cannot resample {take.meta.rate_hz:g} Hz to {rate_hz:g} Hz: {e}") from None
+    return counts_to_values(counts, *scales)
 
 
 def fit_length(samples: np.ndarray, window: int) -> np.ndarray:
@@ -112,14 +123,6 @@ def take_windows(take: Take, contract: dict) -> np.ndarray:
     return cut_windows(samples, int(contract["window"]), int(contract["hop"]))
 
 
-def normalize(x: np.ndarray, contract: dict) -> np.ndarray:
-    """``(x - mean) / std`` per channel, as the model's input expects."""
-    norm = contract["normalization"]
-    mean = np.asarray(norm["mean"], dtype=np.float32)
-    std = np.asarray(norm["std"], dtype=np.float32)
-    return ((np.asarray(x, dtype=np.float32) - mean) / std).astype(np.float32)
-
-
 def normalization_from(x_train: np.ndarray) -> dict:
     """Per-channel mean and std of the training windows (std floored to avoid dividing by ~0)."""
     flat = np.asarray(x_train, dtype=np.float64).reshape(-1, x_train.shape[-1])
@@ -128,19 +131,24 @@ def normalization_from(x_train: np.ndarray) -> dict:
 
 
 def base_contract(takes: list[Take], arch: str, window_seconds: float = WINDOW_SECONDS,
-                  hop_seconds: float = HOP_SECONDS, extra_labels=()) -> dict:
+                  hop_seconds: float = HOP_SECONDS, extra_labels=(), rate_hz: float | None = None) -> dict:
     """Everything of the contract except the normalization, decided from the dataset
-    (``extra_labels``: labels the run adds itself, such as idle drawn from still stretches)."""
+    (``extra_labels``: labels the run adds itself, such as idle drawn from still stretches;
+    ``rate_hz``: the model's rate, default the dataset's most common; every take at another rate
+    is resampled to it as the board resamples its IMU, which may be at most 4x below the model's)."""
     labels = sorted({t.meta.label for t in takes} | set(extra_labels))
     if len(labels) < 2:
         only = labels[0] if labels else "none"
         raise TrainingError(f"the dataset has only one label ({only}); record at least two gestures to train a classifier")
-    rate_hz = dataset_rate_hz(takes)
+    if rate_hz is None:
+        rate_hz = dataset_rate_hz(takes)
+    elif not (rate_hz > 0 and np.isfinite(rate_hz)):
+        raise TrainingError(f"--rate-hz must be a positive number of Hz, not {rate_hz!r}")
     return {
         "contract_version": CONTRACT_VERSION,
         "rate_hz": float(rate_hz),
         "channels": list(CHANNELS),
-        "units": {"accel": "g", "gyro": "dps"},
+        "units": dict(UNITS),
         "window": max(2, int(round(rate_hz * window_seconds))),
         "hop": max(1, int(round(rate_hz * hop_seconds))),
         "labels": labels,

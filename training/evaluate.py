@@ -14,6 +14,7 @@ import numpy as np
 
 from training import TrainingError
 from training.data import load_dataset, take_windows
+from training.fit import _keras, score
 
 
 def _read_contract(run_dir: Path) -> dict:
@@ -45,8 +46,6 @@ def evaluate_run(run_dir, data_dir, include_flagged: bool = False) -> dict:
         w = take_windows(take, contract)
         xs.append(w)
         ys.append(np.full(len(w), index[take.meta.label], dtype=np.int32))
-    from training.fit import _keras, score
-
     model = _keras().models.load_model(str(run_dir / "model.keras"))
     m = score(model, np.concatenate(xs), np.concatenate(ys), contract)
     present = sorted({t.meta.label for t in takes}, key=index.get)

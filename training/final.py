@@ -16,6 +16,8 @@ import time
 
 import numpy as np
 
+from training.fit import _keras, _progress, _training_data
+
 EPOCH_RULE = ("epochs = the split run's epochs (its best epoch on validation loss with --patience), "
               "from fresh weights, no early stopping")
 
@@ -29,8 +31,7 @@ def all_windows(sides: dict) -> tuple[np.ndarray, np.ndarray]:
 
 def train_final(sides: dict, contract: dict, o, kinds: tuple, epochs: int, log):
     """The deployable model on every window; returns (model, description for run.json and metrics.json)."""
-    from training.fit import _keras, _progress, _training_data
-    from training.models import build_model
+    from training.models import build_model  # Keras (training.models) stays off the fast path
 
     keras = _keras()
     keras.utils.set_random_seed(o.seed)

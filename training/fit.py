@@ -19,10 +19,16 @@ from pathlib import Path
 
 import numpy as np
 
+from contract.input import normalize
+from contract.pipeline import HOP_SECONDS, IDLE_LABEL, WINDOW_SECONDS
 from training import ARCHITECTURES, GRU_UNITS, TrainingError
 from training.augment import augment_windows, resolve_augment
-from training.data import HOP_SECONDS, IDLE_LABEL, WINDOW_SECONDS, base_contract, load_dataset, normalization_from, normalize, windows_for
+from training.check import check_dataset
+from training.data import base_contract, load_dataset, normalization_from, windows_for
+from training.idle import windows_with_still_idle
+from training.macs import describe_size
 from training.report import classification_metrics, plot_confusion, plot_history
+from training.run_info import run_description
 from training.split import TEST_FRACTION, Split, split_dataset
 
 RUN_FILES = ("model.keras", "contract.json", "windows.npz", "split.json", "metrics.json", "run.json",
@@ -57,6 +63,7 @@ class FitOptions:
     window_seconds: float = WINDOW_SECONDS  # window length and hop of the contract (training search varies them)
     hop_seconds: float = HOP_SECONDS
     model_options: dict | None = None  # more builder arguments (kernel, depth, front_layers): training.models.build_model
+    rate_hz: float | None = None  # the model's rate; None: the dataset's most common (takes are resampled to it)
 
 
 def _keras():
@@ -95,8 +102,6 @@ def _check_run_dir(run_dir: Path, overwrite: bool) -> None:
 
 def load_checked(data_dir, o: FitOptions, log) -> list:
     """The dataset's usable takes, after ``training check`` (its errors stop training unless forced)."""
-    from training.check import check_dataset
-
     report = check_dataset(data_dir)
     if not o.force:
         report.raise_if_errors()
@@ -108,7 +113,7 @@ def load_checked(data_dir, o: FitOptions, log) -> list:
 
 def make_contract(takes, o: FitOptions) -> dict:
     return base_contract(takes, o.arch, window_seconds=o.window_seconds, hop_seconds=o.hop_seconds,
-                         extra_labels=(IDLE_LABEL,) if o.idle_from_still else ())
+                         extra_labels=(IDLE_LABEL,) if o.idle_from_still else (), rate_hz=o.rate_hz)
 
 
 def side_windows(takes, contract: dict, o: FitOptions, rng) -> tuple[np.ndarray, np.ndarray, int]:
@@ -116,8 +121,6 @@ def side_windows(takes, contract: dict, o: FitOptions, rng) -> tuple[np.ndarray,
     if not o.idle_from_still:
         x, y = windows_for(takes, contract)
         return x, y, 0
-    from training.idle import windows_with_still_idle
-
     return windows_with_still_idle(takes, contract, rng)
 
 
@@ -177,7 +180,7 @@ def train_model(sides: dict, contract: dict, o: FitOptions, kinds: tuple, checkp
     """Build, train and reload the best checkpoint; returns (model, history, train_seconds)."""
     keras = _keras()
     keras.utils.set_random_seed(o.seed)
-    from training.models import build_model
+    from training.models import build_model  # Keras (training.models) stays off the fast path
 
     (x_train, y_train), (x_val, y_val) = sides["train"], sides["validation"]
     model = build_model(o.arch, (contract["window"], len(contract["channels"])), len(contract["labels"]),
@@ -236,8 +239,7 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
 
     best, history, train_seconds = train_model(sides, contract, o, kinds, run_dir / CHECKPOINT_NAME, log)
     os.replace(run_dir / CHECKPOINT_NAME, run_dir / "model.keras")
-    from training.macs import describe_size
-    from training.models import gru_description
+    from training.models import gru_description  # Keras (training.models) stays off the fast path
 
     size = describe_size(best)
     gru = gru_description(best)
@@ -262,12 +264,10 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
         "idle_from_still": {side: sides[f"{side}_idle_from_still"] for side in ("train", "validation", "test")},
     })
 
-    from training.run_info import run_description
-
     run = run_description(o, data_dir, takes, {"augment": list(kinds), "params": size["params"], "macs": size["macs"]})
     x_calibration, y_calibration = x_train, y_train
     if o.final:
-        from training.final import all_windows, train_final
+        from training.final import all_windows, train_final  # training.final imports this module
 
         final_model, final_fit = train_final(sides, contract, o, kinds, metrics["best_epoch"], log)
         os.replace(run_dir / "model.keras", run_dir / "model_split.keras")

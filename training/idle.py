@@ -14,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from capture.dataset import Take
+from contract.pipeline import IDLE_LABEL
 from training.check import STILL_ACCEL_REL_STD, STILL_GYRO_STD, STILL_SECONDS
-from training.data import IDLE_LABEL, resample, take_windows, window_starts
+from training.data import resample, take_windows, window_starts
 
 
 def _rolling_std(values: np.ndarray, w: int) -> np.ndarray:

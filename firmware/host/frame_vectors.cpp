@@ -7,14 +7,14 @@
 //  2  SAMPLE       1           8403        -32768, 32767, -1, 1, 256, -256
 //  3  SAMPLE       0xFFFFFFFF  0xFFFFFFFF  32767, 32767, 32767, -32768, -32768, -32768
 //  4  SAMPLE       2           16806       8197, -8197, 1000, 28571, -28571, 12345
-//  5  DEVICE_INFO  3           100         protocol_version 1, fw 0.1.0, board_rev 0 (virtual), imu 1 (LSM9DS1),
+//  5  DEVICE_INFO  3           100         protocol_version 2, fw 0.1.0, board_rev 0 (virtual), imu 1 (LSM9DS1),
 //                                          accel_range_g 4, gyro_range_dps 2000, rate_mhz 119000,
 //                                          accel_g_per_count 0.000122, gyro_dps_per_count 0.07,
-//                                          model_hash 0xDEADBEEF, mode 0 (capture)
-//  6  DEVICE_INFO  4           200         protocol_version 1, fw 1.2.3, board_rev 2 (rev2), imu 2 (BMI270),
+//                                          model_hash 0xDEADBEEF, mode 0 (capture), model_rate_mhz 119000
+//  6  DEVICE_INFO  4           200         protocol_version 2, fw 1.2.3, board_rev 2 (rev2), imu 2 (BMI270),
 //                                          accel_range_g 4, gyro_range_dps 2000, rate_mhz 100000,
 //                                          accel_g_per_count 1/8192, gyro_dps_per_count 1/16.4,
-//                                          model_hash 0, mode 1 (text)
+//                                          model_hash 0, mode 1 (text), model_rate_mhz 0
 //  7  STATUS       5           300         samples_produced 1000, samples_dropped 7, command_errors 2, mode 0
 //  8  STATUS       6           0x80000000  samples_produced 0xFFFFFFFF, samples_dropped 0, command_errors 0, mode 3
 //  9  ACK          7           400         "ping"
@@ -43,7 +43,8 @@ void print_sample(uint32_t seq, uint32_t t_us, int16_t ax, int16_t ay, int16_t a
 }
 
 void print_info(uint32_t seq, uint32_t t_us, uint8_t fw_major, uint8_t fw_minor, uint8_t fw_patch, uint8_t board,
-                uint8_t chip, uint32_t rate_mhz, double accel_scale, double gyro_scale, uint32_t hash, uint8_t mode) {
+                uint8_t chip, uint32_t rate_mhz, double accel_scale, double gyro_scale, uint32_t hash, uint8_t mode,
+                uint32_t model_rate_mhz) {
   ng::DeviceInfo d;
   d.protocol_version = ng::proto::kProtocolVersion;
   d.fw_major = fw_major;
@@ -58,6 +59,7 @@ void print_info(uint32_t seq, uint32_t t_us, uint8_t fw_major, uint8_t fw_minor,
   d.imu.gyro_dps_per_count = static_cast<float>(gyro_scale);
   d.model_hash = hash;
   d.mode = mode;
+  d.model_rate_mhz = model_rate_mhz;
   uint8_t payload[ng::proto::kMaxPayload];
   print_frame(ng::proto::kMsgDeviceInfo, seq, t_us, payload, ng::encode_device_info_payload(payload, d));
 }
@@ -94,8 +96,8 @@ int main(int argc, char** argv) {
   print_sample(1, 8403, -32768, 32767, -1, 1, 256, -256);
   print_sample(0xFFFFFFFFu, 0xFFFFFFFFu, 32767, 32767, 32767, -32768, -32768, -32768);
   print_sample(2, 16806, 8197, -8197, 1000, 28571, -28571, 12345);
-  print_info(3, 100, 0, 1, 0, kBoardVirtual, kImuLSM9DS1, 119000, 0.000122, 0.07, 0xDEADBEEFu, kModeCapture);
-  print_info(4, 200, 1, 2, 3, kBoardNano33bleRev2, kImuBMI270, 100000, 1.0 / 8192.0, 1.0 / 16.4, 0, kModeText);
+  print_info(3, 100, 0, 1, 0, kBoardVirtual, kImuLSM9DS1, 119000, 0.000122, 0.07, 0xDEADBEEFu, kModeCapture, 119000);
+  print_info(4, 200, 1, 2, 3, kBoardNano33bleRev2, kImuBMI270, 100000, 1.0 / 8192.0, 1.0 / 16.4, 0, kModeText, 0);
   print_status(5, 300, 1000, 7, 2, kModeCapture);
   print_status(6, 0x80000000u, 0xFFFFFFFFu, 0, 0, kModeReplay);
   print_ack(7, 400, "ping");

@@ -231,8 +231,8 @@ int main(int argc, char** argv) {
     }
     pipeline = pipeline_owner.get();
     if (ms.rate_mhz != imu.info().rate_mhz) {
-      fprintf(stderr, "virtual_board: note: the model was trained at %.3f Hz, the IMU runs at %.3f Hz\n",
-              ms.rate_mhz / 1000.0, imu.info().rate_mhz / 1000.0);
+      fprintf(stderr, "virtual_board: note: the model was trained at %.3f Hz, the IMU runs at %.3f Hz: the core "
+              "resamples the IMU's stream to the model's rate\n", ms.rate_mhz / 1000.0, imu.info().rate_mhz / 1000.0);
     }
   }
   vboard::PtyPort port;

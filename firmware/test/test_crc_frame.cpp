@@ -72,6 +72,7 @@ TEST(device_info_payload_fields) {
   d.imu.gyro_dps_per_count = -2.0f;
   d.model_hash = 0xDEADBEEFu;
   d.mode = proto::kModeText;
+  d.model_rate_mhz = 50000;
   uint8_t p[proto::kMaxPayload];
   CHECK_EQ(encode_device_info_payload(p, d), proto::kDeviceInfoPayloadBytes);
   CHECK_EQ(p[0], proto::kProtocolVersion);
@@ -85,6 +86,7 @@ TEST(device_info_payload_fields) {
   CHECK_EQ(get_u32(p + proto::kDeviceInfoOffGyroDpsPerCount), 0xC0000000u);  // -2.0f
   CHECK_EQ(get_u32(p + proto::kDeviceInfoOffModelHash), 0xDEADBEEFu);
   CHECK_EQ(p[proto::kDeviceInfoOffMode], proto::kModeText);
+  CHECK_EQ(get_u32(p + proto::kDeviceInfoOffModelRateMhz), 50000);
 }
 
 TEST(status_ack_and_error_payloads) {

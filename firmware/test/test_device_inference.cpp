@@ -1,5 +1,6 @@
 // The Device with a recognition path: replay mode's sample lines, PREDICTION frames with
 // their tail, the DEVICE_INFO label tail, text-inference lines, and refusals.
+#include <stdio.h>
 #include <string.h>
 
 #include "ng_device.h"
@@ -125,4 +126,45 @@ TEST(device_text_inference_prints_a_line_per_detection) {
   char text[128] = {0};
   rig.ring.read(reinterpret_cast<uint8_t*>(text), sizeof text - 1);
   CHECK(strcmp(text, "gesture punch score 0.90 inference_us 0\r\n") == 0);
+}
+
+namespace {
+
+// Replays `n` sample lines of aX = k into a Device whose IMU runs at imu_rate_mhz; counts PREDICTION frames.
+int predictions_for(uint32_t imu_rate_mhz, int n, int* errors) {
+  Rig rig;
+  rig.imu.info_.rate_mhz = imu_rate_mhz;
+  Device device(rig.imu, rig.ring, rig.config);
+  rig.send(device, "mode replay\nstart\n");
+  char line[40];
+  int predictions = 0;
+  *errors = 0;
+  ParsedFrame f;
+  for (int k = 0; k <= n; ++k) {
+    if (k < n) {
+      snprintf(line, sizeof line, "sample %d 0 0 0 0 0\n", k);
+    } else {
+      snprintf(line, sizeof line, "stop\n");
+    }
+    rig.send(device, line);
+    while (pop_frame(rig.ring, &f)) {
+      if (f.type == proto::kMsgPrediction) ++predictions;
+      if (f.type == proto::kMsgError) ++*errors;
+    }
+  }
+  return predictions;
+}
+
+}  // namespace
+
+TEST(device_resamples_the_imu_stream_to_the_models_rate_before_windowing) {
+  int errors = 0;
+  // window 3, hop 2 at the model's 119 Hz: windows end at resampled samples 3, 5, 7, ...
+  CHECK_EQ(predictions_for(119000, 10, &errors), 4);  // 10 samples: windows at 3, 5, 7, 9
+  CHECK_EQ(errors, 0);
+  CHECK_EQ(predictions_for(100000, 10, &errors), 5);  // 100 -> 119 Hz: 9 * 119 / 100 + 1 = 11 samples
+  CHECK_EQ(errors, 0);
+  CHECK_EQ(predictions_for(238000, 10, &errors), 2);  // 238 -> 119 Hz: samples 0, 2, .., 8: 5 samples
+  CHECK_EQ(predictions_for(10000, 3, &errors), 0);    // 10 -> 119 Hz is more than 4x: refused per sample
+  CHECK_EQ(errors, 3);
 }

@@ -72,7 +72,8 @@ class ScriptedBoard:
                                fw_minor=8, fw_patch=7, board_rev=spec.BOARD_REV1, imu=spec.IMU_LSM9DS1,
                                accel_range_g=4, gyro_range_dps=2000, rate_mhz=int(self.rate_hz * 1000),
                                accel_g_per_count=ACCEL_G_PER_COUNT, gyro_dps_per_count=GYRO_DPS_PER_COUNT,
-                               model_hash=0, mode=spec.MODE_CAPTURE)
+                               model_hash=0, mode=spec.MODE_CAPTURE,
+                               model_rate_mhz=0)
         elif word == "status":
             out += self._frame(proto.encode_status, samples_produced=0, samples_dropped=self.dropped,
                                command_errors=0, mode=spec.MODE_CAPTURE)

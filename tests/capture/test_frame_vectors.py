@@ -10,11 +10,12 @@ from capture.protocol import (
 )
 
 
-def info(seq, t_us, fw, board, imu, rate_mhz, accel, gyro, model_hash, mode):
+def info(seq, t_us, fw, board, imu, rate_mhz, accel, gyro, model_hash, mode, model_rate_mhz):
     return encode_device_info(
         seq, t_us, protocol_version=spec.PROTOCOL_VERSION, fw_major=fw[0], fw_minor=fw[1], fw_patch=fw[2],
         board_rev=board, imu=imu, accel_range_g=4, gyro_range_dps=2000, rate_mhz=rate_mhz,
-        accel_g_per_count=accel, gyro_dps_per_count=gyro, model_hash=model_hash, mode=mode)
+        accel_g_per_count=accel, gyro_dps_per_count=gyro, model_hash=model_hash, mode=mode,
+        model_rate_mhz=model_rate_mhz)
 
 
 # The same fixed inputs as the table at the top of firmware/host/frame_vectors.cpp, in order.
@@ -23,8 +24,8 @@ PYTHON_FRAMES = [
     encode_sample(1, 8403, [-32768, 32767, -1, 1, 256, -256]),
     encode_sample(0xFFFFFFFF, 0xFFFFFFFF, [32767, 32767, 32767, -32768, -32768, -32768]),
     encode_sample(2, 16806, [8197, -8197, 1000, 28571, -28571, 12345]),
-    info(3, 100, (0, 1, 0), spec.BOARD_VIRTUAL, spec.IMU_LSM9DS1, 119000, 0.000122, 0.07, 0xDEADBEEF, spec.MODE_CAPTURE),
-    info(4, 200, (1, 2, 3), spec.BOARD_REV2, spec.IMU_BMI270, 100000, 1 / 8192, 1 / 16.4, 0, spec.MODE_TEXT),
+    info(3, 100, (0, 1, 0), spec.BOARD_VIRTUAL, spec.IMU_LSM9DS1, 119000, 0.000122, 0.07, 0xDEADBEEF, spec.MODE_CAPTURE, 119000),
+    info(4, 200, (1, 2, 3), spec.BOARD_REV2, spec.IMU_BMI270, 100000, 1 / 8192, 1 / 16.4, 0, spec.MODE_TEXT, 0),
     encode_status(5, 300, samples_produced=1000, samples_dropped=7, command_errors=2, mode=spec.MODE_CAPTURE),
     encode_status(6, 0x80000000, samples_produced=0xFFFFFFFF, samples_dropped=0, command_errors=0, mode=spec.MODE_REPLAY),
     encode_ack(7, 400, "ping"),

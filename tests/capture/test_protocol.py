@@ -13,9 +13,10 @@ from capture.protocol import (
     encode_samples, encode_status,
 )
 
-DEVICE_INFO = dict(protocol_version=1, fw_major=0, fw_minor=3, fw_patch=7, board_rev=spec.BOARD_REV1,
+DEVICE_INFO = dict(protocol_version=spec.PROTOCOL_VERSION, fw_major=0, fw_minor=3, fw_patch=7, board_rev=spec.BOARD_REV1,
                    imu=spec.IMU_LSM9DS1, accel_range_g=4, gyro_range_dps=2000, rate_mhz=119000,
-                   accel_g_per_count=0.000122, gyro_dps_per_count=0.07, model_hash=0xDEADBEEF, mode=0)
+                   accel_g_per_count=0.000122, gyro_dps_per_count=0.07, model_hash=0xDEADBEEF, mode=0,
+                   model_rate_mhz=100000)
 
 
 def mixed_stream(n_frames: int, seed: int) -> list[bytes]:

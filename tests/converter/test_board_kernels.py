@@ -132,7 +132,7 @@ def test_without_sources_the_search_says_where_it_looked(tmp_path, monkeypatch):
     kernels, reason = board_tflm.load_or_reason()
     assert kernels is None
     assert str(tmp_path / ".pio/libdeps/nano33ble/Chirale_TensorF[lL]owLite*") in reason and "pio pkg install" in reason
-    from capture.replay import virtual_board_runner
+    from boardtools.replay import virtual_board_runner
 
     described, against, env = virtual_board_runner()
     assert described is None and env[board_tflm.ENV_VAR] == ""

@@ -7,7 +7,7 @@ import pytest
 
 from converter import ConverterError
 from converter.postprocess import PostprocessSettings, detections, settings_from_contract, window_motion
-from training.data import DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S
+from contract.pipeline import DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S
 
 BASE = {"labels": ["idle", "one", "two"], "idle_label": "idle", "score_threshold": 0.6, "rate_hz": 119.0}
 

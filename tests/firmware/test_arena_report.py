@@ -48,7 +48,7 @@ def test_too_small_arena_answers_model_failed_with_both_sizes_and_capture_still_
     import serial
 
     from capture.ports import Port
-    from capture.replay import BoardLink
+    from boardtools.replay import BoardLink
 
     measured = header_constant("kArenaMeasuredBytes")
     csv = tmp_path / "replay.csv"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from capture.replay import replay
+from boardtools.replay import replay
 from converter.tflm_server import parse_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,3 +85,16 @@ def test_generated_step_header_gives_the_same_settings_as_the_run(gru_run, tmp_p
             assert board[key] == host[key], key
         else:
             assert np.array_equal(np.float32([float(v) for v in board[key]]), np.float32([float(v) for v in host[key]])), key
+
+
+def test_a_step_model_on_a_rev2_board_steps_the_resampled_stream_like_the_laptop(gru_run, tmp_path):
+    from capture.synth import write_dataset
+
+    run_dir, _ = gru_run
+    data = tmp_path / "data"
+    write_dataset(data, subjects=["p3"], takes_per_label=2, rate_hz=100.0, labels=("punch", "wave", "idle"),
+                  take_seconds=2.5, seed=9, imu="BMI270")
+    summary = replay(run_dir, data, imu="bmi270")
+    assert summary["board_resamples"] is True and summary["imu_rate_hz"] == 100.0
+    assert summary["windows"] == 3 * 2 * 2  # 250 samples at 100 Hz -> 297 at 119 Hz: two windows of 119 steps
+    assert summary["agreement"] == 1.0

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from capture import protocol_spec as spec
-from capture.replay import BoardLink, input_tensors, replay, start_virtual_board, values_to_counts
-from converter.tflm import quantize
+from boardtools.replay import BoardLink, input_tensors, replay, start_virtual_board, values_to_counts
+from contract.input import quantize
 from converter.tflm_server import parse_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,6 +83,65 @@ def test_core_input_tensor_equals_the_python_pipeline_byte_for_byte(host_build, 
     assert len(np.unique(cpp)) > 50  # real, varied tensors, not a constant that trivially matches
 
 
+BMI = (1 / 8192, 1 / 16.4)  # the virtual board's BMI270 scales
+
+
+def with_rate(settings_text: str, rate_hz: float, window: int, hop: int) -> str:
+    """The default model's settings block for a model of another rate (the input tensor does not
+    depend on the model's weights, only on rate, window, hop, normalization and input scale)."""
+    out = []
+    for line in settings_text.splitlines():
+        key = line.split(" ", 1)[0]
+        out.append({"rate_mhz": f"rate_mhz {round(rate_hz * 1000)}", "window": f"window {window}",
+                    "hop": f"hop {hop}"}.get(key, line))
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("take_rate_hz,imu,model_rate_hz,window,hop", [
+    (100.0, "BMI270", 119.0, 119, 30),   # a Rev2 board feeding the default 119 Hz model
+    (119.0, "LSM9DS1", 100.0, 100, 25),  # a Rev1 board feeding a 100 Hz model
+    (119.0, "LSM9DS1", 50.0, 50, 12),    # decimation by 119/50
+    (100.0, "BMI270", 119.001, 119, 30),  # a ratio of 100000/119001: the core's 64-bit path
+])  # equal rates: test_core_input_tensor_equals_the_python_pipeline_byte_for_byte (training keeps the values)
+def test_training_windows_of_a_take_equal_the_boards_resampled_windows_byte_for_byte(
+        host_build, tmp_path, take_rate_hz, imu, model_rate_hz, window, hop):
+    from capture.dataset import list_takes, read_take
+    from capture.synth import write_dataset
+    from contract.input import normalize
+    from training.data import resample, take_windows
+
+    data = tmp_path / "data"
+    write_dataset(data, subjects=["p7"], takes_per_label=1, rate_hz=take_rate_hz, take_seconds=2.5, seed=5, imu=imu)
+    scales = BMI if imu == "BMI270" else LSM
+    base = subprocess.run([sys.executable, "-m", "converter.tflm_server", str(DEFAULT_RUN), "--print-settings"],
+                          capture_output=True, text=True, check=True).stdout
+    settings_text = with_rate(base, model_rate_hz, window, hop)
+    s = settings_of(settings_text)
+    contract = json.loads((DEFAULT_RUN / "contract.json").read_text())
+    contract.update(rate_hz=model_rate_hz, window=window, hop=hop)
+    input_q = (float(s["input_scale"][0]), int(s["input_zero_point"][0]))
+    takes = [read_take(p) for p in list_takes(data)]
+    counts = [values_to_counts(t.values, *scales) for t in takes]  # what the board's IMU delivered
+    lines = "\n\n".join("\n".join(" ".join(map(str, row)) for row in c) for c in counts)
+    out = subprocess.run([str(host_build / "input_vectors"), *map(str, scales), f"{take_rate_hz:g}"],
+                         input=settings_text + lines + "\n", capture_output=True, text=True, timeout=WAIT_S,
+                         check=True).stdout.split()
+    cpp = np.stack([np.frombuffer(bytes.fromhex(line), dtype=np.int8) for line in out])
+    expected, training_rows = [], []
+    for take in takes:
+        samples = resample(take, model_rate_hz)  # training's resampling of the recorded take
+        starts = list(range(0, len(samples) - window + 1, hop))
+        board_like = np.stack([samples[k:k + window] for k in starts])
+        expected.append(quantize(normalize(board_like, contract), *input_q).reshape(len(starts), -1))
+        cut = take_windows(take, contract)  # the windows training cuts: the same starts, then the take's end
+        training_rows.append(quantize(normalize(cut[:len(starts)], contract), *input_q).reshape(len(starts), -1))
+    expected = np.concatenate(expected)
+    assert len(cpp) == len(expected) >= 3 * len(takes)
+    assert np.array_equal(cpp, expected)
+    assert np.array_equal(cpp, np.concatenate(training_rows))
+    assert len(np.unique(cpp)) > 50
+
+
 def test_quantize_rounds_ties_away_from_zero_like_the_core():
     x = np.array([0.5, -0.5, 2.5, -2.5, 126.6, -200.0], dtype=np.float32)
     assert quantize(x, 1.0, 0).tolist() == [1, -1, 3, -3, 127, -128]
@@ -94,6 +153,18 @@ def test_replay_through_the_virtual_board_agrees_with_host_tflm_on_every_window(
     assert summary["windows"] == 4 * 10
     assert summary["agreement"] == 1.0
     assert summary["inference_us_max"] >= summary["inference_us_median"] > 0
+
+
+@pytest.mark.parametrize("imu,rate_hz", [("lsm9ds1", 119.0), ("bmi270", 100.0)])
+def test_one_model_replays_on_both_revisions_and_the_board_agrees_with_the_laptop(host_build, synth_data, imu, rate_hz):
+    summary = replay(DEFAULT_RUN, synth_data, imu=imu)
+    assert summary["imu_rate_hz"] == rate_hz and summary["model_rate_hz"] == 119.0
+    assert summary["board_resamples"] == (imu == "bmi270")
+    # 2 s takes at 119 Hz; on Rev2 they travel as 200 samples at 100 Hz, which the board turns into
+    # 237 samples at 119 Hz: windows start at 0, 30, 60 and 90 either way
+    assert summary["windows"] == 4 * 10
+    assert summary["agreement"] == 1.0
+    assert summary["accuracy_board"] == summary["accuracy_host"]
 
 
 def test_replay_command_prints_one_json_object(host_build, synth_data):
@@ -120,6 +191,7 @@ def test_virtual_board_announces_labels_and_refuses_bad_samples(host_build):
         from converter.headers import fnv1a32
 
         assert info["model_hash"] == fnv1a32((DEFAULT_RUN / "model_int8.tflite").read_bytes())
+        assert info["rate_mhz"] == 119000 and info["model_rate_mhz"] == 119000
         link.send("sample 1 2 3 4 5 6")  # not in replay mode
         link.send("mode replay")
         link.send("sample 1 2 3")
@@ -146,6 +218,21 @@ def test_monitor_prints_json_lines_of_live_predictions(host_build, tmp_path):
     assert len(records) >= 3
     assert all(r["label"] in ("circle", "flex", "idle", "punch", "wave") and 0 <= r["score"] <= 1 for r in records)
     assert [r["window_index"] for r in records] == list(range(len(records)))
+    assert "resamples" not in proc.stderr  # a 119 Hz model on a 119 Hz IMU
+
+
+def test_monitor_on_a_rev2_board_says_it_resamples(host_build, tmp_path):
+    from capture.synth import write_replay_csv
+
+    csv = tmp_path / "wave.csv"
+    write_replay_csv(csv, "wave", 2, 100.0, "p5", "s1", 2.0, 0)
+    proc = subprocess.run([sys.executable, "-m", "capture", "monitor", "--model", str(DEFAULT_RUN), "--replay", str(csv),
+                           "--imu", "bmi270", "--speed", "20", "--seconds", "2", "--json"], capture_output=True, text=True,
+                          timeout=60, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "the IMU runs at 100 Hz and the model at 119 Hz: the board resamples" in proc.stderr
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(records) >= 3 and [r["window_index"] for r in records] == list(range(len(records)))
 
 
 def test_virtual_board_with_a_missing_model_exits_with_one_line(host_build, tmp_path):

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from capture.replay import board_windows
+from boardtools.replay import board_windows
 from converter.postprocess import PostprocessSettings, detections, window_motion
 from converter.tflm_server import parse_settings
 
@@ -153,7 +153,7 @@ def test_header_and_run_directory_carry_the_same_postprocessing(host_build, tmp_
 def test_default_model_header_gets_the_documented_defaults(host_build):
     header = parse_settings(subprocess.run([str(host_build / "default_model"), "--print-settings"], capture_output=True,
                                            text=True, check=True).stdout.splitlines())
-    from training.data import DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S
+    from contract.pipeline import DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S
 
     assert header["agreement"] == [str(DEFAULT_AGREEMENT)]
     assert header["refractory_samples"] == [str(round(119 * DEFAULT_REFRACTORY_S))]
@@ -164,7 +164,7 @@ def test_default_model_header_gets_the_documented_defaults(host_build):
 def test_a_header_without_postprocessing_falls_back_to_the_contract_defaults(host_build, tmp_path):
     """ng_model_defaults.h stands in for a header written before the contract carried
     post-processing; its values must be training's documented defaults."""
-    from training.data import DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S
+    from contract.pipeline import DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S
 
     committed = (ROOT / "firmware" / "lib" / "nanogest_model" / "src" / "generated" / "model_settings.h").read_text()
     dropped = ("kAgreement", "kRefractorySamples", "kMotionGate", "kMotionAccelWeight")

@@ -18,7 +18,7 @@ def test_demo_runs_every_stage_and_reports_honest_numbers(tmp_path):
     proc = subprocess.run(
         # 30 epochs: training keeps its last epoch and turns half the windows by a random mount angle, so
         # 15 epochs on 60 takes under-train (the new person scored 0.4 at 15 epochs, 0.9 at 30).
-        [sys.executable, "-m", "capture.demo", "--out", str(out), "--takes", "3", "--epochs", "30", "--speed", "60"],
+        [sys.executable, "-m", "boardtools.demo", "--out", str(out), "--takes", "3", "--epochs", "30", "--speed", "60"],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -47,5 +47,5 @@ def test_demo_runs_every_stage_and_reports_honest_numbers(tmp_path):
 
 
 def test_demo_help_explains_itself():
-    proc = subprocess.run([sys.executable, "-m", "capture.demo", "--help"], cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "boardtools.demo", "--help"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0 and "virtual board" in proc.stdout

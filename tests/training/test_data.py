@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from capture.synth import write_dataset
+from contract.input import normalize
 from training import TrainingError
-from training.data import (base_contract, cut_windows, dataset_rate_hz, load_dataset, normalization_from, normalize,
-                           resample, take_windows)
+from training.data import base_contract, cut_windows, dataset_rate_hz, load_dataset, normalization_from, resample, take_windows
 
 
 def _contract(rate_hz=119.0, window=119, hop=30):
@@ -14,7 +14,10 @@ def _contract(rate_hz=119.0, window=119, hop=30):
             "normalization": {"mean": [0.0] * 6, "std": [1.0] * 6}}
 
 
-def test_resample_interpolates_linearly_on_time(take_factory):
+LSM_COUNT = np.array([0.000122] * 3 + [0.07] * 3)  # one count of the LSM9DS1, the default for takes without scales
+
+
+def test_resample_interpolates_linearly_between_samples_in_counts(take_factory):
     n = 100
     t_s = np.arange(n) / 100.0
     ramp = np.stack([t_s * (c + 1) for c in range(6)], axis=1)
@@ -22,20 +25,37 @@ def test_resample_interpolates_linearly_on_time(take_factory):
     out = resample(take, 119.0)
     assert out.shape == (int(np.floor(0.99 * 119)) + 1, 6)
     grid = np.arange(len(out)) / 119.0
-    assert np.allclose(out, np.stack([grid * (c + 1) for c in range(6)], axis=1), atol=1e-5)
+    # within one count: half a count from reading the values as counts, half from rounding the interpolation
+    assert np.all(np.abs(out - np.stack([grid * (c + 1) for c in range(6)], axis=1)) <= LSM_COUNT)
 
 
-def test_resample_follows_the_device_clock_not_the_row_index(take_factory):
-    take = take_factory(rate_hz=119.0, n=5, values=np.tile(np.array([0, 1, 2, 3, 4], np.float32)[:, None], (1, 6)))
-    take.t_us = np.array([0, 10_000, 20_000, 60_000, 70_000])  # a gap of 40 ms (lost samples)
-    out = resample(take, 100.0)
-    assert len(out) == 8
-    assert np.allclose(out[:, 0], [0, 1, 2, 2.25, 2.5, 2.75, 3, 4])
+def test_resample_is_the_boards_resampler_on_the_takes_counts(take_factory):
+    from contract.resample import counts_to_values, resample_counts, values_to_counts
+
+    values = np.random.default_rng(3).normal(size=(150, 6)) * [0.5, 0.5, 0.5, 100, 100, 100]
+    take = take_factory(rate_hz=100.0, n=150, values=values)
+    take.meta.imu = "BMI270"
+    bmi = (1 / 8192, 1 / 16.4)
+    expected = counts_to_values(resample_counts(values_to_counts(take.values, *bmi), 100000, 119000), *bmi)
+    assert np.array_equal(resample(take, 119.0), expected)
+    take.meta.extra = {"accel_g_per_count": 0.001, "gyro_dps_per_count": 0.5}  # what its board announced
+    assert np.array_equal(resample(take, 50.0), counts_to_values(
+        resample_counts(values_to_counts(take.values, 0.001, 0.5), 100000, 50000), 0.001, 0.5))
+
+
+def test_resample_fills_lost_samples_on_the_takes_own_grid_first(take_factory):
+    take = take_factory(rate_hz=100.0, n=5, values=np.tile(np.array([0, 1, 2, 3, 4], np.float32)[:, None] * 0.25, (1, 6)))
+    take.t_us = np.array([0, 10_000, 20_000, 60_000, 70_000])  # a gap of 40 ms (3 samples lost)
+    same = resample(take, 100.0)
+    assert np.allclose(same[:, 0], np.array([0, 1, 2, 2.25, 2.5, 2.75, 3, 4]) * 0.25)
+    up = resample(take, 119.0)
+    assert len(up) == 9  # k * 100 <= 7 * 119
+    assert np.all(np.abs(up[:, 0] - np.interp(np.arange(9) / 119.0, take.t_us / 1e6, take.values[:, 0])) <= 0.000122)
 
 
 def test_resample_at_the_same_rate_keeps_the_samples(take_factory):
     take = take_factory(n=119, values=np.random.default_rng(0).normal(size=(119, 6)))
-    assert np.allclose(resample(take, 119.0), take.values, atol=1e-5)
+    assert np.array_equal(resample(take, 119.0), take.values)  # untouched, not through counts
 
 
 def test_short_take_is_padded_with_its_edge_values_never_dropped(take_factory):
@@ -102,3 +122,13 @@ def test_load_dataset_refuses_missing_and_empty_directories(tmp_path):
         load_dataset(tmp_path / "nope")
     with pytest.raises(TrainingError, match="no takes found"):
         load_dataset(tmp_path)
+
+
+def test_a_contract_may_choose_a_rate_below_the_takes_and_windows_follow_it(take_factory):
+    takes = [take_factory(rate_hz=119.0, n=238, label=label) for label in ("a", "b")]
+    contract = base_contract(takes, "conv1d", rate_hz=50.0)
+    assert (contract["rate_hz"], contract["window"], contract["hop"]) == (50.0, 50, 12)
+    windows = take_windows(takes[0], {**contract, "normalization": {"mean": [0.0] * 6, "std": [1.0] * 6}})
+    assert windows.shape[1:] == (50, 6) and len(windows) == 6  # 238 samples at 119 Hz -> 100 at 50 Hz
+    with pytest.raises(TrainingError, match="--rate-hz"):
+        base_contract(takes, "conv1d", rate_hz=0.0)

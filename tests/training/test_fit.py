@@ -79,7 +79,7 @@ def test_model_learns_well_above_chance_on_a_held_out_person(fitted):
 def test_saved_model_reproduces_the_reported_accuracy(fitted):
     import keras
 
-    from training.data import normalize
+    from contract.input import normalize
 
     _, run, _ = fitted
     contract = json.loads((run / "contract.json").read_text())

@@ -30,7 +30,7 @@ def final_run(tmp_path_factory):
 def test_final_model_is_trained_on_every_take_and_the_split_model_is_kept(final_run):
     import keras
 
-    from training.data import normalize
+    from contract.input import normalize
 
     _, run, proc = final_run
     metrics = json.loads((run / "metrics.json").read_text())

@@ -43,6 +43,7 @@ DeviceInfo Device::device_info() const {
   info.imu = imu_.info();
   info.model_hash = config_.inference != nullptr ? config_.inference->settings().model_hash : config_.model_hash;
   info.mode = mode_;
+  info.model_rate_mhz = config_.inference != nullptr ? config_.inference->settings().rate_mhz : 0;
   return info;
 }
 
@@ -175,12 +176,17 @@ bool Device::inference_mode() const {
 }
 
 void Device::infer(const ImuCounts& sample, uint32_t t_us) {
-  const WindowResult r = config_.inference->push(sample, imu_.info());
-  if (!r.ran) return;
+  WindowResult results[kMaxResampleOutputs];
+  const size_t n = config_.inference->push_imu(sample, imu_.info(), results);
+  for (size_t i = 0; i < n; ++i) report(results[i], t_us);
+}
+
+void Device::report(const WindowResult& r, uint32_t t_us) {
   if (r.status != InvokeStatus::kOk) {
     send_error(proto::kErrModelFailed,
-               r.status == InvokeStatus::kBadSize ? "the model's tensors do not match the settings"
-                                                  : "the model runtime failed on a window",
+               r.status == InvokeStatus::kBadSize   ? "the model's tensors do not match the settings"
+               : r.status == InvokeStatus::kBadRate ? "the model's rate is over 4x the IMU's; the board cannot resample to it"
+                                                    : "the model runtime failed on a window",
                t_us);
     return;
   }

@@ -5,6 +5,7 @@
 //   host bytes --on_rx()--> parser --> ACK / ERROR / DEVICE_INFO / STATUS frames --+
 //   poll(now) --> IMU provider --> SAMPLE frame (capture) or CSV line (text) -------+--> TX ring
 //                              \-> InferencePipeline (inference, text-inference) ---+
+//                                  (resampled from the IMU's rate to the model's first)
 //   "sample ..." lines (replay) --> InferencePipeline --> PREDICTION frames ---------+
 //
 // Nothing here blocks: when the TX ring is full a sample is dropped and counted
@@ -78,6 +79,7 @@ class Device {
   void stop_stream();
   void take_sample(const ImuCounts& sample, uint32_t t_us);
   void infer(const ImuCounts& sample, uint32_t t_us);
+  void report(const WindowResult& r, uint32_t t_us);
   bool inference_mode() const;
   bool send_response(uint8_t type, const uint8_t* payload, size_t length, uint32_t now_us);
   void send_error(uint8_t code, const char* message, uint32_t now_us);

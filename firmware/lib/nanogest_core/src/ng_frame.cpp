@@ -66,6 +66,7 @@ size_t encode_device_info_payload(uint8_t* out, const DeviceInfo& d) {
   put_f32(out + proto::kDeviceInfoOffGyroDpsPerCount, d.imu.gyro_dps_per_count);
   put_u32(out + proto::kDeviceInfoOffModelHash, d.model_hash);
   out[proto::kDeviceInfoOffMode] = d.mode;
+  put_u32(out + proto::kDeviceInfoOffModelRateMhz, d.model_rate_mhz);
   return proto::kDeviceInfoPayloadBytes;
 }
 

@@ -27,6 +27,7 @@ struct DeviceInfo {
   ImuInfo imu;
   uint32_t model_hash;  // 0 when no model is flashed
   uint8_t mode;         // proto::kMode*
+  uint32_t model_rate_mhz;  // the rate the model was trained at; 0: no model
 };
 
 struct Status {

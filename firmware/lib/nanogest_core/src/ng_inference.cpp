@@ -24,6 +24,8 @@ InferencePipeline::InferencePipeline(const ModelSettings& settings, const Infere
       runner_(runner),
       clock_us_(clock_us),
       window_(buffers.window_counts, settings.window_samples, settings.hop_samples),
+      resampler_(),
+      resampler_ok_(true),
       postprocess_(postprocess_params(settings)),
       samples_seen_(0),
       failures_(0),
@@ -41,6 +43,8 @@ InferencePipeline::InferencePipeline(const ModelSettings& settings, const StepMo
       runner_(runner),
       clock_us_(clock_us),
       window_(buffers.window_counts, step.step_input_samples, step.step_stride_samples),
+      resampler_(),
+      resampler_ok_(true),
       postprocess_(postprocess_params(settings)),
       samples_seen_(0),
       failures_(0),
@@ -54,6 +58,7 @@ InferencePipeline::InferencePipeline(const ModelSettings& settings, const StepMo
 
 void InferencePipeline::reset() {
   window_.reset();
+  resampler_.reset();
   postprocess_.reset();
   runner_.ResetState();
   samples_seen_ = 0;
@@ -110,6 +115,25 @@ WindowResult InferencePipeline::push_step(const ImuCounts& sample, const ImuInfo
   r.inference_us = window_us_;
   r.decision = postprocess_.update(buffers_.output, samples_seen_);
   return r;
+}
+
+size_t InferencePipeline::push_imu(const ImuCounts& sample, const ImuInfo& imu, WindowResult* results) {
+  if (imu.rate_mhz != resampler_.in_rate_mhz() || settings_.rate_mhz != resampler_.out_rate_mhz()) {
+    resampler_ok_ = resampler_.configure(imu.rate_mhz, settings_.rate_mhz);  // a new IMU rate: a new stream
+  }
+  if (!resampler_ok_) {
+    results[0] = WindowResult{true, InvokeStatus::kBadRate, Decision{0, 0, 0.0f, false}, 0, 0};
+    ++failures_;
+    return 1;
+  }
+  ImuCounts resampled[kMaxResampleOutputs];
+  const size_t n = resampler_.push(sample, resampled);
+  size_t ran = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const WindowResult r = push(resampled[i], imu);
+    if (r.ran) results[ran++] = r;
+  }
+  return ran;
 }
 
 WindowResult InferencePipeline::push(const ImuCounts& sample, const ImuInfo& imu) {

@@ -1,5 +1,6 @@
 // The on-device recognition path for windowed models:
-//   sample counts -> SampleWindow -> int8 input (ng_input) -> ModelRunner -> Postprocess
+//   IMU counts -> Resampler (IMU rate -> the model's, ng_resample) -> SampleWindow
+//   -> int8 input (ng_input) -> ModelRunner -> Postprocess
 // The model's settings arrive as a ModelSettings struct: on the real board built from
 // the converter's generated model_settings.h, on the virtual board read at start-up
 // from the run directory. All buffers are the caller's (no heap).
@@ -11,6 +12,7 @@
 #include "ng_input.h"
 #include "ng_model_runner.h"
 #include "ng_postprocess.h"
+#include "ng_resample.h"
 #include "ng_step.h"
 #include "ng_window.h"
 
@@ -66,7 +68,13 @@ class InferencePipeline {
   InferencePipeline(const ModelSettings& settings, const StepModelSettings& step, const InferenceBuffers& buffers,
                     const StepBuffers& step_buffers, ModelRunner& runner, MicrosClock clock_us);
 
-  // Feeds one sample; runs the model when it completes a window.
+  // Feeds one IMU sample at imu.rate_mhz: resamples it to the model's rate (settings.rate_mhz;
+  // untouched when they are equal) and pushes every resulting sample. Writes the results of the
+  // windows it completes to results[0..] (at most kMaxResampleOutputs) and returns how many.
+  // A model rate the resampler cannot reach from the IMU's (more than kMaxResampleOutputs
+  // times higher) gives one result with status kBadRate.
+  size_t push_imu(const ImuCounts& sample, const ImuInfo& imu, WindowResult* results);
+  // Feeds one sample already at the model's rate; runs the model when it completes a window.
   WindowResult push(const ImuCounts& sample, const ImuInfo& imu);
   // A new take or stream: empties the window and resets postprocessing and runner state.
   void reset();
@@ -80,6 +88,7 @@ class InferencePipeline {
   const int8_t* state() const { return step_buffers_.state; }
   const int8_t* last_input() const { return buffers_.input; }
   uint32_t failures() const { return failures_; }
+  const Resampler& resampler() const { return resampler_; }
 
  private:
   ModelSettings settings_;
@@ -87,6 +96,8 @@ class InferencePipeline {
   ModelRunner& runner_;
   MicrosClock clock_us_;
   SampleWindow window_;
+  Resampler resampler_;
+  bool resampler_ok_;
   Postprocess postprocess_;
   uint32_t samples_seen_;
   uint32_t failures_;

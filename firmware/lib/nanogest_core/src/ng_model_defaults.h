@@ -1,6 +1,6 @@
 // Post-processing settings for a generated model_settings.h written before the contract
 // carried them (such as the committed default model's): the contract's documented
-// defaults (training/data.py DEFAULT_AGREEMENT, DEFAULT_REFRACTORY_S, DEFAULT_MOTION_GATE;
+// defaults (contract/pipeline.py DEFAULT_AGREEMENT, DEFAULT_REFRACTORY_S, DEFAULT_MOTION_GATE;
 // converter/postprocess.py applies the same to a contract without those keys).
 //
 // Include it after model_settings.h (it reads kSampleRateMilliHz); read the values as

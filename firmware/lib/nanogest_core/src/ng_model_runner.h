@@ -12,6 +12,7 @@ enum class InvokeStatus : uint8_t {
   kOk = 0,
   kBadSize,  // n_in / n_out do not match the model's tensors
   kFailed,   // the runtime failed (allocation, kernel, lost child process)
+  kBadRate,  // the model's rate cannot be resampled from the IMU's (ng_resample.h)
 };
 
 class ModelRunner {

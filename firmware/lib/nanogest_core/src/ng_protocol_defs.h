@@ -7,7 +7,7 @@
 namespace ng {
 namespace proto {
 
-constexpr uint8_t kProtocolVersion = 1;
+constexpr uint8_t kProtocolVersion = 2;
 constexpr uint8_t kSync0 = 0xA5;
 constexpr uint8_t kSync1 = 0x5A;
 constexpr size_t kHeaderBytes = 13;
@@ -34,7 +34,7 @@ constexpr size_t kSampleOffAz = 4;  // int16_t
 constexpr size_t kSampleOffGx = 6;  // int16_t
 constexpr size_t kSampleOffGy = 8;  // int16_t
 constexpr size_t kSampleOffGz = 10;  // int16_t
-constexpr size_t kDeviceInfoPayloadBytes = 27;
+constexpr size_t kDeviceInfoPayloadBytes = 31;
 constexpr size_t kDeviceInfoOffProtocolVersion = 0;  // uint8_t
 constexpr size_t kDeviceInfoOffFwMajor = 1;  // uint8_t
 constexpr size_t kDeviceInfoOffFwMinor = 2;  // uint8_t
@@ -48,6 +48,7 @@ constexpr size_t kDeviceInfoOffAccelGPerCount = 14;  // float
 constexpr size_t kDeviceInfoOffGyroDpsPerCount = 18;  // float
 constexpr size_t kDeviceInfoOffModelHash = 22;  // uint32_t
 constexpr size_t kDeviceInfoOffMode = 26;  // uint8_t
+constexpr size_t kDeviceInfoOffModelRateMhz = 27;  // uint32_t
 constexpr size_t kStatusPayloadBytes = 13;
 constexpr size_t kStatusOffSamplesProduced = 0;  // uint32_t
 constexpr size_t kStatusOffSamplesDropped = 4;  // uint32_t

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from capture.board_check import run_model
+from boardtools.board_check import run_model
 from converter.headers import fnv1a32
 
 REPO = Path(__file__).resolve().parents[2]
@@ -74,7 +74,19 @@ def test_sim_board_with_the_default_model_matches_its_run(host_build, tmp_path):
     assert result["ok"] is True and result["labels_match"] is True
     assert result["model_hash_board"] == result["model_hash_run"] == default_hash(host_build)
     assert (result["board"], result["imu"], result["rate_hz"]) == ("virtual", "LSM9DS1", 119.0)
+    assert result["model_rate_hz"] == 119.0 and result["board_resamples"] is False and result["rates_note"] == ""
+    assert "resamples" not in proc.stderr
     assert "/dev/" in result["port"]
+
+
+def test_a_rev2_board_says_it_resamples_to_the_models_rate(host_build, tmp_path):
+    run = make_run(tmp_path / "run", host_build)
+    proc = verify("--run", str(run), "--port", f"sim://?model={host_build / 'default_run'}&imu=bmi270")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout)
+    assert (result["imu"], result["rate_hz"], result["model_rate_hz"]) == ("BMI270", 100.0, 119.0)
+    assert result["board_resamples"] is True
+    assert "note: the IMU runs at 100 Hz and the model at 119 Hz: the board resamples" in proc.stderr
 
 
 def test_sim_board_refuses_a_run_converted_to_another_model(host_build, tmp_path):

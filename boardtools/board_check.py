@@ -25,7 +25,11 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+from boardtools.replay import start_virtual_board
 from capture.errors import CaptureError
+from capture.ports import ensure_virtual_board, find_ports, format_ports, open_port
+from capture.session import Session
+from contract.resample import rates_note
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SIM_MODEL = REPO_ROOT / "firmware" / "build" / "host" / "default_run"
@@ -74,7 +78,7 @@ def run_model(run_dir: Path) -> tuple[int, list[str]]:
 
     The hash comes from report.json (the converter's record of what it wrote to the
     headers); a run without a report falls back to hashing model_int8.tflite."""
-    from converter.headers import fnv1a32
+    from converter.headers import fnv1a32  # tflite-micro (its schema) stays off the fast path
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -104,15 +108,12 @@ def run_model(run_dir: Path) -> tuple[int, list[str]]:
 
 
 def _open_sim(url: str):
-    """``sim://`` (the committed default model) or ``sim://?model=RUN_DIR``: a virtual board."""
-    from capture.ports import ensure_virtual_board
-    from capture.replay import start_virtual_board
-
+    """``sim://`` (the committed default model) or ``sim://?model=RUN_DIR[&imu=bmi270]``: a virtual board."""
     query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
-    unknown = sorted(set(query) - {"model"})
+    unknown = sorted(set(query) - {"model", "imu"})
     if unknown:
         raise CaptureError(f"{url}: verify-board's sim:// takes only ?model=RUN_DIR (the model the virtual board "
-                           f"runs), not {unknown[0]!r}")
+                           f"runs) and &imu=lsm9ds1|bmi270, not {unknown[0]!r}")
     model = Path(query["model"]).expanduser() if "model" in query else DEFAULT_SIM_MODEL
     if "model" not in query and not model.is_dir():
         ensure_virtual_board()
@@ -120,13 +121,11 @@ def _open_sim(url: str):
             subprocess.run(["make", "-C", str(REPO_ROOT / "firmware"), "host"], stdout=sys.stderr, stderr=sys.stderr)
     if not model.exists():
         raise CaptureError(f"{url}: the virtual board's model {model} does not exist; build it with `make -C firmware host`")
-    return start_virtual_board(model)
+    return start_virtual_board(model, imu=query.get("imu"))
 
 
 def wait_for_port(port: str | None, wait_s: float) -> str:
     """The port to open: an explicit path once it exists, else the single Nano 33 BLE by USB ids."""
-    from capture.ports import find_ports, format_ports
-
     deadline = time.monotonic() + wait_s
     said = False
     while True:
@@ -157,9 +156,6 @@ def wait_for_port(port: str | None, wait_s: float) -> str:
 
 def read_device_info(url: str, wait_s: float):
     """(port name, DeviceInfo) of the board at ``url``; retries opening and asking until ``wait_s`` passed."""
-    from capture.ports import open_port
-    from capture.session import Session
-
     if url.startswith("sim://"):
         with _open_sim(url) as board:
             return board.name, Session(board).hello()
@@ -183,7 +179,11 @@ def compare(info, port_name: str, run_dir: Path, model_hash_run: int, labels_run
     board_hash = int(info.fields.get("model_hash", 0))
     labels_board = info.fields.get("labels")
     labels_match = labels_board == labels_run
+    model_rate_mhz = int(info.fields.get("model_rate_mhz", 0))
     result = {"port": port_name, "board": info.board, "imu": info.imu, "rate_hz": info.rate_hz,
+              "model_rate_hz": model_rate_mhz / 1000 if model_rate_mhz else None,
+              "board_resamples": bool(model_rate_mhz) and model_rate_mhz != int(info.fields["rate_mhz"]),
+              "rates_note": rates_note(info.fields["rate_mhz"], model_rate_mhz),
               "firmware": info.firmware, "model_hash_board": f"0x{board_hash:08x}",
               "model_hash_run": f"0x{model_hash_run:08x}", "labels_match": labels_match,
               "labels_board": labels_board, "labels_run": labels_run}
@@ -222,6 +222,8 @@ def main_verify(a) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_MISMATCH
     log(f"ok: {result['port']} runs model {result['model_hash_board']} with labels {', '.join(result['labels_run'])}")
+    if result["rates_note"]:
+        log(f"note: {result['rates_note']}")
     return EXIT_OK
 
 
@@ -229,8 +231,8 @@ def add_verify_parser(sub) -> None:
     v = sub.add_parser("verify-board", help="check that the board runs RUN_DIR's model (after make flash)",
                        description="Wait for the board's port to (re)appear, read its DEVICE_INFO and check that the "
                                    "model hash and labels it reports equal RUN_DIR/report.json's model_hash and "
-                                   "contract.json's labels. Prints one JSON object (port, board, imu, rate_hz, "
-                                   "model_hash_board, model_hash_run, labels_match, ok) on stdout. Exit status 0: "
+                                   "contract.json's labels. Prints one JSON object (port, board, imu, rate_hz, model_rate_hz, "
+                                   "board_resamples, model_hash_board, model_hash_run, labels_match, ok) on stdout. Exit status 0: "
                                    "they match; 1: they do not, or no board answered in time; 2: unusable input.",
                        epilog="examples: --run runs/r1 | --run runs/r1 --port /dev/ttyACM0 --wait 60 | "
                               "--run firmware/build/host/default_run --port sim://")
@@ -238,7 +240,7 @@ def add_verify_parser(sub) -> None:
                    help="the converted run directory that was flashed (report.json, contract.json)")
     v.add_argument("--port", default=None,
                    help="serial device (e.g. /dev/ttyACM0, COM5), polled until it exists; or sim:// "
-                        "(a virtual board with the committed default model) or sim://?model=RUN_DIR; "
+                        "(a virtual board with the committed default model) or sim://?model=RUN_DIR[&imu=bmi270]; "
                         "default: the single Nano 33 BLE found by its USB ids")
     v.add_argument("--wait", type=float, default=DEFAULT_WAIT_S, metavar="S",
                    help=f"seconds to wait for the board to (re)appear and answer (default {DEFAULT_WAIT_S:g})")

@@ -123,7 +123,7 @@ def _fmt(v) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m capture.demo",
+        prog="python -m boardtools.demo",
         description="Run the whole nanogest pipeline on built-in data through the virtual board "
         "and print a summary (JSON on stdout, a table on stderr).",
     )

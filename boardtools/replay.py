@@ -1,16 +1,19 @@
 """``python -m capture replay RUN_DIR DATA_DIR``: the board's recognition path against the laptop's.
 
 Every take of DATA_DIR is streamed to a board in replay mode as ``sample`` lines of
-int16 counts (the board's own scales, from DEVICE_INFO); the board windows, normalizes,
-quantizes, runs the model and answers one PREDICTION frame per window. The laptop
-computes the same windows from the same counts (``host_predictions``: counts -> g and
-deg/s in float32, windows every hop, ``training.data.normalize``, TFLite's int8 rounding)
+int16 counts at the board's IMU rate (its own scales and rate, from DEVICE_INFO; a take
+recorded at another rate is resampled to it first with ``contract.resample``); the board
+resamples them to the model's rate, windows, normalizes, quantizes, runs the model and
+answers one PREDICTION frame per window. The laptop computes the same windows from the
+same counts (``input_tensors``: the same resampler to the model's rate, counts -> g and
+deg/s in float32, windows every hop, ``contract.input.normalize``, TFLite's int8 rounding)
 and runs them in the TFLM Python interpreter (``converter.tflm.run_tflm``). A GRU one-step
 model is stepped instead (``host_step_scores``, ``converter.stepping``): windows follow each
 other without overlap, each from h = 0, as the board runs it. The summary (agreement,
 accuracy, inference time) is one JSON object on stdout.
 
-Without ``--port`` a virtual board is started with ``--model RUN_DIR``.
+Without ``--port`` a virtual board is started with ``--model RUN_DIR`` and ``--imu`` (lsm9ds1:
+Rev1 at 119 Hz, bmi270: Rev2 at 100 Hz).
 """
 
 from __future__ import annotations
@@ -24,11 +27,17 @@ import time
 from pathlib import Path
 
 import numpy as np
+import serial
 
 from capture import protocol_spec as spec
+from capture.dataset import DatasetError, list_takes, read_take
 from capture.errors import CaptureError
+from capture.ports import BAUD, Port, ensure_virtual_board, open_port
 from capture.protocol import FrameDecoder, command_line
-from converter.tflm import quantize, round_half_away  # the board's rounding, stated once
+from contract.input import normalize, quantize
+from contract.resample import counts_to_values, rate_mhz, resample_counts, values_to_counts
+from converter import ConverterError, board_tflm
+from converter.run_dir import load_contract
 
 REPLY_TIMEOUT_S = 30.0  # a guard against a silent board, not a speed expectation
 MODEL_NAME = "model_int8.tflite"
@@ -41,41 +50,37 @@ def log(message: str) -> None:
 # ------------------------------------------------------------------ the laptop side
 
 
-def values_to_counts(values: np.ndarray, accel_g_per_count: float, gyro_dps_per_count: float) -> np.ndarray:
-    """A take's g / deg/s values as the int16 counts a board with these scales reports."""
-    scale = np.array([accel_g_per_count] * 3 + [gyro_dps_per_count] * 3, dtype=np.float64)
-    counts = round_half_away(np.asarray(values, dtype=np.float64) / scale)
-    return np.clip(counts, -32768, 32767).astype(np.int16)
-
-
-def counts_to_values(counts: np.ndarray, accel_g_per_count: float, gyro_dps_per_count: float) -> np.ndarray:
-    """Counts -> g / deg/s in float32, one multiplication, as the board computes them."""
-    scale = np.array([accel_g_per_count] * 3 + [gyro_dps_per_count] * 3, dtype=np.float32)
-    return (counts.astype(np.float32) * scale).astype(np.float32)
-
-
 def board_windows(samples: np.ndarray, window: int, hop: int) -> np.ndarray:
     """The windows the board completes: after ``window`` samples, then every ``hop``."""
     starts = range(0, len(samples) - window + 1, hop) if len(samples) >= window else range(0)
     return np.stack([samples[s:s + window] for s in starts]) if len(starts) else np.zeros((0, window, 6), np.float32)
 
 
-def input_tensors(counts: np.ndarray, contract: dict, scales: tuple[float, float], input_q: tuple[float, int]) -> np.ndarray:
-    """The int8 input tensors (n, window, 6) of every board window of one take's counts."""
-    from training.data import normalize
+def to_model_rate(counts: np.ndarray, contract: dict, imu_rate_mhz: int | None) -> np.ndarray:
+    """IMU counts at ``imu_rate_mhz`` as the board resamples them to the contract's rate (None: already there)."""
+    if imu_rate_mhz is None:
+        return counts
+    return resample_counts(counts, imu_rate_mhz, rate_mhz(contract["rate_hz"]))
 
+
+def input_tensors(counts: np.ndarray, contract: dict, scales: tuple[float, float], input_q: tuple[float, int],
+                  imu_rate_mhz: int | None = None) -> np.ndarray:
+    """The int8 input tensors (n, window, 6) of every board window of one take's counts (an IMU
+    stream at ``imu_rate_mhz``, resampled to the model's rate as the board does; None: at that rate)."""
+
+    counts = to_model_rate(counts, contract, imu_rate_mhz)
     windows = board_windows(counts_to_values(counts, *scales), int(contract["window"]), int(contract["hop"]))
     return quantize(normalize(windows, contract), *input_q)
 
 
 def host_step_scores(counts: np.ndarray, contract: dict, scales: tuple[float, float], model_bytes: bytes,
-                     step) -> np.ndarray:
+                     step, imu_rate_mhz: int | None = None) -> np.ndarray:
     """A GRU one-step model's int8 window scores (n, labels), stepped as the board steps it
     (converter.stepping.StepSettings): x_t quantized per sample like the board, a step every
     stride samples on the last chunk, h = 0 at each window's start, the last step's scores."""
-    from converter.stepping import run_tflm_steps_int8
-    from training.data import normalize
+    from converter.stepping import run_tflm_steps_int8  # tflite-micro (its schema) stays off the fast path
 
+    counts = to_model_rate(counts, contract, imu_rate_mhz)
     xq = quantize(normalize(counts_to_values(counts, *scales), contract), step.io.x.scale, step.io.x.zero_point)
     starts = step.step_starts(len(xq))
     if not len(starts):
@@ -148,8 +153,6 @@ def virtual_board_runner(board_tflm_dir: Path | None = None) -> tuple[dict | Non
     """Which TFLM the virtual board's model child will run (converter.tflm_server): (the board
     kernels' description or None, a sentence for the summary, the environment to start it with).
     The board library is built here (cached), so the child starts at once."""
-    from converter import ConverterError, board_tflm
-
     env = dict(os.environ)
     try:
         kernels, reason = board_tflm.load_or_reason(board_tflm_dir)
@@ -163,16 +166,20 @@ def virtual_board_runner(board_tflm_dir: Path | None = None) -> tuple[dict | Non
     return kernels.describe(), f"agreement measured against the board's kernels ({kernels.label}, built from {kernels.sources.root})", env
 
 
-def start_virtual_board(model: Path, replay_csv: Path | None = None, speed: float = 1.0, env: dict | None = None):
+VIRTUAL_IMUS = ("lsm9ds1", "bmi270")  # the virtual board's --imu: Rev1 at 119 Hz, Rev2 at 100 Hz
+
+
+def start_virtual_board(model: Path, replay_csv: Path | None = None, speed: float = 1.0, env: dict | None = None,
+                        imu: str | None = None):
     """A virtual board running ``model`` (RUN_DIR or .tflite), as a ``capture.ports.Port``; ``env``: its
-    environment (virtual_board_runner), default this process's."""
-    import serial
-
-    from capture.ports import BAUD, Port, ensure_virtual_board
-
+    environment (virtual_board_runner), default this process's; ``imu``: one of VIRTUAL_IMUS (default lsm9ds1)."""
     cmd = [str(ensure_virtual_board()), "--model", str(model), "--python", sys.executable, "--speed", f"{speed:g}"]
     if replay_csv is not None:
         cmd += ["--replay", str(replay_csv)]
+    if imu is not None:
+        if imu not in VIRTUAL_IMUS:
+            raise CaptureError(f"the virtual board emulates {' or '.join(VIRTUAL_IMUS)}, not {imu!r}")
+        cmd += ["--imu", imu]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=sys.stderr, env=env)
     line = b""
     deadline = time.monotonic() + REPLY_TIMEOUT_S
@@ -195,11 +202,9 @@ def start_virtual_board(model: Path, replay_csv: Path | None = None, speed: floa
     return Port(ser, f"virtual board ({pty_path})", process=proc)
 
 
-def open_board(port: str | None, model: Path, env: dict | None = None):
+def open_board(port: str | None, model: Path, env: dict | None = None, imu: str | None = None):
     if port is None:
-        return start_virtual_board(model, env=env)
-    from capture.ports import open_port
-
+        return start_virtual_board(model, env=env, imu=imu)
     return open_port(port)
 
 
@@ -208,9 +213,6 @@ def open_board(port: str | None, model: Path, env: dict | None = None):
 
 def load_run(run_dir: Path):
     """(contract dict, model bytes) of a converted run directory."""
-    from converter import ConverterError
-    from converter.run_dir import load_contract
-
     try:
         contract = load_contract(run_dir).raw
     except ConverterError as e:
@@ -240,13 +242,13 @@ def summarize_times(inference_us: list[int]) -> dict:
             "inference_us_p95": float(np.percentile(t, 95)), "inference_us_max": float(t.max())}
 
 
-def replay(run_dir: Path, data_dir: Path, port: str | None = None, board_tflm: Path | None = None) -> dict:
+def replay(run_dir: Path, data_dir: Path, port: str | None = None, board_tflm: Path | None = None,
+           imu: str | None = None) -> dict:
     """Replay every take of ``data_dir`` through a board and compare with the laptop's TFLM. A virtual
-    board runs the model in the board library's own kernels where their sources are found
-    (``board_tflm`` or converter.board_tflm's search), else in PyPI tflite-micro; the summary says which."""
-    from capture.dataset import DatasetError, list_takes, read_take
-    from converter import ConverterError
-    from converter.flatbuffer import read_io
+    board (emulating ``imu``, default lsm9ds1) runs the model in the board library's own kernels where
+    their sources are found (``board_tflm`` or converter.board_tflm's search), else in PyPI tflite-micro;
+    the summary says which, and the IMU's and the model's rates."""
+    from converter.flatbuffer import read_io  # tflite-micro (its schema) stays off the fast path
     from converter.headers import fnv1a32
     from converter.stepping import step_settings
     from converter.tflm import run_tflm
@@ -264,12 +266,14 @@ def replay(run_dir: Path, data_dir: Path, port: str | None = None, board_tflm: P
     if not takes:
         raise CaptureError(f"{data_dir}: no takes found (expected DATA_DIR/<label>/<take>.csv)")
     labels = list(contract["labels"])
+    if port is not None and imu is not None:
+        raise CaptureError("--imu chooses the virtual board's IMU; a real board on --port has its own")
     if port is None:
         kernels, against, env = virtual_board_runner(board_tflm)
     else:
         kernels, against, env = None, f"agreement measured against the board on {port}", None
     log(against)
-    with open_board(port, run_dir, env) as board:
+    with open_board(port, run_dir, env, imu) as board:
         link = BoardLink(board)
         link.quiet()
         link.command("mode replay")
@@ -278,17 +282,25 @@ def replay(run_dir: Path, data_dir: Path, port: str | None = None, board_tflm: P
             raise CaptureError(f"the board runs another model (hash 0x{info['model_hash']:08x}, labels {info.get('labels')}) "
                                f"than {run_dir} (hash 0x{fnv1a32(model_bytes):08x}); flash the matching firmware")
         scales = (float(info["accel_g_per_count"]), float(info["gyro_dps_per_count"]))
+        imu_mhz, model_mhz = int(info["rate_mhz"]), rate_mhz(contract["rate_hz"])
+        if imu_mhz != model_mhz:
+            log(f"the board's IMU runs at {imu_mhz / 1000:g} Hz, the model at {model_mhz / 1000:g} Hz: the board resamples")
         rows, times = [], []
         for i, take in enumerate(takes, 1):
             if take.meta.label not in labels:
                 log(f"skipping {take.csv_path}: label {take.meta.label!r} is not one of the model's")
                 continue
-            counts = values_to_counts(take.values, *scales)
+            counts = values_to_counts(take.values, *scales)  # the take as this board's IMU reports it
+            try:
+                counts = resample_counts(counts, rate_mhz(take.meta.rate_hz), imu_mhz)  # at its rate
+            except ValueError as e:
+                raise CaptureError(f"{take.csv_path}: cannot replay a {take.meta.rate_hz:g} Hz take on a "
+                                   f"{imu_mhz / 1000:g} Hz board: {e}") from None
             board = board_predictions(link, counts)
             if step is not None:
-                host = host_step_scores(counts, contract, scales, model_bytes, step)
+                host = host_step_scores(counts, contract, scales, model_bytes, step, imu_mhz)
             else:
-                x = input_tensors(counts, contract, scales, (inp.scale, inp.zero_point))
+                x = input_tensors(counts, contract, scales, (inp.scale, inp.zero_point), imu_mhz)
                 host = run_tflm(model_bytes, x) if len(x) else np.zeros((0, len(labels)), np.int8)
             if len(board) != len(host):
                 raise CaptureError(f"{take.csv_path}: the board answered {len(board)} windows, expected {len(host)}; "
@@ -300,7 +312,9 @@ def replay(run_dir: Path, data_dir: Path, port: str | None = None, board_tflm: P
             log(f"{i}/{len(takes)} {take.meta.label}/{take.csv_path.name}: {len(board)} windows")
         link.command("mode capture")
     summary = summarize(rows, times, run_dir, data_dir)
-    summary.update({"agreement_against": against, "board_kernels": kernels})
+    summary.update({"agreement_against": against, "board_kernels": kernels,
+                    "imu": spec.IMU_NAMES.get(info["imu"], str(info["imu"])), "imu_rate_hz": imu_mhz / 1000,
+                    "model_rate_hz": model_mhz / 1000, "board_resamples": imu_mhz != model_mhz})
     return summary
 
 
@@ -321,7 +335,7 @@ def summarize(rows, times, run_dir: Path, data_dir: Path) -> dict:
 
 
 def main_replay(a) -> int:
-    summary = replay(a.run_dir, a.data_dir, a.port, a.board_tflm)
+    summary = replay(a.run_dir, a.data_dir, a.port, a.board_tflm, a.imu)
     log(f"{summary['windows']} windows: agreement {summary['agreement']}, board accuracy {summary['accuracy_board']}; "
         f"{summary['agreement_against']}")
     print(json.dumps(summary))
@@ -340,6 +354,10 @@ def add_replay_parser(sub) -> None:
     r.add_argument("--port", default=None,
                    help="a board flashed with this run's model (e.g. /dev/ttyACM0); default: a virtual board "
                         "started with --model RUN_DIR")
+    r.add_argument("--imu", choices=VIRTUAL_IMUS, default=None,
+                   help="the virtual board's IMU: lsm9ds1 (Rev1, 119 Hz, default) or bmi270 (Rev2, 100 Hz); the board "
+                        "resamples its IMU's stream to the model's rate, and takes recorded at another rate are "
+                        "resampled to the IMU's before they are sent")
     r.add_argument("--board-tflm", type=Path, default=None, metavar="DIR",
                    help="the virtual board runs the model in the board's TFLM library built from DIR (default: "
                         "$NANOGEST_BOARD_TFLM, else PlatformIO's .pio/libdeps/nano33ble/Chirale_TensorFLowLite*); "

@@ -2,7 +2,8 @@
 
 Switches the board to ``inference`` mode, starts its IMU stream and prints one line per
 window (label, score, inference time; detections marked) on stderr, or JSON lines on
-stdout with ``--json``. Without ``--port``, ``--model RUN_DIR --replay FILE.csv``
+stdout with ``--json``. When the board's IMU rate differs from its model's (DEVICE_INFO) it says
+so first: the board resamples. Without ``--port``, ``--model RUN_DIR --replay FILE.csv``
 monitors a virtual board that plays FILE.csv through the model.
 """
 
@@ -13,9 +14,11 @@ import sys
 import time
 from pathlib import Path
 
+from boardtools.replay import VIRTUAL_IMUS, BoardLink, start_virtual_board
 from capture import protocol_spec as spec
 from capture.errors import CaptureError
-from capture.replay import BoardLink, start_virtual_board
+from capture.ports import open_port
+from contract.resample import rates_note
 
 
 def prediction_record(frame, labels: list[str], output_q: tuple[float, int] | None) -> dict:
@@ -35,16 +38,16 @@ def format_line(record: dict) -> str:
 
 
 def monitor(port: str | None, model: Path | None, replay_csv: Path | None, seconds: float | None,
-            as_json: bool, out=sys.stdout, speed: float = 1.0) -> int:
+            as_json: bool, out=sys.stdout, speed: float = 1.0, imu: str | None = None) -> int:
     """Print predictions until ``seconds`` pass (None: until Ctrl-C); returns how many."""
     if port is None:
         if model is None or replay_csv is None:
             raise CaptureError("pass --port of a board running a model, or --model RUN_DIR --replay FILE.csv "
                                "for the virtual board")
-        board = start_virtual_board(model, replay_csv, speed)
+        board = start_virtual_board(model, replay_csv, speed, imu=imu)
     else:
-        from capture.ports import open_port
-
+        if imu is not None:
+            raise CaptureError("--imu chooses the virtual board's IMU; a real board on --port has its own")
         board = open_port(port)
     output_q = _output_quantization(model)
     count = 0
@@ -52,7 +55,11 @@ def monitor(port: str | None, model: Path | None, replay_csv: Path | None, secon
         link = BoardLink(board)
         link.quiet()
         link.command("mode inference")
-        labels = link.device_info().get("labels", [])
+        info = link.device_info()
+        labels = info.get("labels", [])
+        note = rates_note(info["rate_mhz"], info.get("model_rate_mhz", 0))
+        if note:
+            print(f"[monitor] {note}", file=sys.stderr, flush=True)
         link.command("start")
         deadline = None if seconds is None else time.monotonic() + seconds
         try:
@@ -80,7 +87,7 @@ def _output_quantization(model: Path | None) -> tuple[float, int] | None:
         return None
     path = model / "model_int8.tflite" if model.is_dir() else model
     try:
-        from converter.flatbuffer import read_io
+        from converter.flatbuffer import read_io  # tflite-micro (its schema) stays off the fast path
 
         out = read_io(path.read_bytes())[1]
         return float(out.scale), int(out.zero_point)
@@ -89,7 +96,7 @@ def _output_quantization(model: Path | None) -> tuple[float, int] | None:
 
 
 def main_monitor(a) -> int:
-    n = monitor(a.port, a.model, a.replay, a.seconds, a.json, speed=a.speed)
+    n = monitor(a.port, a.model, a.replay, a.seconds, a.json, speed=a.speed, imu=a.imu)
     print(f"[monitor] {n} predictions", file=sys.stderr)
     return 0
 
@@ -106,6 +113,8 @@ def add_monitor_parser(sub) -> None:
                         "only used to show scores as 0..1")
     m.add_argument("--replay", type=Path, default=None, metavar="FILE.csv",
                    help="IMU_Capture CSV the virtual board plays as its IMU")
+    m.add_argument("--imu", choices=VIRTUAL_IMUS, default=None,
+                   help="the virtual board's IMU: lsm9ds1 (Rev1, 119 Hz, default) or bmi270 (Rev2, 100 Hz)")
     m.add_argument("--speed", type=float, default=1.0, help="virtual board time factor (default 1)")
     m.add_argument("--seconds", type=float, default=None, help="stop after this many seconds (default: until Ctrl-C)")
     m.add_argument("--json", action="store_true", help="JSON lines on stdout instead of readable lines on stderr")

@@ -1,0 +1,7 @@
+"""nanogest board-side tools, at the top of the import graph: they use every stage.
+
+``replay`` (a dataset through the board's recognition path against the laptop's), ``monitor``
+(a board's detections live), ``verify-board`` (the board runs the run's model), ``demo`` (the
+whole pipeline through the virtual board). Run them as ``python -m boardtools COMMAND`` or, under
+their first names, ``python -m capture replay|monitor|verify-board`` and ``make demo``.
+"""

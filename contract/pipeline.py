@@ -1,0 +1,26 @@
+"""The values of the pipeline contract (contract.json) that are not decided from the data.
+
+Training writes them into every run's contract.json (``training.data.base_contract``); the
+converter writes them into the board's settings header; a contract.json without the
+post-processing keys gets these defaults, as does the firmware for a header without them
+(``ng_model_defaults.h``; tests/firmware/test_postprocess_golden.py ties the two).
+"""
+
+from __future__ import annotations
+
+CONTRACT_VERSION = 1
+# Channel order of a sample (a SAMPLE payload, a take's CSV columns, a window's last axis), and
+# their physical units after scaling.
+CHANNELS = ("aX", "aY", "aZ", "gX", "gY", "gZ")
+UNITS = {"accel": "g", "gyro": "dps"}
+WINDOW_SECONDS = 1.0
+HOP_SECONDS = 0.25
+DEFAULT_SCORE_THRESHOLD = 0.6
+# Post-processing on the board (ng_postprocess), chosen with bench/bench_inference.py: a detection
+# needs DEFAULT_AGREEMENT confident windows in a row, DEFAULT_REFRACTORY_S seconds after the last,
+# and a window that moves (the motion gate; docs/architecture.md). A contract without these keys
+# gets the same values (converter/postprocess.py).
+DEFAULT_AGREEMENT = 2
+DEFAULT_REFRACTORY_S = 1.0
+DEFAULT_MOTION_GATE = {"measure": "gyro_rms_dps+weight*accel_rms_g", "accel_weight_dps_per_g": 100.0, "threshold": 40.0}
+IDLE_LABEL = "idle"

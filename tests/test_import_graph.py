@@ -1,0 +1,56 @@
+"""The import graph follows the data flow: contract <- capture <- training <- converter <- boardtools.
+
+Every module of the five packages is parsed (ast, so imports inside functions count too) and an
+import of a package above the module's own is an upward edge: the test names each one. The only
+allowed exception is capture's command line, which offers the board-side tools under their first
+names (``python -m capture replay|monitor|verify-board``).
+"""
+
+import ast
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+LAYERS = ("contract", "capture", "training", "converter", "boardtools")  # bottom to top
+ALLOWED = {("capture/__main__.py", "boardtools")}  # the entry point sits above everything
+
+
+def imported_packages(tree: ast.AST):
+    """(line, top-level package name) of every absolute import in a parsed module."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.lineno, node.module.split(".")[0]
+
+
+def upward_edges(root: Path) -> list[str]:
+    """'path:line: package imports higher' for every import of a higher layer under ``root``."""
+    edges = []
+    for package in LAYERS:
+        for path in sorted((root / package).rglob("*.py")):
+            rel = path.relative_to(root).as_posix()
+            for line, name in imported_packages(ast.parse(path.read_text(), filename=rel)):
+                if name in LAYERS and LAYERS.index(name) > LAYERS.index(package) and (rel, name) not in ALLOWED:
+                    edges.append(f"{rel}:{line}: {package} imports {name}, which is above it "
+                                 f"({' <- '.join(LAYERS)})")
+    return edges
+
+
+def test_no_module_imports_a_higher_stage():
+    assert all((REPO / p / "__init__.py").is_file() for p in LAYERS)
+    edges = upward_edges(REPO)
+    assert not edges, "upward imports:\n" + "\n".join(edges)
+
+
+def test_an_upward_import_inside_a_function_is_named(tmp_path):
+    for package in LAYERS:
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "capture" / "ok.py").write_text("from contract.pipeline import CHANNELS\n")
+    (tmp_path / "training" / "bad.py").write_text("import numpy\n\n\ndef f():\n    from converter.tflm import run_tflm\n")
+    (tmp_path / "contract" / "bad.py").write_text("import capture.dataset\n")
+    assert upward_edges(tmp_path) == [
+        "contract/bad.py:1: contract imports capture, which is above it (contract <- capture <- training <- converter <- boardtools)",
+        "training/bad.py:5: training imports converter, which is above it (contract <- capture <- training <- converter <- boardtools)",
+    ]
