@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from bench_real import CROSS_LABELS, DEFAULT_DATA, import_people  # noqa: E402
-from training.search_trial import Budgets  # noqa: E402
+from search.trial import Budgets  # noqa: E402
 
 EQUAL_POINTS = 0.01  # 'equal accuracy': within 1 point of the default's
 BUDGETS = (("board default", None), ("16 KB / 10 KB arena", Budgets(16, 10)), ("8 KB / 6 KB arena", Budgets(8, 6)))
@@ -76,7 +76,7 @@ def trials_of(out: Path) -> list:
 
 
 def row(name: str, t) -> str:
-    from training.search_space import describe
+    from search.space import describe
 
     if t is None:
         return f"| {name} | none fits | | | | |"
@@ -113,7 +113,7 @@ def small_equal(base, trials) -> str:
 
 
 def report(title: str, out: Path, result: dict) -> None:
-    from training.search_report import best_fitting, front_table, pareto_front
+    from search.report import best_fitting, front_table, pareto_front
 
     trials = trials_of(out)
     s = result["summary"]
@@ -154,7 +154,7 @@ def workers(tmp: Path, n_trials: int) -> None:
     space = ["--folds", "2"]
     # Every trial is the same candidate (fit's default model, 10 epochs), enqueued, so that one worker and
     # two do exactly the same work: random candidates differ in cost by up to 8x.
-    from training.search_space import Space, baseline_params
+    from search.space import Space, baseline_params
 
     same = {**baseline_params(Space()), "epochs": 10}
     rows = []

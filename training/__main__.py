@@ -95,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     from training.adapt import add_adapt_parser
 
     add_adapt_parser(sub)
-    from training.search_cli import add_parsers as add_search_parsers
+    from search.cli import add_parsers as add_search_parsers  # the search sits above the converter; offered here by name
 
     add_search_parsers(sub)
     return p
@@ -118,7 +118,7 @@ def _options(args):
 
 def _run(args) -> dict:
     if args.command in ("search", "search-worker"):
-        from training.search_cli import run_search, run_worker
+        from search.cli import run_search, run_worker
 
         return run_search(args) if args.command == "search" else run_worker(args)
     if args.command == "adapt":

@@ -38,7 +38,7 @@ def _study(url: str, name: str = "nanogest"):
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    # the driver the search uses for a plain postgresql:// URL (training/search.py)
+    # the driver the search uses for a plain postgresql:// URL (search/study.py)
     return optuna.load_study(study_name=name, storage=url.replace("postgresql://", "postgresql+psycopg://"))
 
 

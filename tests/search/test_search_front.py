@@ -10,9 +10,9 @@ from optuna.trial import TrialState, create_trial
 
 from training import TrainingError
 from training.fit import FitOptions
-from training.search_report import best_fitting, pareto_front, smallest_seen
-from training.search_space import Space, baseline_params, fit_options
-from training.search_trial import PRUNE_MARGIN, Budgets, dominated_by
+from search.report import best_fitting, pareto_front, smallest_seen
+from search.space import Space, baseline_params, fit_options
+from search.trial import PRUNE_MARGIN, Budgets, dominated_by
 
 
 def _trial(number, acc, model_bytes, ram_bytes, latency_ms, refused=None, state=TrialState.COMPLETE):

@@ -32,7 +32,7 @@ import numpy as np
 from training import TrainingError
 from training.augment import resolve_augment
 from training.fit import check_options, make_contract, split_windows, train_model
-from training.search_space import Space, fit_options
+from search.space import Space, fit_options
 from training.split import cv_folds, fold_split
 
 PRUNE_MARGIN = 0.2  # accuracy points (of 1) a smaller, faster finished trial must lead by to prune

@@ -1,7 +1,7 @@
 """``python -m training search`` and ``search-worker``: the most accurate model that fits the board.
 
 An Optuna study (several objectives: int8 accuracy up, model bytes and estimated latency down;
-budgets as constraints; training/search_trial.py runs one trial) lives in a storage that every
+budgets as constraints; search/trial.py runs one trial) lives in a storage that every
 worker shares: by default ``SEARCH_DIR/study.db`` (SQLite, nothing to install; every finished
 trial is committed at once, so Ctrl-C or a crash loses only the trial that was running, and the
 same command again continues the study), or any SQLAlchemy URL given with ``--storage``, such as
@@ -27,9 +27,9 @@ import warnings
 from pathlib import Path
 
 from training import TrainingError
-from training.search_report import best_fitting, finished
-from training.search_space import Space, describe
-from training.search_trial import Budgets, Objective, run_trial_safely
+from search.report import best_fitting, finished
+from search.space import Space, describe
+from search.trial import Budgets, Objective, run_trial_safely
 
 STUDY_ATTR = "nanogest_search"
 SEARCH_VERSION = 1

@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 
 from training import ARCHITECTURES, TrainingError
-from training.search import (DEFAULT_FOLDS, DEFAULT_GRACE_S, DEFAULT_STUDY, DEFAULT_TRIALS, SEARCH_VERSION, counts,
+from search.study import (DEFAULT_FOLDS, DEFAULT_GRACE_S, DEFAULT_STUDY, DEFAULT_TRIALS, SEARCH_VERSION, counts,
                              dataset_hash, load_takes, open_study, settings_of, shown_url, storage_url, work)
-from training.search_report import best_fitting, finished, front_table, pareto_front, plot_pareto, smallest_seen, trial_row
-from training.search_space import EPOCHS, GRU_UNIT_CHOICES, WIDTHS, Space, describe, fit_options, parse_epochs, parse_int_list
-from training.search_trial import Budgets, fits
+from search.report import best_fitting, finished, front_table, pareto_front, plot_pareto, smallest_seen, trial_row
+from search.space import EPOCHS, GRU_UNIT_CHOICES, WIDTHS, Space, describe, fit_options, parse_epochs, parse_int_list
+from search.trial import Budgets, fits
 
 CHOSEN_RUN = "run"
 EXIT_INTERRUPTED = 130
@@ -140,7 +140,7 @@ def run_search(args) -> dict:
     study = open_study(url, args.study, args.grace, settings)
     before = counts(study)
     if args.baseline and not study.get_trials(deepcopy=False):
-        from training.search_space import baseline_params
+        from search.space import baseline_params
 
         study.enqueue_trial(baseline_params(space), user_attrs={"baseline": True})
     if args.create_only:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from training.search_space import describe
-from training.search_trial import Budgets, fits
+from search.space import describe
+from search.trial import Budgets, fits
 
 
 def finished(study) -> list:
