@@ -34,6 +34,8 @@ SETTINGS = {
     "conv1d-width-8": {"width": 8},
     # the augmentation before 'mount' existed, to measure what mount costs on built-in people
     "conv1d-no-mount": {"augment": ("rotate", "scale", "warp", "shift", "noise")},
+    # mount by any angle whatever the people's spread (the default before the spread was measured)
+    "conv1d-mount-any": {"mount_deg": 180.0},
 }
 DEFAULT_SETTINGS = "conv1d,ds-conv1d,gru,cnn-gru"
 

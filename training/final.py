@@ -27,7 +27,7 @@ def all_windows(sides: dict) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def train_final(sides: dict, contract: dict, o, kinds: tuple, epochs: int, log):
+def train_final(sides: dict, contract: dict, o, kinds: tuple, epochs: int, log, mount_deg: float = 180.0):
     """The deployable model on every window; returns (model, description for run.json and metrics.json)."""
     from training.fit import _keras, _progress, _training_data
     from training.models import build_model
@@ -42,7 +42,8 @@ def train_final(sides: dict, contract: dict, o, kinds: tuple, epochs: int, log):
     model.compile(optimizer=keras.optimizers.Adam(o.learning_rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     started = time.monotonic()
-    history = model.fit(_training_data(keras, x, y, contract, o.batch_size, kinds, o.copies_per_epoch, o.seed),
+    history = model.fit(_training_data(keras, x, y, contract, o.batch_size, kinds, o.copies_per_epoch, o.seed,
+                                                       mount_deg),
                         epochs=epochs, callbacks=[_progress(keras, epochs, log, "final ")], verbose=0).history
     seconds = time.monotonic() - started
     return model, {

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from training import ARCHITECTURES, GRU_UNITS, TrainingError
-from training.augment import augment_windows, resolve_augment
+from training.augment import augment_windows, board_turn_spread_deg, mount_max_deg, resolve_augment
 from training.data import IDLE_LABEL, base_contract, load_dataset, normalization_from, normalize, windows_for
 from training.report import classification_metrics, plot_confusion, plot_history
 from training.split import TEST_FRACTION, Split, split_dataset
@@ -47,6 +47,9 @@ class FitOptions:
     width: int = 16  # filters of the convolutions
     gru_units: int = GRU_UNITS  # units of the GRU (gru, cnn-gru)
     augment: bool | str | tuple | None = None  # None: every kind for small datasets, none for large ones
+    # Largest turn of 'mount' (degrees either way; 180: any angle). None: from the training takes,
+    # as far as the people's boards are turned against each other (training/augment.py).
+    mount_deg: float | None = None
     idle_from_still: bool = False  # label still stretches of gesture takes as idle
     test_subjects: list[str] | None = None
     test_fraction: float = TEST_FRACTION  # of the people (else sessions, else each label's takes) held out for testing
@@ -133,7 +136,25 @@ def split_windows(split: Split, contract: dict, o: FitOptions) -> dict:
     return sides
 
 
-def _training_data(keras, x, y, contract, batch_size: int, kinds: tuple, copies: int, seed: int):
+def resolve_mount(o: FitOptions, train_takes, kinds: tuple) -> dict:
+    """{"max_deg": the turn 'mount' uses, "spread": the measured spread} (max_deg None without mount)."""
+    if "mount" not in kinds:
+        return {"max_deg": None, "spread": None}
+    spread = board_turn_spread_deg(train_takes)
+    return {"max_deg": float(o.mount_deg) if o.mount_deg is not None else mount_max_deg(spread["deg"]),
+            "spread": spread}
+
+
+def mount_text(mount: dict) -> str:
+    """' (mount: ...)' for the split line of the log, '' without mount."""
+    if mount["max_deg"] is None:
+        return ""
+    turn = "by any angle" if mount["max_deg"] >= 180 else f"up to {mount['max_deg']:g} deg either way"
+    return f" (mount: training boards turned up to {mount['spread']['deg']:g} deg from the people's mean, windows turned {turn})"
+
+
+def _training_data(keras, x, y, contract, batch_size: int, kinds: tuple, copies: int, seed: int,
+                   mount_deg: float = 180.0):
     """Training batches: ``copies`` freshly augmented versions of each window every epoch, normalized."""
     copies = copies if kinds else 1
     y = np.tile(y, copies)
@@ -153,7 +174,8 @@ def _training_data(keras, x, y, contract, batch_size: int, kinds: tuple, copies:
 
         def on_epoch_end(self):
             self.order = self.rng.permutation(len(y))
-            raw = np.concatenate([augment_windows(x, self.rng, kinds) for _ in range(copies)]) if kinds else x
+            raw = np.concatenate([augment_windows(x, self.rng, kinds, mount_deg) for _ in range(copies)]) \
+                if kinds else x
             self.x_epoch = normalize(raw, contract)
 
     return AugmentedWindows()
@@ -169,7 +191,8 @@ def _progress(keras, epochs: int, log, prefix: str):
     return EpochLines()
 
 
-def train_model(sides: dict, contract: dict, o: FitOptions, kinds: tuple, checkpoint: Path, log, prefix: str = ""):
+def train_model(sides: dict, contract: dict, o: FitOptions, kinds: tuple, checkpoint: Path, log, prefix: str = "",
+                mount_deg: float = 180.0):
     """Build, train and reload the best checkpoint; returns (model, history, train_seconds)."""
     keras = _keras()
     keras.utils.set_random_seed(o.seed)
@@ -187,7 +210,8 @@ def train_model(sides: dict, contract: dict, o: FitOptions, kinds: tuple, checkp
                       keras.callbacks.EarlyStopping(monitor=monitor, patience=o.patience)]
     started = time.monotonic()
     history = model.fit(
-        _training_data(keras, x_train, y_train, contract, o.batch_size, kinds, o.copies_per_epoch, o.seed),
+        _training_data(keras, x_train, y_train, contract, o.batch_size, kinds, o.copies_per_epoch, o.seed,
+                       mount_deg),
         validation_data=(normalize(x_val, contract), y_val) if len(x_val) else None,
         epochs=o.epochs, callbacks=callbacks, verbose=0,
     ).history
@@ -218,11 +242,12 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
     sides = split_windows(split, contract, o)
     (x_train, y_train), (x_val, _), (x_test, y_test) = sides["train"], sides["validation"], sides["test"]
     kinds = resolve_augment(o.augment, len(x_train), len({t.meta.subject for t in split.train}))
+    mount = resolve_mount(o, split.train, kinds)
     print(f"dataset: {len(takes)} takes, labels {', '.join(contract['labels'])}, {contract['rate_hz']:g} Hz, "
           f"window {contract['window']}, hop {contract['hop']}", file=log)
     print(f"split by {split.kind}: test {', '.join(split.test_groups[:8])}{' ...' if len(split.test_groups) > 8 else ''}; "
           f"windows train {len(x_train)}, validation {len(x_val)} ({split.validation_kind}), test {len(x_test)}; "
-          f"augment {','.join(kinds) or 'off'}", file=log)
+          f"augment {','.join(kinds) or 'off'}{mount_text(mount)}", file=log)
     if o.idle_from_still:
         print(f"idle from still stretches: train {sides['train_idle_from_still']}, validation "
               f"{sides['validation_idle_from_still']}, test {sides['test_idle_from_still']} windows", file=log)
@@ -230,7 +255,8 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
         raise TrainingError("the test split is empty; record more takes or subjects")
     run_dir.mkdir(parents=True, exist_ok=True)
 
-    best, history, train_seconds = train_model(sides, contract, o, kinds, run_dir / CHECKPOINT_NAME, log)
+    best, history, train_seconds = train_model(sides, contract, o, kinds, run_dir / CHECKPOINT_NAME, log,
+                                               mount_deg=mount["max_deg"] or 180.0)
     os.replace(run_dir / CHECKPOINT_NAME, run_dir / "model.keras")
     from training.macs import describe_size
     from training.models import gru_description
@@ -255,17 +281,19 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
         "arch": o.arch,
         "seed": o.seed,
         "augment": list(kinds),
+        "mount": mount,
         "idle_from_still": {side: sides[f"{side}_idle_from_still"] for side in ("train", "validation", "test")},
     })
 
     from training.run_info import run_description
 
-    run = run_description(o, data_dir, takes, {"augment": list(kinds), "params": size["params"], "macs": size["macs"]})
+    run = run_description(o, data_dir, takes, {"augment": list(kinds), "mount": mount, "params": size["params"], "macs": size["macs"]})
     x_calibration, y_calibration = x_train, y_train
     if o.final:
         from training.final import all_windows, train_final
 
-        final_model, final_fit = train_final(sides, contract, o, kinds, metrics["best_epoch"], log)
+        final_model, final_fit = train_final(sides, contract, o, kinds, metrics["best_epoch"], log,
+                                             mount_deg=mount["max_deg"] or 180.0)
         os.replace(run_dir / "model.keras", run_dir / "model_split.keras")
         final_model.save(run_dir / "model.keras")
         x_calibration, y_calibration = all_windows(sides)

@@ -76,6 +76,21 @@ def test_model_learns_well_above_chance_on_a_held_out_person(fitted):
 
 
 @pytest.mark.slow
+def test_run_records_how_far_mount_turned_the_training_windows(fitted):
+    from capture.dataset import list_takes, read_take
+    from training.augment import board_turn_spread_deg, mount_max_deg
+
+    data, run, proc = fitted
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert "mount" in metrics["augment"]
+    train = [read_take(p) for p in list_takes(data) if read_take(p).meta.subject != "cem"]
+    spread = board_turn_spread_deg(train)
+    assert metrics["mount"] == {"max_deg": mount_max_deg(spread["deg"]), "spread": spread}
+    assert json.loads((run / "run.json").read_text())["resolved"]["mount"] == metrics["mount"]
+    assert "from the people's mean" in proc.stderr
+
+
+@pytest.mark.slow
 def test_saved_model_reproduces_the_reported_accuracy(fitted):
     import keras
 
