@@ -3,6 +3,7 @@
     python bench/bench_real.py [--data DIR] [--archs conv1d,ds-conv1d,gru,cnn-gru]
                                [--parts lopo,split,single] [--seeds 0,1,2] [--ks 1,3] [--people a,b]
                                [--augment KINDS] [--patience N] [--mount-deg DEG]
+                               [--learning-rate LR] [--epochs N]
 
 DIR holds one folder per person with one IMU_Capture file per gesture (``<person>/<label>.csv``,
 as published by their authors; default ``../shared/data/real`` next to the project when it
@@ -237,6 +238,9 @@ def main(argv=None) -> int:
     p.add_argument("--augment", default=None, metavar="KINDS",
                    help="training augmentation as 'training fit --augment' (default: fit's own default)")
     p.add_argument("--patience", type=int, default=None, help="early stopping as 'training fit --patience' (default: off)")
+    p.add_argument("--learning-rate", type=float, default=None, metavar="LR",
+                   help="FitOptions.learning_rate (default: fit's own for the arch)")
+    p.add_argument("--epochs", type=int, default=None, help="FitOptions.epochs (default: fit's own)")
     p.add_argument("--mount-deg", type=float, default=None, metavar="DEG",
                    help="largest 'mount' turn as FitOptions.mount_deg (default: from the training people's spread)")
     a = p.parse_args(argv)
@@ -254,6 +258,7 @@ def main(argv=None) -> int:
     ks = [int(k) for k in a.ks.split(",") if k.strip()]
     people = [x.strip() for x in a.people.split(",")] if a.people else None
     recipe = {"patience": a.patience, "mount_deg": a.mount_deg}
+    recipe.update({k: v for k, v in (("learning_rate", a.learning_rate), ("epochs", a.epochs)) if v is not None})
     if a.augment is not None:
         from training.augment import parse_augment
 

@@ -29,7 +29,7 @@ def all_windows(sides: dict) -> tuple[np.ndarray, np.ndarray]:
 
 def train_final(sides: dict, contract: dict, o, kinds: tuple, epochs: int, log, mount_deg: float = 180.0):
     """The deployable model on every window; returns (model, description for run.json and metrics.json)."""
-    from training.fit import _keras, _progress, _training_data
+    from training.fit import _keras, _progress, _training_data, learning_rate_for
     from training.models import build_model
 
     keras = _keras()
@@ -39,7 +39,7 @@ def train_final(sides: dict, contract: dict, o, kinds: tuple, epochs: int, log, 
     print(f"final fit on every take: {len(x)} windows, {epochs} epochs ({EPOCH_RULE})", file=log)
     model = build_model(o.arch, (contract["window"], len(contract["channels"])), len(contract["labels"]),
                         width=o.width, gru_units=o.gru_units)
-    model.compile(optimizer=keras.optimizers.Adam(o.learning_rate), loss="sparse_categorical_crossentropy",
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate_for(o)), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     started = time.monotonic()
     history = model.fit(_training_data(keras, x, y, contract, o.batch_size, kinds, o.copies_per_epoch, o.seed,

@@ -174,3 +174,14 @@ def test_incomplete_takes_are_left_out_with_a_note(tmp_path):
     meta.write_text(_json.dumps({**_json.loads(meta.read_text()), "complete": False}))
     takes = load_dataset(tmp_path)
     assert len(takes) == 3 and paths[0] not in [t.csv_path for t in takes]
+
+
+def test_learning_rate_is_the_archs_unless_asked_for():
+    from training import TrainingError
+    from training.fit import ARCH_LEARNING_RATE, DEFAULT_LEARNING_RATE, FitOptions, check_options, learning_rate_for
+
+    assert learning_rate_for(FitOptions()) == DEFAULT_LEARNING_RATE
+    assert learning_rate_for(FitOptions(arch="gru")) == ARCH_LEARNING_RATE["gru"] != DEFAULT_LEARNING_RATE
+    assert learning_rate_for(FitOptions(arch="gru", learning_rate=1e-3)) == 1e-3
+    with pytest.raises(TrainingError, match="learning rate must be positive"):
+        check_options(FitOptions(learning_rate=0.0))
