@@ -51,7 +51,7 @@ ONE_PERSON_AUGMENT = ("rotate", "scale", "warp", "shift", "noise")
 # The simulated people all wear the board one way, and turning every window blurs their circle
 # with flex; leaving half the windows as recorded keeps that while the real people still gain.
 MOUNT_STEP_DEG = 0.0
-MOUNT_PROBABILITY = 0.5
+MOUNT_PROBABILITY = 1.0
 # How far 'mount' turns: as far as the training people's boards are turned against each other,
 # measured from the data (``board_turn_spread_deg``): each take's main rotation axis in the board
 # plane, averaged per person and gesture; a gesture's spread is the largest angle between a person's
