@@ -3,7 +3,7 @@
     python bench/bench_real.py [--data DIR] [--archs conv1d,ds-conv1d,gru,cnn-gru]
                                [--parts lopo,split,single] [--seeds 0,1,2] [--ks 1,3] [--people a,b]
                                [--augment KINDS] [--patience N] [--mount-deg DEG]
-                               [--learning-rate LR] [--epochs N]
+                               [--learning-rate LR] [--epochs N] [--mount-share P]
 
 DIR holds one folder per person with one IMU_Capture file per gesture (``<person>/<label>.csv``,
 as published by their authors; default ``../shared/data/real`` next to the project when it
@@ -241,6 +241,8 @@ def main(argv=None) -> int:
     p.add_argument("--learning-rate", type=float, default=None, metavar="LR",
                    help="FitOptions.learning_rate (default: fit's own for the arch)")
     p.add_argument("--epochs", type=int, default=None, help="FitOptions.epochs (default: fit's own)")
+    p.add_argument("--mount-share", type=float, default=None, metavar="P",
+                   help="share of training windows 'mount' turns (training/augment.py MOUNT_PROBABILITY; default its value)")
     p.add_argument("--mount-deg", type=float, default=None, metavar="DEG",
                    help="largest 'mount' turn as FitOptions.mount_deg (default: from the training people's spread)")
     a = p.parse_args(argv)
@@ -257,6 +259,10 @@ def main(argv=None) -> int:
     seeds = [int(s) for s in a.seeds.split(",")]
     ks = [int(k) for k in a.ks.split(",") if k.strip()]
     people = [x.strip() for x in a.people.split(",")] if a.people else None
+    if a.mount_share is not None:
+        from training import augment
+
+        augment.MOUNT_PROBABILITY = a.mount_share
     recipe = {"patience": a.patience, "mount_deg": a.mount_deg}
     recipe.update({k: v for k, v in (("learning_rate", a.learning_rate), ("epochs", a.epochs)) if v is not None})
     if a.augment is not None:
@@ -279,6 +285,8 @@ def main(argv=None) -> int:
                         single_rows.append((arch, seed, person, single(src, tmp, arch, seed, person, recipe)))
     recipe_text = ", ".join(f"{k} {','.join(v) if isinstance(v, tuple) else v}" for k, v in recipe.items()
                             if v is not None) or "fit's defaults"
+    if a.mount_share is not None:
+        recipe_text += f", mount share {a.mount_share:g}"
     print(f"Real recordings from {src} (bench/bench_real.py, {recipe_text}, {time.monotonic() - started:.0f} s)")
     if lopo_results:
         print_lopo(lopo_results, ks)

@@ -2,6 +2,7 @@
 
     python bench/bench_training.py [--subjects 6] [--takes 10] [--rate-hz 119] [--seeds 0,1,2]
                                    [--settings conv1d,ds-conv1d,gru,cnn-gru,...] [--odd-mount-share 0.125]
+                                   [--mount-share P]
 
 Writes a synthetic dataset (every label, ``--takes`` takes per person) to a temporary
 directory, trains each setting with a few seeds (each seed holds out different people)
@@ -49,6 +50,8 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=40, help="maximum epochs (default 40, as 'training fit')")
     p.add_argument("--odd-mount-share", type=float, default=0.0, metavar="SHARE",
                    help="simulated people wearing the board flipped or turned (default 0; 0.125 as in real recordings)")
+    p.add_argument("--mount-share", type=float, default=None, metavar="P",
+                   help="share of training windows 'mount' turns (training/augment.py MOUNT_PROBABILITY; default its value)")
     p.add_argument("--settings", default=DEFAULT_SETTINGS,
                    help=f"comma-separated settings from {', '.join(SETTINGS)} (default {DEFAULT_SETTINGS})")
     a = p.parse_args(argv)
@@ -58,6 +61,10 @@ def main(argv=None) -> int:
     if unknown:
         print(f"error: unknown setting(s) {', '.join(unknown)}; choose from {', '.join(SETTINGS)}", file=sys.stderr)
         return 2
+    if a.mount_share is not None:
+        from training import augment
+
+        augment.MOUNT_PROBABILITY = a.mount_share
     people = [f"p{i + 1}" for i in range(a.subjects)]
     rows = []
     with tempfile.TemporaryDirectory(prefix="nanogest-bench-") as tmp:
