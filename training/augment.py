@@ -36,8 +36,8 @@ DEFAULT_AUGMENT = ("mount", "rotate")
 # 'auto' when every training take is one person's: that person wears the board one way, and
 # turning it in its plane confuses gestures told apart by direction (horizontal vs vertical).
 # One person's five gestures (martin, takes split 70/30, conv1d int8, seeds 0 / 1 / 2;
-# bench/bench_real.py --parts single --augment): rotate alone 0.949 / 0.886 / XSEED2X; every kind but mount
-# 0.962 / 0.987 / 0.987 (habits' four gestures: 1.000 either way). With one person there is no
+# bench/bench_real.py --parts single --augment): rotate alone 0.949 / 0.886 / 0.975 (mean 0.937); every kind but mount
+# 0.962 / 0.987 / 0.987 (0.979; habits' four gestures: 1.000 either way). With one person there is no
 # spread of people to copy, so tempo, amplitude, timing and noise are varied instead.
 ONE_PERSON_AUGMENT = ("rotate", "scale", "warp", "shift", "noise")
 # 'mount' turns MOUNT_PROBABILITY of the windows by any angle in the board's plane (or by whole
