@@ -101,6 +101,22 @@ def converted(run_dir: Path) -> dict:
             "mount_deg": mount.get("max_deg"), "spread_deg": (mount.get("spread") or {}).get("deg")}
 
 
+def motionless_takes(data: Path) -> dict:
+    """{person: ["label/take", ...]} of takes whose rotation rate never reaches MIN_GESTURE_PEAK_DPS:
+    labelled as a gesture but holding none, so no model can score them right."""
+    import numpy as np
+
+    from capture.dataset import list_takes, read_take
+    from training.augment import MIN_GESTURE_PEAK_DPS
+
+    found = {}
+    for path in list_takes(data):
+        take = read_take(path)
+        if np.linalg.norm(take.values[:, 3:6], axis=1).max() < MIN_GESTURE_PEAK_DPS:
+            found.setdefault(take.meta.subject, []).append(f"{take.meta.label}/{path.stem}")
+    return found
+
+
 def quiet():
     return contextlib.redirect_stderr(io.StringIO())
 
@@ -203,7 +219,7 @@ def _cell(r: dict) -> str:
     return f"{r['int8']:.3f}" + (" (refused)" if r["refused"] else "")
 
 
-def print_lopo(results: dict, ks: list[int]) -> None:
+def print_lopo(results: dict, ks: list[int], motionless: dict | None = None) -> None:
     print("\n### Leave one person out (punch, flex): int8 accuracy (float)\n")
     heads = ["arch", "seed", "person", "zero-shot"] + [f"adapt {k}/label" for k in ks] + ["model B", "arena B", "mount"]
     print("| " + " | ".join(heads) + " |\n|" + "---|" * len(heads))
@@ -217,6 +233,11 @@ def print_lopo(results: dict, ks: list[int]) -> None:
         cells = [f"**{arch}**", str(seed), "**mean**", f"**{mean('zero', 'int8'):.3f}** ({mean('zero', 'float'):.3f})"]
         cells += [f"**{mean(f'k{k}', 'int8'):.3f}** ({mean(f'k{k}', 'float'):.3f})" for k in ks]
         print("| " + " | ".join(cells + ["", "", ""]) + " |")
+    if motionless:
+        from training.augment import MIN_GESTURE_PEAK_DPS
+
+        print(f"\nTakes labelled as a gesture whose rotation rate never reaches {MIN_GESTURE_PEAK_DPS:g} deg/s, scored like the "
+              "others: " + "; ".join(f"{p} {', '.join(t)}" for p, t in sorted(motionless.items())))
 
 
 def print_rows(title: str, rows: list[tuple], first: str) -> None:
@@ -269,7 +290,7 @@ def main(argv=None) -> int:
         from training.augment import parse_augment
 
         recipe["augment"] = parse_augment(a.augment)
-    lopo_results, split_rows, single_rows = {}, [], []
+    lopo_results, split_rows, single_rows, motionless = {}, [], [], {}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="nanogest-real-") as tmp:
         tmp = Path(tmp)
@@ -277,6 +298,7 @@ def main(argv=None) -> int:
             for seed in seeds:
                 if "lopo" in parts:
                     lopo_results[(arch, seed)] = lopo(src, tmp, arch, seed, ks, people, recipe)
+                    motionless = motionless_takes(tmp / "cross")
                 if "split" in parts:
                     r = split(src, tmp, arch, seed, recipe)
                     split_rows.append((arch, seed, ", ".join(r["test"]), r))
@@ -289,7 +311,7 @@ def main(argv=None) -> int:
         recipe_text += f", mount share {a.mount_share:g}"
     print(f"Real recordings from {src} (bench/bench_real.py, {recipe_text}, {time.monotonic() - started:.0f} s)")
     if lopo_results:
-        print_lopo(lopo_results, ks)
+        print_lopo(lopo_results, ks, motionless)
     if split_rows:
         print_rows(f"Trained on {', '.join(SPLIT_TRAIN_PEOPLE)} (punch, flex), tested on the others", split_rows,
                    "test people")
