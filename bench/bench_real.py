@@ -98,7 +98,7 @@ def converted(run_dir: Path) -> dict:
     mount = json.loads((run_dir / "metrics.json").read_text()).get("mount") or {}
     return {"int8": report["accuracy_int8"], "float": report["accuracy_float"], "n": report["n_test"],
             "model_bytes": report["model_bytes"], "arena_bytes": report["arena_bytes"], "refused": refused,
-            "mount_deg": mount.get("max_deg"), "spread_deg": (mount.get("spread") or {}).get("deg")}
+            "mount_deg": mount.get("max_deg"), "mount_share": mount.get("share"), "spread_deg": (mount.get("spread") or {}).get("deg")}
 
 
 def motionless_takes(data: Path) -> dict:
@@ -177,7 +177,8 @@ def _mount(r: dict) -> str:
     if r.get("mount_deg") is None:
         return ", mount off"
     turn = "any" if r["mount_deg"] >= 180 else f"+-{r['mount_deg']:g} deg"
-    return f", mount {turn} (spread {r['spread_deg']:g} deg)"
+    share = f" on {100 * r['mount_share']:.0f} %" if r.get("mount_share") not in (None, 1.0) else ""
+    return f", mount {turn}{share} (spread {r['spread_deg']:g} deg)"
 
 
 def _stats(values: list[float]) -> str:
@@ -263,7 +264,7 @@ def main(argv=None) -> int:
                    help="FitOptions.learning_rate (default: fit's own for the arch)")
     p.add_argument("--epochs", type=int, default=None, help="FitOptions.epochs (default: fit's own)")
     p.add_argument("--mount-share", type=float, default=None, metavar="P",
-                   help="share of training windows 'mount' turns (training/augment.py MOUNT_PROBABILITY; default its value)")
+                   help="share of training windows 'mount' turns, as FitOptions.mount_share (default: the arch's)")
     p.add_argument("--mount-deg", type=float, default=None, metavar="DEG",
                    help="largest 'mount' turn as FitOptions.mount_deg (default: from the training people's spread)")
     a = p.parse_args(argv)
@@ -280,11 +281,7 @@ def main(argv=None) -> int:
     seeds = [int(s) for s in a.seeds.split(",")]
     ks = [int(k) for k in a.ks.split(",") if k.strip()]
     people = [x.strip() for x in a.people.split(",")] if a.people else None
-    if a.mount_share is not None:
-        from training import augment
-
-        augment.MOUNT_PROBABILITY = a.mount_share
-    recipe = {"patience": a.patience, "mount_deg": a.mount_deg}
+    recipe = {"patience": a.patience, "mount_deg": a.mount_deg, "mount_share": a.mount_share}
     recipe.update({k: v for k, v in (("learning_rate", a.learning_rate), ("epochs", a.epochs)) if v is not None})
     if a.augment is not None:
         from training.augment import parse_augment
@@ -307,8 +304,6 @@ def main(argv=None) -> int:
                         single_rows.append((arch, seed, person, single(src, tmp, arch, seed, person, recipe)))
     recipe_text = ", ".join(f"{k} {','.join(v) if isinstance(v, tuple) else v}" for k, v in recipe.items()
                             if v is not None) or "fit's defaults"
-    if a.mount_share is not None:
-        recipe_text += f", mount share {a.mount_share:g}"
     print(f"Real recordings from {src} (bench/bench_real.py, {recipe_text}, {time.monotonic() - started:.0f} s)")
     if lopo_results:
         print_lopo(lopo_results, ks, motionless)

@@ -51,7 +51,7 @@ def main(argv=None) -> int:
     p.add_argument("--odd-mount-share", type=float, default=0.0, metavar="SHARE",
                    help="simulated people wearing the board flipped or turned (default 0; 0.125 as in real recordings)")
     p.add_argument("--mount-share", type=float, default=None, metavar="P",
-                   help="share of training windows 'mount' turns (training/augment.py MOUNT_PROBABILITY; default its value)")
+                   help="share of training windows 'mount' turns, as FitOptions.mount_share (default: the arch's)")
     p.add_argument("--settings", default=DEFAULT_SETTINGS,
                    help=f"comma-separated settings from {', '.join(SETTINGS)} (default {DEFAULT_SETTINGS})")
     a = p.parse_args(argv)
@@ -61,10 +61,6 @@ def main(argv=None) -> int:
     if unknown:
         print(f"error: unknown setting(s) {', '.join(unknown)}; choose from {', '.join(SETTINGS)}", file=sys.stderr)
         return 2
-    if a.mount_share is not None:
-        from training import augment
-
-        augment.MOUNT_PROBABILITY = a.mount_share
     people = [f"p{i + 1}" for i in range(a.subjects)]
     rows = []
     with tempfile.TemporaryDirectory(prefix="nanogest-bench-") as tmp:
@@ -75,7 +71,8 @@ def main(argv=None) -> int:
               f"written in {time.monotonic() - started:.1f} s", file=sys.stderr)
         for name in names:
             for seed in seeds:
-                options = FitOptions(seed=seed, epochs=a.epochs, **SETTINGS[name])
+                extra = {"mount_share": a.mount_share} if a.mount_share is not None else {}
+                options = FitOptions(seed=seed, epochs=a.epochs, **{**SETTINGS[name], **extra})
                 started = time.monotonic()
                 with contextlib.redirect_stderr(io.StringIO()):
                     s = fit(data, Path(tmp) / f"run-{len(rows)}", options)

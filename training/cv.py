@@ -46,7 +46,7 @@ def cross_validate(data_dir, options: FitOptions | None = None, folds: int = DEF
             print(f"{prefix}test {', '.join(test_groups[:6])}{' ...' if len(test_groups) > 6 else ''} "
                   f"({len(sides['test'][0])} windows), train {len(sides['train'][0])}", file=log, flush=True)
             model, history, seconds = train_model(sides, contract, o, kinds, Path(tmp) / f"fold{i}.keras", log, prefix,
-                                                  mount_deg=mount["max_deg"] or 180.0)
+                                                  mount_deg=mount["max_deg"] or 180.0, mount_share=mount["share"])
             m = score(model, *sides["test"], contract)
             print(f"{prefix}accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f} ({seconds:.1f} s)",
                   file=log, flush=True)

@@ -27,7 +27,8 @@ def all_windows(sides: dict) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def train_final(sides: dict, contract: dict, o, kinds: tuple, epochs: int, log, mount_deg: float = 180.0):
+def train_final(sides: dict, contract: dict, o, kinds: tuple, epochs: int, log, mount_deg: float = 180.0,
+                mount_share: float | None = None):
     """The deployable model on every window; returns (model, description for run.json and metrics.json)."""
     from training.fit import _keras, _progress, _training_data, learning_rate_for
     from training.models import build_model
@@ -43,7 +44,7 @@ def train_final(sides: dict, contract: dict, o, kinds: tuple, epochs: int, log, 
                   metrics=["accuracy"])
     started = time.monotonic()
     history = model.fit(_training_data(keras, x, y, contract, o.batch_size, kinds, o.copies_per_epoch, o.seed,
-                                                       mount_deg),
+                                                       mount_deg, mount_share),
                         epochs=epochs, callbacks=[_progress(keras, epochs, log, "final ")], verbose=0).history
     seconds = time.monotonic() - started
     return model, {

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from training import ARCHITECTURES, GRU_UNITS, TrainingError
-from training.augment import augment_windows, board_turn_spread_deg, mount_max_deg, resolve_augment
+from training.augment import (MOUNT_PROBABILITY_BY_ARCH, augment_windows, board_turn_spread_deg, mount_max_deg,
+                              resolve_augment)
 from training.data import IDLE_LABEL, base_contract, load_dataset, normalization_from, normalize, windows_for
 from training.report import classification_metrics, plot_confusion, plot_history
 from training.split import TEST_FRACTION, Split, split_dataset
@@ -57,6 +58,7 @@ class FitOptions:
     # Largest turn of 'mount' (degrees either way; 180: any angle). None: from the training takes,
     # as far as the people's boards are turned against each other (training/augment.py).
     mount_deg: float | None = None
+    mount_share: float | None = None  # of the windows 'mount' turns; None: the arch's (training/augment.py)
     idle_from_still: bool = False  # label still stretches of gesture takes as idle
     test_subjects: list[str] | None = None
     test_fraction: float = TEST_FRACTION  # of the people (else sessions, else each label's takes) held out for testing
@@ -153,12 +155,16 @@ def learning_rate_for(o: FitOptions) -> float:
 
 
 def resolve_mount(o: FitOptions, train_takes, kinds: tuple) -> dict:
-    """{"max_deg": the turn 'mount' uses, "spread": the measured spread} (max_deg None without mount)."""
+    """{"max_deg": the turn 'mount' uses, "share": of the windows, "spread": the measured spread}
+    (max_deg and share None without mount)."""
     if "mount" not in kinds:
-        return {"max_deg": None, "spread": None}
+        return {"max_deg": None, "share": None, "spread": None}
+    from training import augment
+
     spread = board_turn_spread_deg(train_takes)
+    share = o.mount_share if o.mount_share is not None else MOUNT_PROBABILITY_BY_ARCH.get(o.arch, augment.MOUNT_PROBABILITY)
     return {"max_deg": float(o.mount_deg) if o.mount_deg is not None else mount_max_deg(spread["deg"]),
-            "spread": spread}
+            "share": float(share), "spread": spread}
 
 
 def mount_text(mount: dict) -> str:
@@ -166,11 +172,12 @@ def mount_text(mount: dict) -> str:
     if mount["max_deg"] is None:
         return ""
     turn = "by any angle" if mount["max_deg"] >= 180 else f"up to {mount['max_deg']:g} deg either way"
-    return f" (mount: training boards turned up to {mount['spread']['deg']:g} deg from the people's mean, windows turned {turn})"
+    return (f" (mount: training boards turned up to {mount['spread']['deg']:g} deg from the people's mean, "
+            f"{100 * mount['share']:.0f} % of windows turned {turn})")
 
 
 def _training_data(keras, x, y, contract, batch_size: int, kinds: tuple, copies: int, seed: int,
-                   mount_deg: float = 180.0):
+                   mount_deg: float = 180.0, mount_share: float | None = None):
     """Training batches: ``copies`` freshly augmented versions of each window every epoch, normalized."""
     copies = copies if kinds else 1
     y = np.tile(y, copies)
@@ -190,7 +197,7 @@ def _training_data(keras, x, y, contract, batch_size: int, kinds: tuple, copies:
 
         def on_epoch_end(self):
             self.order = self.rng.permutation(len(y))
-            raw = np.concatenate([augment_windows(x, self.rng, kinds, mount_deg) for _ in range(copies)]) \
+            raw = np.concatenate([augment_windows(x, self.rng, kinds, mount_deg, mount_share) for _ in range(copies)]) \
                 if kinds else x
             self.x_epoch = normalize(raw, contract)
 
@@ -208,7 +215,7 @@ def _progress(keras, epochs: int, log, prefix: str):
 
 
 def train_model(sides: dict, contract: dict, o: FitOptions, kinds: tuple, checkpoint: Path, log, prefix: str = "",
-                mount_deg: float = 180.0):
+                mount_deg: float = 180.0, mount_share: float | None = None):
     """Build, train and reload the best checkpoint; returns (model, history, train_seconds)."""
     keras = _keras()
     keras.utils.set_random_seed(o.seed)
@@ -227,7 +234,7 @@ def train_model(sides: dict, contract: dict, o: FitOptions, kinds: tuple, checkp
     started = time.monotonic()
     history = model.fit(
         _training_data(keras, x_train, y_train, contract, o.batch_size, kinds, o.copies_per_epoch, o.seed,
-                       mount_deg),
+                       mount_deg, mount_share),
         validation_data=(normalize(x_val, contract), y_val) if len(x_val) else None,
         epochs=o.epochs, callbacks=callbacks, verbose=0,
     ).history
@@ -272,7 +279,7 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
     run_dir.mkdir(parents=True, exist_ok=True)
 
     best, history, train_seconds = train_model(sides, contract, o, kinds, run_dir / CHECKPOINT_NAME, log,
-                                               mount_deg=mount["max_deg"] or 180.0)
+                                               mount_deg=mount["max_deg"] or 180.0, mount_share=mount["share"])
     os.replace(run_dir / CHECKPOINT_NAME, run_dir / "model.keras")
     from training.macs import describe_size
     from training.models import gru_description
@@ -310,7 +317,7 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
         from training.final import all_windows, train_final
 
         final_model, final_fit = train_final(sides, contract, o, kinds, metrics["best_epoch"], log,
-                                             mount_deg=mount["max_deg"] or 180.0)
+                                             mount_deg=mount["max_deg"] or 180.0, mount_share=mount["share"])
         os.replace(run_dir / "model.keras", run_dir / "model_split.keras")
         final_model.save(run_dir / "model.keras")
         x_calibration, y_calibration = all_windows(sides)

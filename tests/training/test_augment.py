@@ -142,6 +142,13 @@ def test_mount_spread_needs_two_people_and_a_gesture(tmp_path):
     assert augment._axis_in_plane(still[:, 3:]) is None
 
 
+def test_mount_turns_the_share_of_windows_asked_for():
+    x = _windows(n=400)
+    y = augment_windows(x, np.random.default_rng(0), ("mount",), mount_share=0.5)
+    turned = ~np.all(np.isclose(y, x, atol=1e-4), axis=(1, 2))
+    assert abs(turned.mean() - 0.5) < 0.1
+
+
 def test_mount_turns_no_further_than_asked():
     x = _windows(n=300)
     y = augment_windows(x, np.random.default_rng(0), ("mount",), mount_deg=20.0)

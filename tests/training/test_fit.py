@@ -85,7 +85,7 @@ def test_run_records_how_far_mount_turned_the_training_windows(fitted):
     assert "mount" in metrics["augment"]
     train = [read_take(p) for p in list_takes(data) if read_take(p).meta.subject != "cem"]
     spread = board_turn_spread_deg(train)
-    assert metrics["mount"] == {"max_deg": mount_max_deg(spread["deg"]), "spread": spread}
+    assert metrics["mount"] == {"max_deg": mount_max_deg(spread["deg"]), "share": 1.0, "spread": spread}
     assert json.loads((run / "run.json").read_text())["resolved"]["mount"] == metrics["mount"]
     assert "from the people's mean" in proc.stderr
 
@@ -174,6 +174,16 @@ def test_incomplete_takes_are_left_out_with_a_note(tmp_path):
     meta.write_text(_json.dumps({**_json.loads(meta.read_text()), "complete": False}))
     takes = load_dataset(tmp_path)
     assert len(takes) == 3 and paths[0] not in [t.csv_path for t in takes]
+
+
+def test_mount_share_is_the_archs_unless_asked_for():
+    from training.fit import FitOptions, resolve_mount
+
+    kinds = ("mount", "rotate")
+    assert resolve_mount(FitOptions(), [], kinds)["share"] == 1.0
+    assert resolve_mount(FitOptions(arch="gru"), [], kinds)["share"] == 0.5
+    assert resolve_mount(FitOptions(arch="gru", mount_share=0.25), [], kinds)["share"] == 0.25
+    assert resolve_mount(FitOptions(), [], ("rotate",)) == {"max_deg": None, "share": None, "spread": None}
 
 
 def test_learning_rate_is_the_archs_unless_asked_for():
