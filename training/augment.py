@@ -44,10 +44,10 @@ ONE_PERSON_AUGMENT = ("rotate", "scale", "warp", "shift", "noise")
 # angle (or by whole steps of MOUNT_STEP_DEG when that is not 0). Leave-one-person-out on the real
 # recordings (bench/bench_real.py, conv1d int8, seeds 0 / 1 / 2, --mount-share) and built-in data
 # (bench/bench_training.py, seeds 0-2):
-#   every window, any angle:     0.934 / 0.918 / -       built-in, any angle 0.970 (earlier generator)
+#   every window, any angle:     0.934 / 0.918 / -       built-in, any angle 0.970 (earlier generator; an earlier run)
 #   every window, quarter turns: 0.858 / 0.917 / -       built-in 0.997 (earlier generator)
 #   half the windows, any angle: 0.920 / 0.888 / 0.839   built-in, any angle 0.960; up to the spread 0.987
-#   every window, as measured:   CONV_P1_SEEDS   built-in, up to the spread 0.990   <- the default
+#   every window, as measured:   0.926 / 0.915 / 0.861   built-in, up to the spread 0.990   <- the default
 # Half the windows were once left as recorded because turning every built-in window by any angle
 # blurred their circle with flex; bounded by the people's spread, that cost is gone.
 MOUNT_STEP_DEG = 0.0
@@ -61,7 +61,7 @@ MOUNT_PROBABILITY_BY_ARCH = {"gru": 0.5, "cnn-gru": 0.5}
 # measured from the data (``board_turn_spread_deg``): each take's main rotation axis in the board
 # plane, averaged per person and gesture; a gesture's spread is the largest angle between a person's
 # axis and the people's mean axis; the dataset's is the median over gestures. Measured
-# (bench/bench_real.py --mount-spread): real punch 64 deg, flex 74 deg (habits and martin: their
+# (bench/bench_real.py prints it per run; bench/bench_synth_vs_real.py per person): real punch 64 deg, flex 74 deg (habits and martin: their
 # curl axis sits 74 deg from the others'); built-in people (6, seed 0): circle 25, flex 18,
 # punch 33, wave 20 (median 22.5). From MOUNT_ANY_ANGLE_FROM_DEG on, the turn is any angle: an
 # axis is only known up to a half turn, and past halfway to a quarter turn no direction is settled.
