@@ -55,7 +55,9 @@ MOUNT_PROBABILITY = 1.0
 # The GRU models do better with half the windows turned (int8, same real data and options):
 #   gru, leave one person out seed 0: every window 0.866 (adapt 3: 0.933, one int8 refusal), half 0.893 (0.964);
 #   gru, 4-vs-5 split seed 0: every window 0.731, half 0.865;
-#   cnn-gru, 4-vs-5 split seeds 0 / 1 / 2: every window 0.798 / 0.702 / 0.856, half 0.894 / 0.779 / 0.923.
+#   cnn-gru, 4-vs-5 split seeds 0 / 1 / 2: every window 0.798 / 0.702 / 0.856 (0.785), half 0.837 / 0.721 /
+#   0.837 (0.798); leave one person out seed 0: every window 0.852, half 0.864; built-in people
+#   (bench/bench_training.py, seeds 0-2): every window 0.903, half 0.983.
 MOUNT_PROBABILITY_BY_ARCH = {"gru": 0.5, "cnn-gru": 0.5}
 # How far 'mount' turns: as far as the training people's boards are turned against each other,
 # measured from the data (``board_turn_spread_deg``): each take's main rotation axis in the board

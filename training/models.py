@@ -76,7 +76,7 @@ def build_cnn_gru(input_shape, num_classes: int, width: int = 16, units: int = G
     about 4x fewer steps than ``build_gru`` on normalized features.
 
     Trained on 4 real people's punch and flex and tested on 5 others (int8, seeds 0 / 1 / 2;
-    bench/bench_real.py --parts split), this front end scores 0.894 / 0.779 / 0.923 where the earlier
+    bench/bench_real.py --parts split), this front end scores 0.837 / 0.721 / 0.837 where the earlier
     one (two stride-2 convolutions with ReLU, no normalization) scored 0.798 / 0.462 / 0.750."""
     inputs = keras.Input(shape=tuple(input_shape), name="window")
     x = inputs
