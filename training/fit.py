@@ -91,6 +91,10 @@ def check_options(o: FitOptions) -> None:
         raise TrainingError(f"--epochs must be at least 1, got {o.epochs}")
     if o.learning_rate is not None and not o.learning_rate > 0:
         raise TrainingError(f"the learning rate must be positive, got {o.learning_rate}")
+    if o.mount_share is not None and not 0.0 <= o.mount_share <= 1.0:
+        raise TrainingError(f"the share of windows 'mount' turns must be between 0 and 1, got {o.mount_share}")
+    if o.mount_deg is not None and not 0.0 <= o.mount_deg <= 180.0:
+        raise TrainingError(f"the largest 'mount' turn must be between 0 and 180 degrees, got {o.mount_deg}")
     if o.width < 1 or o.batch_size < 1:
         raise TrainingError(f"--width and --batch-size must be at least 1, got {o.width} and {o.batch_size}")
     if o.arch in ("gru", "cnn-gru") and not 1 <= o.gru_units <= 32:

@@ -184,6 +184,13 @@ def test_mount_share_is_the_archs_unless_asked_for():
     assert resolve_mount(FitOptions(arch="gru"), [], kinds)["share"] == 0.5
     assert resolve_mount(FitOptions(arch="gru", mount_share=0.25), [], kinds)["share"] == 0.25
     assert resolve_mount(FitOptions(), [], ("rotate",)) == {"max_deg": None, "share": None, "spread": None}
+    from training import TrainingError
+    from training.fit import check_options
+
+    with pytest.raises(TrainingError, match="between 0 and 1"):
+        check_options(FitOptions(mount_share=1.5))
+    with pytest.raises(TrainingError, match="between 0 and 180"):
+        check_options(FitOptions(mount_deg=-1.0))
 
 
 def test_learning_rate_is_the_archs_unless_asked_for():
