@@ -1,8 +1,9 @@
 """Accuracy on real IMU_Capture recordings: people the model never saw, adapting, one person.
 
     python bench/bench_real.py [--data DIR] [--archs conv1d,ds-conv1d,gru,cnn-gru]
-                               [--parts lopo,split,single] [--seeds 0] [--ks 1,3] [--people a,b]
-                               [--augment KINDS] [--patience N]
+                               [--parts lopo,split,single] [--seeds 0,1,2] [--ks 1,3] [--people a,b]
+                               [--augment KINDS] [--patience N] [--mount-deg DEG]
+                               [--learning-rate LR] [--epochs N] [--mount-share P]
 
 DIR holds one folder per person with one IMU_Capture file per gesture (``<person>/<label>.csv``,
 as published by their authors; default ``../shared/data/real`` next to the project when it
@@ -18,7 +19,10 @@ import-arduino`` into a temporary dataset (never into the project), then, for ea
 
 Every model is converted with ``converter convert`` (headers into the run directory): the
 table shows int8 accuracy in the TFLM interpreter, float accuracy, model and arena bytes.
-A model the converter refuses is still scored from its report (marked ``refused``).
+A model the converter refuses is still scored from its report (marked ``refused``). The mount
+column says how far ``mount`` turned the training windows (``any`` angle, or up to +-N deg) and the
+training people's measured spread it was chosen from. With several seeds a last table gives
+each measure's mean over seeds and their range: one seed moves these figures by several points.
 Tables go to stdout (Markdown), progress to stderr.
 """
 
@@ -91,8 +95,26 @@ def converted(run_dir: Path) -> dict:
         except ConverterError as e:
             refused = str(e)
     report = json.loads((run_dir / "report.json").read_text())
+    mount = json.loads((run_dir / "metrics.json").read_text()).get("mount") or {}
     return {"int8": report["accuracy_int8"], "float": report["accuracy_float"], "n": report["n_test"],
-            "model_bytes": report["model_bytes"], "arena_bytes": report["arena_bytes"], "refused": refused}
+            "model_bytes": report["model_bytes"], "arena_bytes": report["arena_bytes"], "refused": refused,
+            "mount_deg": mount.get("max_deg"), "mount_share": mount.get("share"), "spread_deg": (mount.get("spread") or {}).get("deg")}
+
+
+def motionless_takes(data: Path) -> dict:
+    """{person: ["label/take", ...]} of takes whose rotation rate never reaches MIN_GESTURE_PEAK_DPS:
+    labelled as a gesture but holding none, so no model can score them right."""
+    import numpy as np
+
+    from capture.dataset import list_takes, read_take
+    from training.augment import MIN_GESTURE_PEAK_DPS
+
+    found = {}
+    for path in list_takes(data):
+        take = read_take(path)
+        if np.linalg.norm(take.values[:, 3:6], axis=1).max() < MIN_GESTURE_PEAK_DPS:
+            found.setdefault(take.meta.subject, []).append(f"{take.meta.label}/{path.stem}")
+    return found
 
 
 def quiet():
@@ -119,7 +141,7 @@ def lopo(src: Path, tmp: Path, arch: str, seed: int, ks: list[int], people: list
                 adapt(base, person_dir, run, AdaptOptions(takes_per_label=k, seed=seed))
             row[f"k{k}"] = converted(run)
         rows.append(row)
-        log(f"  lopo {arch} seed {seed} {person}: zero-shot int8 {row['zero']['int8']:.3f}"
+        log(f"  lopo {arch} seed {seed} {person}: zero-shot int8 {row['zero']['int8']:.3f}{_mount(row['zero'])}"
             + "".join(f", k={k} {row[f'k{k}']['int8']:.3f}" for k in ks) + f" ({time.monotonic() - started:.0f} s)")
     return rows
 
@@ -134,7 +156,7 @@ def split(src: Path, tmp: Path, arch: str, seed: int, recipe: dict) -> dict:
     with quiet():
         fit(data, run, FitOptions(arch=arch, seed=seed, test_subjects=test, **recipe))
     row = {"test": test, **converted(run)}
-    log(f"  split {arch} seed {seed}: int8 {row['int8']:.3f} on {row['n']} windows of {', '.join(test)}")
+    log(f"  split {arch} seed {seed}: int8 {row['int8']:.3f} on {row['n']} windows of {', '.join(test)}{_mount(row)}")
     return row
 
 
@@ -150,32 +172,81 @@ def single(src: Path, tmp: Path, arch: str, seed: int, person: str, recipe: dict
     return row
 
 
+def _mount(r: dict) -> str:
+    """How 'mount' turned the training windows: ', mount any (spread 69 deg)', ', mount +-22 deg', ''."""
+    if r.get("mount_deg") is None:
+        return ", mount off"
+    turn = "any" if r["mount_deg"] >= 180 else f"+-{r['mount_deg']:g} deg"
+    share = f" on {100 * r['mount_share']:.0f} %" if r.get("mount_share") not in (None, 1.0) else ""
+    return f", mount {turn}{share} (spread {r['spread_deg']:g} deg)"
+
+
+def _stats(values: list[float]) -> str:
+    """'0.912 (0.888-0.935)' over seeds; just the value for one seed."""
+    mean = sum(values) / len(values)
+    return f"{mean:.3f}" if len(values) == 1 else f"{mean:.3f} ({min(values):.3f}-{max(values):.3f})"
+
+
+def print_seed_means(lopo_results: dict, split_rows: list, single_rows: list, ks: list[int]) -> None:
+    """Per arch: the mean over seeds (and the range of the seeds' values) of every measure."""
+    seeds_of = lambda arch: sorted({seed for (a, seed) in lopo_results if a == arch}  # noqa: E731
+                                   | {seed for a, seed, _, _ in split_rows + single_rows if a == arch})
+    archs = list(dict.fromkeys([a for a, _ in lopo_results] + [r[0] for r in split_rows + single_rows]))
+    heads = ["arch", "seeds"]
+    if lopo_results:
+        heads += ["LOPO zero-shot"] + [f"LOPO adapt {k}/label" for k in ks]
+    if split_rows:
+        heads += ["4-vs-5 split"]
+    people = list(dict.fromkeys(r[2] for r in single_rows))
+    heads += [f"single {p}" for p in people]
+    print("\n### Mean over seeds, int8 (range over seeds)\n")
+    print("| " + " | ".join(heads) + " |\n|" + "---|" * len(heads))
+    for arch in archs:
+        cells = [arch, ",".join(map(str, seeds_of(arch)))]
+        if lopo_results:
+            runs = [rows for (a, _), rows in lopo_results.items() if a == arch]
+            for key in ["zero"] + [f"k{k}" for k in ks]:
+                cells.append(_stats([sum(r[key]["int8"] for r in rows) / len(rows) for rows in runs]) if runs else "")
+        if split_rows:
+            vals = [r["int8"] for a, _, _, r in split_rows if a == arch]
+            cells.append(_stats(vals) if vals else "")
+        for person in people:
+            vals = [r["int8"] for a, _, p, r in single_rows if a == arch and p == person]
+            cells.append(_stats(vals) if vals else "")
+        print("| " + " | ".join(cells) + " |")
+
+
 def _cell(r: dict) -> str:
     return f"{r['int8']:.3f}" + (" (refused)" if r["refused"] else "")
 
 
-def print_lopo(results: dict, ks: list[int]) -> None:
+def print_lopo(results: dict, ks: list[int], motionless: dict | None = None) -> None:
     print("\n### Leave one person out (punch, flex): int8 accuracy (float)\n")
-    heads = ["arch", "seed", "person", "zero-shot"] + [f"adapt {k}/label" for k in ks] + ["model B", "arena B"]
+    heads = ["arch", "seed", "person", "zero-shot"] + [f"adapt {k}/label" for k in ks] + ["model B", "arena B", "mount"]
     print("| " + " | ".join(heads) + " |\n|" + "---|" * len(heads))
     for (arch, seed), rows in results.items():
         for r in rows:
             cells = [arch, str(seed), r["person"], f"{_cell(r['zero'])} ({r['zero']['float']:.3f})"]
             cells += [f"{_cell(r[f'k{k}'])} ({r[f'k{k}']['float']:.3f})" for k in ks]
-            cells += [str(r["zero"]["model_bytes"]), str(r["zero"]["arena_bytes"])]
+            cells += [str(r["zero"]["model_bytes"]), str(r["zero"]["arena_bytes"]), _mount(r["zero"]).lstrip(", ")]
             print("| " + " | ".join(cells) + " |")
         mean = lambda key, kind: sum(r[key][kind] for r in rows) / len(rows)  # noqa: E731
         cells = [f"**{arch}**", str(seed), "**mean**", f"**{mean('zero', 'int8'):.3f}** ({mean('zero', 'float'):.3f})"]
         cells += [f"**{mean(f'k{k}', 'int8'):.3f}** ({mean(f'k{k}', 'float'):.3f})" for k in ks]
-        print("| " + " | ".join(cells + ["", ""]) + " |")
+        print("| " + " | ".join(cells + ["", "", ""]) + " |")
+    if motionless:
+        from training.augment import MIN_GESTURE_PEAK_DPS
+
+        print(f"\nTakes labelled as a gesture whose rotation rate never reaches {MIN_GESTURE_PEAK_DPS:g} deg/s, scored like the "
+              "others: " + "; ".join(f"{p} {', '.join(t)}" for p, t in sorted(motionless.items())))
 
 
 def print_rows(title: str, rows: list[tuple], first: str) -> None:
     print(f"\n### {title}\n")
-    print(f"| arch | seed | {first} | n | int8 | float | model B | arena B |\n|---|---|---|---|---|---|---|---|")
+    print(f"| arch | seed | {first} | n | int8 | float | model B | arena B | mount |\n|---|---|---|---|---|---|---|---|---|")
     for arch, seed, what, r in rows:
         print(f"| {arch} | {seed} | {what} | {r['n']} | {_cell(r)} | {r['float']:.3f} | {r['model_bytes']} | "
-              f"{r['arena_bytes']} |")
+              f"{r['arena_bytes']} | {_mount(r).lstrip(', ')} |")
 
 
 def main(argv=None) -> int:
@@ -183,12 +254,19 @@ def main(argv=None) -> int:
     p.add_argument("--data", type=Path, default=None, help=f"folder of <person>/<label>.csv (default {DEFAULT_DATA})")
     p.add_argument("--archs", default=",".join(ARCHS), help=f"comma-separated from {','.join(ARCHS)} (default all)")
     p.add_argument("--parts", default="lopo,split,single", help="comma-separated from lopo,split,single (default all)")
-    p.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
+    p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds; tables show each and their mean (default 0,1,2)")
     p.add_argument("--ks", default="1,3", help="takes per label for adapt (default 1,3)")
     p.add_argument("--people", default=None, help="leave-one-out only these people (default every one with punch and flex)")
     p.add_argument("--augment", default=None, metavar="KINDS",
                    help="training augmentation as 'training fit --augment' (default: fit's own default)")
     p.add_argument("--patience", type=int, default=None, help="early stopping as 'training fit --patience' (default: off)")
+    p.add_argument("--learning-rate", type=float, default=None, metavar="LR",
+                   help="FitOptions.learning_rate (default: fit's own for the arch)")
+    p.add_argument("--epochs", type=int, default=None, help="FitOptions.epochs (default: fit's own)")
+    p.add_argument("--mount-share", type=float, default=None, metavar="P",
+                   help="share of training windows 'mount' turns, as FitOptions.mount_share (default: the arch's)")
+    p.add_argument("--mount-deg", type=float, default=None, metavar="DEG",
+                   help="largest 'mount' turn as FitOptions.mount_deg (default: from the training people's spread)")
     a = p.parse_args(argv)
     src = a.data or DEFAULT_DATA
     if not src.is_dir():
@@ -203,12 +281,13 @@ def main(argv=None) -> int:
     seeds = [int(s) for s in a.seeds.split(",")]
     ks = [int(k) for k in a.ks.split(",") if k.strip()]
     people = [x.strip() for x in a.people.split(",")] if a.people else None
-    recipe = {"patience": a.patience}
+    recipe = {"patience": a.patience, "mount_deg": a.mount_deg, "mount_share": a.mount_share}
+    recipe.update({k: v for k, v in (("learning_rate", a.learning_rate), ("epochs", a.epochs)) if v is not None})
     if a.augment is not None:
         from training.augment import parse_augment
 
         recipe["augment"] = parse_augment(a.augment)
-    lopo_results, split_rows, single_rows = {}, [], []
+    lopo_results, split_rows, single_rows, motionless = {}, [], [], {}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="nanogest-real-") as tmp:
         tmp = Path(tmp)
@@ -216,6 +295,7 @@ def main(argv=None) -> int:
             for seed in seeds:
                 if "lopo" in parts:
                     lopo_results[(arch, seed)] = lopo(src, tmp, arch, seed, ks, people, recipe)
+                    motionless = motionless_takes(tmp / "cross")
                 if "split" in parts:
                     r = split(src, tmp, arch, seed, recipe)
                     split_rows.append((arch, seed, ", ".join(r["test"]), r))
@@ -226,13 +306,15 @@ def main(argv=None) -> int:
                             if v is not None) or "fit's defaults"
     print(f"Real recordings from {src} (bench/bench_real.py, {recipe_text}, {time.monotonic() - started:.0f} s)")
     if lopo_results:
-        print_lopo(lopo_results, ks)
+        print_lopo(lopo_results, ks, motionless)
     if split_rows:
         print_rows(f"Trained on {', '.join(SPLIT_TRAIN_PEOPLE)} (punch, flex), tested on the others", split_rows,
                    "test people")
     if single_rows:
         print_rows(f"One person, every gesture, takes split {100 - 100 * SINGLE_TEST_FRACTION:.0f}/"
                    f"{100 * SINGLE_TEST_FRACTION:.0f}", single_rows, "person")
+    if len(seeds) > 1:
+        print_seed_means(lopo_results, split_rows, single_rows, ks)
     return 0
 
 

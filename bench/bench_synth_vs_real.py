@@ -60,11 +60,26 @@ def angle_deg(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.degrees(np.arccos(np.clip(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)), -1, 1))))
 
 
+def board_turn_between_people(label: str, people: dict) -> list[float] | None:
+    """Per person, the angle (deg) between their main rotation axis in the board plane (averaged
+    over their takes of ``label``) and the people's mean axis: how far their boards are turned
+    against each other; training/augment.py turns training windows by as much."""
+    from training.augment import _axis_in_plane
+
+    axes = {p: [z for z in (_axis_in_plane(np.asarray(v)[:, 3:6]) for v in vs) if z is not None] for p, vs in people.items()}
+    unit = [np.mean(zs) / abs(np.mean(zs)) for zs in axes.values() if zs and abs(np.mean(zs)) > 1e-9]
+    if len(unit) < 2:
+        return None
+    mean = np.mean(unit)
+    return [abs(float(np.degrees(np.angle(u / mean)))) / 2 for u in unit]
+
+
 def summarize(takes) -> dict:
     """{label: {statistic: (median over people, spread between people)}}; takes: (person, label, values)."""
-    by = {}
+    by, people_values = {}, {}
     for person, label, values in takes:
         by.setdefault(label, {}).setdefault(person, []).append(take_stats(values))
+        people_values.setdefault(label, {}).setdefault(person, []).append(values)
     out = {}
     for label, people in sorted(by.items()):
         rows = {}
@@ -75,6 +90,9 @@ def summarize(takes) -> dict:
         rows["rest gravity, mean direction"] = ("(" + ", ".join(f"{v:+.2f}" for v in overall / np.linalg.norm(overall)) + ")", "")
         rows["rest gravity, person to mean (deg)"] = (f"{np.median(between):.0f}", f"max {np.max(between):.0f}")
         rows["rest gravity, take to person (deg)"] = (f"{np.median(within):.0f}", "")
+        turn = board_turn_between_people(label, people_values[label])
+        if turn is not None:
+            rows["gesture axis in the board plane, person to mean (deg)"] = (f"{np.median(turn):.0f}", f"max {np.max(turn):.0f}")
         for key, fmt in (("accel_peak_g", "{:.2f}"), ("gyro_peak_dps", "{:.0f}"), ("active_samples", "{:.0f}"),
                          ("active_start", "{:.0f}"), ("active_centre", "{:.0f}"), ("gyro_noise_dps", "{:.2f}"),
                          ("accel_noise_g", "{:.4f}")):

@@ -2,6 +2,7 @@
 
     python bench/bench_training.py [--subjects 6] [--takes 10] [--rate-hz 119] [--seeds 0,1,2]
                                    [--settings conv1d,ds-conv1d,gru,cnn-gru,...] [--odd-mount-share 0.125]
+                                   [--mount-share P]
 
 Writes a synthetic dataset (every label, ``--takes`` takes per person) to a temporary
 directory, trains each setting with a few seeds (each seed holds out different people)
@@ -34,6 +35,8 @@ SETTINGS = {
     "conv1d-width-8": {"width": 8},
     # the augmentation before 'mount' existed, to measure what mount costs on built-in people
     "conv1d-no-mount": {"augment": ("rotate", "scale", "warp", "shift", "noise")},
+    # mount by any angle whatever the people's spread (the default before the spread was measured)
+    "conv1d-mount-any": {"mount_deg": 180.0},
 }
 DEFAULT_SETTINGS = "conv1d,ds-conv1d,gru,cnn-gru"
 
@@ -47,6 +50,8 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=40, help="maximum epochs (default 40, as 'training fit')")
     p.add_argument("--odd-mount-share", type=float, default=0.0, metavar="SHARE",
                    help="simulated people wearing the board flipped or turned (default 0; 0.125 as in real recordings)")
+    p.add_argument("--mount-share", type=float, default=None, metavar="P",
+                   help="share of training windows 'mount' turns, as FitOptions.mount_share (default: the arch's)")
     p.add_argument("--settings", default=DEFAULT_SETTINGS,
                    help=f"comma-separated settings from {', '.join(SETTINGS)} (default {DEFAULT_SETTINGS})")
     a = p.parse_args(argv)
@@ -66,7 +71,8 @@ def main(argv=None) -> int:
               f"written in {time.monotonic() - started:.1f} s", file=sys.stderr)
         for name in names:
             for seed in seeds:
-                options = FitOptions(seed=seed, epochs=a.epochs, **SETTINGS[name])
+                extra = {"mount_share": a.mount_share} if a.mount_share is not None else {}
+                options = FitOptions(seed=seed, epochs=a.epochs, **{**SETTINGS[name], **extra})
                 started = time.monotonic()
                 with contextlib.redirect_stderr(io.StringIO()):
                     s = fit(data, Path(tmp) / f"run-{len(rows)}", options)

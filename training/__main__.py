@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 
 from training import ARCHITECTURES, GRU_UNITS, TrainingError
-from training.augment import AUGMENT_KINDS, AUTO_AUGMENT_MAX_WINDOWS, DEFAULT_AUGMENT, ONE_PERSON_AUGMENT
+from training.augment import (AUGMENT_KINDS, AUTO_AUGMENT_MAX_WINDOWS, DEFAULT_AUGMENT, MOUNT_ANY_ANGLE_FROM_DEG,
+                              ONE_PERSON_AUGMENT)
 
 EXIT_BAD_INPUT = 2
 AUGMENT_HELP = (f"augmentation kinds, comma-separated from {','.join(AUGMENT_KINDS)} (or 'all', 'none'); "
-                f"default: {','.join(DEFAULT_AUGMENT)} (the board turned in its plane at any angle, and tilted a "
-                f"little; {','.join(ONE_PERSON_AUGMENT)} when the training takes are one person's) when there are "
+                f"default: {','.join(DEFAULT_AUGMENT)} (the board turned in its plane as far as the training people's boards are "
+                f"turned against each other, any angle from {MOUNT_ANY_ANGLE_FROM_DEG:g} deg, and tilted a little; {','.join(ONE_PERSON_AUGMENT)} when the training takes are one person's) when there are "
                 f"fewer than {AUTO_AUGMENT_MAX_WINDOWS} training windows, else none")
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from training.augment import resolve_augment
-from training.fit import FitOptions, check_options, load_checked, make_contract, score, split_windows, train_model
+from training.fit import (FitOptions, check_options, load_checked, make_contract, resolve_mount, score, split_windows,
+                          train_model)
 from training.split import cv_folds, fold_split
 
 DEFAULT_FOLDS = 5
@@ -41,9 +42,11 @@ def cross_validate(data_dir, options: FitOptions | None = None, folds: int = DEF
             split = fold_split(takes, kind, test_groups, seed=o.seed + i, validation=o.patience is not None)
             sides = split_windows(split, contract, o)
             kinds = resolve_augment(o.augment, len(sides["train"][0]), len({t.meta.subject for t in split.train}))
+            mount = resolve_mount(o, split.train, kinds)
             print(f"{prefix}test {', '.join(test_groups[:6])}{' ...' if len(test_groups) > 6 else ''} "
                   f"({len(sides['test'][0])} windows), train {len(sides['train'][0])}", file=log, flush=True)
-            model, history, seconds = train_model(sides, contract, o, kinds, Path(tmp) / f"fold{i}.keras", log, prefix)
+            model, history, seconds = train_model(sides, contract, o, kinds, Path(tmp) / f"fold{i}.keras", log, prefix,
+                                                  mount_deg=mount["max_deg"] or 180.0, mount_share=mount["share"])
             m = score(model, *sides["test"], contract)
             print(f"{prefix}accuracy {m['accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f} ({seconds:.1f} s)",
                   file=log, flush=True)

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from training.fit import _keras, _progress, _training_data
+from training.fit import _keras, _progress, _training_data, learning_rate_for
 
 EPOCH_RULE = ("epochs = the split run's epochs (its best epoch on validation loss with --patience), "
               "from fresh weights, no early stopping")
@@ -29,7 +29,8 @@ def all_windows(sides: dict) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def train_final(sides: dict, contract: dict, o, kinds: tuple, epochs: int, log):
+def train_final(sides: dict, contract: dict, o, kinds: tuple, epochs: int, log, mount_deg: float = 180.0,
+                mount_share: float | None = None):
     """The deployable model on every window; returns (model, description for run.json and metrics.json)."""
     from training.models import build_model  # Keras (training.models) stays off the fast path
 
@@ -40,10 +41,11 @@ def train_final(sides: dict, contract: dict, o, kinds: tuple, epochs: int, log):
     print(f"final fit on every take: {len(x)} windows, {epochs} epochs ({EPOCH_RULE})", file=log)
     model = build_model(o.arch, (contract["window"], len(contract["channels"])), len(contract["labels"]),
                         width=o.width, gru_units=o.gru_units, **(o.model_options or {}))
-    model.compile(optimizer=keras.optimizers.Adam(o.learning_rate), loss="sparse_categorical_crossentropy",
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate_for(o)), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     started = time.monotonic()
-    history = model.fit(_training_data(keras, x, y, contract, o.batch_size, kinds, o.copies_per_epoch, o.seed),
+    history = model.fit(_training_data(keras, x, y, contract, o.batch_size, kinds, o.copies_per_epoch, o.seed,
+                                                       mount_deg, mount_share),
                         epochs=epochs, callbacks=[_progress(keras, epochs, log, "final ")], verbose=0).history
     seconds = time.monotonic() - started
     return model, {

@@ -7,8 +7,9 @@ MAX_POOL_2D, MEAN and FULLY_CONNECTED / SOFTMAX.
 
 The GRU models are trained on whole windows but deployed by the converter as a one-step
 model (x_t, h) -> (h', scores) built from the trained weights, so their shape is fixed:
-Input -> [Conv1D front end "front_conv1", "front_conv2", ...] -> GRU "gru" -> Dense
-"classifier" (softmax). ``gru_description`` writes that shape into the contract.
+Input -> [front end: "front_conv1", "front_bn1", "front_relu1", "front_pool1", ...] -> GRU "gru"
+-> Dense "classifier" (softmax). ``gru_description`` writes that shape into the contract (the
+convolutions and poolings, whose strides give the samples between two steps).
 """
 
 from __future__ import annotations
@@ -76,14 +77,21 @@ def build_gru(input_shape, num_classes: int, units: int = GRU_UNITS) -> keras.Mo
 
 
 def build_cnn_gru(input_shape, num_classes: int, width: int = 16, units: int = GRU_UNITS,
-                  kernel: int = 5, stride: int = 2, front_layers: int = 2) -> keras.Model:
-    """A Conv1D front end (``front_layers`` strided 'valid' convolutions, each shortening the
-    sequence about ``stride`` times) feeding a GRU: the GRU runs 4x fewer steps than ``build_gru``."""
+                  kernel: int = 5, pool: int = 2, front_layers: int = 2) -> keras.Model:
+    """A Conv1D front end feeding a GRU: ``front_layers`` blocks of a 'valid' convolution, batch
+    normalization, ReLU and max pooling by ``pool`` (as the conv1d model's blocks), so the GRU runs
+    about 4x fewer steps than ``build_gru`` on normalized features.
+
+    Trained on 4 real people's punch and flex and tested on 5 others (int8, seeds 0 / 1 / 2;
+    bench/bench_real.py --parts split), this front end scores 0.837 / 0.721 / 0.837 where the earlier
+    one (two stride-2 convolutions with ReLU, no normalization) scored 0.798 / 0.462 / 0.750."""
     inputs = keras.Input(shape=tuple(input_shape), name="window")
     x = inputs
-    for i in range(front_layers):
-        x = layers.Conv1D(width, kernel, strides=stride, padding="valid", activation="relu",
-                          name=f"front_conv{i + 1}")(x)
+    for i in range(1, front_layers + 1):
+        x = layers.Conv1D(width, kernel, padding="valid", use_bias=False, name=f"front_conv{i}")(x)
+        x = layers.BatchNormalization(name=f"front_bn{i}")(x)
+        x = layers.ReLU(name=f"front_relu{i}")(x)
+        x = layers.MaxPooling1D(pool, name=f"front_pool{i}")(x)
     return keras.Model(inputs, _gru_and_classifier(x, num_classes, units), name="cnn_gru")
 
 
@@ -113,8 +121,11 @@ def gru_description(model: keras.Model) -> dict | None:
         return None
     front = []
     for layer in model.layers:
+        c = layer.get_config()
         if layer.name.startswith("front_conv"):
-            c = layer.get_config()
             front.append({"name": layer.name, "kernel": int(c["kernel_size"][0]), "stride": int(c["strides"][0]),
                           "filters": int(c["filters"]), "padding": c["padding"], "activation": c["activation"]})
+        elif layer.name.startswith("front_pool"):
+            front.append({"name": layer.name, "kernel": int(c["pool_size"][0]), "stride": int(c["strides"][0]),
+                          "filters": None, "padding": c["padding"], "activation": None})
     return {"units": int(model.get_layer("gru").units), "front_end": front or None}

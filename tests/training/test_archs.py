@@ -63,7 +63,7 @@ def test_arch_writes_a_run_with_its_size(data, runs, arch):
         assert contract["gru"]["front_end"] is None
     else:
         front = contract["gru"]["front_end"]
-        assert [f["name"] for f in front] == ["front_conv1", "front_conv2"]
+        assert [f["name"] for f in front] == ["front_conv1", "front_pool1", "front_conv2", "front_pool2"]
         assert [f["stride"] for f in front] == [model.get_layer(f["name"]).strides[0] for f in front]
 
 

@@ -104,3 +104,56 @@ def test_warp_stretches_time_around_the_centre():
     assert not np.allclose(y, x)
     assert np.allclose(y[:, centre], x[:, centre], atol=0.2 * np.abs(x).max())
     assert np.all(y.max(axis=1) <= x.max(axis=1) + 1e-4) and np.all(y.min(axis=1) >= x.min(axis=1) - 1e-4)
+
+
+def _takes(tmp_path, people, turned=None):
+    """Built-in takes of punch and flex; ``turned``'s board turned a quarter turn in its plane."""
+    from capture.dataset import list_takes, read_take
+    from capture.synth import write_dataset
+    from training.remount import remount_dataset
+
+    write_dataset(tmp_path / "data", people, 4, 119.0, labels=("punch", "flex"))
+    takes = [read_take(p) for p in list_takes(tmp_path / "data")]
+    if turned:
+        write_dataset(tmp_path / "odd", [turned], 4, 119.0, labels=("punch", "flex"))
+        remount_dataset(tmp_path / "odd", tmp_path / "odd-turned", rotvec=(0.0, 0.0, np.pi / 2))
+        takes += [read_take(p) for p in list_takes(tmp_path / "odd-turned")]
+    return takes
+
+
+def test_mount_spread_is_small_for_people_who_wear_the_board_alike(tmp_path):
+    spread = augment.board_turn_spread_deg(_takes(tmp_path, ["ann", "bob", "cem", "dan"]))
+    assert set(spread["per_label"]) == {"punch", "flex"}
+    assert 0 < spread["deg"] < augment.MOUNT_ANY_ANGLE_FROM_DEG
+    assert augment.mount_max_deg(spread["deg"]) == spread["deg"]
+
+
+def test_one_person_with_the_board_turned_makes_mount_turn_by_any_angle(tmp_path):
+    spread = augment.board_turn_spread_deg(_takes(tmp_path, ["ann", "bob", "cem"], turned="dan"))
+    assert spread["deg"] >= augment.MOUNT_ANY_ANGLE_FROM_DEG
+    assert augment.mount_max_deg(spread["deg"]) == 180.0
+
+
+def test_mount_spread_needs_two_people_and_a_gesture(tmp_path):
+    takes = _takes(tmp_path, ["ann"])
+    assert augment.board_turn_spread_deg(takes) == {"deg": 0.0, "per_label": {}}
+    still = np.zeros((119, 6))
+    still[:, 3:] = np.random.default_rng(0).normal(0, 2.0, (119, 3))  # noise only: no axis to measure
+    assert augment._axis_in_plane(still[:, 3:]) is None
+
+
+def test_mount_turns_the_share_of_windows_asked_for():
+    x = _windows(n=400)
+    y = augment_windows(x, np.random.default_rng(0), ("mount",), mount_share=0.5)
+    turned = ~np.all(np.isclose(y, x, atol=1e-4), axis=(1, 2))
+    assert abs(turned.mean() - 0.5) < 0.1
+
+
+def test_mount_turns_no_further_than_asked():
+    x = _windows(n=300)
+    y = augment_windows(x, np.random.default_rng(0), ("mount",), mount_deg=20.0)
+    turned = ~np.all(np.isclose(y, x, atol=1e-4), axis=(1, 2))
+    assert abs(turned.mean() - augment.MOUNT_PROBABILITY) < 0.1
+    angle = np.degrees(np.arctan2(y[turned, 0, 1], y[turned, 0, 0]) - np.arctan2(x[turned, 0, 1], x[turned, 0, 0]))
+    angle = (angle + 180) % 360 - 180
+    assert np.abs(angle).max() <= 20.0 + 1e-3 and np.abs(angle).max() > 15.0

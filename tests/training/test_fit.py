@@ -76,6 +76,21 @@ def test_model_learns_well_above_chance_on_a_held_out_person(fitted):
 
 
 @pytest.mark.slow
+def test_run_records_how_far_mount_turned_the_training_windows(fitted):
+    from capture.dataset import list_takes, read_take
+    from training.augment import board_turn_spread_deg, mount_max_deg
+
+    data, run, proc = fitted
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert "mount" in metrics["augment"]
+    train = [read_take(p) for p in list_takes(data) if read_take(p).meta.subject != "cem"]
+    spread = board_turn_spread_deg(train)
+    assert metrics["mount"] == {"max_deg": mount_max_deg(spread["deg"]), "share": 1.0, "spread": spread}
+    assert json.loads((run / "run.json").read_text())["resolved"]["mount"] == metrics["mount"]
+    assert "from the people's mean" in proc.stderr
+
+
+@pytest.mark.slow
 def test_saved_model_reproduces_the_reported_accuracy(fitted):
     import keras
 
@@ -159,3 +174,31 @@ def test_incomplete_takes_are_left_out_with_a_note(tmp_path):
     meta.write_text(_json.dumps({**_json.loads(meta.read_text()), "complete": False}))
     takes = load_dataset(tmp_path)
     assert len(takes) == 3 and paths[0] not in [t.csv_path for t in takes]
+
+
+def test_mount_share_is_the_archs_unless_asked_for():
+    from training.fit import FitOptions, resolve_mount
+
+    kinds = ("mount", "rotate")
+    assert resolve_mount(FitOptions(), [], kinds)["share"] == 1.0
+    assert resolve_mount(FitOptions(arch="gru"), [], kinds)["share"] == 0.5
+    assert resolve_mount(FitOptions(arch="gru", mount_share=0.25), [], kinds)["share"] == 0.25
+    assert resolve_mount(FitOptions(), [], ("rotate",)) == {"max_deg": None, "share": None, "spread": None}
+    from training import TrainingError
+    from training.fit import check_options
+
+    with pytest.raises(TrainingError, match="between 0 and 1"):
+        check_options(FitOptions(mount_share=1.5))
+    with pytest.raises(TrainingError, match="between 0 and 180"):
+        check_options(FitOptions(mount_deg=-1.0))
+
+
+def test_learning_rate_is_the_archs_unless_asked_for():
+    from training import TrainingError
+    from training.fit import ARCH_LEARNING_RATE, DEFAULT_LEARNING_RATE, FitOptions, check_options, learning_rate_for
+
+    assert learning_rate_for(FitOptions()) == DEFAULT_LEARNING_RATE
+    assert learning_rate_for(FitOptions(arch="gru")) == ARCH_LEARNING_RATE["gru"] != DEFAULT_LEARNING_RATE
+    assert learning_rate_for(FitOptions(arch="gru", learning_rate=1e-3)) == 1e-3
+    with pytest.raises(TrainingError, match="learning rate must be positive"):
+        check_options(FitOptions(learning_rate=0.0))

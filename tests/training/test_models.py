@@ -38,11 +38,12 @@ def test_gru_is_exactly_input_gru_classifier():
 def test_cnn_gru_front_end_shortens_the_sequence_and_is_described():
     model = build_cnn_gru(SHAPE, 3, width=8, units=16)
     names = [layer.name for layer in model.layers[1:]]
-    assert names == ["front_conv1", "front_conv2", "gru", "classifier"]
-    assert model.get_layer("gru").input.shape[1] == 27  # 119 -> 58 -> 27 with kernel 5, stride 2, 'valid'
+    assert names == [f"front_{kind}{i}" for i in (1, 2) for kind in ("conv", "bn", "relu", "pool")] + ["gru", "classifier"]
+    assert model.get_layer("gru").input.shape[1] == 26  # 119 -> 115 -> 57 -> 53 -> 26: kernel 5 'valid', pool 2
     front = gru_description(model)["front_end"]
-    assert [f["name"] for f in front] == ["front_conv1", "front_conv2"]
-    assert all(f["kernel"] == 5 and f["stride"] == 2 and f["filters"] == 8 and f["padding"] == "valid" for f in front)
+    assert [f["name"] for f in front] == ["front_conv1", "front_pool1", "front_conv2", "front_pool2"]
+    assert [f["stride"] for f in front] == [1, 2, 1, 2]  # the GRU steps every 4 samples
+    assert all(f["kernel"] == 5 and f["filters"] == 8 and f["padding"] == "valid" for f in front[::2])
     assert gru_description(build_model("conv1d", SHAPE, 3)) is None
 
 
