@@ -10,10 +10,12 @@ import time
 from pathlib import Path
 
 from training import ARCHITECTURES, TrainingError
+from training.data import dataset_rate_hz
 from search.study import (DEFAULT_FOLDS, DEFAULT_GRACE_S, DEFAULT_STUDY, DEFAULT_TRIALS, SEARCH_VERSION, counts,
                              dataset_hash, load_takes, open_study, settings_of, shown_url, storage_url, work)
 from search.report import best_fitting, finished, front_table, pareto_front, plot_pareto, smallest_seen, trial_row
-from search.space import EPOCHS, GRU_UNIT_CHOICES, WIDTHS, Space, describe, fit_options, parse_epochs, parse_int_list
+from search.space import (EPOCHS, GRU_UNIT_CHOICES, RATE_FRACTIONS, WIDTHS, Space, describe, fit_options, parse_epochs,
+                          parse_int_list, parse_rates, rate_choices)
 from search.trial import Budgets, fits
 
 CHOSEN_RUN = "run"
@@ -34,7 +36,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 def add_parsers(sub) -> None:
     s = sub.add_parser(
         "search", help="search for the most accurate model that fits the board (Optuna; JSON on stdout)",
-        description="Each trial trains a candidate (architecture, widths, depth, kernels, GRU units, window and hop, "
+        description="Each trial trains a candidate (architecture, widths, depth, kernels, GRU units, the model's rate, "
+        "window and hop, "
         "augmentation, learning rate, epochs) with fit's rules, cross-validated by person where there are people "
         "(else session, else take), converts every fold's model with the real converter and scores int8 (TFLM) "
         "accuracy, model bytes, arena bytes and estimated latency. Budgets are Optuna constraints: a candidate over "
@@ -43,8 +46,8 @@ def add_parsers(sub) -> None:
         "trained again as a normal run in SEARCH_DIR/run and converted, ready for 'converter install' and 'make "
         "flash'. The study is kept in SEARCH_DIR/study.db (SQLite): the same command again continues it, and an "
         "interruption loses only the running trial. With --storage postgresql://... and --study NAME, any number "
-        "of 'search-worker' processes on any machines join the study. The rate the model runs at is the data's "
-        "(not searched). One line per trial on stderr; a JSON summary on stdout.")
+        "of 'search-worker' processes on any machines join the study. The model's rate is searched at and below the "
+        "dataset's (see --rates); the board resamples its IMU's stream to the chosen run's rate. One line per trial on stderr; a JSON summary on stdout.")
     s.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="dataset directory written by 'python -m capture record'")
     s.add_argument("--out", type=Path, required=True, metavar="SEARCH_DIR",
                    help="where the study (study.db), pareto.png, search.json and the chosen run go")
@@ -63,6 +66,12 @@ def add_parsers(sub) -> None:
                    help=f"filter counts of the first convolution to choose from (default {','.join(map(str, WIDTHS))})")
     s.add_argument("--gru-units", default=",".join(map(str, GRU_UNIT_CHOICES)), metavar="LIST",
                    help=f"GRU sizes to choose from (default {','.join(map(str, GRU_UNIT_CHOICES))})")
+    fractions = ", ".join(f"{f:.2g}" for f in RATE_FRACTIONS[1:])
+    s.add_argument("--rates", default=None, metavar="LIST",
+                   help=f"rates in Hz the model may run at, comma-separated, 'full' for the dataset's own; none above "
+                        f"the dataset's (default: the dataset's rate and {fractions} of it in whole Hz, e.g. 119 Hz -> "
+                        f"{','.join(f'{r:g}' for r in rate_choices(119.0))}). The chosen run's contract states the rate "
+                        "and the board resamples its IMU's stream to it")
     s.add_argument("--epochs", default=f"{EPOCHS[0]}-{EPOCHS[1]}", metavar="MIN-MAX",
                    help=f"range of training epochs, in steps of 5 when wide enough (default {EPOCHS[0]}-{EPOCHS[1]})")
     s.add_argument("--folds", type=int, default=DEFAULT_FOLDS, metavar="K",
@@ -133,6 +142,8 @@ def run_search(args) -> dict:
     search_dir = Path(args.out)
     search_dir.mkdir(parents=True, exist_ok=True)
     takes = load_takes(args.data_dir, sys.stderr)
+    data_rate_hz = dataset_rate_hz(takes)
+    space.rates_hz = parse_rates(args.rates, data_rate_hz) if args.rates else rate_choices(data_rate_hz)
     settings = {"version": SEARCH_VERSION, "data_dir": str(Path(args.data_dir).resolve()),
                 "dataset_sha256": dataset_hash(args.data_dir, takes), "budgets": budgets.to_dict(),
                 "space": space.to_dict(), "folds": args.folds, "seed": args.seed, "trials": args.trials}
@@ -142,7 +153,7 @@ def run_search(args) -> dict:
     if args.baseline and not study.get_trials(deepcopy=False):
         from search.space import baseline_params
 
-        study.enqueue_trial(baseline_params(space), user_attrs={"baseline": True})
+        study.enqueue_trial(baseline_params(space, data_rate_hz), user_attrs={"baseline": True})
     if args.create_only:
         return {"study": args.study, "storage": shown_url(url), "created": True, **counts(study)}
     print(f"search: study {args.study!r} in {shown_url(url)}: {before['complete'] + before['pruned'] + before['failed']} "

@@ -50,7 +50,8 @@ def trial_row(t) -> dict:
     a = t.user_attrs
     return {"trial": t.number, "accuracy_int8": round(a["accuracy_int8"], 4), "accuracy_float": round(a["accuracy_float"], 4),
             "folds_run": a["folds_run"], "model_bytes": a["model_bytes"], "arena_bytes": a["arena_bytes"],
-            "ram_bytes": a["ram_bytes"], "latency_ms": round(a["latency_ms"], 3), "params": dict(t.params),
+            "ram_bytes": a["ram_bytes"], "latency_ms": round(a["latency_ms"], 3),
+            "rate_hz": t.params.get("rate_hz"), "params": dict(t.params),
             "describe": describe(t.params), "baseline": bool(a.get("baseline"))}
 
 

@@ -1,14 +1,17 @@
 """What ``training search`` varies, and how one point of it becomes ``fit``'s options.
 
 The space covers what sets accuracy, size and speed on the board: the architecture family
-(training/models.py), its widths and depth, kernel sizes, GRU units, the window length and hop
-of the contract, augmentation (which kinds, and how many augmented copies of each window an
+(training/models.py), its widths and depth, kernel sizes, GRU units, the rate the model runs at,
+the window length and hop of the contract, augmentation (which kinds, and how many augmented copies of each window an
 epoch sees), learning rate and epochs. The strength inside each augmentation kind is
 training/augment.py's (its constants), not searched.
 
-Not searched: the rate the model runs at. The contract's rate is the dataset's, which the
-board's IMU delivers; a model running below it needs the board to decimate exactly as training
-resampled, which the contract does not state yet.
+The rate: the dataset's own and fractions of it (``RATE_FRACTIONS``, whole Hz), never above it.
+``fit --rate-hz`` resamples the takes to it (contract/resample.py) and the contract states it;
+the board's core resamples its IMU's stream with the same integer arithmetic (ng_resample.h),
+which tests/firmware/test_inference_path.py proves byte for byte for every rate this space
+offers. A window of the same seconds at a lower rate has fewer samples, so the converter's MACs,
+latency and (for cnn-gru and gru) the steps follow from the rate.
 
 A point is a plain dict of Optuna parameter names to values (``trial.params``), so any
 worker, on any machine, rebuilds the same ``FitOptions`` from the stored trial alone.
@@ -33,6 +36,36 @@ COPIES = (1, 2, 4)
 LEARNING_RATE = (1e-3, 1e-2)  # log-uniform
 EPOCHS = (10, 40)
 EPOCH_STEP = 5
+RATE_FRACTIONS = (1, 1 / 2, 2 / 5, 1 / 3)  # of the dataset's rate: 119 Hz -> 119, 60, 48, 40; 100 Hz -> 100, 50, 40, 33
+MIN_RATE_HZ = 10.0
+
+
+def rate_choices(data_rate_hz: float) -> list[float]:
+    """The rates searched for a dataset at ``data_rate_hz``: that rate, then its ``RATE_FRACTIONS``
+    rounded to whole Hz (highest first, none below ``MIN_RATE_HZ``)."""
+    full = round(float(data_rate_hz), 3)
+    lower = {float(round(full * f)) for f in RATE_FRACTIONS[1:]}
+    return [full] + sorted((r for r in lower if MIN_RATE_HZ <= r < full), reverse=True)
+
+
+def parse_rates(text: str, data_rate_hz: float) -> list[float]:
+    """``--rates``: 'full,50' -> [dataset's rate, 50.0]; each at most the dataset's rate."""
+    full = round(float(data_rate_hz), 3)
+    rates = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            rate = full if part == "full" else float(part)
+        except ValueError:
+            raise TrainingError(f"--rates must be comma-separated Hz or 'full', got {text!r}") from None
+        if not MIN_RATE_HZ <= rate <= full:
+            raise TrainingError(f"--rates: {part} Hz is outside {MIN_RATE_HZ:g}..{full:g} Hz (the dataset's rate): the "
+                                "model may run at or below the rate the takes were recorded at")
+        rates.append(rate)
+    if not rates:
+        raise TrainingError("--rates is empty")
+    return sorted(set(rates), reverse=True)
 
 
 @dataclass
@@ -42,6 +75,7 @@ class Space:
     archs: list[str] = field(default_factory=lambda: list(ARCHITECTURES))
     widths: list[int] = field(default_factory=lambda: list(WIDTHS))
     gru_units: list[int] = field(default_factory=lambda: list(GRU_UNIT_CHOICES))
+    rates_hz: list[float] = field(default_factory=list)  # empty: the dataset's rate only (studies before the rate)
     min_epochs: int = EPOCHS[0]
     max_epochs: int = EPOCHS[1]
 
@@ -55,12 +89,14 @@ class Space:
             raise TrainingError(f"--widths must be positive filter counts, got {self.widths}")
         if not self.gru_units or not all(1 <= u <= MAX_GRU_UNITS for u in self.gru_units):
             raise TrainingError(f"--gru-units must be between 1 and {MAX_GRU_UNITS}, got {self.gru_units}")
+        if any(r <= 0 for r in self.rates_hz):
+            raise TrainingError(f"--rates must be positive Hz, got {self.rates_hz}")
         if not 1 <= self.min_epochs <= self.max_epochs:
             raise TrainingError(f"--epochs must be MIN-MAX with 1 <= MIN <= MAX, got {self.min_epochs}-{self.max_epochs}")
 
     def to_dict(self) -> dict:
         return {"archs": list(self.archs), "widths": list(self.widths), "gru_units": list(self.gru_units),
-                "min_epochs": self.min_epochs, "max_epochs": self.max_epochs}
+                "rates_hz": list(self.rates_hz), "min_epochs": self.min_epochs, "max_epochs": self.max_epochs}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Space":
@@ -78,6 +114,8 @@ class Space:
             trial.suggest_categorical("front_layers", list(FRONT_LAYERS))
         if arch in ("gru", "cnn-gru"):
             trial.suggest_categorical("gru_units", self.gru_units)
+        if self.rates_hz:
+            trial.suggest_categorical("rate_hz", list(self.rates_hz))
         trial.suggest_categorical("window_s", list(WINDOW_SECONDS))
         trial.suggest_categorical("hop_s", list(HOP_SECONDS))
         augment = trial.suggest_categorical("augment", list(AUGMENT_CHOICES))
@@ -90,9 +128,10 @@ class Space:
         return dict(trial.params)
 
 
-def baseline_params(space: "Space") -> dict:
+def baseline_params(space: "Space", data_rate_hz: float | None = None) -> dict:
     """fit's default model (``python -m training fit`` without options) as a point of the space, so a
-    search can score it exactly as its candidates (``search --baseline``)."""
+    search can score it exactly as its candidates (``search --baseline``); it runs at the dataset's
+    rate ``data_rate_hz``, as fit does, when the space searches rates."""
     import inspect
 
     from training.models import build_conv1d
@@ -102,11 +141,17 @@ def baseline_params(space: "Space") -> dict:
     params = {"arch": o.arch, "width": o.width, "kernel": shape["kernel"].default, "depth": shape["depth"].default,
               "window_s": o.window_seconds, "hop_s": o.hop_seconds, "augment": "auto", "copies": o.copies_per_epoch,
               "learning_rate": o.learning_rate, "epochs": o.epochs}
-    outside = [k for k, ok in (("arch", o.arch in space.archs), ("width", o.width in space.widths),
-                               ("epochs", space.min_epochs <= o.epochs <= space.max_epochs)) if not ok]
+    checks = [("arch", o.arch in space.archs), ("width", o.width in space.widths),
+              ("epochs", space.min_epochs <= o.epochs <= space.max_epochs)]
+    if space.rates_hz:
+        full = round(float(data_rate_hz), 3) if data_rate_hz is not None else None
+        params["rate_hz"] = full
+        checks.append(("rates", full in space.rates_hz))
+    outside = [k for k, ok in checks if not ok]
     if outside:
         raise TrainingError(f"--baseline: fit's default model ({o.arch}, width {o.width}, {o.epochs} epochs) lies "
-                            f"outside the searched {', '.join(outside)}; widen --arch / --widths / --epochs")
+                            f"outside the searched {', '.join(outside)}; widen --arch / --widths / --epochs / --rates "
+                            "(fit's default runs at the dataset's rate: 'full')")
     return params
 
 
@@ -121,18 +166,41 @@ def fit_options(params: dict, seed: int = 0, **extra) -> FitOptions:
         augment=None if augment == "auto" else (() if augment == "none" else augment),
         copies_per_epoch=int(params.get("copies", 1)),
         window_seconds=float(params["window_s"]), hop_seconds=float(params["hop_s"]),
-        model_options=model_options or None, **extra)
+        rate_hz=float(params["rate_hz"]) if "rate_hz" in params else None, model_options=model_options or None, **extra)
+
+
+def too_short(params: dict, window: int) -> str | None:
+    """Why a window of ``window`` samples (the point's rate times its seconds) is too short for the
+    point's cnn-gru front (strided 'valid' convolutions, training/models.py), else None."""
+    import inspect
+
+    from training.models import build_cnn_gru
+
+    if params["arch"] != "cnn-gru":
+        return None
+    defaults = inspect.signature(build_cnn_gru).parameters
+    kernel, stride = int(params.get("kernel", defaults["kernel"].default)), defaults["stride"].default
+    layers = int(params.get("front_layers", defaults["front_layers"].default))
+    steps = window
+    for _ in range(layers):
+        if steps < kernel:
+            return (f"a window of {window} samples is too short for cnn-gru's {layers} front convolutions of kernel "
+                    f"{kernel} (stride {stride}); the point is skipped")
+        steps = (steps - kernel) // stride + 1
+    return None
 
 
 def describe(params: dict) -> str:
-    """One short line: 'conv1d w16 d3 k5, window 1 s hop 0.25 s, aug mount,rotate x4, lr 0.003, 30 ep'."""
+    """One short line: 'conv1d w16 d3 k5, 60 Hz, window 1 s hop 0.25 s, aug mount,rotate x4, lr 0.003, 30 ep'
+    (the rate only when the study searches it)."""
     shape = [params["arch"]]
     for key, tag in (("width", "w"), ("depth", "d"), ("front_layers", "f"), ("kernel", "k"), ("gru_units", "u")):
         if key in params:
             shape.append(f"{tag}{params[key]}")
     aug = params.get("augment", "auto")
     aug_text = aug if aug == "none" else f"{aug} x{params.get('copies', 1)}"
-    return (f"{' '.join(shape)}, window {params['window_s']:g} s hop {params['hop_s']:g} s, aug {aug_text}, "
+    rate = f", {params['rate_hz']:g} Hz" if "rate_hz" in params else ""
+    return (f"{' '.join(shape)}{rate}, window {params['window_s']:g} s hop {params['hop_s']:g} s, aug {aug_text}, "
             f"lr {params['learning_rate']:.2g}, {params['epochs']} ep")
 
 

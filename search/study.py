@@ -32,7 +32,7 @@ from search.space import Space, describe
 from search.trial import Budgets, Objective, run_trial_safely
 
 STUDY_ATTR = "nanogest_search"
-SEARCH_VERSION = 1
+SEARCH_VERSION = 2
 DEFAULT_STUDY = "nanogest"
 DEFAULT_TRIALS = 20
 DEFAULT_FOLDS = 3

@@ -32,7 +32,7 @@ import numpy as np
 from training import TrainingError
 from training.augment import resolve_augment
 from training.fit import check_options, make_contract, split_windows, train_model
-from search.space import Space, fit_options
+from search.space import Space, fit_options, too_short
 from training.split import cv_folds, fold_split
 
 PRUNE_MARGIN = 0.2  # accuracy points (of 1) a smaller, faster finished trial must lead by to prune
@@ -132,6 +132,9 @@ class Objective:
         o = fit_options(params, seed=self.seed)
         check_options(o)
         accs, accs_float = [], []
+        short = too_short(params, make_contract(self.takes, o)["window"])
+        if short:
+            raise TrainingError(short)  # a FAILED trial with this sentence, before any training
         with tempfile.TemporaryDirectory(prefix=f"nanogest-trial{trial.number}-") as tmp:
             for i, test_groups in enumerate(self.dealt):
                 contract = make_contract(self.takes, o)

@@ -86,6 +86,26 @@ def test_core_input_tensor_equals_the_python_pipeline_byte_for_byte(host_build, 
 BMI = (1 / 8192, 1 / 16.4)  # the virtual board's BMI270 scales
 
 
+def _searched_rates() -> list:
+    """Every lower rate ``training search`` offers for a dataset recorded on either IMU (search.space.
+    rate_choices), fed by either IMU (a model searched on Rev1 data may run on a Rev2 board), as
+    (take rate, IMU, model rate, window and hop of 1 s and 0.25 s): the board must decimate to each
+    exactly as training resampled."""
+    from contract.resample import IMU_RATES_MHZ
+    from search.space import rate_choices
+
+    lower = sorted({r for mhz in IMU_RATES_MHZ.values() for r in rate_choices(mhz / 1000)[1:]}, reverse=True)
+    cases = []
+    for imu, mhz in IMU_RATES_MHZ.items():
+        for rate in lower:
+            cases.append(pytest.param(mhz / 1000, imu, rate, round(rate), round(rate * 0.25),
+                                      id=f"search-{imu}-{mhz / 1000:g}-to-{rate:g}"))
+    return cases
+
+
+SEARCHED_RATES = _searched_rates()
+
+
 def with_rate(settings_text: str, rate_hz: float, window: int, hop: int) -> str:
     """The default model's settings block for a model of another rate (the input tensor does not
     depend on the model's weights, only on rate, window, hop, normalization and input scale)."""
@@ -102,6 +122,7 @@ def with_rate(settings_text: str, rate_hz: float, window: int, hop: int) -> str:
     (119.0, "LSM9DS1", 100.0, 100, 25),  # a Rev1 board feeding a 100 Hz model
     (119.0, "LSM9DS1", 50.0, 50, 12),    # decimation by 119/50
     (100.0, "BMI270", 119.001, 119, 30),  # a ratio of 100000/119001: the core's 64-bit path
+    *SEARCHED_RATES,
 ])  # equal rates: test_core_input_tensor_equals_the_python_pipeline_byte_for_byte (training keeps the values)
 def test_training_windows_of_a_take_equal_the_boards_resampled_windows_byte_for_byte(
         host_build, tmp_path, take_rate_hz, imu, model_rate_hz, window, hop):

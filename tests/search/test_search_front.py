@@ -11,7 +11,7 @@ from optuna.trial import TrialState, create_trial
 from training import TrainingError
 from training.fit import FitOptions
 from search.report import best_fitting, pareto_front, smallest_seen
-from search.space import Space, baseline_params, fit_options
+from search.space import Space, baseline_params, describe, fit_options
 from search.trial import PRUNE_MARGIN, Budgets, dominated_by
 
 
@@ -85,3 +85,40 @@ def test_every_suggested_point_becomes_valid_fit_options():
         study.tell(trial, state=TrialState.PRUNED)
     archs = {t.params["arch"] for t in study.trials}
     assert archs == set(space.archs)
+
+
+def test_the_space_draws_rates_at_and_below_the_datasets_rate():
+    from search.space import RATE_FRACTIONS, parse_rates, rate_choices
+
+    for data_rate in (119.0, 100.0):
+        rates = rate_choices(data_rate)
+        assert rates[0] == data_rate and all(r < data_rate for r in rates[1:])
+        assert rates[1:] == sorted({float(round(data_rate * f)) for f in RATE_FRACTIONS[1:]}, reverse=True)
+    space = Space(rates_hz=rate_choices(119.0))
+    assert Space.from_dict(space.to_dict()) == space  # every worker searches the same rates
+    study = optuna.create_study(directions=["maximize", "minimize", "minimize"],
+                                sampler=optuna.samplers.RandomSampler(seed=1))
+    drawn = set()
+    for _ in range(40):
+        trial = study.ask()
+        params = space.suggest(trial)
+        assert fit_options(params).rate_hz == params["rate_hz"]
+        assert f"{params['rate_hz']:g} Hz" in describe(params)
+        drawn.add(params["rate_hz"])
+        study.tell(trial, state=TrialState.PRUNED)
+    assert drawn == set(space.rates_hz)
+    assert parse_rates("full,50", 119.0) == [119.0, 50.0]
+    with pytest.raises(TrainingError, match="outside 10..119 Hz"):
+        parse_rates("120", 119.0)
+    assert baseline_params(space, 119.0)["rate_hz"] == 119.0  # fit's default runs at the dataset's rate
+    with pytest.raises(TrainingError, match="outside the searched rates"):
+        baseline_params(Space(rates_hz=[60.0]), 119.0)
+
+
+def test_a_window_too_short_for_a_cnn_gru_front_is_named_not_trained():
+    from search.space import too_short
+
+    point = {"arch": "cnn-gru", "kernel": 7, "front_layers": 3}
+    assert too_short(point, 89) is None  # 0.75 s at 119 Hz: 89 -> 42 -> 18 -> 6 steps
+    assert "too short" in too_short(point, 30)  # 0.75 s at 40 Hz: 30 -> 12 -> 3 < kernel 7
+    assert too_short({"arch": "conv1d"}, 30) is None
