@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from training import ARCHITECTURES, TrainingError
-from training.fit import FitOptions
+from training.fit import FitOptions, learning_rate_for
 
 WIDTHS = (4, 6, 8, 12, 16, 24, 32)
 DEPTHS = (2, 3, 4)  # convolutions of conv1d / ds-conv1d (the default models have 3)
@@ -140,7 +140,7 @@ def baseline_params(space: "Space", data_rate_hz: float | None = None) -> dict:
     shape = inspect.signature(build_conv1d).parameters
     params = {"arch": o.arch, "width": o.width, "kernel": shape["kernel"].default, "depth": shape["depth"].default,
               "window_s": o.window_seconds, "hop_s": o.hop_seconds, "augment": "auto", "copies": o.copies_per_epoch,
-              "learning_rate": o.learning_rate, "epochs": o.epochs}
+              "learning_rate": learning_rate_for(o), "epochs": o.epochs}
     checks = [("arch", o.arch in space.archs), ("width", o.width in space.widths),
               ("epochs", space.min_epochs <= o.epochs <= space.max_epochs)]
     if space.rates_hz:
@@ -171,7 +171,7 @@ def fit_options(params: dict, seed: int = 0, **extra) -> FitOptions:
 
 def too_short(params: dict, window: int) -> str | None:
     """Why a window of ``window`` samples (the point's rate times its seconds) is too short for the
-    point's cnn-gru front (strided 'valid' convolutions, training/models.py), else None."""
+    point's cnn-gru front (blocks of a 'valid' convolution and max pooling, training/models.py), else None."""
     import inspect
 
     from training.models import build_cnn_gru
@@ -179,14 +179,14 @@ def too_short(params: dict, window: int) -> str | None:
     if params["arch"] != "cnn-gru":
         return None
     defaults = inspect.signature(build_cnn_gru).parameters
-    kernel, stride = int(params.get("kernel", defaults["kernel"].default)), defaults["stride"].default
+    kernel, pool = int(params.get("kernel", defaults["kernel"].default)), defaults["pool"].default
     layers = int(params.get("front_layers", defaults["front_layers"].default))
     steps = window
     for _ in range(layers):
-        if steps < kernel:
-            return (f"a window of {window} samples is too short for cnn-gru's {layers} front convolutions of kernel "
-                    f"{kernel} (stride {stride}); the point is skipped")
-        steps = (steps - kernel) // stride + 1
+        if steps < kernel + pool - 1:
+            return (f"a window of {window} samples is too short for cnn-gru's {layers} front blocks of a kernel "
+                    f"{kernel} convolution and pooling by {pool}; the point is skipped")
+        steps = (steps - kernel + 1) // pool
     return None
 
 

@@ -18,7 +18,7 @@ from capture.synth import write_dataset
 from postgres_server import postgres_server
 
 pytestmark = pytest.mark.slow
-CHEAP = ["--folds", "2", "--epochs", "8-8", "--arch", "conv1d,ds-conv1d", "--widths", "6,8"]
+CHEAP = ["--folds", "2", "--epochs", "8-8", "--arch", "conv1d,ds-conv1d", "--widths", "6,8", "--rates", "full"]  # the rate: test_search_rate.py
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
 
 

@@ -9,7 +9,7 @@ from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState, create_trial
 
 from training import TrainingError
-from training.fit import FitOptions
+from training.fit import FitOptions, learning_rate_for
 from search.report import best_fitting, pareto_front, smallest_seen
 from search.space import Space, baseline_params, describe, fit_options
 from search.trial import PRUNE_MARGIN, Budgets, dominated_by
@@ -66,9 +66,9 @@ def test_baseline_is_fits_default_model():
     space = Space()
     o = fit_options(baseline_params(space))
     d = FitOptions()
-    for field in ("arch", "width", "epochs", "learning_rate", "copies_per_epoch", "window_seconds", "hop_seconds",
-                  "augment"):
+    for field in ("arch", "width", "epochs", "copies_per_epoch", "window_seconds", "hop_seconds", "augment"):
         assert getattr(o, field) == getattr(d, field), field
+    assert learning_rate_for(o) == learning_rate_for(d)  # fit's default: the arch's learning rate
     with pytest.raises(TrainingError, match="outside the searched"):
         baseline_params(Space(widths=[4, 8]))
 
@@ -119,6 +119,6 @@ def test_a_window_too_short_for_a_cnn_gru_front_is_named_not_trained():
     from search.space import too_short
 
     point = {"arch": "cnn-gru", "kernel": 7, "front_layers": 3}
-    assert too_short(point, 89) is None  # 0.75 s at 119 Hz: 89 -> 42 -> 18 -> 6 steps
-    assert "too short" in too_short(point, 30)  # 0.75 s at 40 Hz: 30 -> 12 -> 3 < kernel 7
+    assert too_short(point, 89) is None  # 0.75 s at 119 Hz: 89 -> 41 -> 17 -> 5 steps
+    assert "too short" in too_short(point, 30)  # 0.75 s at 40 Hz: 30 -> 12 -> 3, too few for kernel 7
     assert too_short({"arch": "conv1d"}, 30) is None
