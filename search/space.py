@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from contract.pipeline import CHANNELS
 from training import ARCHITECTURES, TrainingError
 from training.fit import FitOptions, learning_rate_for
 
@@ -171,22 +172,22 @@ def fit_options(params: dict, seed: int = 0, **extra) -> FitOptions:
 
 def too_short(params: dict, window: int) -> str | None:
     """Why a window of ``window`` samples (the point's rate times its seconds) is too short for the
-    point's cnn-gru front (blocks of a 'valid' convolution and max pooling, training/models.py), else None."""
-    import inspect
-
-    from training.models import build_cnn_gru
-
+    point's cnn-gru front (blocks of a 'valid' convolution and max pooling), else None. The front is
+    built, untrained, by training/models.py, so its geometry is stated only there."""
     if params["arch"] != "cnn-gru":
         return None
+    import inspect
+
+    from training.models import build_cnn_gru  # Keras: only for cnn-gru points
+
     defaults = inspect.signature(build_cnn_gru).parameters
-    kernel, pool = int(params.get("kernel", defaults["kernel"].default)), defaults["pool"].default
+    kernel = int(params.get("kernel", defaults["kernel"].default))
     layers = int(params.get("front_layers", defaults["front_layers"].default))
-    steps = window
-    for _ in range(layers):
-        if steps < kernel + pool - 1:
-            return (f"a window of {window} samples is too short for cnn-gru's {layers} front blocks of a kernel "
-                    f"{kernel} convolution and pooling by {pool}; the point is skipped")
-        steps = (steps - kernel + 1) // pool
+    try:
+        build_cnn_gru((window, len(CHANNELS)), 2, width=2, units=2, kernel=kernel, front_layers=layers)
+    except ValueError:  # Keras: "Computed output size would be zero or negative"
+        return (f"a window of {window} samples is too short for cnn-gru's {layers} front blocks of a kernel "
+                f"{kernel} convolution and pooling by {defaults['pool'].default}; the point is skipped")
     return None
 
 
