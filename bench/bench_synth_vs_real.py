@@ -162,7 +162,7 @@ def main(argv=None) -> int:
         if label not in real or label not in synth:
             continue
         print(f"\n{label}")
-        print(f"| statistic | real | real spread | synth | synth spread |\n|---|---|---|---|---|")
+        print("| statistic | real | real spread | synth | synth spread |\n|---|---|---|---|---|")
         for key in real[label]:
             r, s = real[label][key], synth[label][key]
             print(f"| {key} | {r[0]} | {r[1]} | {s[0]} | {s[1]} |")

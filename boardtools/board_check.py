@@ -16,7 +16,6 @@ the run's headers into the firmware and PlatformIO has uploaded it.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess

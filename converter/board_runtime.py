@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import ctypes
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from converter import ConverterError
+
+if TYPE_CHECKING:  # board_tflm imports this module; the name is for the annotation only
+    from converter.board_tflm import BoardSources
 
 
 class _Api:

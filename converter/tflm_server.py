@@ -34,7 +34,6 @@ are found, else in PyPI tflite-micro; a line on stderr says which. ``--laptop-tf
 from __future__ import annotations
 
 import argparse
-import json
 import struct
 import sys
 from pathlib import Path
