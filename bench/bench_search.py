@@ -1,7 +1,7 @@
 """A fixed-budget ``training search`` against fit's default model, and one worker against two.
 
     python bench/bench_search.py [--data DIR] [--parts lopo,martin,workers,builtin] [--trials 10] [--folds 3]
-                                 [--epochs 10-40] [--worker-trials 6] [--out DIR]
+                                 [--epochs 10-40] [--confirm 3] [--confirm-seeds 1] [--worker-trials 6] [--out DIR]
 
 - ``lopo``: the real IMU_Capture recordings' punch and flex of every person who recorded both
   (``../shared/data/real``, imported with ``capture import-arduino`` into a temporary dataset as
@@ -17,10 +17,15 @@
 
 For lopo and martin the tables give the front, the default model, and the most accurate trial
 under the board's default budgets, under 16 KB model / 10 KB arena and under 8 KB / 6 KB (all
-from the one study, whose sampler was steered by the default budgets), and which target holds:
-more accurate than the default, or at least 2x smaller or faster within 1 point of its accuracy.
-Accuracies are int8 (TFLM) means over the folds' held-out people or takes. Markdown on stdout,
-progress on stderr. Wall times are on whatever else the machine is running.
+from the one study, whose sampler was steered by the default budgets), each with the search's
+score and, for the trials ``search --confirm`` scored again with further seeds, the confirmed mean
+over all scorings; the chosen run (picked by the confirmed mean) and fit's default model are both
+trained again on fit's own split. The verdict is stated from the confirmed scores: the chosen
+model beats the default on accuracy (by more than the noise ``search`` names: 2 standard errors of
+the difference), or is at least 2x smaller or faster at equal accuracy (within that noise), or
+neither. Accuracies are int8 (TFLM). Markdown on stdout, progress on stderr. Wall times are on
+whatever else the machine is running. ``--out DIR`` keeps the studies: the same command again
+continues them and reuses every stored confirmation.
 """
 
 from __future__ import annotations
@@ -54,12 +59,13 @@ def log(message: str) -> None:
 
 def search(data: Path, out: Path, args, extra=()) -> dict:
     cmd = [sys.executable, "-m", "training", "search", str(data), "--out", str(out), "--trials", str(args.trials),
-           "--folds", str(args.folds), "--epochs", args.epochs, "--baseline", *extra]
+           "--folds", str(args.folds), "--epochs", args.epochs, "--baseline", "--confirm", str(args.confirm),
+           "--confirm-seeds", str(args.confirm_seeds), *extra]
     log("$ " + " ".join(cmd))
     started = time.monotonic()
     proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for line in proc.stderr.splitlines():
-        if line.startswith(("trial ", "error:", "chosen:", "search:")):
+        if line.startswith(("trial ", "error:", "chosen:", "search:", "confirm ", "pick:", "note:")):
             log("  " + line[:220])
     if proc.returncode != 0:
         raise SystemExit(f"search failed:\n{proc.stderr[-3000:]}")
@@ -75,69 +81,96 @@ def trials_of(out: Path) -> list:
     return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
 
 
-def row(name: str, t) -> str:
+def row(name: str, t, confirmed: dict) -> str:
     from search.space import describe
 
     if t is None:
-        return f"| {name} | none fits | | | | |"
+        return f"| {name} | none fits | | | | | |"
     a = t.user_attrs
-    return (f"| {name} | {a['accuracy_int8']:.3f} | {a['model_bytes']:,} | {a['ram_bytes']:,} | {a['latency_ms']:.2f} | "
-            f"#{t.number} {describe(t.params)} |")
+    c = confirmed.get(t.number)
+    cell = f"{c['confirmed_accuracy_int8']:.3f} ({c['scorings']})" if c else "-"
+    return (f"| {name} | {a['accuracy_int8']:.3f} | {cell} | {a['model_bytes']:,} | {a['ram_bytes']:,} | "
+            f"{a['latency_ms']:.2f} | #{t.number} {describe(t.params)} |")
 
 
-def verdict(base, best) -> str:
-    if base is None or best is None:
+def verdict(base, chosen, confirmed: dict) -> str:
+    """Which target holds, from the confirmed scores (search/confirm.py's noise)."""
+    import math
+
+    from search.confirm import NOISE_SE
+
+    if base is None or chosen is None:
         return "no verdict (the default or the search found nothing that fits)"
-    b, s = base.user_attrs, best.user_attrs
-    if best.number == base.number:
-        return "the default model is the search's best: no candidate beat it"
-    if s["accuracy_int8"] > b["accuracy_int8"] + 1e-9:
-        return (f"the searched model is more accurate than the default ({s['accuracy_int8']:.3f} vs {b['accuracy_int8']:.3f} "
-                f"int8), {b['model_bytes'] / s['model_bytes']:.1f}x smaller, {b['latency_ms'] / s['latency_ms']:.1f}x faster")
-    return (f"the searched model is {s['accuracy_int8'] - b['accuracy_int8']:+.3f} in accuracy, "
-            f"{b['model_bytes'] / s['model_bytes']:.1f}x smaller, {b['latency_ms'] / s['latency_ms']:.1f}x faster")
+    if chosen.number == base.number:
+        return "neither: after confirmation fit's default model is the most accurate that fits; no candidate beat it"
+    b, s = base.user_attrs, chosen.user_attrs
+    cb, cs = confirmed.get(base.number), confirmed.get(chosen.number)
+    if cb is None or cs is None:
+        return "no verdict (the default or the chosen trial was not confirmed: run with --confirm)"
+    gap = cs["confirmed_accuracy_int8"] - cb["confirmed_accuracy_int8"]
+    ses = [x for x in (cs["confirmed_stderr"], cb["confirmed_stderr"]) if x is not None]
+    noise = NOISE_SE * math.sqrt(sum(x * x for x in ses)) if ses else 0.0
+    smaller, faster = b["model_bytes"] / s["model_bytes"], b["latency_ms"] / s["latency_ms"]
+    sizes = f"{smaller:.1f}x smaller, {faster:.1f}x faster"
+    scores = (f"confirmed {cs['confirmed_accuracy_int8']:.3f} over {cs['scorings']} scorings vs the default's "
+              f"{cb['confirmed_accuracy_int8']:.3f} over {cb['scorings']}: {gap:+.3f}, noise (2 standard errors) {noise:.3f}")
+    if gap > noise:
+        return f"the searched model beats the default on int8 accuracy ({scores}), and is {sizes}"
+    if smaller >= 2 or faster >= 2:
+        return f"equal accuracy within the noise ({scores}) and at least 2x smaller or faster: {sizes}"
+    return f"neither: equal accuracy within the noise ({scores}) and only {sizes}"
 
 
-def small_equal(base, trials) -> str:
-    """The smallest trial within EQUAL_POINTS of the default's accuracy, and how much smaller / faster."""
-    if base is None:
-        return ""
-    b = base.user_attrs
-    close = [t for t in trials if t.user_attrs["accuracy_int8"] >= b["accuracy_int8"] - EQUAL_POINTS
-             and not t.user_attrs.get("converter_refused")]
-    t = min(close, key=lambda t: (t.user_attrs["model_bytes"], t.user_attrs["latency_ms"]))
-    a = t.user_attrs
-    return (f"smallest within {100 * EQUAL_POINTS:g} point of the default: #{t.number}, "
-            f"{b['model_bytes'] / a['model_bytes']:.1f}x smaller, {b['latency_ms'] / a['latency_ms']:.1f}x faster "
-            f"({a['accuracy_int8']:.3f} int8)")
+def fit_split_row(name: str, built: dict) -> str:
+    groups = built["run_test_groups"]
+    shown = ", ".join(groups) if len(groups) <= 4 else f"{len(groups)} {built['run_split']}s"
+    return (f"| {name} | fit's split by {built['run_split']} (test {shown}) | {built['run_accuracy_int8']:.3f} | "
+            f"{built['run_model_bytes']:,} | {built['run_arena_bytes']:,} | {built['run_latency_ms']:.2f} |")
 
 
-def report(title: str, out: Path, result: dict) -> None:
+def report(title: str, out: Path, data: Path, result: dict) -> None:
+    from search.cli import build_chosen_run
     from search.report import best_fitting, front_table, pareto_front
 
     trials = trials_of(out)
     s = result["summary"]
     default_budgets = Budgets(**s["budgets"])
+    confirmation = s.get("confirmation") or {"candidates": [], "seeds": [], "scored_here": 0, "reused": 0}
+    confirmed = {r["trial"]: r for r in confirmation["candidates"]}
     base = next((t for t in trials if t.user_attrs.get("baseline")), None)
+    chosen_row = s.get("chosen")
+    chosen = next((t for t in trials if chosen_row and t.number == chosen_row["trial"]), None)
     print(f"\n### {title}\n")
     print(f"{s['complete'] + s['pruned'] + s['failed']} trials ({s['complete']} complete, {s['pruned']} pruned, "
-          f"{s['failed']} failed), {s['infeasible']} infeasible; wall {result['wall_s'] / 60:.1f} min\n")
-    print("| model | int8 accuracy (folds) | model bytes | arena bytes | est. ms / window | trial |")
-    print("|---|---|---:|---:|---:|---|")
-    print(row("fit's default conv1d", base))
-    bests = {}
+          f"{s['failed']} failed), {s['infeasible']} infeasible; confirmation: {len(confirmed)} trials x seeds "
+          f"{confirmation['seeds']} ({confirmation['scored_here']} scorings trained now, {confirmation['reused']} "
+          f"stored); wall {result['wall_s'] / 60:.1f} min\n")
+    print("| model | int8, search's folds | confirmed mean (scorings) | model bytes | arena bytes | est. ms / window | trial |")
+    print("|---|---|---|---:|---:|---:|---|")
+    print(row("fit's default conv1d", base, confirmed))
+    if chosen is not None:
+        print(row(f"chosen ({chosen_row['chosen_by']})", chosen, confirmed))
     for name, budgets in BUDGETS:
-        bests[name] = best_fitting(trials, budgets or default_budgets)
-        print(row(f"best under {name}", bests[name]))
-    print(f"\nVerdict (board budgets): {verdict(base, bests['board default'])}; {small_equal(base, trials)}.")
-    chosen = s.get("chosen")
-    if chosen:
-        groups = chosen["run_test_groups"]
-        shown = ", ".join(groups) if len(groups) <= 4 else f"{len(groups)} {chosen['run_split']}s"
-        print(f"Chosen run ({chosen['run_dir']}): fit's split by {chosen['run_split']} (test {shown}), int8 {chosen['run_accuracy_int8']:.3f}, "
-              f"{chosen['run_model_bytes']:,} B, arena {chosen['run_arena_bytes']:,} B.")
+        print(row(f"best search score under {name}", best_fitting(trials, budgets or default_budgets), confirmed))
+    print(f"\nVerdict (board budgets, confirmed scores): {verdict(base, chosen, confirmed)}.")
+    if chosen_row and chosen_row.get("note"):
+        print(f"search said: {chosen_row['note']}")
+    if confirmed:
+        from search.report import confirm_table
+
+        by_number = {t.number: t for t in trials}
+        print("\nConfirmation (the search's seed, then each further seed's 3 new folds of people):\n")
+        print(confirm_table([by_number[n] for n in confirmed], confirmed, chosen.number if chosen else None))
+    if chosen_row:
+        print("\n| retrained on fit's own split | split | int8 accuracy | model bytes | arena bytes | est. ms / window |")
+        print("|---|---|---:|---:|---:|---:|")
+        print(fit_split_row(f"chosen, #{chosen_row['trial']}", chosen_row))
+        if base is not None and chosen is not None and base.number != chosen.number:
+            log(f"training fit's default (trial {base.number}) on fit's split for comparison")
+            built = build_chosen_run(base, data, out / "default", default_budgets, seed=0)
+            print(fit_split_row(f"fit's default, #{base.number}", built))
     print("\nPareto front (board budgets):\n")
-    print(front_table(pareto_front(trials, default_budgets), chosen["trial"] if chosen else None))
+    print(front_table(pareto_front(trials, default_budgets), chosen.number if chosen else None, confirmed))
     sys.stdout.flush()
 
 
@@ -235,6 +268,8 @@ def main() -> None:
     p.add_argument("--trials", type=int, default=10)
     p.add_argument("--folds", type=int, default=3)
     p.add_argument("--epochs", default="10-40")
+    p.add_argument("--confirm", type=int, default=3, help="search --confirm K: trials scored again before choosing")
+    p.add_argument("--confirm-seeds", type=int, default=1, help="search --confirm-seeds N: further seeds each")
     p.add_argument("--worker-trials", type=int, default=6)
     p.add_argument("--out", type=Path, default=None, help="keep the searches here (default: a temporary directory)")
     args = p.parse_args()
@@ -249,13 +284,13 @@ def main() -> None:
         if not data.exists():
             import_people(args.data, data, labels=CROSS_LABELS)
         report(f"Punch and flex, {args.folds} folds of people ({args.trials} trials, epochs {args.epochs})",
-               tmp / "lopo", search(data, tmp / "lopo", args))
+               tmp / "lopo", data, search(data, tmp / "lopo", args))
     if "martin" in parts:
         data = tmp / "martin"
         if not data.exists():
             import_people(args.data, data, people=["martin"])
         report(f"martin's five gestures, {args.folds} folds of takes ({args.trials} trials, epochs {args.epochs})",
-               tmp / "martin-search", search(data, tmp / "martin-search", args))
+               tmp / "martin-search", data, search(data, tmp / "martin-search", args))
     if "workers" in parts:
         workers(tmp, args.worker_trials)
     if "builtin" in parts:

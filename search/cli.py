@@ -13,7 +13,10 @@ from training import ARCHITECTURES, TrainingError
 from training.data import dataset_rate_hz
 from search.study import (DEFAULT_FOLDS, DEFAULT_GRACE_S, DEFAULT_STUDY, DEFAULT_TRIALS, SEARCH_VERSION, counts,
                              dataset_hash, load_takes, open_study, settings_of, shown_url, storage_url, work)
-from search.report import best_fitting, finished, front_table, pareto_front, plot_pareto, smallest_seen, trial_row
+from search.confirm import DEFAULT_CONFIRM, DEFAULT_CONFIRM_SEEDS, confirm, confirm_seeds, noise_note, real_scorer
+from search.confirm import pick as pick_confirmed
+from search.report import (best_fitting, confirm_table, finished, front_table, pareto_front, plot_pareto, smallest_seen,
+                           trial_row)
 from search.space import (EPOCHS, GRU_UNIT_CHOICES, RATE_FRACTIONS, WIDTHS, Space, describe, fit_options, parse_epochs,
                           parse_int_list, parse_rates, rate_choices)
 from search.trial import Budgets, fits
@@ -79,6 +82,15 @@ def add_parsers(sub) -> None:
     s.add_argument("--seed", type=int, default=0, help="seed of the folds, augmentation and weights of every trial (default 0)")
     s.add_argument("--pick", type=int, default=None, metavar="N",
                    help="build the chosen run from trial N (a point of the front) instead of the most accurate that fits")
+    s.add_argument("--confirm", type=int, default=DEFAULT_CONFIRM, metavar="K",
+                   help=f"before choosing, train and score again the K most accurate trials that fit, plus fit's default "
+                        f"model when the study has it (--baseline), with --confirm-seeds further seeds (other folds of "
+                        f"people, weights and augmentation), and choose by the mean over all scorings; the scorings are "
+                        f"kept in the study, so running the command again reuses them (default {DEFAULT_CONFIRM}; 0: "
+                        "choose by the search's score alone)")
+    s.add_argument("--confirm-seeds", type=int, default=DEFAULT_CONFIRM_SEEDS, metavar="N",
+                   help=f"further seeds per confirmed trial: the study's --seed plus 1, 2, ... (default "
+                        f"{DEFAULT_CONFIRM_SEEDS})")
     s.add_argument("--baseline", action="store_true",
                    help="when the study is new, score fit's default model (conv1d, width 16) first, exactly as the "
                         "candidates: the front then shows whether the search beats it")
@@ -138,6 +150,9 @@ def _log_file(path: Path | None):
 def run_search(args) -> dict:
     if args.trials < 0 or args.folds < 2:
         raise TrainingError(f"--trials must be 0 or more and --folds at least 2, got {args.trials} and {args.folds}")
+    if args.confirm < 0 or args.confirm_seeds < 1:
+        raise TrainingError(f"--confirm must be 0 or more and --confirm-seeds at least 1, got {args.confirm} and "
+                            f"{args.confirm_seeds}")
     budgets, space = _budgets(args), _space(args)
     search_dir = Path(args.out)
     search_dir.mkdir(parents=True, exist_ok=True)
@@ -167,11 +182,13 @@ def run_search(args) -> dict:
             c = counts(study)
             raise SearchInterrupted(f"interrupted: {c['complete'] + c['pruned']} finished trials are kept in "
                                     f"{shown_url(url)}; run the same command again to continue") from None
-    try:
-        return summarize(study, url, args.data_dir, search_dir, takes, args.pick, mine)
-    except KeyboardInterrupt:
-        raise SearchInterrupted(f"interrupted while building the chosen run; the study in {shown_url(url)} is kept, "
-                                "run the same command again to build it") from None
+        try:
+            return summarize(study, url, args.data_dir, search_dir, takes, args.pick, mine, log=log,
+                             confirm_k=args.confirm, confirm_n=args.confirm_seeds)
+        except KeyboardInterrupt:
+            raise SearchInterrupted(f"interrupted while confirming or building the chosen run; the study in "
+                                    f"{shown_url(url)} keeps its trials and every finished confirmation, run the same "
+                                    "command again to go on") from None
 
 
 class SearchInterrupted(TrainingError):
@@ -204,25 +221,44 @@ def run_worker(args) -> dict:
     return {"study": args.study, "storage": shown_url(url), "trials_finished_here": mine, **c}
 
 
-def summarize(study, url: str, data_dir: Path, search_dir: Path, takes, pick: int | None, mine: list[int]) -> dict:
+def summarize(study, url: str, data_dir: Path, search_dir: Path, takes, pick: int | None, mine: list[int], log=None,
+              confirm_k: int = 0, confirm_n: int = DEFAULT_CONFIRM_SEEDS, scorer=None) -> dict:
+    """The front, the confirmation of the best trials (``confirm_k`` of them, ``confirm_n`` more seeds
+    each; ``scorer`` replaces the real training, see search/confirm.py), the choice and its run."""
     s = settings_of(study)
     budgets = Budgets(**s["budgets"])
     done = finished(study)
     front = pareto_front(done, budgets)
+    if pick is not None and not any(t.number == pick for t in done):
+        raise TrainingError(f"--pick {pick}: no finished trial with that number; the front is trials "
+                            f"{', '.join(str(t.number) for t in front) or '(none)'}")
+    confirmed, scored_here, seeds = {}, 0, confirm_seeds(s["seed"], confirm_n)
+    if confirm_k > 0 and any(fits(t.user_attrs, budgets) for t in done):
+        scorer = scorer or real_scorer(takes, int(s["folds"]), log if log is not None else open("/dev/null", "w"))
+        confirmed, scored_here = confirm(study, budgets, confirm_k, seeds, scorer, sys.stderr)
     if pick is not None:
-        chosen = next((t for t in done if t.number == pick), None)
-        if chosen is None:
-            raise TrainingError(f"--pick {pick}: no finished trial with that number; the front is trials "
-                                f"{', '.join(str(t.number) for t in front) or '(none)'}")
+        chosen, chosen_by = next(t for t in done if t.number == pick), "--pick"
+    elif confirmed:
+        chosen, chosen_by = pick_confirmed(done, budgets, confirmed), "confirmed mean"
     else:
-        chosen = best_fitting(done, budgets)
+        chosen, chosen_by = best_fitting(done, budgets), "search score"
     plot_pareto(done, front, budgets, search_dir / "pareto.png", chosen.number if chosen else None)
-    print(front_table(front, chosen.number if chosen else None), file=sys.stderr)
+    print(front_table(front, chosen.number if chosen else None, confirmed), file=sys.stderr)
     c = counts(study)
     summary = {"study": study.study_name, "storage": shown_url(url), "search_dir": str(search_dir),
                "budgets": s["budgets"], "trials_target": s["trials"], **c, "trials_run_here": mine,
                "infeasible": sum(1 for t in done if not fits(t.user_attrs, budgets)),
-               "front": [trial_row(t) for t in front], "pareto_png": str(search_dir / "pareto.png")}
+               "front": [trial_row(t, confirmed) for t in front], "pareto_png": str(search_dir / "pareto.png")}
+    if confirm_k > 0:
+        by_number = {t.number: t for t in done}
+        rows = sorted((trial_row(by_number[n], confirmed) for n in confirmed),
+                      key=lambda r: (-r["confirmed_accuracy_int8"], r["model_bytes"], r["trial"]))
+        summary["confirmation"] = {"trials": confirm_k, "seeds": seeds, "scored_here": scored_here,
+                                   "reused": len(confirmed) * len(seeds) - scored_here, "candidates": rows}
+        if rows:
+            print("\nconfirmed (the search's seed and " + ", ".join(f"seed {x}" for x in seeds) + "):\n"
+                  + confirm_table([by_number[r["trial"]] for r in rows], confirmed, chosen.number if chosen else None),
+                  file=sys.stderr)
     if chosen is None:
         (search_dir / "search.json").write_text(json.dumps(summary, indent=2) + "\n")
         smallest = smallest_seen(study.get_trials(deepcopy=False))
@@ -238,7 +274,16 @@ def summarize(study, url: str, data_dir: Path, search_dir: Path, takes, pick: in
     if not fits(chosen.user_attrs, budgets):
         print(f"note: trial {chosen.number} breaks the budgets ({'; '.join(budgets.violations(chosen.user_attrs))})",
               file=sys.stderr)
-    summary["chosen"] = {**trial_row(chosen), **build_chosen_run(chosen, data_dir, search_dir, budgets, int(s["seed"]))}
+    row = trial_row(chosen, confirmed)
+    score = f"int8 {row['accuracy_int8']:.3f} in the search's folds"
+    if "confirmed_accuracy_int8" in row:
+        score += f", {row['confirmed_accuracy_int8']:.3f} confirmed (mean of {row['scorings']} scorings)"
+    print(f"pick: trial {chosen.number} by {chosen_by}: {score}", file=sys.stderr)
+    note = noise_note(chosen, confirmed, done)
+    if note:
+        print(note, file=sys.stderr)
+    summary["chosen"] = {**row, "chosen_by": chosen_by, "note": note,
+                         **build_chosen_run(chosen, data_dir, search_dir, budgets, int(s["seed"]))}
     (search_dir / "search.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 

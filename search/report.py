@@ -46,24 +46,55 @@ def smallest_seen(trials: list):
     return min(sized, key=lambda t: (t.user_attrs["model_bytes"], t.user_attrs["ram_bytes"], t.number)) if sized else None
 
 
-def trial_row(t) -> dict:
+def trial_row(t, confirmed: dict | None = None) -> dict:
+    """What the summary says of trial ``t``; with ``confirmed`` (search/confirm.py ``confirm``) its
+    confirmed score and number of scorings too, when it was confirmed."""
     a = t.user_attrs
-    return {"trial": t.number, "accuracy_int8": round(a["accuracy_int8"], 4), "accuracy_float": round(a["accuracy_float"], 4),
-            "folds_run": a["folds_run"], "model_bytes": a["model_bytes"], "arena_bytes": a["arena_bytes"],
-            "ram_bytes": a["ram_bytes"], "latency_ms": round(a["latency_ms"], 3),
-            "rate_hz": t.params.get("rate_hz"), "params": dict(t.params),
-            "describe": describe(t.params), "baseline": bool(a.get("baseline"))}
+    row = {"trial": t.number, "accuracy_int8": round(a["accuracy_int8"], 4), "accuracy_float": round(a["accuracy_float"], 4),
+           "folds_run": a["folds_run"], "model_bytes": a["model_bytes"], "arena_bytes": a["arena_bytes"],
+           "ram_bytes": a["ram_bytes"], "latency_ms": round(a["latency_ms"], 3),
+           "rate_hz": t.params.get("rate_hz"), "params": dict(t.params),
+           "describe": describe(t.params), "baseline": bool(a.get("baseline"))}
+    c = (confirmed or {}).get(t.number)
+    if c:
+        row.update({k: c[k] for k in ("confirmed_accuracy_int8", "scorings", "confirmed_stderr", "confirm_accuracy_int8")})
+    return row
 
 
-def front_table(front: list, chosen_number: int | None) -> str:
-    """The front as a Markdown table (what the command prints on stderr)."""
-    lines = ["| trial | int8 accuracy (folds) | model bytes | arena bytes | est. ms / window | candidate |",
-             "|---|---|---:|---:|---:|---|"]
+def _confirmed_cell(number: int, confirmed: dict | None) -> str:
+    c = (confirmed or {}).get(number)
+    return f"{c['confirmed_accuracy_int8']:.3f} ({c['scorings']})" if c else "-"
+
+
+def _mark(t, chosen_number: int | None) -> str:
+    return (" (fit's default)" if t.user_attrs.get("baseline") else "") + (" **(chosen)**" if t.number == chosen_number else "")
+
+
+def front_table(front: list, chosen_number: int | None, confirmed: dict | None = None) -> str:
+    """The front as a Markdown table (what the command prints on stderr): the search's score (folds run)
+    and, for confirmed trials, the mean over every scoring (scorings)."""
+    lines = ["| trial | int8 accuracy (folds) | confirmed (scorings) | model bytes | arena bytes | est. ms / window | candidate |",
+             "|---|---|---|---:|---:|---:|---|"]
     for t in front:
         a = t.user_attrs
-        mark = (" (fit's default)" if a.get("baseline") else "") + (" **(chosen)**" if t.number == chosen_number else "")
-        lines.append(f"| {t.number} | {a['accuracy_int8']:.3f} ({a['folds_run']}) | {a['model_bytes']:,} | "
-                     f"{a['ram_bytes']:,} | {a['latency_ms']:.2f} | {describe(t.params)}{mark} |")
+        lines.append(f"| {t.number} | {a['accuracy_int8']:.3f} ({a['folds_run']}) | {_confirmed_cell(t.number, confirmed)} | "
+                     f"{a['model_bytes']:,} | {a['ram_bytes']:,} | {a['latency_ms']:.2f} | {describe(t.params)}{_mark(t, chosen_number)} |")
+    return "\n".join(lines)
+
+
+def confirm_table(trials: list, confirmed: dict, chosen_number: int | None) -> str:
+    """The confirmed trials, best confirmed mean first: the search's score, each further seed's, the mean."""
+    seeds = sorted({int(s) for n in confirmed for s in confirmed[n]["confirm_accuracy_int8"]})
+    lines = ["| trial | int8, search's seed | " + " | ".join(f"seed {s}" for s in seeds)
+             + " | confirmed mean (scorings) | model bytes | est. ms / window | candidate |",
+             "|---|---|" + "---|" * len(seeds) + "---|---:|---:|---|"]
+    for t in trials:
+        c = confirmed[t.number]
+        cells = " | ".join(f"{c['confirm_accuracy_int8'][str(s)]:.3f}" if str(s) in c["confirm_accuracy_int8"] else "-"
+                           for s in seeds)
+        lines.append(f"| {t.number} | {t.user_attrs['accuracy_int8']:.3f} | {cells} | {c['confirmed_accuracy_int8']:.3f} "
+                     f"({c['scorings']}) | {t.user_attrs['model_bytes']:,} | {t.user_attrs['latency_ms']:.2f} | "
+                     f"{describe(t.params)}{_mark(t, chosen_number)} |")
     return "\n".join(lines)
 
 

@@ -119,6 +119,31 @@ def convert_fold(run_dir: Path, log) -> tuple[dict, str | None]:
     return report, refused
 
 
+def fold_reports(takes, params: dict, kind: str, dealt: list[list[str]], seed: int, log, tag: str):
+    """Train ``params`` (a point of the space) on each fold of ``dealt`` with ``seed`` (fit's options,
+    split, augmentation and weights) and convert it: yields (fold index, converter report, refusal,
+    number of labels) fold by fold, so the caller may stop early (close the generator, or let it go).
+    The trials and their confirmation (search/confirm.py) both score through here."""
+    o = fit_options(params, seed=seed)
+    check_options(o)
+    short = too_short(params, make_contract(takes, o)["window"])
+    if short:
+        raise TrainingError(short)  # a FAILED trial with this sentence, before any training
+    with tempfile.TemporaryDirectory(prefix=f"nanogest-{tag.replace(' ', '')}-") as tmp:
+        for i, test_groups in enumerate(dealt):
+            contract = make_contract(takes, o)
+            split = fold_split(takes, kind, test_groups, seed=seed + i, validation=False)
+            sides = split_windows(split, contract, o)
+            kinds = resolve_augment(o.augment, len(sides["train"][0]), len({t.meta.subject for t in split.train}))
+            fold_dir = Path(tmp) / f"fold{i + 1}"
+            print(f"{tag} fold {i + 1}/{len(dealt)} seed {seed}: {params}", file=log, flush=True)
+            model, _, _ = train_model(sides, contract, o, kinds, Path(tmp) / f"fold{i + 1}.keras", log,
+                                      prefix=f"{tag} fold {i + 1}: ")
+            _write_fold_run(fold_dir, model, contract, sides)
+            report, refused = convert_fold(fold_dir, log)
+            yield i, report, refused, len(contract["labels"])
+
+
 class Objective:
     """Optuna's objective: (mean int8 accuracy, model bytes, latency ms); details in user attributes."""
 
@@ -129,30 +154,16 @@ class Objective:
     def __call__(self, trial):
         started = time.monotonic()
         params = self.space.suggest(trial)
-        o = fit_options(params, seed=self.seed)
-        check_options(o)
         accs, accs_float = [], []
-        short = too_short(params, make_contract(self.takes, o)["window"])
-        if short:
-            raise TrainingError(short)  # a FAILED trial with this sentence, before any training
-        with tempfile.TemporaryDirectory(prefix=f"nanogest-trial{trial.number}-") as tmp:
-            for i, test_groups in enumerate(self.dealt):
-                contract = make_contract(self.takes, o)
-                split = fold_split(self.takes, self.kind, test_groups, seed=self.seed + i, validation=False)
-                sides = split_windows(split, contract, o)
-                kinds = resolve_augment(o.augment, len(sides["train"][0]), len({t.meta.subject for t in split.train}))
-                fold_dir = Path(tmp) / f"fold{i + 1}"
-                print(f"trial {trial.number} fold {i + 1}/{len(self.dealt)}: {params}", file=self.log, flush=True)
-                model, _, _ = train_model(sides, contract, o, kinds, Path(tmp) / f"fold{i + 1}.keras", self.log,
-                                          prefix=f"trial {trial.number} fold {i + 1}: ")
-                _write_fold_run(fold_dir, model, contract, sides)
-                report, refused = convert_fold(fold_dir, self.log)
+        folds = fold_reports(self.takes, params, self.kind, self.dealt, self.seed, self.log, f"trial {trial.number}")
+        with contextlib.closing(folds):
+            for i, report, refused, n_labels in folds:
                 accs.append(float(report["accuracy_int8"]))
                 accs_float.append(float(report["accuracy_float"]))
                 attrs = self._record(trial, report, refused, accs, accs_float, i + 1, started, params)
                 if i + 1 == len(self.dealt) or not fits(attrs, self.budgets):
                     break  # over a budget after one fold: more folds would not change its size
-                self._maybe_prune(trial, attrs, len(contract["labels"]))
+                self._maybe_prune(trial, attrs, n_labels)
         return attrs["accuracy_int8"], attrs["model_bytes"], attrs["latency_ms"]
 
     def _record(self, trial, report, refused, accs, accs_float, folds_run, started, params) -> dict:
