@@ -3,7 +3,7 @@
 A trial's score is the mean int8 accuracy over a few folds of people dealt with ONE seed; with
 few people that number is noisy (a candidate can top the folds and lose on the next split). So
 before ``search`` chooses, the ``--confirm K`` most accurate finished trials that fit the budgets,
-plus fit's default model when the study has it (``--baseline``), are trained and scored again
+and fit's default model when the study has it (``--baseline``), are trained and scored again
 exactly as a trial is (search/trial.py ``fold_reports``) with each of ``--confirm-seeds`` further
 seeds: a new seed deals the people into other folds (``training.split.cv_folds``) and draws other
 weights and augmentation. The choice is the best mean over all of a candidate's scorings (the
@@ -42,15 +42,13 @@ def confirm_seeds(study_seed: int, n: int) -> list[int]:
 
 def candidates(done: list, budgets: Budgets, k: int) -> list:
     """The ``k`` most accurate finished trials that fit (by the search's score; ties: smaller, faster,
-    earlier), then fit's default model (a ``--baseline`` trial) if it is not among them."""
-    ok = sorted((t for t in done if fits(t.user_attrs, budgets)),
+    earlier) other than fit's default model, then the default (a ``--baseline`` trial) when the study
+    has it: the default never takes a candidate's place."""
+    ok = sorted((t for t in done if fits(t.user_attrs, budgets) and not t.user_attrs.get("baseline")),
                 key=lambda t: (-t.user_attrs["accuracy_int8"], t.user_attrs["model_bytes"],
                                t.user_attrs["latency_ms"], t.number))
-    chosen = ok[:k]
-    base = next((t for t in done if t.user_attrs.get("baseline")), None)
-    if base is not None and base.number not in [t.number for t in chosen]:
-        chosen.append(base)
-    return chosen
+    base = [t for t in done if t.user_attrs.get("baseline")][:1]
+    return ok[:k] + base
 
 
 def real_scorer(takes, folds: int, log):

@@ -4,6 +4,7 @@ worker processes. Tiny data and 3-epoch trials keep each test to tens of seconds
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -16,6 +17,8 @@ import pytest
 
 from capture.synth import write_dataset
 from postgres_server import postgres_server
+from search.study import load_takes
+from training.split import cv_folds
 
 pytestmark = pytest.mark.slow
 CHEAP = ["--folds", "2", "--epochs", "8-8", "--arch", "conv1d,ds-conv1d", "--widths", "6,8", "--rates", "full"]  # the rate: test_search_rate.py
@@ -134,7 +137,37 @@ def test_interrupted_embedded_study_keeps_its_trials_and_the_same_command_contin
     assert contract["window"] == round(contract["rate_hz"] * chosen["params"]["window_s"])
     assert contract["arch"] == chosen["params"]["arch"]
     assert (out / "pareto.png").stat().st_size > 5000
-    assert chosen["trial"] in [row["trial"] for row in summary["front"]]
+
+    # Before choosing, the (up to) 3 best trials that fit were trained again with seed 1 (the study's is 0):
+    # the real fit and converter on new folds; the pick is the best mean of the two scorings
+    conf = summary["confirmation"]
+    fitting = sorted((t for t in trials if t.state == TrialState.COMPLETE and not t.user_attrs["converter_refused"]),
+                     key=lambda t: (-t.values[0], t.values[1], t.values[2], t.number))[:3]
+    takes = load_takes(data, io.StringIO())
+    assert conf["seeds"] == [1] and conf["scored_here"] == len(fitting) == len(conf["candidates"]) and conf["reused"] == 0
+    stored = _study(sqlite).user_attrs
+    for t in fitting:
+        s1 = stored[f"confirm:{t.number}:1"]
+        assert s1["params"] == t.params and len(s1["fold_accuracy_int8"]) == 2 and 0 <= s1["accuracy_int8"] <= 1
+        assert s1["test_groups"] == cv_folds(takes, 2, seed=1)[1]  # seed 1 dealt the people into the folds
+        row = next(r for r in conf["candidates"] if r["trial"] == t.number)
+        assert row["scorings"] == 2
+        assert abs(row["confirmed_accuracy_int8"] - (t.values[0] + s1["accuracy_int8"]) / 2) < 1e-3
+        assert f": trial {t.number} seed 1: int8 {s1['accuracy_int8']:.3f} (folds " in second.stderr
+    assert chosen["chosen_by"] == "confirmed mean" and chosen["scorings"] == 2
+    assert chosen["confirmed_accuracy_int8"] == max(r["confirmed_accuracy_int8"] for r in conf["candidates"])
+    assert f"pick: trial {chosen['trial']} by confirmed mean: int8 {chosen['accuracy_int8']:.3f} in the search's folds, " \
+        f"{chosen['confirmed_accuracy_int8']:.3f} confirmed (mean of 2 scorings)" in second.stderr
+    assert "| confirmed (scorings) |" in second.stderr
+
+    # The same command again: every scoring is reused and the chosen run kept, nothing is trained
+    third = _run(*args)
+    assert third.returncode == 0, third.stderr[-3000:]
+    again = json.loads(third.stdout)
+    assert again["confirmation"]["scored_here"] == 0 and again["confirmation"]["reused"] == len(fitting)
+    assert again["confirmation"]["candidates"] == conf["candidates"] and again["chosen"]["trial"] == chosen["trial"]
+    assert third.stderr.count("(stored)") == len(fitting) and " ..." not in third.stderr
+    assert f"chosen: trial {chosen['trial']}, already built" in third.stderr
 
     # --pick names a trial; an unknown one is refused with the front's numbers (no training needed)
     wrong = _run(*args, "--pick", 999)
@@ -166,7 +199,7 @@ def test_two_workers_on_postgresql_finish_distinct_trials_and_a_killed_one_loses
     worker = _start("search-worker", "--storage", pg_url, "--study", "shared", "--wait", 120, "--grace", 4,
                     log=tmp_path / "worker.log")
     search = _start("search", data, "--out", out, "--trials", 5, "--storage", pg_url, "--study", "shared",
-                    "--grace", 4, *CHEAP, log=tmp_path / "search.log")
+                    "--grace", 4, "--confirm", 1, *CHEAP, log=tmp_path / "search.log")
     worker_id = None
 
     def worker_finished_one():
@@ -185,7 +218,11 @@ def test_two_workers_on_postgresql_finish_distinct_trials_and_a_killed_one_loses
     assert survived
     s_out, _ = search.communicate(timeout=600)
     assert search.returncode == 0, (tmp_path / "search.log").read_text()[-3000:]
-    by_search = json.loads(s_out)["trials_run_here"]
+    summary = json.loads(s_out)
+    by_search = summary["trials_run_here"]
+    # the confirmation's scoring is kept in the PostgreSQL study too
+    best = summary["confirmation"]["candidates"][0]
+    assert summary["confirmation"]["scored_here"] == 1 and f"confirm:{best['trial']}:1" in _study(pg_url, "shared").user_attrs
     assert by_search and not set(by_search) & set(survived)  # two processes, distinct trials
     trials = _trials(pg_url, "shared")
     for number, (state, values) in survived.items():
