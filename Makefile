@@ -32,9 +32,10 @@ virtual-board: ## build the virtual board (the firmware core for the host, g++)
 demo: $(STAMP) virtual-board ## run the whole pipeline on built-in data through the virtual board
 	$(PY) -m boardtools.demo --out $(DEMO_DIR)
 
-search: $(STAMP) ## search DATA=DATA_DIR OUT=SEARCH_DIR [TRIALS=20] for the most accurate model that fits (python -m training search)
+search: $(STAMP) ## search DATA=DATA_DIR OUT=SEARCH_DIR [TRIALS=20] [RATES=full,60] [CONFIRM=3] [CONFIRM_SEEDS=1] for the most accurate model that fits (python -m training search: RATES the model's rates, CONFIRM the best trials scored again with CONFIRM_SEEDS more seeds before choosing, 0 = off)
 	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "error: say which data and where: make search DATA=data OUT=searches/NAME" >&2; exit 2; }
-	$(PY) -m training search $(DATA) --out $(OUT) --trials $(or $(TRIALS),20)
+	$(PY) -m training search $(DATA) --out $(OUT) --trials $(or $(TRIALS),20) $(if $(RATES),--rates $(RATES)) \
+		$(if $(CONFIRM),--confirm $(CONFIRM)) $(if $(CONFIRM_SEEDS),--confirm-seeds $(CONFIRM_SEEDS))
 
 test: $(STAMP) ## run every test (Python, firmware host, ARM and QEMU)
 	$(PY) -m pytest
