@@ -12,8 +12,8 @@ needs only the storage and the study's name.
 
 Workers beat a heartbeat into the storage; a trial whose worker fell silent for ``--grace``
 seconds is marked FAIL by the next worker that asks for a trial and run again once.
-When the study has its number of finished trials, ``search`` picks the most accurate that fits
-(or ``--pick N``), trains it as a normal ``fit`` run in SEARCH_DIR/run, converts it with the
+When the study has its number of finished trials, ``search`` confirms the best that fit with
+further seeds (search/confirm.py), picks the best confirmed mean (or ``--pick N``), trains it as a normal ``fit`` run in SEARCH_DIR/run, converts it with the
 board's budgets, and writes the front (table on stderr, SEARCH_DIR/pareto.png, JSON on stdout).
 """
 
