@@ -159,7 +159,7 @@ def report(title: str, out: Path, data: Path, result: dict) -> None:
         from search.report import confirm_table
 
         by_number = {t.number: t for t in trials}
-        print("\nConfirmation (the search's seed, then each further seed's 3 new folds of people):\n")
+        print("\nConfirmation (the search's seed, then each further seed: new folds of people, weights, augmentation):\n")
         print(confirm_table([by_number[n] for n in confirmed], confirmed, chosen.number if chosen else None))
     if chosen_row:
         print("\n| retrained on fit's own split | split | int8 accuracy | model bytes | arena bytes | est. ms / window |")
@@ -169,6 +169,11 @@ def report(title: str, out: Path, data: Path, result: dict) -> None:
             log(f"training fit's default (trial {base.number}) on fit's split for comparison")
             built = build_chosen_run(base, data, out / "default", default_budgets, seed=0)
             print(fit_split_row(f"fit's default, #{base.number}", built))
+        raw = best_fitting(trials, default_budgets)  # what the search's score alone would have chosen
+        if raw is not None and chosen is not None and raw.number != chosen.number and (base is None or raw.number != base.number):
+            log(f"training the best search score (trial {raw.number}) on fit's split for comparison")
+            built = build_chosen_run(raw, data, out / "search-best", default_budgets, seed=0)
+            print(fit_split_row(f"best search score, #{raw.number} (the pick without --confirm)", built))
     print("\nPareto front (board budgets):\n")
     print(front_table(pareto_front(trials, default_budgets), chosen.number if chosen else None, confirmed))
     sys.stdout.flush()
