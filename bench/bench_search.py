@@ -121,6 +121,25 @@ def verdict(base, chosen, confirmed: dict) -> str:
     return f"neither: equal accuracy within the noise ({scores}) and only {sizes}"
 
 
+def equal_and_smaller(base, trials, confirmed: dict) -> str:
+    """The 2x target's own reading: the smallest confirmed candidate whose confirmed mean is within
+    EQUAL_POINTS of the default's ('equal accuracy'), and how much smaller / faster it is."""
+    if base is None or base.number not in confirmed:
+        return ""
+    b = confirmed[base.number]["confirmed_accuracy_int8"]
+    close = [t for t in trials if t.number in confirmed and t.number != base.number
+             and confirmed[t.number]["confirmed_accuracy_int8"] >= b - EQUAL_POINTS]
+    if not close:
+        best = max((confirmed[n]["confirmed_accuracy_int8"] for n in confirmed if n != base.number), default=None)
+        return (f"no confirmed candidate is within {100 * EQUAL_POINTS:g} point of the default's confirmed {b:.3f}"
+                + (f" (the closest: {best:.3f})" if best is not None else ""))
+    t = min(close, key=lambda t: (t.user_attrs["model_bytes"], t.user_attrs["latency_ms"]))
+    a, d = t.user_attrs, base.user_attrs
+    return (f"smallest confirmed within {100 * EQUAL_POINTS:g} point of the default: #{t.number}, "
+            f"{d['model_bytes'] / a['model_bytes']:.1f}x smaller, {d['latency_ms'] / a['latency_ms']:.1f}x faster "
+            f"({confirmed[t.number]['confirmed_accuracy_int8']:.3f} confirmed)")
+
+
 def fit_split_row(name: str, built: dict) -> str:
     groups = built["run_test_groups"]
     shown = ", ".join(groups) if len(groups) <= 4 else f"{len(groups)} {built['run_split']}s"
@@ -152,7 +171,8 @@ def report(title: str, out: Path, data: Path, result: dict) -> None:
         print(row(f"chosen ({chosen_row['chosen_by']})", chosen, confirmed))
     for name, budgets in BUDGETS:
         print(row(f"best search score under {name}", best_fitting(trials, budgets or default_budgets), confirmed))
-    print(f"\nVerdict (board budgets, confirmed scores): {verdict(base, chosen, confirmed)}.")
+    print(f"\nVerdict (board budgets, confirmed scores): {verdict(base, chosen, confirmed)}; "
+          f"{equal_and_smaller(base, trials, confirmed)}.")
     if chosen_row and chosen_row.get("note"):
         print(f"search said: {chosen_row['note']}")
     if confirmed:
@@ -161,6 +181,22 @@ def report(title: str, out: Path, data: Path, result: dict) -> None:
         by_number = {t.number: t for t in trials}
         print("\nConfirmation (the search's seed, then each further seed: new folds of people, weights, augmentation):\n")
         print(confirm_table([by_number[n] for n in confirmed], confirmed, chosen.number if chosen else None))
+        if base is not None and base.number in confirmed:
+            import math
+
+            from search.confirm import NOISE_SE
+
+            cb = confirmed[base.number]
+            parts = []
+            for n, c in confirmed.items():
+                if n == base.number:
+                    continue
+                ses = [x for x in (c["confirmed_stderr"], cb["confirmed_stderr"]) if x is not None]
+                noise = NOISE_SE * math.sqrt(sum(x * x for x in ses)) if ses else 0.0
+                parts.append(f"#{n} {c['confirmed_accuracy_int8'] - cb['confirmed_accuracy_int8']:+.3f} "
+                             f"(noise {noise:.3f})")
+            print(f"\nConfirmed mean minus the default's, and {NOISE_SE:g} standard errors of that difference: "
+                  + ", ".join(parts) + ".")
     if chosen_row:
         print("\n| retrained on fit's own split | split | int8 accuracy | model bytes | arena bytes | est. ms / window |")
         print("|---|---|---:|---:|---:|---:|")

@@ -119,3 +119,26 @@ def test_the_note_says_when_the_default_is_within_noise_of_the_pick(tmp_path):
     assert noise_note(chosen, clear, done) is None
     base = next(t for t in done if t.number == 0)
     assert "no candidate beat it" in noise_note(base, confirmed, done)
+
+
+def test_an_interrupted_confirmation_keeps_the_scorings_already_finished(tmp_path):
+    study = _study(tmp_path / "study.db")
+
+    class Interrupted(Scorer):
+        def __call__(self, params, seed, tag):
+            if len(self.calls) == 2:
+                raise KeyboardInterrupt  # Ctrl-C during the third scoring
+            return super().__call__(params, seed, tag)
+
+    first = Interrupted()
+    try:
+        confirm(study, BUDGETS, 3, [1], first)
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the interruption did not reach the caller")
+    reloaded = optuna.load_study(study_name="confirm", storage=f"sqlite:///{tmp_path / 'study.db'}")
+    rest = Scorer()
+    confirmed, trained = confirm(reloaded, BUDGETS, 3, [1], rest)
+    assert trained == 2 and set(rest.calls).isdisjoint(first.calls[:2])  # the two finished ones are not redone
+    assert pick(finished(reloaded), BUDGETS, confirmed).number == 2
