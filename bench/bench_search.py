@@ -297,8 +297,12 @@ def builtin(tmp: Path, n_trials: int) -> None:
     print(f"\n### A default search of {n_trials} trials on built-in data (4 people, 5 labels; search + 1 worker)\n")
     print(f"{wall / 60:.1f} min wall until the chosen run was built; trials by search {len(s['trials_run_here'])}, "
           f"by the worker {len(w['trials_finished_here'])}; {s['complete']} complete, {s['pruned']} pruned, "
-          f"{s['failed']} failed. Chosen: #{chosen['trial']} {chosen['describe']}: {chosen['accuracy_int8']:.3f} int8 "
-          f"in the folds, {chosen['model_bytes']:,} B, arena {chosen['ram_bytes']:,} B, {chosen['latency_ms']:.2f} ms.")
+          f"{s['failed']} failed; confirmation (search's default --confirm): "
+          f"{s.get('confirmation', {}).get('scored_here', 0)} scorings with seeds {s.get('confirmation', {}).get('seeds')}. "
+          f"Chosen ({chosen['chosen_by']}): #{chosen['trial']} {chosen['describe']}: {chosen['accuracy_int8']:.3f} int8 "
+          f"in the folds" + (f", {chosen['confirmed_accuracy_int8']:.3f} confirmed over {chosen['scorings']} scorings"
+                             if "confirmed_accuracy_int8" in chosen else "")
+          + f", {chosen['model_bytes']:,} B, arena {chosen['ram_bytes']:,} B, {chosen['latency_ms']:.2f} ms.")
     sys.stdout.flush()
 
 

@@ -83,7 +83,8 @@ def add_parsers(sub) -> None:
                    help=f"cross-validation folds per trial, at most the number of people (default {DEFAULT_FOLDS})")
     s.add_argument("--seed", type=int, default=0, help="seed of the folds, augmentation and weights of every trial (default 0)")
     s.add_argument("--pick", type=int, default=None, metavar="N",
-                   help="build the chosen run from trial N (a point of the front) instead of the most accurate that fits")
+                   help="build the chosen run from trial N (any finished trial, e.g. a point of the front) instead of the "
+                        "one the confirmation chooses")
     s.add_argument("--confirm", type=int, default=DEFAULT_CONFIRM, metavar="K",
                    help=f"before choosing, train and score again the K most accurate trials that fit, plus fit's default "
                         f"model when the study has it (--baseline), with --confirm-seeds further seeds (other folds of "
@@ -224,9 +225,9 @@ def run_worker(args) -> dict:
 
 
 def summarize(study, url: str, data_dir: Path, search_dir: Path, takes, pick: int | None, mine: list[int], log=None,
-              confirm_k: int = 0, confirm_n: int = DEFAULT_CONFIRM_SEEDS, scorer=None) -> dict:
+              confirm_k: int = 0, confirm_n: int = DEFAULT_CONFIRM_SEEDS) -> dict:
     """The front, the confirmation of the best trials (``confirm_k`` of them, ``confirm_n`` more seeds
-    each; ``scorer`` replaces the real training, see search/confirm.py), the choice and its run."""
+    each, search/confirm.py), the choice and its run."""
     s = settings_of(study)
     budgets = Budgets(**s["budgets"])
     done = finished(study)
@@ -236,8 +237,9 @@ def summarize(study, url: str, data_dir: Path, search_dir: Path, takes, pick: in
                             f"{', '.join(str(t.number) for t in front) or '(none)'}")
     confirmed, scored_here, seeds = {}, 0, confirm_seeds(s["seed"], confirm_n)
     if confirm_k > 0 and any(fits(t.user_attrs, budgets) for t in done):
-        scorer = scorer or real_scorer(takes, int(s["folds"]), log if log is not None else open("/dev/null", "w"))
-        confirmed, scored_here = confirm(study, budgets, confirm_k, seeds, scorer, sys.stderr)
+        with _log_file(None) if log is None else contextlib.nullcontext(log) as out:
+            confirmed, scored_here = confirm(study, budgets, confirm_k, seeds, real_scorer(takes, int(s["folds"]), out),
+                                             sys.stderr)
     if pick is not None:
         chosen, chosen_by = next(t for t in done if t.number == pick), "--pick"
     elif confirmed:
