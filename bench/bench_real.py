@@ -102,18 +102,16 @@ def converted(run_dir: Path) -> dict:
 
 
 def motionless_takes(data: Path) -> dict:
-    """{person: ["label/take", ...]} of takes whose rotation rate never reaches MIN_GESTURE_PEAK_DPS:
-    labelled as a gesture but holding none, so no model can score them right."""
-    import numpy as np
-
-    from capture.dataset import list_takes, read_take
-    from training.augment import MIN_GESTURE_PEAK_DPS
+    """{person: ["label/take", ...]} of the takes ``training check`` warns hold no motion
+    (``no_motion``): labelled as a gesture but holding none, so no model can score them right."""
+    from capture.dataset import read_take
+    from training.check import check_dataset
 
     found = {}
-    for path in list_takes(data):
-        take = read_take(path)
-        if np.linalg.norm(take.values[:, 3:6], axis=1).max() < MIN_GESTURE_PEAK_DPS:
-            found.setdefault(take.meta.subject, []).append(f"{take.meta.label}/{path.stem}")
+    for f in check_dataset(data).findings:
+        if f.code == "no_motion":
+            take = read_take(Path(f.take))
+            found.setdefault(take.meta.subject, []).append(f"{take.meta.label}/{Path(f.take).stem}")
     return found
 
 
@@ -235,10 +233,8 @@ def print_lopo(results: dict, ks: list[int], motionless: dict | None = None) -> 
         cells += [f"**{mean(f'k{k}', 'int8'):.3f}** ({mean(f'k{k}', 'float'):.3f})" for k in ks]
         print("| " + " | ".join(cells + ["", "", ""]) + " |")
     if motionless:
-        from training.augment import MIN_GESTURE_PEAK_DPS
-
-        print(f"\nTakes labelled as a gesture whose rotation rate never reaches {MIN_GESTURE_PEAK_DPS:g} deg/s, scored like the "
-              "others: " + "; ".join(f"{p} {', '.join(t)}" for p, t in sorted(motionless.items())))
+        print("\nTakes that 'training check' warns hold no motion (no_motion), scored like the others: "
+              + "; ".join(f"{p} {', '.join(t)}" for p, t in sorted(motionless.items())))
 
 
 def print_rows(title: str, rows: list[tuple], first: str) -> None:
