@@ -4,6 +4,7 @@
                                [--parts lopo,split,single] [--seeds 0,1,2] [--ks 1,3] [--people a,b]
                                [--augment KINDS] [--patience N] [--mount-deg DEG]
                                [--learning-rate LR] [--epochs N] [--mount-share P]
+                               [--average-last SHARE]
 
 DIR holds one folder per person with one IMU_Capture file per gesture (``<person>/<label>.csv``,
 as published by their authors; default ``../shared/data/real`` next to the project when it
@@ -263,6 +264,9 @@ def main(argv=None) -> int:
                    help="share of training windows 'mount' turns, as FitOptions.mount_share (default: the arch's)")
     p.add_argument("--mount-deg", type=float, default=None, metavar="DEG",
                    help="largest 'mount' turn as FitOptions.mount_deg (default: from the training people's spread)")
+    p.add_argument("--average-last", type=float, default=None, metavar="SHARE",
+                   help="keep the mean weights of this share of the epochs (the last), as FitOptions.average_last "
+                        "(default: the arch's; 0: the last epoch's)")
     a = p.parse_args(argv)
     src = a.data or DEFAULT_DATA
     if not src.is_dir():
@@ -278,7 +282,8 @@ def main(argv=None) -> int:
     ks = [int(k) for k in a.ks.split(",") if k.strip()]
     people = [x.strip() for x in a.people.split(",")] if a.people else None
     recipe = {"patience": a.patience, "mount_deg": a.mount_deg, "mount_share": a.mount_share}
-    recipe.update({k: v for k, v in (("learning_rate", a.learning_rate), ("epochs", a.epochs)) if v is not None})
+    recipe.update({k: v for k, v in (("learning_rate", a.learning_rate), ("epochs", a.epochs),
+                                     ("average_last", a.average_last)) if v is not None})
     if a.augment is not None:
         from training.augment import parse_augment
 
