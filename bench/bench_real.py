@@ -4,6 +4,7 @@
                                [--parts lopo,split,single] [--seeds 0,1,2] [--ks 1,3] [--people a,b]
                                [--augment KINDS] [--patience N] [--mount-deg DEG]
                                [--learning-rate LR] [--epochs N] [--mount-share P]
+                               [--average-last SHARE]
 
 DIR holds one folder per person with one IMU_Capture file per gesture (``<person>/<label>.csv``,
 as published by their authors; default ``../shared/data/real`` next to the project when it
@@ -102,18 +103,16 @@ def converted(run_dir: Path) -> dict:
 
 
 def motionless_takes(data: Path) -> dict:
-    """{person: ["label/take", ...]} of takes whose rotation rate never reaches MIN_GESTURE_PEAK_DPS:
-    labelled as a gesture but holding none, so no model can score them right."""
-    import numpy as np
-
-    from capture.dataset import list_takes, read_take
-    from training.augment import MIN_GESTURE_PEAK_DPS
+    """{person: ["label/take", ...]} of the takes ``training check`` warns hold no motion
+    (``no_motion``): labelled as a gesture but holding none, so no model can score them right."""
+    from capture.dataset import read_take
+    from training.check import check_dataset
 
     found = {}
-    for path in list_takes(data):
-        take = read_take(path)
-        if np.linalg.norm(take.values[:, 3:6], axis=1).max() < MIN_GESTURE_PEAK_DPS:
-            found.setdefault(take.meta.subject, []).append(f"{take.meta.label}/{path.stem}")
+    for f in check_dataset(data).findings:
+        if f.code == "no_motion":
+            take = read_take(Path(f.take))
+            found.setdefault(take.meta.subject, []).append(f"{take.meta.label}/{Path(f.take).stem}")
     return found
 
 
@@ -235,10 +234,8 @@ def print_lopo(results: dict, ks: list[int], motionless: dict | None = None) -> 
         cells += [f"**{mean(f'k{k}', 'int8'):.3f}** ({mean(f'k{k}', 'float'):.3f})" for k in ks]
         print("| " + " | ".join(cells + ["", "", ""]) + " |")
     if motionless:
-        from training.augment import MIN_GESTURE_PEAK_DPS
-
-        print(f"\nTakes labelled as a gesture whose rotation rate never reaches {MIN_GESTURE_PEAK_DPS:g} deg/s, scored like the "
-              "others: " + "; ".join(f"{p} {', '.join(t)}" for p, t in sorted(motionless.items())))
+        print("\nTakes that 'training check' warns hold no motion (no_motion), scored like the others: "
+              + "; ".join(f"{p} {', '.join(t)}" for p, t in sorted(motionless.items())))
 
 
 def print_rows(title: str, rows: list[tuple], first: str) -> None:
@@ -267,6 +264,9 @@ def main(argv=None) -> int:
                    help="share of training windows 'mount' turns, as FitOptions.mount_share (default: the arch's)")
     p.add_argument("--mount-deg", type=float, default=None, metavar="DEG",
                    help="largest 'mount' turn as FitOptions.mount_deg (default: from the training people's spread)")
+    p.add_argument("--average-last", type=float, default=None, metavar="SHARE",
+                   help="keep the mean weights of this share of the epochs (the last), as FitOptions.average_last "
+                        "(default: the arch's; 0: the last epoch's)")
     a = p.parse_args(argv)
     src = a.data or DEFAULT_DATA
     if not src.is_dir():
@@ -282,7 +282,8 @@ def main(argv=None) -> int:
     ks = [int(k) for k in a.ks.split(",") if k.strip()]
     people = [x.strip() for x in a.people.split(",")] if a.people else None
     recipe = {"patience": a.patience, "mount_deg": a.mount_deg, "mount_share": a.mount_share}
-    recipe.update({k: v for k, v in (("learning_rate", a.learning_rate), ("epochs", a.epochs)) if v is not None})
+    recipe.update({k: v for k, v in (("learning_rate", a.learning_rate), ("epochs", a.epochs),
+                                     ("average_last", a.average_last)) if v is not None})
     if a.augment is not None:
         from training.augment import parse_augment
 

@@ -37,6 +37,8 @@ SETTINGS = {
     "conv1d-no-mount": {"augment": ("rotate", "scale", "warp", "shift", "noise")},
     # mount by any angle whatever the people's spread (the default before the spread was measured)
     "conv1d-mount-any": {"mount_deg": 180.0},
+    # the last epoch's weights instead of the mean of the last quarter (conv1d's default before)
+    "conv1d-last-epoch": {"average_last": 0.0},
 }
 DEFAULT_SETTINGS = "conv1d,ds-conv1d,gru,cnn-gru"
 

@@ -51,6 +51,15 @@ GRAVITY_RANGE_G = (0.7, 1.3)
 MIN_ACCEL_NOISE_G = 0.0005  # real MEMS accelerometers show 1-3 mg of noise at rest
 RATE_TOLERANCE = 0.05  # timestamps may deviate 5% from the stated rate
 GAP_FRACTION_WARN = 0.05
+# A gesture take whose peak rate of turn is below NO_MOTION_GYRO_SHARE of its label's typical peak
+# (median of the person's takes of that label, or of the label's when the person has fewer than
+# NO_MOTION_MIN_TAKES), and whose acceleration moves less than NO_MOTION_ACCEL_SHARE of the typical,
+# holds no gesture. In the nine real IMU_Capture recordings one take of 543 is that far out (peak
+# 31 deg/s where that person's other flex takes reach 375); the next lowest take of any person is
+# at 26 % of its typical rate of turn (bench/bench_real.py names the flagged take).
+NO_MOTION_GYRO_SHARE = 0.15
+NO_MOTION_ACCEL_SHARE = 0.5
+NO_MOTION_MIN_TAKES = 3
 IMBALANCE_RATIO = 3.0
 MIN_TAKES_PER_LABEL = 2
 MIN_LABELS = 2
@@ -392,6 +401,7 @@ def _check_dataset_level(takes: list[Take], labels: dict[str, LabelStats], rate_
                 "a copied file; delete one of them")
         else:
             seen[digest] = take
+    _check_motion(takes, findings)
     counts = {label: s.takes for label, s in labels.items()}
     if not takes:
         findings.append(Finding(ERROR, "no_takes", "no usable takes found (expected DATA_DIR/<label>/<take>.csv); "
@@ -416,6 +426,42 @@ def _check_dataset_level(takes: list[Take], labels: dict[str, LabelStats], rate_
                                 f"only {present[least]} (more than {IMBALANCE_RATIO:g}x): record more {least!r}"))
 
 
+def _motion(values: np.ndarray) -> tuple[float, float]:
+    """A take's peak rate of turn (norm of the gyroscope) and how far its acceleration's norm moves
+    from its median."""
+    values = values[np.isfinite(values).all(axis=1)]
+    if len(values) == 0:
+        return 0.0, 0.0
+    accel = np.linalg.norm(values[:, :3], axis=1)
+    return float(np.linalg.norm(values[:, 3:], axis=1).max()), float(np.abs(accel - np.median(accel)).max())
+
+
+def _check_motion(takes: list[Take], findings: list[Finding]) -> None:
+    """Warn about a gesture take with far less motion than its label's others (``no_motion``)."""
+    motion = {id(t): _motion(np.asarray(t.values, dtype=np.float64)) for t in takes}
+    groups: dict[tuple, list[Take]] = {}
+    for t in takes:
+        if t.meta.label.lower() not in STILL_LABELS:
+            groups.setdefault((t.meta.label, t.meta.subject), []).append(t)
+            groups.setdefault((t.meta.label, None), []).append(t)
+    for t in takes:
+        if t.meta.label.lower() in STILL_LABELS:
+            continue
+        own = groups[(t.meta.label, t.meta.subject)]
+        peers = own if len(own) >= NO_MOTION_MIN_TAKES else groups[(t.meta.label, None)]
+        if len(peers) < NO_MOTION_MIN_TAKES:
+            continue
+        gyro, accel = motion[id(t)]
+        typical_gyro = float(np.median([motion[id(p)][0] for p in peers]))
+        typical_accel = float(np.median([motion[id(p)][1] for p in peers]))
+        if gyro < NO_MOTION_GYRO_SHARE * typical_gyro and accel < NO_MOTION_ACCEL_SHARE * typical_accel:
+            whose = f"{t.meta.subject}'s" if peers is own and t.meta.subject else "the label's"
+            _Collector(findings, t)(WARNING, "no_motion",
+                f"the take turns at most {gyro:.0f} deg/s where {whose} other {t.meta.label!r} takes reach about "
+                f"{typical_gyro:.0f}, and its acceleration hardly moves: it seems to hold no gesture (recorded "
+                "too late or not performed); look at it in the label's plot, then delete it or record it again")
+
+
 def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="dataset directory (DATA_DIR/<label>/<take>.csv + .json)")
     p.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
@@ -425,7 +471,7 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 CHECK_DESCRIPTION = (
-    "Check a dataset before training: broken files, NaN, timestamps, short takes, stuck channels, clipping, "
+    "Check a dataset before training: broken files, NaN, timestamps, short takes, stuck channels, clipping, gesture takes without motion, "
     "wrong units (m/s^2, raw counts), too-clean synthetic data, mixed rates, duplicate takes and label counts. "
     "Prints a table per label and the findings per take on stdout. Exit status: 0 no errors (warnings allowed), "
     "1 errors found, 2 DATA_DIR unusable.")

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from training.fit import _keras, _progress, _training_data, learning_rate_for
+from training.fit import _keras, _progress, _training_data, averaging_callbacks, learning_rate_for
 
 EPOCH_RULE = ("epochs = the split run's epochs (its best epoch on validation loss with --patience), "
               "from fresh weights, no early stopping")
@@ -46,7 +46,8 @@ def train_final(sides: dict, contract: dict, o, kinds: tuple, epochs: int, log, 
     started = time.monotonic()
     history = model.fit(_training_data(keras, x, y, contract, o.batch_size, kinds, o.copies_per_epoch, o.seed,
                                                        mount_deg, mount_share),
-                        epochs=epochs, callbacks=[_progress(keras, epochs, log, "final ")], verbose=0).history
+                        epochs=epochs, callbacks=[_progress(keras, epochs, log, "final ")] + averaging_callbacks(keras, o, epochs),
+                        verbose=0).history
     seconds = time.monotonic() - started
     return model, {
         "deployable_model": "model.keras",

@@ -271,3 +271,28 @@ def test_accelerometer_axis_stuck_while_the_gyroscope_swings_to_2000_dps_is_an_e
                for f in hits)
     assert not [f for f in report.errors if f.take and "cy-" not in f.take]  # the clean takes are not flagged
     assert "(plot: " in report.render() and report.to_dict()["plots"]["punch"].endswith(".show/punch.png")
+
+
+def test_gesture_take_without_motion_is_a_warning_on_that_take_only(tmp_path):
+    data = tmp_path / "data"
+    write_dataset(data, ["ann", "bob", "cem"], 2, RATE_HZ, labels=LABELS)
+    still = synth("idle", index=7, subject="bob")  # a person at rest, filed as a punch
+    path = add_take(data, "punch", still, subject="bob")
+    report = check_dataset(data)
+    flagged = found(report, "no_motion")
+    assert [f.take for f in flagged] == [str(path)], report.render()
+    assert flagged[0].severity == WARNING and "'punch'" in flagged[0].message and "deg/s" in flagged[0].message
+    assert report.ok  # a warning: the user decides
+
+
+def test_gentle_gestures_of_one_person_are_judged_against_that_persons_takes(tmp_path):
+    data = tmp_path / "data"
+    write_dataset(data, ["ann", "bob"], 3, RATE_HZ, labels=LABELS)
+    for i in range(3):  # cem makes every punch at a fifth of the others' speed: his way, not a missing gesture
+        values = synth("punch", index=i, subject="cem")
+        values = np.asarray(values, dtype=np.float64)
+        mean = values[:, :3].mean(axis=0)
+        values[:, :3] = mean + 0.2 * (values[:, :3] - mean)
+        values[:, 3:] *= 0.12
+        add_take(data, "punch", values, subject="cem")
+    assert found(check_dataset(data), "no_motion") == []

@@ -88,6 +88,7 @@ def test_run_records_how_far_mount_turned_the_training_windows(fitted):
     assert metrics["mount"] == {"max_deg": mount_max_deg(spread["deg"]), "share": 1.0, "spread": spread}
     assert json.loads((run / "run.json").read_text())["resolved"]["mount"] == metrics["mount"]
     assert "from the people's mean" in proc.stderr
+    assert json.loads((run / "run.json").read_text())["resolved"]["average_last_epochs"] == 10  # of 40
 
 
 @pytest.mark.slow
@@ -202,3 +203,39 @@ def test_learning_rate_is_the_archs_unless_asked_for():
     assert learning_rate_for(FitOptions(arch="gru", learning_rate=1e-3)) == 1e-3
     with pytest.raises(TrainingError, match="learning rate must be positive"):
         check_options(FitOptions(learning_rate=0.0))
+
+
+def test_weights_kept_are_the_mean_of_the_last_epochs():
+    from training.fit import _keras, averaging_callbacks, FitOptions
+
+    keras = _keras()
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int32)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.BatchNormalization(),
+                              keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy")
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append([np.array(w) for w in self.model.get_weights()])
+
+    o = FitOptions(epochs=8, average_last=0.5)
+    model.fit(x, y, epochs=8, batch_size=16, verbose=0, callbacks=[Record()] + averaging_callbacks(keras, o, 8))
+    for kept, *last in zip(model.get_weights(), *seen[-4:]):
+        np.testing.assert_allclose(kept, np.mean(last, axis=0), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(model.get_weights()[0], seen[-1][0])  # not simply the last epoch's
+
+
+def test_averaged_epochs_follow_the_arch_the_share_and_early_stopping():
+    from training import TrainingError
+    from training.fit import ARCH_AVERAGE_LAST_SHARE, FitOptions, average_last_for, check_options
+
+    assert average_last_for(FitOptions(epochs=40)) == round(ARCH_AVERAGE_LAST_SHARE["conv1d"] * 40) > 1
+    assert average_last_for(FitOptions(epochs=12)) == round(ARCH_AVERAGE_LAST_SHARE["conv1d"] * 12)
+    assert average_last_for(FitOptions(arch="gru")) == 0  # keeps the last epoch until measured
+    assert average_last_for(FitOptions(average_last=0.0)) == 0
+    assert average_last_for(FitOptions(patience=5)) == 0  # early stopping keeps its best epoch
+    with pytest.raises(TrainingError, match="between 0 and 1"):
+        check_options(FitOptions(average_last=2.0))
