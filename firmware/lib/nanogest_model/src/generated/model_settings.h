@@ -26,13 +26,13 @@ constexpr const char* const kChannelNames[kChannelCount] = {"aX", "aY", "aZ", "g
 constexpr int kInputElementCount = kWindowSamples * kChannelCount;
 
 // Model input per channel: (x - kNormMean[c]) / kNormStd[c], accelerometer in g, gyroscope in deg/s.
-constexpr float kNormMean[kChannelCount] = {-0.285206f, -0.03662356f, 0.84506434f, -0.33114016f, -0.25424057f, 2.7371933f};
-constexpr float kNormStd[kChannelCount] = {0.69074184f, 0.3505556f, 0.5558023f, 32.988846f, 100.34971f, 61.42126f};
+constexpr float kNormMean[kChannelCount] = {0.36320913f, 0.08551887f, 0.64974964f, -4.8732686f, -4.3087516f, -3.9928873f};
+constexpr float kNormStd[kChannelCount] = {0.8291347f, 0.4554616f, 0.71637785f, 115.99911f, 110.3027f, 79.41376f};
 
 // int8 quantization read from the model's tensors: real = scale * (q - zero_point).
 // Input: the window (or a step model's x_t); output: the class scores.
-constexpr float kInputScale = 0.041814476f;
-constexpr int kInputZeroPoint = -2;
+constexpr float kInputScale = 0.06343119f;
+constexpr int kInputZeroPoint = -1;
 constexpr float kOutputScale = 0.00390625f;
 constexpr int kOutputZeroPoint = -128;
 
@@ -57,7 +57,7 @@ constexpr unsigned int kArenaMeasuredBytes = 6016u;
 constexpr const char* const kBoardTflmLibrary = "Chirale_TensorFLowLite 2.0.0";
 
 // FNV-1a 32-bit hash of g_model_data (reported by the board in DEVICE_INFO).
-constexpr uint32_t kModelHash = 0x45110a27u;
+constexpr uint32_t kModelHash = 0x3b027d6du;
 
 }  // namespace model
 }  // namespace ng
