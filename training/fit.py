@@ -42,6 +42,7 @@ DEFAULT_LEARNING_RATE = 3e-3
 # 1e-2 0.865 / 0.798 / 0.740 (0.801). cnn-gru is no better at 1e-2 (0.731 / 0.587 / 0.731, mean 0.683) than at 3e-3
 # (0.798 / 0.462 / 0.750, 0.670): no difference beyond the seeds' spread, so it keeps the default.
 ARCH_LEARNING_RATE = {"gru": 1e-2}
+ARCH_CLIPNORM: dict[str, float] = {}
 
 
 @dataclass
@@ -76,6 +77,7 @@ class FitOptions:
     hop_seconds: float = HOP_SECONDS
     model_options: dict | None = None  # more builder arguments (kernel, depth, front_layers): training.models.build_model
     rate_hz: float | None = None  # the model's rate; None: the dataset's most common (takes are resampled to it)
+    clipnorm: float | None = None  # Adam's gradient clipping by norm; None: ARCH_CLIPNORM for the arch, else none
 
 
 def _keras():
@@ -99,6 +101,8 @@ def check_options(o: FitOptions) -> None:
         raise TrainingError(f"--patience must be at least 1 epoch, got {o.patience}")
     if o.epochs < 1:
         raise TrainingError(f"--epochs must be at least 1, got {o.epochs}")
+    if o.clipnorm is not None and not o.clipnorm >= 0:
+        raise TrainingError(f"the gradient clipping norm must be 0 (off) or positive, got {o.clipnorm}")
     if o.learning_rate is not None and not o.learning_rate > 0:
         raise TrainingError(f"the learning rate must be positive, got {o.learning_rate}")
     if o.mount_share is not None and not 0.0 <= o.mount_share <= 1.0:
@@ -163,6 +167,19 @@ def learning_rate_for(o: FitOptions) -> float:
     if o.learning_rate is not None:
         return float(o.learning_rate)
     return ARCH_LEARNING_RATE.get(o.arch, DEFAULT_LEARNING_RATE)
+
+
+def clipnorm_for(o: FitOptions) -> float | None:
+    """Adam's gradient clipping (by norm) of a run: the one asked for (0: none), else the arch's default."""
+    if o.clipnorm is not None:
+        return float(o.clipnorm) or None
+    return ARCH_CLIPNORM.get(o.arch)
+
+
+def optimizer_for(keras, o: FitOptions):
+    """Adam with the run's learning rate and gradient clipping."""
+    clip = clipnorm_for(o)
+    return keras.optimizers.Adam(learning_rate_for(o), **({"clipnorm": clip} if clip else {}))
 
 
 def resolve_mount(o: FitOptions, train_takes, kinds: tuple) -> dict:
@@ -235,8 +252,7 @@ def train_model(sides: dict, contract: dict, o: FitOptions, kinds: tuple, checkp
     (x_train, y_train), (x_val, y_val) = sides["train"], sides["validation"]
     model = build_model(o.arch, (contract["window"], len(contract["channels"])), len(contract["labels"]),
                         width=o.width, gru_units=o.gru_units, **(o.model_options or {}))
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate_for(o)), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(optimizer=optimizer_for(keras, o), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     monitor = "val_loss" if len(x_val) else "loss"
     callbacks = [_progress(keras, o.epochs, log, prefix)]
     if o.patience is not None:
@@ -316,6 +332,7 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
         "augment": list(kinds),
         "mount": mount,
         "learning_rate": learning_rate_for(o),
+        "clipnorm": clipnorm_for(o),
         "idle_from_still": {side: sides[f"{side}_idle_from_still"] for side in ("train", "validation", "test")},
     })
 

@@ -202,3 +202,16 @@ def test_learning_rate_is_the_archs_unless_asked_for():
     assert learning_rate_for(FitOptions(arch="gru", learning_rate=1e-3)) == 1e-3
     with pytest.raises(TrainingError, match="learning rate must be positive"):
         check_options(FitOptions(learning_rate=0.0))
+
+
+def test_gradient_clipping_is_the_archs_unless_asked_for():
+    from training import TrainingError
+    from training.fit import ARCH_CLIPNORM, FitOptions, _keras, check_options, clipnorm_for, optimizer_for
+
+    assert clipnorm_for(FitOptions()) is None and clipnorm_for(FitOptions(clipnorm=0.0)) is None
+    assert clipnorm_for(FitOptions(arch="gru", clipnorm=2.5)) == 2.5
+    assert clipnorm_for(FitOptions(arch="gru")) == ARCH_CLIPNORM.get("gru")
+    assert optimizer_for(_keras(), FitOptions(clipnorm=2.5)).clipnorm == 2.5
+    assert optimizer_for(_keras(), FitOptions(clipnorm=0.0)).clipnorm is None
+    with pytest.raises(TrainingError, match="clipping norm"):
+        check_options(FitOptions(clipnorm=-1.0))
