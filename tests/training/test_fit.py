@@ -215,3 +215,17 @@ def test_gradient_clipping_is_the_archs_unless_asked_for():
     assert optimizer_for(_keras(), FitOptions(clipnorm=0.0)).clipnorm is None
     with pytest.raises(TrainingError, match="clipping norm"):
         check_options(FitOptions(clipnorm=-1.0))
+
+
+def test_the_models_rate_is_the_archs_never_above_the_datasets(take_factory):
+    from training.fit import ARCH_RATE_HZ, FitOptions, make_contract
+
+    fast = [take_factory(label=label, n=240) for label in ("punch", "flex")]
+    slow = [take_factory(label=label, rate_hz=25.0, n=60) for label in ("punch", "flex")]
+    assert ARCH_RATE_HZ  # else the loop below proves nothing
+    assert make_contract(fast, FitOptions())["rate_hz"] == 119.0  # conv1d keeps the dataset's rate
+    for arch, rate in ARCH_RATE_HZ.items():
+        contract = make_contract(fast, FitOptions(arch=arch))
+        assert contract["rate_hz"] == rate < 119.0 and contract["window"] == round(rate)  # a 1-s window
+        assert make_contract(slow, FitOptions(arch=arch))["rate_hz"] == 25.0
+        assert make_contract(fast, FitOptions(arch=arch, rate_hz=119.0))["rate_hz"] == 119.0
