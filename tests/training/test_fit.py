@@ -181,8 +181,8 @@ def test_mount_share_is_the_archs_unless_asked_for():
 
     kinds = ("mount", "rotate")
     assert resolve_mount(FitOptions(), [], kinds)["share"] == 1.0
-    assert resolve_mount(FitOptions(arch="gru"), [], kinds)["share"] == 0.5
-    assert resolve_mount(FitOptions(arch="gru", mount_share=0.25), [], kinds)["share"] == 0.25
+    assert resolve_mount(FitOptions(arch="cnn-gru"), [], kinds)["share"] == 0.5
+    assert resolve_mount(FitOptions(arch="cnn-gru", mount_share=0.25), [], kinds)["share"] == 0.25
     assert resolve_mount(FitOptions(), [], ("rotate",)) == {"max_deg": None, "share": None, "spread": None}
     from training import TrainingError
     from training.fit import check_options
