@@ -4,7 +4,8 @@
                                [--parts lopo,split,single] [--seeds 0,1,2] [--ks 1,3] [--people a,b]
                                [--augment KINDS] [--patience N] [--mount-deg DEG]
                                [--learning-rate LR] [--epochs N] [--mount-share P]
-                               [--average-last SHARE]
+                               [--average-last SHARE] [--rate-hz HZ] [--gru-units N] [--clipnorm C]
+                               [--gru-dropout P] [--gru-recurrent-dropout P]
 
 DIR holds one folder per person with one IMU_Capture file per gesture (``<person>/<label>.csv``,
 as published by their authors; default ``../shared/data/real`` next to the project when it
@@ -97,7 +98,9 @@ def converted(run_dir: Path) -> dict:
             refused = str(e)
     report = json.loads((run_dir / "report.json").read_text())
     mount = json.loads((run_dir / "metrics.json").read_text()).get("mount") or {}
+    check = report.get("accuracy_check") or {}
     return {"int8": report["accuracy_int8"], "float": report["accuracy_float"], "n": report["n_test"],
+            "lost": check.get("windows_lost", 0), "gained": check.get("windows_gained", 0),
             "model_bytes": report["model_bytes"], "arena_bytes": report["arena_bytes"], "refused": refused,
             "mount_deg": mount.get("max_deg"), "mount_share": mount.get("share"), "spread_deg": (mount.get("spread") or {}).get("deg")}
 
@@ -238,6 +241,29 @@ def print_lopo(results: dict, ks: list[int], motionless: dict | None = None) -> 
               + "; ".join(f"{p} {', '.join(t)}" for p, t in sorted(motionless.items())))
 
 
+def print_drift(lopo_results: dict, split_rows: list, single_rows: list, ks: list[int]) -> None:
+    """Per arch, over every converted model: test windows whose label int8 changed against float, each way."""
+    totals: dict[str, list[int]] = {}
+
+    def add(arch: str, r: dict) -> None:
+        t = totals.setdefault(arch, [0, 0, 0, 0, 0])
+        for i, v in enumerate((1, r["n"], r["lost"], r["gained"], int(bool(r["refused"])))):
+            t[i] += v
+
+    for (arch, _), rows in lopo_results.items():
+        for r in rows:
+            for key in ["zero"] + [f"k{k}" for k in ks]:
+                add(arch, r[key])
+    for arch, _, _, r in split_rows + single_rows:
+        add(arch, r)
+    print("\n### int8 against float, every converted model\n")
+    print("| arch | models | test windows | int8 wrong where float right | int8 right where float wrong | refused |\n"
+          "|---|---|---|---|---|---|")
+    for arch, (models, n, lost, gained, refused) in totals.items():
+        print(f"| {arch} | {models} | {n} | {lost} ({100 * lost / max(n, 1):.1f} %) | {gained} "
+              f"({100 * gained / max(n, 1):.1f} %) | {refused} |")
+
+
 def print_rows(title: str, rows: list[tuple], first: str) -> None:
     print(f"\n### {title}\n")
     print(f"| arch | seed | {first} | n | int8 | float | model B | arena B | mount |\n|---|---|---|---|---|---|---|---|---|")
@@ -262,6 +288,17 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=None, help="FitOptions.epochs (default: fit's own)")
     p.add_argument("--mount-share", type=float, default=None, metavar="P",
                    help="share of training windows 'mount' turns, as FitOptions.mount_share (default: the arch's)")
+    p.add_argument("--rate-hz", type=float, default=None, metavar="HZ",
+                   help="the model's rate as FitOptions.rate_hz: takes are resampled to it as the board does "
+                        "(default: fit's own for the arch)")
+    p.add_argument("--gru-units", type=int, default=None, metavar="N",
+                   help="units of the GRU (gru, cnn-gru) as FitOptions.gru_units (default: fit's own)")
+    p.add_argument("--clipnorm", type=float, default=None, metavar="C",
+                   help="Adam's gradient clipping by norm as FitOptions.clipnorm, 0 off (default: fit's own for the arch)")
+    p.add_argument("--gru-dropout", type=float, default=None, metavar="P",
+                   help="training-time dropout on the GRU's inputs (gru, cnn-gru; default 0)")
+    p.add_argument("--gru-recurrent-dropout", type=float, default=None, metavar="P",
+                   help="training-time dropout on the GRU's state (gru, cnn-gru; default 0)")
     p.add_argument("--mount-deg", type=float, default=None, metavar="DEG",
                    help="largest 'mount' turn as FitOptions.mount_deg (default: from the training people's spread)")
     p.add_argument("--average-last", type=float, default=None, metavar="SHARE",
@@ -282,8 +319,13 @@ def main(argv=None) -> int:
     ks = [int(k) for k in a.ks.split(",") if k.strip()]
     people = [x.strip() for x in a.people.split(",")] if a.people else None
     recipe = {"patience": a.patience, "mount_deg": a.mount_deg, "mount_share": a.mount_share}
-    recipe.update({k: v for k, v in (("learning_rate", a.learning_rate), ("epochs", a.epochs),
+    recipe.update({k: v for k, v in (("learning_rate", a.learning_rate), ("epochs", a.epochs), ("rate_hz", a.rate_hz),
+                                     ("gru_units", a.gru_units), ("clipnorm", a.clipnorm),
                                      ("average_last", a.average_last)) if v is not None})
+    drops = {k: v for k, v in (("gru_dropout", a.gru_dropout), ("gru_recurrent_dropout", a.gru_recurrent_dropout))
+             if v is not None}
+    if drops:
+        recipe["model_options"] = drops
     if a.augment is not None:
         from training.augment import parse_augment
 
@@ -316,6 +358,7 @@ def main(argv=None) -> int:
                    f"{100 * SINGLE_TEST_FRACTION:.0f}", single_rows, "person")
     if len(seeds) > 1:
         print_seed_means(lopo_results, split_rows, single_rows, ks)
+    print_drift(lopo_results, split_rows, single_rows, ks)
     return 0
 
 

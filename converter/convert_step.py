@@ -12,7 +12,17 @@ import numpy as np
 
 from converter import ConverterError, flatbuffer, gru_step, op_agreement, quantize, rules, stepping, tflm
 
-MAX_STEP_PAIRS = 2000  # calibration (x_t, h) pairs for the one-step model
+# Calibration (x_t, h) pairs for the one-step model. Measured on the one gru of the real recordings the
+# accuracy rule refused (leave-one-person-out, martin, seed 1, 119 Hz: float 34 of 42 windows right, int8 31;
+# 3 lost, 0 gained), int8 in TFLM: 2000 pairs from 300 training windows 3 lost; 8000 pairs (300 or 1200
+# windows) 9 lost; 2000 pairs from the test windows themselves 3 lost; dropping the pairs whose gate
+# pre-activations lie beyond their 99.9 / 99.5 / 99 % percentiles 5 / 1 / 2 lost. No calibration set does
+# better, so the calibration is not the cause: int8 h drifts from float h by 1.2 LSB after the first step
+# and by 12 LSB (mean) after 119, from the gates' pre-activations (ranges of +-10 to +-16, so 0.075-0.10
+# per LSB into tanh and sigmoid) and h - n (held at twice h's scale). The state's scale is not the cause
+# (h and h' share 1/127.5 over +-1, as tanh bounds them); the state update written as z*h + (1-z)*n drifts
+# 20 % less, but loses as many windows (5 lost, 1 gained), so the export keeps n + z*(h - n).
+MAX_STEP_PAIRS = 2000
 MAX_STEP_FLOAT_DIFF = 1e-4
 MAX_OP_WINDOWS = 400  # test windows compared operator by operator (every window's outputs are compared)
 # TFLM vs the TFLite reference kernels on a step model: both get the same x_t and h at every step, and

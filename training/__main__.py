@@ -40,7 +40,8 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                    help="label windows lying in still stretches of gesture takes as 'idle' (adds the label if the "
                    "dataset has none), for continuous recognition")
     p.add_argument("--rate-hz", type=float, default=None, metavar="HZ",
-                   help="the model's sample rate (default: the dataset's most common); takes at another rate are "
+                   help="the model's sample rate (default: the dataset's most common; gru and cnn-gru run lower, "
+                        "training.fit.ARCH_RATE_HZ, when the dataset is faster); takes at another rate are "
                         "resampled to it with the board's resampler, and the board resamples its IMU to it "
                         "(e.g. 50 for a cheaper model on a 119 Hz Rev1 or 100 Hz Rev2 board)")
     p.add_argument("--force", action="store_true", help="train even if 'training check' finds errors in the dataset")

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from training.fit import _keras, _progress, _training_data, averaging_callbacks, learning_rate_for
+from training.fit import _keras, _progress, _training_data, averaging_callbacks, optimizer_for
 
 EPOCH_RULE = ("epochs = the split run's epochs (its best epoch on validation loss with --patience), "
               "from fresh weights, no early stopping")
@@ -41,7 +41,7 @@ def train_final(sides: dict, contract: dict, o, kinds: tuple, epochs: int, log, 
     print(f"final fit on every take: {len(x)} windows, {epochs} epochs ({EPOCH_RULE})", file=log)
     model = build_model(o.arch, (contract["window"], len(contract["channels"])), len(contract["labels"]),
                         width=o.width, gru_units=o.gru_units, **(o.model_options or {}))
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate_for(o)), loss="sparse_categorical_crossentropy",
+    model.compile(optimizer=optimizer_for(keras, o), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     started = time.monotonic()
     history = model.fit(_training_data(keras, x, y, contract, o.batch_size, kinds, o.copies_per_epoch, o.seed,

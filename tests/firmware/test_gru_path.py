@@ -14,6 +14,7 @@ import pytest
 
 from boardtools.replay import replay
 from converter.tflm_server import parse_settings
+from training.fit import ARCH_RATE_HZ
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 120.0
@@ -48,8 +49,10 @@ def test_tflm_server_announces_the_step_settings(gru_run):
     settings = parse_settings(run("converter.tflm_server", str(run_dir), "--print-settings").stdout.splitlines())
     report = json.loads((run_dir / "report.json").read_text())
     gru = report["gru"]
+    contract = json.loads((run_dir / "contract.json").read_text())
+    assert contract["rate_hz"] == min(ARCH_RATE_HZ.get("gru", 119.0), 119.0)  # fit's rate for gru on 119 Hz takes
     assert settings["step_model"] == ["1"] and settings["state_size"] == [str(gru["units"])]
-    assert settings["steps_per_window"] == [str(gru["steps_per_window"])] == ["119"]
+    assert settings["steps_per_window"] == [str(gru["steps_per_window"])] == [str(contract["window"])]
     assert settings["step_input_samples"] == ["1"] and settings["step_stride_samples"] == ["1"]
     assert int(settings["state_input_zero_point"][0]) == gru["state_input"]["zero_point"]
     assert settings["state_carried_as_int8"] == [str(int(gru["state_carried_as_int8"]))]
@@ -58,7 +61,7 @@ def test_tflm_server_announces_the_step_settings(gru_run):
 def test_board_stepping_equals_host_tflm_stepping_on_every_window(gru_run):
     run_dir, data = gru_run
     summary = replay(run_dir, data)
-    assert summary["windows"] == 3 * 2 * 2  # one window of 119 steps per 1-s take
+    assert summary["windows"] == 3 * 2 * 2  # one window per 1-s take (one step per sample at the model's rate)
     assert summary["agreement"] == 1.0  # label and raw int8 score of every window
     assert summary["accuracy_board"] == summary["accuracy_host"]
 
@@ -96,5 +99,5 @@ def test_a_step_model_on_a_rev2_board_steps_the_resampled_stream_like_the_laptop
                   take_seconds=2.5, seed=9, imu="BMI270")
     summary = replay(run_dir, data, imu="bmi270")
     assert summary["board_resamples"] is True and summary["imu_rate_hz"] == 100.0
-    assert summary["windows"] == 3 * 2 * 2  # 250 samples at 100 Hz -> 297 at 119 Hz: two windows of 119 steps
+    assert summary["windows"] == 3 * 2 * 2  # 2.5 s of 100 Hz samples resampled to the model's rate: two 1-s windows
     assert summary["agreement"] == 1.0

@@ -52,7 +52,8 @@ def test_arch_writes_a_run_with_its_size(data, runs, arch):
     assert (metrics["params"], metrics["macs"], metrics["arch"]) == (summary["params"], summary["macs"], arch)
     contract = json.loads((run / "contract.json").read_text())
     assert contract["arch"] == arch
-    pred = model.predict(np.zeros((1, 119, 6), np.float32), verbose=0)
+    assert contract["window"] == round(contract["rate_hz"])  # a 1-s window at the arch's rate
+    pred = model.predict(np.zeros((1, contract["window"], 6), np.float32), verbose=0)
     assert pred.shape == (1, 3) and abs(float(pred.sum()) - 1) < 1e-4
     if arch == "ds-conv1d":
         assert "gru" not in contract

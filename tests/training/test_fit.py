@@ -182,8 +182,8 @@ def test_mount_share_is_the_archs_unless_asked_for():
 
     kinds = ("mount", "rotate")
     assert resolve_mount(FitOptions(), [], kinds)["share"] == 1.0
-    assert resolve_mount(FitOptions(arch="gru"), [], kinds)["share"] == 0.5
-    assert resolve_mount(FitOptions(arch="gru", mount_share=0.25), [], kinds)["share"] == 0.25
+    assert resolve_mount(FitOptions(arch="cnn-gru"), [], kinds)["share"] == 0.5
+    assert resolve_mount(FitOptions(arch="cnn-gru", mount_share=0.25), [], kinds)["share"] == 0.25
     assert resolve_mount(FitOptions(), [], ("rotate",)) == {"max_deg": None, "share": None, "spread": None}
     from training import TrainingError
     from training.fit import check_options
@@ -239,3 +239,30 @@ def test_averaged_epochs_follow_the_arch_the_share_and_early_stopping():
     assert average_last_for(FitOptions(patience=5)) == 0  # early stopping keeps its best epoch
     with pytest.raises(TrainingError, match="between 0 and 1"):
         check_options(FitOptions(average_last=2.0))
+
+
+def test_gradient_clipping_is_the_archs_unless_asked_for():
+    from training import TrainingError
+    from training.fit import ARCH_CLIPNORM, FitOptions, _keras, check_options, clipnorm_for, optimizer_for
+
+    assert clipnorm_for(FitOptions()) is None and clipnorm_for(FitOptions(clipnorm=0.0)) is None
+    assert clipnorm_for(FitOptions(arch="gru", clipnorm=2.5)) == 2.5
+    assert clipnorm_for(FitOptions(arch="gru")) == ARCH_CLIPNORM.get("gru")
+    assert optimizer_for(_keras(), FitOptions(clipnorm=2.5)).clipnorm == 2.5
+    assert optimizer_for(_keras(), FitOptions(clipnorm=0.0)).clipnorm is None
+    with pytest.raises(TrainingError, match="clipping norm"):
+        check_options(FitOptions(clipnorm=-1.0))
+
+
+def test_the_models_rate_is_the_archs_never_above_the_datasets(take_factory):
+    from training.fit import ARCH_RATE_HZ, FitOptions, make_contract
+
+    fast = [take_factory(label=label, n=240) for label in ("punch", "flex")]
+    slow = [take_factory(label=label, rate_hz=25.0, n=60) for label in ("punch", "flex")]
+    assert ARCH_RATE_HZ  # else the loop below proves nothing
+    assert make_contract(fast, FitOptions())["rate_hz"] == 119.0  # conv1d keeps the dataset's rate
+    for arch, rate in ARCH_RATE_HZ.items():
+        contract = make_contract(fast, FitOptions(arch=arch))
+        assert contract["rate_hz"] == rate < 119.0 and contract["window"] == round(rate)  # a 1-s window
+        assert make_contract(slow, FitOptions(arch=arch))["rate_hz"] == 25.0
+        assert make_contract(fast, FitOptions(arch=arch, rate_hz=119.0))["rate_hz"] == 119.0

@@ -73,3 +73,14 @@ def test_macs_of_each_counted_layer_kind():
     assert count_macs(gru) == 50 * 3 * (4 * 10 + 10 * 10)
     pooled = keras.Model(x, layers.GlobalAveragePooling1D()(layers.MaxPooling1D(2)(x)))
     assert count_macs(pooled) == 0
+
+
+def test_gru_dropouts_reach_the_layer_and_leave_the_deployed_shape_alone():
+    model = build_model("gru", SHAPE, 3, gru_dropout=0.1, gru_recurrent_dropout=0.2)
+    gru = model.get_layer("gru").get_config()
+    assert (gru["dropout"], gru["recurrent_dropout"]) == (0.1, 0.2)
+    assert [type(layer).__name__ for layer in model.layers] == ["InputLayer", "GRU", "Dense"]
+    cnn = build_model("cnn-gru", SHAPE, 3, gru_recurrent_dropout=0.3).get_layer("gru").get_config()
+    assert cnn["recurrent_dropout"] == 0.3
+    with pytest.raises(TrainingError, match="must be in \\[0, 1\\)"):
+        build_gru(SHAPE, 3, recurrent_dropout=1.0)
