@@ -39,6 +39,7 @@ SETTINGS = {
     "conv1d-mount-any": {"mount_deg": 180.0},
     # the last epoch's weights instead of the mean of the last quarter (conv1d's default before)
     "conv1d-last-epoch": {"average_last": 0.0},
+    "ds-conv1d-last-epoch": {"arch": "ds-conv1d", "average_last": 0.0},
 }
 DEFAULT_SETTINGS = "conv1d,ds-conv1d,gru,cnn-gru"
 

@@ -234,6 +234,7 @@ def test_averaged_epochs_follow_the_arch_the_share_and_early_stopping():
 
     assert average_last_for(FitOptions(epochs=40)) == round(ARCH_AVERAGE_LAST_SHARE["conv1d"] * 40) > 1
     assert average_last_for(FitOptions(epochs=12)) == round(ARCH_AVERAGE_LAST_SHARE["conv1d"] * 12)
+    assert average_last_for(FitOptions(arch="ds-conv1d", epochs=40)) == round(ARCH_AVERAGE_LAST_SHARE["ds-conv1d"] * 40) > 1
     assert average_last_for(FitOptions(arch="gru")) == 0  # keeps the last epoch until measured
     assert average_last_for(FitOptions(average_last=0.0)) == 0
     assert average_last_for(FitOptions(patience=5)) == 0  # early stopping keeps its best epoch
