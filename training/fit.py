@@ -76,7 +76,7 @@ ARCH_CLIPNORM: dict[str, float] = {}
 #   gru  40 Hz: split 0.904 / 0.663 / 0.798 (0.788), LOPO 0.900 / 0.884 (0.892; adapt 3 takes 0.959 / 0.972)
 #     (half the windows mounted, as at 119 Hz; with every window, gru's default now: training/augment.py)
 #   cnn-gru 119 Hz (26 steps): split 0.837 / 0.721 / 0.837 (0.798), LOPO 0.864 (seed 0)
-#   cnn-gru  60 Hz (11 steps): split 0.875 / 0.913 / 0.923 (0.904), LOPO 0.884 / 0.897 (0.891; adapt 3 takes 0.974 / 0.968)
+#   cnn-gru  60 Hz (12 steps): split 0.875 / 0.913 / 0.923 (0.904), LOPO 0.884 / 0.897 (0.891; adapt 3 takes 0.974 / 0.968)
 #   cnn-gru  40 Hz  (6 steps): split 0.885 / 0.827 / 0.798 (0.837)
 # The split alone would keep gru at 119 Hz; leave-one-out (16 models against the split's 3) and the
 # board's cost (a third of the steps) decide for 40 Hz. Built-in people (bench/bench_training.py, seeds
