@@ -21,7 +21,10 @@ from search.study import load_takes
 from training.split import cv_folds
 
 pytestmark = pytest.mark.slow
-CHEAP = ["--folds", "2", "--epochs", "8-8", "--arch", "conv1d,ds-conv1d", "--widths", "6,8", "--rates", "full"]  # the rate: test_search_rate.py
+# conv1d only: in 8 epochs a ds-conv1d w6 without augmentation can stay near chance, and the converter
+# rightly refuses it; a study whose every finished trial was refused has nothing to choose, which these
+# tests (of interrupting, resuming and sharing a study) must not depend on. The rate: test_search_rate.py.
+CHEAP = ["--folds", "2", "--epochs", "8-8", "--arch", "conv1d", "--widths", "6,8", "--rates", "full"]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
 
 
