@@ -438,24 +438,22 @@ def _motion(values: np.ndarray) -> tuple[float, float]:
 
 def _check_motion(takes: list[Take], findings: list[Finding]) -> None:
     """Warn about a gesture take with far less motion than its label's others (``no_motion``)."""
-    motion = {id(t): _motion(np.asarray(t.values, dtype=np.float64)) for t in takes}
-    groups: dict[tuple, list[Take]] = {}
-    for t in takes:
-        if t.meta.label.lower() not in STILL_LABELS:
-            groups.setdefault((t.meta.label, t.meta.subject), []).append(t)
-            groups.setdefault((t.meta.label, None), []).append(t)
-    for t in takes:
-        if t.meta.label.lower() in STILL_LABELS:
-            continue
-        own = groups[(t.meta.label, t.meta.subject)]
-        peers = own if len(own) >= NO_MOTION_MIN_TAKES else groups[(t.meta.label, None)]
-        if len(peers) < NO_MOTION_MIN_TAKES:
+    gestures = [t for t in takes if t.meta.label.lower() not in STILL_LABELS]
+    motion = {id(t): _motion(np.asarray(t.values, dtype=np.float64)) for t in gestures}
+    groups: dict[tuple, list] = {}  # (label, subject) and (label, None): the takes' motions
+    for t in gestures:
+        groups.setdefault((t.meta.label, t.meta.subject), []).append(motion[id(t)])
+        groups.setdefault((t.meta.label, None), []).append(motion[id(t)])
+    typical = {key: tuple(np.median(np.array(ms), axis=0)) for key, ms in groups.items() if len(ms) >= NO_MOTION_MIN_TAKES}
+    for t in gestures:
+        own = (t.meta.label, t.meta.subject)
+        key = own if own in typical else (t.meta.label, None)
+        if key not in typical:
             continue
         gyro, accel = motion[id(t)]
-        typical_gyro = float(np.median([motion[id(p)][0] for p in peers]))
-        typical_accel = float(np.median([motion[id(p)][1] for p in peers]))
+        typical_gyro, typical_accel = (float(v) for v in typical[key])
         if gyro < NO_MOTION_GYRO_SHARE * typical_gyro and accel < NO_MOTION_ACCEL_SHARE * typical_accel:
-            whose = f"{t.meta.subject}'s" if peers is own and t.meta.subject else "the label's"
+            whose = f"{t.meta.subject}'s" if key == own and t.meta.subject else "the label's"
             _Collector(findings, t)(WARNING, "no_motion",
                 f"the take turns at most {gyro:.0f} deg/s where {whose} other {t.meta.label!r} takes reach about "
                 f"{typical_gyro:.0f}, and its acceleration hardly moves: it seems to hold no gesture (recorded "
