@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from training.fit import _keras, _progress, _training_data, averaging_callbacks, optimizer_for
+from training.fit import _keras, _progress, _training_data, averaging_callbacks, compiled_model
 
 EPOCH_RULE = ("epochs = the split run's epochs (its best epoch on validation loss with --patience), "
               "from fresh weights, no early stopping")
@@ -32,17 +32,11 @@ def all_windows(sides: dict) -> tuple[np.ndarray, np.ndarray]:
 def train_final(sides: dict, contract: dict, o, kinds: tuple, epochs: int, log, mount_deg: float = 180.0,
                 mount_share: float | None = None):
     """The deployable model on every window; returns (model, description for run.json and metrics.json)."""
-    from training.models import build_model  # Keras (training.models) stays off the fast path
-
     keras = _keras()
-    keras.utils.set_random_seed(o.seed)
     x, y = all_windows(sides)
     epochs = max(1, int(epochs))
     print(f"final fit on every take: {len(x)} windows, {epochs} epochs ({EPOCH_RULE})", file=log)
-    model = build_model(o.arch, (contract["window"], len(contract["channels"])), len(contract["labels"]),
-                        width=o.width, gru_units=o.gru_units, **(o.model_options or {}))
-    model.compile(optimizer=optimizer_for(keras, o), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model = compiled_model(keras, contract, o)
     started = time.monotonic()
     history = model.fit(_training_data(keras, x, y, contract, o.batch_size, kinds, o.copies_per_epoch, o.seed,
                                                        mount_deg, mount_share),

@@ -325,17 +325,23 @@ def _progress(keras, epochs: int, log, prefix: str):
     return EpochLines()
 
 
+def compiled_model(keras, contract: dict, o: FitOptions):
+    """The seeded, compiled, untrained model of ``o`` for ``contract`` (the split fit and the final fit)."""
+    from training.models import build_model  # Keras (training.models) stays off the fast path
+
+    keras.utils.set_random_seed(o.seed)
+    model = build_model(o.arch, (contract["window"], len(contract["channels"])), len(contract["labels"]),
+                        width=o.width, gru_units=o.gru_units, **(o.model_options or {}))
+    model.compile(optimizer=optimizer_for(keras, o), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
 def train_model(sides: dict, contract: dict, o: FitOptions, kinds: tuple, checkpoint: Path, log, prefix: str = "",
                 mount_deg: float = 180.0, mount_share: float | None = None):
     """Build, train and reload the best checkpoint; returns (model, history, train_seconds)."""
     keras = _keras()
-    keras.utils.set_random_seed(o.seed)
-    from training.models import build_model  # Keras (training.models) stays off the fast path
-
     (x_train, y_train), (x_val, y_val) = sides["train"], sides["validation"]
-    model = build_model(o.arch, (contract["window"], len(contract["channels"])), len(contract["labels"]),
-                        width=o.width, gru_units=o.gru_units, **(o.model_options or {}))
-    model.compile(optimizer=optimizer_for(keras, o), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model = compiled_model(keras, contract, o)
     monitor = "val_loss" if len(x_val) else "loss"
     callbacks = [_progress(keras, o.epochs, log, prefix)] + averaging_callbacks(keras, o, o.epochs)
     if o.patience is not None:
@@ -420,7 +426,7 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
         "idle_from_still": {side: sides[f"{side}_idle_from_still"] for side in ("train", "validation", "test")},
     })
 
-    run = run_description(o, data_dir, takes, {"augment": list(kinds), "mount": mount, "learning_rate": learning_rate_for(o), "average_last_epochs": average_last_for(o), "params": size["params"], "macs": size["macs"]})
+    run = run_description(o, data_dir, takes, {"augment": list(kinds), "mount": mount, "learning_rate": learning_rate_for(o), "clipnorm": clipnorm_for(o), "average_last_epochs": average_last_for(o), "params": size["params"], "macs": size["macs"]})
     x_calibration, y_calibration = x_train, y_train
     if o.final:
         from training.final import all_windows, train_final  # training.final imports this module

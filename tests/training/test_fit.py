@@ -88,7 +88,9 @@ def test_run_records_how_far_mount_turned_the_training_windows(fitted):
     assert metrics["mount"] == {"max_deg": mount_max_deg(spread["deg"]), "share": 1.0, "spread": spread}
     assert json.loads((run / "run.json").read_text())["resolved"]["mount"] == metrics["mount"]
     assert "from the people's mean" in proc.stderr
-    assert json.loads((run / "run.json").read_text())["resolved"]["average_last_epochs"] == 10  # of 40
+    resolved = json.loads((run / "run.json").read_text())["resolved"]
+    assert resolved["average_last_epochs"] == 10  # of 40
+    assert "clipnorm" in metrics and resolved["clipnorm"] == metrics["clipnorm"]  # what the fit used, both files
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@
 #include "model_data.h"
 #include "model_settings.h"
 #include "ng_test.h"
+#include "systick_count.h"
 #include "op_resolver.h"
 #include "tensorflow/lite/micro/micro_interpreter.h"
 #include "tensorflow/lite/schema/schema_generated.h"
@@ -24,38 +25,21 @@
 
 namespace {
 
+using ng_bench::kSysTickVal;
+using ng_bench::known_loop;
+using ng_bench::systick_start;
+using ng_bench::ticks_since;
+
 alignas(16) uint8_t g_arena[256 * 1024];
 // Placement-new'd, not function-local statics: those would register destructors (and need __dso_handle,
 // which -nostartfiles leaves out).
 alignas(ng::model::OpResolver) uint8_t g_resolver_storage[sizeof(ng::model::OpResolver)];
 alignas(tflite::MicroInterpreter) uint8_t g_interpreter_storage[sizeof(tflite::MicroInterpreter)];
 
-volatile uint32_t* const kSysTickCtrl = reinterpret_cast<volatile uint32_t*>(0xE000E010);
-volatile uint32_t* const kSysTickLoad = reinterpret_cast<volatile uint32_t*>(0xE000E014);
-volatile uint32_t* const kSysTickVal = reinterpret_cast<volatile uint32_t*>(0xE000E018);
-
-void systick_start() {
-  *kSysTickLoad = 0xFFFFFFu;
-  *kSysTickVal = 0;
-  *kSysTickCtrl = 5u;  // enable, processor clock, no interrupt
-}
-uint32_t ticks_since(uint32_t earlier) { return (earlier - *kSysTickVal) & 0xFFFFFFu; }
-
 void fill(TfLiteTensor* t, int pattern) {
   for (size_t i = 0; i < t->bytes; ++i) {
     t->data.int8[i] = pattern == 0 ? 0 : static_cast<int8_t>(static_cast<int>((i * 37u + 11u) % 256u) - 128);
   }
-}
-
-// 2 * n + 2 instructions: mov, then n times (subs, bne).
-__attribute__((noinline)) void known_loop(uint32_t n) {
-  asm volatile(
-      "mov r0, %0\n"
-      "1: subs r0, r0, #1\n"
-      "bne 1b\n"
-      :
-      : "r"(n)
-      : "r0", "cc");
 }
 
 }  // namespace

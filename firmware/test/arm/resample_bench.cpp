@@ -8,24 +8,14 @@
 
 #include "ng_resample.h"
 #include "ng_test.h"
+#include "systick_count.h"
 
 namespace {
 
-volatile uint32_t* const kSysTickCtrl = reinterpret_cast<volatile uint32_t*>(0xE000E010);
-volatile uint32_t* const kSysTickLoad = reinterpret_cast<volatile uint32_t*>(0xE000E014);
-volatile uint32_t* const kSysTickVal = reinterpret_cast<volatile uint32_t*>(0xE000E018);
-
-uint32_t ticks_since(uint32_t earlier) { return (earlier - *kSysTickVal) & 0xFFFFFFu; }
-
-__attribute__((noinline)) void known_loop(uint32_t n) {
-  asm volatile(
-      "mov r0, %0\n"
-      "1: subs r0, r0, #1\n"
-      "bne 1b\n"
-      :
-      : "r"(n)
-      : "r0", "cc");
-}
+using ng_bench::kSysTickVal;
+using ng_bench::known_loop;
+using ng_bench::systick_start;
+using ng_bench::ticks_since;
 
 // A varied stream (a hash of the index), so the arithmetic is not constant-folded.
 ng::ImuCounts sample(uint32_t k) {
@@ -62,9 +52,7 @@ void measure(uint32_t in_mhz, uint32_t out_mhz, uint32_t inputs) {
 }  // namespace
 
 int ngtest::run_all() {
-  *kSysTickLoad = 0xFFFFFFu;
-  *kSysTickVal = 0;
-  *kSysTickCtrl = 5u;  // enable, processor clock, no interrupt
+  systick_start();
   const uint32_t pairs[][2] = {{119000, 119000}, {100000, 119000}, {119000, 100000}, {119000, 50000}, {100000, 50000}};
   for (const auto& p : pairs) measure(p[0], p[1], 64u * 40u);
   const uint32_t n = 1000000u;
