@@ -242,8 +242,11 @@ def summarize(study, url: str, data_dir: Path, search_dir: Path, takes, pick: in
                                              sys.stderr)
     if pick is not None:
         chosen, chosen_by = next(t for t in done if t.number == pick), "--pick"
-    elif confirmed:
+    elif confirmed and pick_confirmed(done, budgets, confirmed) is not None:
         chosen, chosen_by = pick_confirmed(done, budgets, confirmed), "confirmed mean"
+    elif confirmed:  # every confirmed candidate failed or was refused in a scoring: the best of the rest
+        rest = [t for t in done if not (confirmed.get(t.number) or {}).get("not_chosen")]
+        chosen, chosen_by = best_fitting(rest, budgets), "search score (every confirmed candidate failed a scoring)"
     else:
         chosen, chosen_by = best_fitting(done, budgets), "search score"
     plot_pareto(done, front, budgets, search_dir / "pareto.png", chosen.number if chosen else None)
