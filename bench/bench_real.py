@@ -291,6 +291,12 @@ def main(argv=None) -> int:
     p.add_argument("--rate-hz", type=float, default=None, metavar="HZ",
                    help="the model's rate as FitOptions.rate_hz: takes are resampled to it as the board does "
                         "(default: fit's own for the arch)")
+    p.add_argument("--width", type=int, default=None, metavar="N",
+                   help="filters of the convolutions as FitOptions.width (default: fit's own, 16)")
+    p.add_argument("--kernel", type=int, default=None, metavar="K",
+                   help="convolution kernel (conv1d, ds-conv1d, cnn-gru) as the builders' kernel (default: theirs)")
+    p.add_argument("--depth", type=int, default=None, metavar="N",
+                   help="convolutions of conv1d / ds-conv1d as the builders' depth (default: theirs, 3)")
     p.add_argument("--gru-units", type=int, default=None, metavar="N",
                    help="units of the GRU (gru, cnn-gru) as FitOptions.gru_units (default: fit's own)")
     p.add_argument("--clipnorm", type=float, default=None, metavar="C",
@@ -320,10 +326,10 @@ def main(argv=None) -> int:
     people = [x.strip() for x in a.people.split(",")] if a.people else None
     recipe = {"patience": a.patience, "mount_deg": a.mount_deg, "mount_share": a.mount_share}
     recipe.update({k: v for k, v in (("learning_rate", a.learning_rate), ("epochs", a.epochs), ("rate_hz", a.rate_hz),
-                                     ("gru_units", a.gru_units), ("clipnorm", a.clipnorm),
+                                     ("gru_units", a.gru_units), ("clipnorm", a.clipnorm), ("width", a.width),
                                      ("average_last", a.average_last)) if v is not None})
-    drops = {k: v for k, v in (("gru_dropout", a.gru_dropout), ("gru_recurrent_dropout", a.gru_recurrent_dropout))
-             if v is not None}
+    drops = {k: v for k, v in (("gru_dropout", a.gru_dropout), ("gru_recurrent_dropout", a.gru_recurrent_dropout),
+                               ("kernel", a.kernel), ("depth", a.depth)) if v is not None}
     if drops:
         recipe["model_options"] = drops
     if a.augment is not None:

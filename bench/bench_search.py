@@ -128,6 +128,7 @@ def equal_and_smaller(base, trials, confirmed: dict) -> str:
         return ""
     b = confirmed[base.number]["confirmed_accuracy_int8"]
     close = [t for t in trials if t.number in confirmed and t.number != base.number
+             and not confirmed[t.number].get("not_chosen")
              and confirmed[t.number]["confirmed_accuracy_int8"] >= b - EQUAL_POINTS]
     if not close:
         best = max((confirmed[n]["confirmed_accuracy_int8"] for n in confirmed if n != base.number), default=None)
@@ -308,14 +309,17 @@ def builtin(tmp: Path, n_trials: int) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    p.add_argument("--parts", default="lopo,martin,workers,builtin")
-    p.add_argument("--trials", type=int, default=10)
-    p.add_argument("--folds", type=int, default=3)
-    p.add_argument("--epochs", default="10-40")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                   help=f"folder of <person>/<label>.csv IMU_Capture recordings (default {DEFAULT_DATA})")
+    p.add_argument("--parts", default="lopo,martin,workers,builtin",
+                   help="comma-separated from lopo, martin, workers, builtin (default all; see the top of this file)")
+    p.add_argument("--trials", type=int, default=10, help="trials of each search (default 10)")
+    p.add_argument("--folds", type=int, default=3, help="search --folds K: cross-validation folds per trial (default 3)")
+    p.add_argument("--epochs", default="10-40", help="search --epochs MIN-MAX (default 10-40)")
     p.add_argument("--confirm", type=int, default=3, help="search --confirm K: trials scored again before choosing")
     p.add_argument("--confirm-seeds", type=int, default=1, help="search --confirm-seeds N: further seeds each")
-    p.add_argument("--worker-trials", type=int, default=6)
+    p.add_argument("--worker-trials", type=int, default=6,
+                   help="workers part: finished trials the study must reach, timed for one worker and for two (default 6)")
     p.add_argument("--out", type=Path, default=None, help="keep the searches here (default: a temporary directory)")
     args = p.parse_args()
     parts = args.parts.split(",")

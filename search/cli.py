@@ -97,6 +97,9 @@ def add_parsers(sub) -> None:
     s.add_argument("--baseline", action="store_true",
                    help="when the study is new, score fit's default model (conv1d, width 16) first, exactly as the "
                         "candidates: the front then shows whether the search beats it")
+    s.add_argument("--no-start-points", dest="start_points", action="store_false",
+                   help="when the study is new, do not start it from fit's default model at 2x and 4x fewer filters "
+                        "(width 8 and 4: known-sound small candidates the sampler then learns from; they count as trials)")
     s.add_argument("--create-only", action="store_true",
                    help="create the study (or check an existing one's settings) and exit: 'search-worker' processes "
                         "then run its trials; 'search' with the same options afterwards reports and builds the run")
@@ -168,10 +171,14 @@ def run_search(args) -> dict:
     url = storage_url(args.storage, search_dir)
     study = open_study(url, args.study, args.grace, settings)
     before = counts(study)
-    if args.baseline and not study.get_trials(deepcopy=False):
-        from search.space import baseline_params
+    if not study.get_trials(deepcopy=False):
+        from search.space import baseline_params, starting_points
 
-        study.enqueue_trial(baseline_params(space, data_rate_hz), user_attrs={"baseline": True})
+        if args.baseline:
+            study.enqueue_trial(baseline_params(space, data_rate_hz), user_attrs={"baseline": True})
+        for point in starting_points(space, data_rate_hz) if args.start_points else []:
+            study.enqueue_trial(point, user_attrs={"start_point": True})
+            print(f"search: starting point {describe(point)} (fit's default with fewer filters)", file=sys.stderr)
     if args.create_only:
         return {"study": args.study, "storage": shown_url(url), "created": True, **counts(study)}
     print(f"search: study {args.study!r} in {shown_url(url)}: {before['complete'] + before['pruned'] + before['failed']} "
@@ -242,8 +249,11 @@ def summarize(study, url: str, data_dir: Path, search_dir: Path, takes, pick: in
                                              sys.stderr)
     if pick is not None:
         chosen, chosen_by = next(t for t in done if t.number == pick), "--pick"
-    elif confirmed:
+    elif confirmed and pick_confirmed(done, budgets, confirmed) is not None:
         chosen, chosen_by = pick_confirmed(done, budgets, confirmed), "confirmed mean"
+    elif confirmed:  # every confirmed candidate failed or was refused in a scoring: the best of the rest
+        rest = [t for t in done if not (confirmed.get(t.number) or {}).get("not_chosen")]
+        chosen, chosen_by = best_fitting(rest, budgets), "search score (every confirmed candidate failed a scoring)"
     else:
         chosen, chosen_by = best_fitting(done, budgets), "search score"
     plot_pareto(done, front, budgets, search_dir / "pareto.png", chosen.number if chosen else None)

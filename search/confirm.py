@@ -9,6 +9,9 @@ seeds: a new seed deals the people into other folds (``training.split.cv_folds``
 weights and augmentation. The choice is the best mean over all of a candidate's scorings (the
 search's own counts as one).
 
+A candidate that the converter refuses, or that fails to train or convert, in any of its
+scorings is not chosen (a refusal is a trial's infeasibility too); its row says why.
+
 Every scoring is kept in the study's storage as soon as it ends (a study user attribute
 ``confirm:TRIAL:SEED`` holding the trial's parameters and the score), so the same command again,
 from any machine on the same storage, reuses it instead of training again, and Ctrl-C loses only
@@ -26,8 +29,10 @@ import time
 
 import numpy as np
 
+from converter import ConverterError
 from search.space import describe
 from search.trial import Budgets, fits, fold_reports
+from training import TrainingError
 
 DEFAULT_CONFIRM = 3  # trials confirmed (plus fit's default model when the study has it)
 DEFAULT_CONFIRM_SEEDS = 1  # further seeds per confirmed trial
@@ -92,19 +97,32 @@ def _stderr_of(values: list[float]) -> float:
     return float(np.std(values, ddof=1) / math.sqrt(len(values)))
 
 
+def not_chosen_because(scorings: dict[int, dict]) -> str | None:
+    """Why a candidate cannot be chosen after its confirmation scorings (the first seed's reason), else None."""
+    for seed in sorted(scorings):
+        s = scorings[seed]
+        if s.get("failed"):
+            return f"seed {seed} failed: {s['failed']}"
+        if s.get("converter_refused"):
+            return f"the converter refused seed {seed}'s model: {s['converter_refused']}"
+    return None
+
+
 def summary_of(trial, scorings: dict[int, dict]) -> dict:
     """One candidate: the search's score, each seed's, the mean over all scorings and its standard
-    error (over the folds of every scoring: held-out people and seeds both vary)."""
+    error (over the folds of every scoring: held-out people and seeds both vary), and why it cannot
+    be chosen (``not_chosen``: a scoring failed or was refused) or None. A failed scoring has no score."""
     a = trial.user_attrs
-    scores = [float(a["accuracy_int8"])] + [float(scorings[s]["accuracy_int8"]) for s in sorted(scorings)]
+    scored = [s for s in sorted(scorings) if scorings[s].get("accuracy_int8") is not None]
+    scores = [float(a["accuracy_int8"])] + [float(scorings[s]["accuracy_int8"]) for s in scored]
     folds = list(a.get("fold_accuracy_int8") or [a["accuracy_int8"]])
-    for s in sorted(scorings):
+    for s in scored:
         folds += list(scorings[s].get("fold_accuracy_int8") or [scorings[s]["accuracy_int8"]])
     return {"trial": trial.number, "search_accuracy_int8": round(float(a["accuracy_int8"]), 4),
-            "confirm_accuracy_int8": {str(s): round(float(scorings[s]["accuracy_int8"]), 4) for s in sorted(scorings)},
+            "confirm_accuracy_int8": {str(s): round(float(scorings[s]["accuracy_int8"]), 4) for s in scored},
             "confirmed_accuracy_int8": round(float(np.mean(scores)), 4), "scorings": len(scores),
             "confirmed_stderr": round(_stderr_of(folds), 4) if len(folds) > 1 else None,
-            "baseline": bool(a.get("baseline"))}
+            "baseline": bool(a.get("baseline")), "not_chosen": not_chosen_because(scorings)}
 
 
 def confirm(study, budgets: Budgets, k: int, seeds: list[int], scorer, stderr=None) -> tuple[dict[int, dict], int]:
@@ -123,28 +141,39 @@ def confirm(study, budgets: Budgets, k: int, seeds: list[int], scorer, stderr=No
             n += 1
             head = f"confirm {n}/{total}: trial {trial.number} seed {seed}"
             if seed in have:
-                print(f"{head}: int8 {have[seed]['accuracy_int8']:.3f} (stored)", file=stderr, flush=True)
+                stored = ("failed" if have[seed].get("accuracy_int8") is None
+                          else f"int8 {have[seed]['accuracy_int8']:.3f}")
+                print(f"{head}: {stored} (stored)", file=stderr, flush=True)
                 continue
             print(f"{head} ({describe(trial.params)}) ...", file=stderr, flush=True)
             started = time.monotonic()
-            result = scorer(dict(trial.params), seed, f"confirm trial {trial.number} seed {seed}")
+            try:
+                result = scorer(dict(trial.params), seed, f"confirm trial {trial.number} seed {seed}")
+            except (TrainingError, ConverterError) as e:  # this candidate only: the others are still confirmed
+                result = {"accuracy_int8": None, "failed": str(e).splitlines()[0] if str(e) else type(e).__name__}
             record = {**result, "params": dict(trial.params), "seed": seed, "seconds": round(time.monotonic() - started, 1),
                       "worker": f"{socket.gethostname()}:{os.getpid()}"}
             study.set_user_attr(_key(trial.number, seed), record)  # kept at once: Ctrl-C loses only the next
             have[seed] = record
             scored_here += 1
+            if result.get("failed"):
+                print(f"{head}: failed, so trial {trial.number} is not chosen: {result['failed']}", file=stderr, flush=True)
+                continue
             folds = ", ".join(f"{x:.2f}" for x in result.get("fold_accuracy_int8", []))
+            refused = (f"; the converter refused it, so trial {trial.number} is not chosen: {result['converter_refused']}"
+                       if result.get("converter_refused") else "")
             print(f"{head}: int8 {result['accuracy_int8']:.3f} (folds {folds}), {record['seconds']:.0f} s "
-                  f"(search's seed: {trial.user_attrs['accuracy_int8']:.3f})", file=stderr, flush=True)
+                  f"(search's seed: {trial.user_attrs['accuracy_int8']:.3f}){refused}", file=stderr, flush=True)
         out[trial.number] = summary_of(trial, have)
     return out, scored_here
 
 
 def pick(done: list, budgets: Budgets, confirmed: dict[int, dict]):
-    """The confirmed trial that fits with the best mean over its scorings (ties: smaller, faster,
-    earlier); None when nothing was confirmed."""
+    """The confirmed trial that fits, none of whose scorings failed or was refused, with the best mean
+    over its scorings (ties: smaller, faster, earlier); None when no such trial was confirmed."""
     by_number = {t.number: t for t in done}
-    ok = [by_number[n] for n in confirmed if n in by_number and fits(by_number[n].user_attrs, budgets)]
+    ok = [by_number[n] for n in confirmed if n in by_number and fits(by_number[n].user_attrs, budgets)
+          and not confirmed[n].get("not_chosen")]
     if not ok:
         return None
     return min(ok, key=lambda t: (-confirmed[t.number]["confirmed_accuracy_int8"], t.user_attrs["model_bytes"],

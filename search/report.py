@@ -57,7 +57,8 @@ def trial_row(t, confirmed: dict | None = None) -> dict:
            "describe": describe(t.params), "baseline": bool(a.get("baseline"))}
     c = (confirmed or {}).get(t.number)
     if c:
-        row.update({k: c[k] for k in ("confirmed_accuracy_int8", "scorings", "confirmed_stderr", "confirm_accuracy_int8")})
+        row.update({k: c.get(k) for k in ("confirmed_accuracy_int8", "scorings", "confirmed_stderr", "confirm_accuracy_int8",
+                                           "not_chosen")})
     return row
 
 
@@ -92,9 +93,10 @@ def confirm_table(trials: list, confirmed: dict, chosen_number: int | None) -> s
         c = confirmed[t.number]
         cells = " | ".join(f"{c['confirm_accuracy_int8'][str(s)]:.3f}" if str(s) in c["confirm_accuracy_int8"] else "-"
                            for s in seeds)
+        why = f" (not chosen: {c['not_chosen']})" if c.get("not_chosen") else ""
         lines.append(f"| {t.number} | {t.user_attrs['accuracy_int8']:.3f} | {cells} | {c['confirmed_accuracy_int8']:.3f} "
                      f"({c['scorings']}) | {t.user_attrs['model_bytes']:,} | {t.user_attrs['latency_ms']:.2f} | "
-                     f"{describe(t.params)}{_mark(t, chosen_number)} |")
+                     f"{describe(t.params)}{_mark(t, chosen_number)}{why} |")
     return "\n".join(lines)
 
 

@@ -142,3 +142,41 @@ def test_an_interrupted_confirmation_keeps_the_scorings_already_finished(tmp_pat
     confirmed, trained = confirm(reloaded, BUDGETS, 3, [1], rest)
     assert trained == 2 and set(rest.calls).isdisjoint(first.calls[:2])  # the two finished ones are not redone
     assert pick(finished(reloaded), BUDGETS, confirmed).number == 2
+
+
+def test_a_candidate_whose_scoring_fails_or_is_refused_is_not_chosen_and_the_others_are_still_confirmed(tmp_path, capsys):
+    from converter import ConverterError
+
+    study = _study(tmp_path / "study.db")
+    done = finished(study)
+
+    class Troubled(Scorer):
+        def __call__(self, params, seed, tag):
+            if params["width"] == 24:  # trial 2, the one the confirmed mean would pick
+                self.calls.append((24, seed))
+                raise ConverterError("the model could not be converted: WHILE is not supported")
+            result = super().__call__(params, seed, tag)
+            if params["width"] == 8:  # trial 3: converted, but refused
+                result["converter_refused"] = "int8 lost 9 of 40 windows"
+            return result
+
+    scorer = Troubled()
+    confirmed, trained = confirm(study, BUDGETS, 3, [1], scorer)
+    assert trained == 4 and sorted(scorer.calls) == [(6, 1), (8, 1), (16, 1), (24, 1)]  # the failure stops nothing
+    assert confirmed[2]["not_chosen"].startswith("seed 1 failed: the model could not be converted")
+    assert confirmed[2]["scorings"] == 1 and confirmed[2]["confirm_accuracy_int8"] == {}  # no score from a failure
+    assert "refused" in confirmed[3]["not_chosen"] and confirmed[1]["not_chosen"] is None
+    chosen = pick(done, BUDGETS, confirmed)
+    assert chosen.number == 0  # default 0.905 beats trial 1's 0.825; 2 and 3 cannot be chosen
+    err = capsys.readouterr().err
+    assert "confirm 2/4: trial 2 seed 1: failed, so trial 2 is not chosen: the model could not be converted" in err
+    assert "the converter refused it, so trial 3 is not chosen" in err
+    table = confirm_table([t for t in done if t.number in confirmed], confirmed, chosen.number)
+    assert "(not chosen: seed 1 failed: the model could not be converted" in table
+
+    # Stored: the same command again trains nothing and still does not choose them
+    again = Scorer()
+    reloaded = optuna.load_study(study_name="confirm", storage=f"sqlite:///{tmp_path / 'study.db'}")
+    confirmed2, trained2 = confirm(reloaded, BUDGETS, 3, [1], again)
+    assert again.calls == [] and trained2 == 0 and pick(finished(reloaded), BUDGETS, confirmed2).number == 0
+    assert "confirm 2/4: trial 2 seed 1: failed (stored)" in capsys.readouterr().err

@@ -73,6 +73,22 @@ def test_baseline_is_fits_default_model():
         baseline_params(Space(widths=[4, 8]))
 
 
+def test_a_new_study_starts_from_fits_default_with_fewer_filters_where_the_space_holds_them():
+    from search.space import starting_points
+
+    d = FitOptions()
+    points = starting_points(Space(rates_hz=[119.0, 60.0]), 119.0)
+    assert [p["width"] for p in points] == [d.width // 2, d.width // 4]
+    for p in points:  # the default in every other respect, at the dataset's rate
+        o = fit_options(p)
+        assert (o.arch, o.epochs, o.window_seconds, o.hop_seconds, o.augment, p["rate_hz"]) == \
+            (d.arch, d.epochs, d.window_seconds, d.hop_seconds, d.augment, 119.0)
+        assert learning_rate_for(o) == learning_rate_for(d)
+    assert [p["width"] for p in starting_points(Space(widths=[4, 6]))] == [4]  # only those the space holds
+    assert starting_points(Space(min_epochs=5, max_epochs=10)) == []  # the default's 40 epochs are outside
+    assert starting_points(Space(archs=["gru"])) == []
+
+
 def test_every_suggested_point_becomes_valid_fit_options():
     from training.fit import check_options
 
