@@ -141,6 +141,34 @@ def equal_and_smaller(base, trials, confirmed: dict) -> str:
             f"({confirmed[t.number]['confirmed_accuracy_int8']:.3f} confirmed)")
 
 
+def target_reading(base, chosen, trials, confirmed: dict) -> str:
+    """The search's first target, read from the confirmed scores: the chosen model beats the default
+    beyond the noise, or some confirmed candidate the search holds is at least 2x smaller or faster
+    within EQUAL_POINTS of the default's confirmed mean."""
+    if base is None or base.number not in confirmed:
+        return "no reading (the default was not confirmed)"
+    cb = confirmed[base.number]
+    if chosen is not None and chosen.number in confirmed and chosen.number != base.number:
+        from search.confirm import _noise
+
+        gap = confirmed[chosen.number]["confirmed_accuracy_int8"] - cb["confirmed_accuracy_int8"]
+        if gap > _noise(confirmed[chosen.number], cb):
+            return f"met: the chosen #{chosen.number} beats the default by {gap:+.3f}, beyond the noise"
+    d = base.user_attrs
+    lighter = [t for t in trials if t.number in confirmed and t.number != base.number
+               and not confirmed[t.number].get("not_chosen")
+               and confirmed[t.number]["confirmed_accuracy_int8"] >= cb["confirmed_accuracy_int8"] - EQUAL_POINTS
+               and max(d["model_bytes"] / t.user_attrs["model_bytes"], d["latency_ms"] / t.user_attrs["latency_ms"]) >= 2]
+    if not lighter:
+        return "not met: no candidate beats the default beyond the noise, none is 2x smaller or faster at equal accuracy"
+    t = min(lighter, key=lambda t: (t.user_attrs["latency_ms"], t.user_attrs["model_bytes"]))
+    a = t.user_attrs
+    start = " (one of the study's starting points)" if a.get("start_point") else ""
+    return (f"met by #{t.number}{start}: {confirmed[t.number]['confirmed_accuracy_int8']:.3f} confirmed against the "
+            f"default's {cb['confirmed_accuracy_int8']:.3f} (within {100 * EQUAL_POINTS:g} point), "
+            f"{d['model_bytes'] / a['model_bytes']:.1f}x smaller and {d['latency_ms'] / a['latency_ms']:.1f}x faster")
+
+
 def fit_split_row(name: str, built: dict) -> str:
     groups = built["run_test_groups"]
     shown = ", ".join(groups) if len(groups) <= 4 else f"{len(groups)} {built['run_split']}s"
@@ -174,8 +202,11 @@ def report(title: str, out: Path, data: Path, result: dict) -> None:
         print(row(f"best search score under {name}", best_fitting(trials, budgets or default_budgets), confirmed))
     print(f"\nVerdict (board budgets, confirmed scores): {verdict(base, chosen, confirmed)}; "
           f"{equal_and_smaller(base, trials, confirmed)}.")
-    if chosen_row and chosen_row.get("note"):
-        print(f"search said: {chosen_row['note']}")
+    print(f"\nTarget (beats the default, or at least 2x smaller or faster at equal accuracy): "
+          f"{target_reading(base, chosen, trials, confirmed)}.")
+    for key in ("note", "lighter_note"):
+        if chosen_row and chosen_row.get(key):
+            print(f"search said: {chosen_row[key]}")
     if confirmed:
         from search.report import confirm_table
 

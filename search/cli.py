@@ -13,7 +13,7 @@ from training import ARCHITECTURES, TrainingError
 from training.data import dataset_rate_hz
 from search.study import (DEFAULT_FOLDS, DEFAULT_GRACE_S, DEFAULT_STUDY, DEFAULT_TRIALS, SEARCH_VERSION, counts,
                              dataset_hash, load_takes, open_study, settings_of, shown_url, storage_url, work)
-from search.confirm import DEFAULT_CONFIRM, DEFAULT_CONFIRM_SEEDS, confirm, confirm_seeds, noise_note, real_scorer
+from search.confirm import DEFAULT_CONFIRM, DEFAULT_CONFIRM_SEEDS, confirm, confirm_seeds, lighter_note, noise_note, real_scorer
 from search.confirm import pick as pick_confirmed
 from search.report import (best_fitting, confirm_table, finished, front_table, pareto_front, plot_pareto, smallest_seen,
                            trial_row)
@@ -294,9 +294,11 @@ def summarize(study, url: str, data_dir: Path, search_dir: Path, takes, pick: in
         score += f", {row['confirmed_accuracy_int8']:.3f} confirmed (mean of {row['scorings']} scorings)"
     print(f"pick: trial {chosen.number} by {chosen_by}: {score}", file=sys.stderr)
     note = noise_note(chosen, confirmed, done)
-    if note:
-        print(note, file=sys.stderr)
-    summary["chosen"] = {**row, "chosen_by": chosen_by, "note": note,
+    lighter = lighter_note(chosen, confirmed, done, budgets) if chosen_by == "confirmed mean" else None
+    for line in (note, lighter):
+        if line:
+            print(line, file=sys.stderr)
+    summary["chosen"] = {**row, "chosen_by": chosen_by, "note": note, "lighter_note": lighter,
                          **build_chosen_run(chosen, data_dir, search_dir, budgets, int(s["seed"]))}
     (search_dir / "search.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary

@@ -37,6 +37,8 @@ from training import TrainingError
 DEFAULT_CONFIRM = 3  # trials confirmed (plus fit's default model when the study has it)
 DEFAULT_CONFIRM_SEEDS = 1  # further seeds per confirmed trial
 NOISE_SE = 2.0  # 'within noise': the difference of two means is at most this many standard errors
+LIGHTER_FACTOR = 2.0  # lighter_note: at least this many times smaller or faster than the pick
+LIGHTER_MAX_LOSS = 0.02  # lighter_note: at most this much below the pick's confirmed mean (and within noise)
 ATTR_PREFIX = "confirm:"
 
 
@@ -200,3 +202,40 @@ def noise_note(chosen, confirmed: dict[int, dict], done: list) -> str | None:
                 f"smaller, {base.user_attrs['latency_ms'] / chosen.user_attrs['latency_ms']:.1f}x faster); "
                 f"'--pick {base.number}' builds the default")
     return None
+
+
+def _noise(a: dict, b: dict) -> float:
+    ses = [x for x in (a["confirmed_stderr"], b["confirmed_stderr"]) if x is not None and not math.isnan(x)]
+    return NOISE_SE * math.sqrt(sum(x * x for x in ses)) if ses else 0.0
+
+
+def lighter_note(chosen, confirmed: dict[int, dict], done: list, budgets: Budgets) -> str | None:
+    """A ``note:`` naming the fastest confirmed trial that fits, within noise of the chosen one's mean and
+    at most ``LIGHTER_MAX_LOSS`` below it, no larger or slower than it and at least ``LIGHTER_FACTOR``
+    times smaller or faster, else None: the pick is the best mean, and a user may rather have the same
+    accuracy in a fraction of the board."""
+    if chosen is None or chosen.number not in confirmed:
+        return None
+    c, a = confirmed[chosen.number], chosen.user_attrs
+    lighter = []
+    for t in done:
+        d = confirmed.get(t.number)
+        if d is None or t.number == chosen.number or d.get("not_chosen") or not fits(t.user_attrs, budgets):
+            continue
+        b = t.user_attrs
+        if b["model_bytes"] > a["model_bytes"] or b["latency_ms"] > a["latency_ms"]:
+            continue
+        if max(a["model_bytes"] / b["model_bytes"], a["latency_ms"] / b["latency_ms"]) < LIGHTER_FACTOR:
+            continue
+        gap = c["confirmed_accuracy_int8"] - d["confirmed_accuracy_int8"]
+        if gap <= _noise(c, d) and gap <= LIGHTER_MAX_LOSS:
+            lighter.append(t)
+    if not lighter:
+        return None
+    t = min(lighter, key=lambda t: (t.user_attrs["latency_ms"], t.user_attrs["model_bytes"], t.number))
+    d, b = confirmed[t.number], t.user_attrs
+    return (f"note: trial {t.number} ({describe(t.params)}{', fit' + chr(39) + 's default' if d['baseline'] else ''}) "
+            f"is within noise of the pick ({d['confirmed_accuracy_int8']:.3f} against {c['confirmed_accuracy_int8']:.3f} "
+            f"int8, 2 standard errors {_noise(c, d):.3f}) and {a['model_bytes'] / b['model_bytes']:.1f}x smaller, "
+            f"{a['latency_ms'] / b['latency_ms']:.1f}x faster ({b['model_bytes']:,} B, {b['latency_ms']:.2f} ms); "
+            f"'--pick {t.number}' builds it")

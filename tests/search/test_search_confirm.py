@@ -180,3 +180,23 @@ def test_a_candidate_whose_scoring_fails_or_is_refused_is_not_chosen_and_the_oth
     confirmed2, trained2 = confirm(reloaded, BUDGETS, 3, [1], again)
     assert again.calls == [] and trained2 == 0 and pick(finished(reloaded), BUDGETS, confirmed2).number == 0
     assert "confirm 2/4: trial 2 seed 1: failed (stored)" in capsys.readouterr().err
+
+
+def test_a_note_names_a_much_lighter_trial_within_noise_of_the_pick(tmp_path):
+    from search.confirm import lighter_note
+
+    study = _study(tmp_path / "study.db")
+    done = finished(study)
+    confirmed, _ = confirm(study, BUDGETS, 3, [1], Scorer())
+    chosen = pick(done, BUDGETS, confirmed)  # trial 2: 9,000 B, 0.925 confirmed
+    note = lighter_note(chosen, confirmed, done, BUDGETS)
+    # trial 3 (6,000 B, 0.910) is within noise but only 1.5x smaller; trial 1 (4,000 B) is 2.25x smaller
+    # and, its folds spread as they are, within noise, but 0.825 is 10 points under the pick: no note
+    assert note is None
+    close = {**confirmed, 1: {**confirmed[1], "confirmed_accuracy_int8": 0.92}}
+    note = lighter_note(chosen, close, done, BUDGETS)
+    assert note.startswith("note: trial 1 (conv1d w6") and "2.2x smaller, 2.2x faster" in note
+    assert note.endswith("'--pick 1' builds it")
+    # a trial that cannot be chosen is never suggested
+    refused = {**close, 1: {**close[1], "not_chosen": "the converter refused seed 1's model: ..."}}
+    assert lighter_note(chosen, refused, done, BUDGETS) is None
