@@ -305,6 +305,9 @@ def main(argv=None) -> int:
                    help="training-time dropout on the GRU's inputs (gru, cnn-gru; default 0)")
     p.add_argument("--gru-recurrent-dropout", type=float, default=None, metavar="P",
                    help="training-time dropout on the GRU's state (gru, cnn-gru; default 0)")
+    p.add_argument("--supervised-steps", type=float, default=None, metavar="SHARE",
+                   help="gru, cnn-gru: share of the window's last steps trained on its label, as "
+                        "FitOptions.supervised_steps (default: the arch's; 0: the last step only)")
     p.add_argument("--mount-deg", type=float, default=None, metavar="DEG",
                    help="largest 'mount' turn as FitOptions.mount_deg (default: from the training people's spread)")
     p.add_argument("--average-last", type=float, default=None, metavar="SHARE",
@@ -327,7 +330,7 @@ def main(argv=None) -> int:
     recipe = {"patience": a.patience, "mount_deg": a.mount_deg, "mount_share": a.mount_share}
     recipe.update({k: v for k, v in (("learning_rate", a.learning_rate), ("epochs", a.epochs), ("rate_hz", a.rate_hz),
                                      ("gru_units", a.gru_units), ("clipnorm", a.clipnorm), ("width", a.width),
-                                     ("average_last", a.average_last)) if v is not None})
+                                     ("average_last", a.average_last), ("supervised_steps", a.supervised_steps)) if v is not None})
     drops = {k: v for k, v in (("gru_dropout", a.gru_dropout), ("gru_recurrent_dropout", a.gru_recurrent_dropout),
                                ("kernel", a.kernel), ("depth", a.depth)) if v is not None}
     if drops:

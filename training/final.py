@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from training.fit import _keras, _progress, _training_data, averaging_callbacks, compiled_model
+from training.fit import _keras, _progress, _training_data, averaging_callbacks, compiled_model, deployable_model
 
 EPOCH_RULE = ("epochs = the split run's epochs (its best epoch on validation loss with --patience), "
               "from fresh weights, no early stopping")
@@ -43,6 +43,7 @@ def train_final(sides: dict, contract: dict, o, kinds: tuple, epochs: int, log, 
                         epochs=epochs, callbacks=[_progress(keras, epochs, log, "final ")] + averaging_callbacks(keras, o, epochs),
                         verbose=0).history
     seconds = time.monotonic() - started
+    model = deployable_model(keras, model, contract, o)
     return model, {
         "deployable_model": "model.keras",
         "evaluated_model": "model_split.keras",

@@ -56,13 +56,19 @@ def test_arch_writes_a_run_with_its_size(data, runs, arch):
     pred = model.predict(np.zeros((1, contract["window"], 6), np.float32), verbose=0)
     assert pred.shape == (1, 3) and abs(float(pred.sum()) - 1) < 1e-4
     if arch == "ds-conv1d":
-        assert "gru" not in contract
+        assert "gru" not in contract and metrics["supervised_steps"] is None
         return
     gru = model.get_layer("gru")
     assert contract["gru"]["units"] == gru.units == 24
+    assert not gru.return_sequences  # what is saved scores the window's last step, whatever it was trained on
+    steps = metrics["supervised_steps"]["steps"]
+    assert steps == int(gru.input.shape[1])
     if arch == "gru":
+        # trained on the label at each of its last three quarters of steps (ARCH_SUPERVISED_STEPS_SHARE)
+        assert steps == contract["window"] and metrics["supervised_steps"]["trained"] == round(0.75 * steps)
         assert contract["gru"]["front_end"] is None
     else:
+        assert metrics["supervised_steps"]["trained"] == 1  # cnn-gru: its last step
         front = contract["gru"]["front_end"]
         assert [f["name"] for f in front] == ["front_conv1", "front_pool1", "front_conv2", "front_pool2"]
         assert [f["stride"] for f in front] == [model.get_layer(f["name"]).strides[0] for f in front]

@@ -196,12 +196,14 @@ def test_mount_share_is_the_archs_unless_asked_for():
         check_options(FitOptions(mount_deg=-1.0))
 
 
-def test_learning_rate_is_the_archs_unless_asked_for():
+def test_learning_rate_is_the_archs_unless_asked_for(monkeypatch):
     from training import TrainingError
     from training.fit import ARCH_LEARNING_RATE, DEFAULT_LEARNING_RATE, FitOptions, check_options, learning_rate_for
 
     assert learning_rate_for(FitOptions()) == DEFAULT_LEARNING_RATE
-    assert learning_rate_for(FitOptions(arch="gru")) == ARCH_LEARNING_RATE["gru"] != DEFAULT_LEARNING_RATE
+    assert learning_rate_for(FitOptions(arch="gru")) == ARCH_LEARNING_RATE.get("gru", DEFAULT_LEARNING_RATE)
+    monkeypatch.setitem(ARCH_LEARNING_RATE, "gru", 1e-2)  # an arch with a step of its own
+    assert learning_rate_for(FitOptions(arch="gru")) == 1e-2 and learning_rate_for(FitOptions()) == DEFAULT_LEARNING_RATE
     assert learning_rate_for(FitOptions(arch="gru", learning_rate=1e-3)) == 1e-3
     with pytest.raises(TrainingError, match="learning rate must be positive"):
         check_options(FitOptions(learning_rate=0.0))
