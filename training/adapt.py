@@ -59,6 +59,16 @@ def read_base_run(base_dir: Path) -> tuple[dict, dict]:
     return contract, windows
 
 
+def base_last_steps(base_dir: Path) -> int:
+    """The last steps of a GRU window the base run trained on the label (metrics.json
+    ``supervised_steps``): the fine-tuning learns the same way; 1 for windowed models and older runs."""
+    try:
+        supervised = json.loads((base_dir / "metrics.json").read_text()).get("supervised_steps") or {}
+    except (OSError, ValueError):
+        return 1
+    return max(1, int(supervised.get("trained") or 1))
+
+
 def base_model_identity(base_dir: Path) -> dict:
     """Path and hash of the base model: report.json's ``model_hash`` (of the int8 model the converter
     made) when the run was converted, else the sha256 of model.keras (always recorded too)."""
@@ -151,7 +161,9 @@ def adapt(base_dir, person_dir, run_dir, options: AdaptOptions | None = None, lo
     before = _accuracy(base_model, x_test, y_test, contract)
     before_base = _accuracy(base_model, base["x_test"], base["y_test"], contract)
     model = keras.models.load_model(str(base_dir / "model.keras"))
-    history, trainable, seconds = fine_tune(model, x_new, y_new, x_replay, y_replay, contract, o, log)
+    last_steps = base_last_steps(base_dir)
+    history, trainable, seconds = fine_tune(model, x_new, y_new, x_replay, y_replay, contract, o, log,
+                                            last_steps=last_steps)
     after = _accuracy(model, x_test, y_test, contract)
     after_base = _accuracy(model, base["x_test"], base["y_test"], contract)
 
@@ -171,7 +183,7 @@ def adapt(base_dir, person_dir, run_dir, options: AdaptOptions | None = None, lo
                         x_test=x_test_saved.astype(np.float32), y_test=y_test_saved.astype(np.int32))
     acc = lambda m: None if m is None else m["accuracy"]  # noqa: E731
     summary = {
-        "base_accuracy": acc(before), "adapted_accuracy": acc(after),
+        "base_accuracy": acc(before), "adapted_accuracy": acc(after), "last_steps_trained": last_steps,
         "base_accuracy_on_base_test": acc(before_base), "adapted_accuracy_on_base_test": acc(after_base),
         "takes_used": takes_used, "takes_held_out": takes_held, "labels_without_takes": missing,
         "n_test": int(len(x_test)), "n_adapt_windows": int(len(x_new)), "n_replay_windows": int(len(x_replay)),

@@ -20,7 +20,7 @@ import numpy as np
 from contract.input import normalize
 from training import TrainingError
 from training.augment import AUGMENT_KINDS, augment_windows
-from training.fit import _keras
+from training.fit import _keras, compile_on_last_steps
 
 TRAIN_LAYERS = ("all", "late", "head")
 # Every augmentation but ``mount``: the person adapted to wears the board one way, so the model
@@ -123,15 +123,26 @@ def _epoch_batches(keras, x_new, y_new, x_replay, y_replay, contract, o: AdaptOp
     return MixedWindows()
 
 
-def fine_tune(model, x_new, y_new, x_replay, y_replay, contract: dict, o: AdaptOptions, log):
-    """Fine-tune ``model`` in place; returns (history, trainable layer names, seconds)."""
+def fine_tune(model, x_new, y_new, x_replay, y_replay, contract: dict, o: AdaptOptions, log, last_steps: int = 1):
+    """Fine-tune ``model`` in place; returns (history, trainable layer names, seconds). ``last_steps``
+    > 1: a GRU learns the label at each of its window's last steps, as its base run did
+    (training/fit.py ``compile_on_last_steps``), through its every-step form, whose weights are then
+    ``model``'s."""
     keras = _keras()
     keras.utils.set_random_seed(o.seed)
     if len(x_new) == 0:
         raise TrainingError("no windows of the person to adapt to")
+    target = model
+    if last_steps > 1:
+        from training.models import scoring_every_step
+
+        model = scoring_every_step(target)
     trainable = set_trainable(model, o.train_layers)
-    model.compile(optimizer=keras.optimizers.Adam(o.learning_rate), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    if last_steps > 1:
+        compile_on_last_steps(keras, model, last_steps, keras.optimizers.Adam(o.learning_rate))
+    else:
+        model.compile(optimizer=keras.optimizers.Adam(o.learning_rate), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
 
     class EpochLines(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -144,6 +155,9 @@ def fine_tune(model, x_new, y_new, x_replay, y_replay, contract: dict, o: AdaptO
     history = model.fit(_epoch_batches(keras, x_new, y_new, x_replay, y_replay, contract, o), epochs=o.epochs,
                         callbacks=[EpochLines()], verbose=0).history
     seconds = time.monotonic() - started
+    if model is not target:
+        target.set_weights(model.get_weights())
+        model = target
     for layer in model.layers:  # save a model that loads like the base one: all trainable, a fresh optimizer
         layer.trainable = True
     model.compile(optimizer=keras.optimizers.Adam(o.learning_rate), loss="sparse_categorical_crossentropy",

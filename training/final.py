@@ -43,7 +43,7 @@ def train_final(sides: dict, contract: dict, o, kinds: tuple, epochs: int, log, 
                         epochs=epochs, callbacks=[_progress(keras, epochs, log, "final ")] + averaging_callbacks(keras, o, epochs),
                         verbose=0).history
     seconds = time.monotonic() - started
-    model = deployable_model(keras, model, contract, o)
+    model = deployable_model(keras, model, o)
     return model, {
         "deployable_model": "model.keras",
         "evaluated_model": "model_split.keras",

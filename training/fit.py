@@ -384,36 +384,38 @@ def _last_step_accuracy(keras):
     return accuracy
 
 
-def _build(o: FitOptions, contract: dict, sequences: bool = False):
-    from training.models import build_model  # Keras (training.models) stays off the fast path
-
-    return build_model(o.arch, (contract["window"], len(contract["channels"])), len(contract["labels"]),
-                       width=o.width, gru_units=o.gru_units, gru_sequences=sequences, **(o.model_options or {}))
+def compile_on_last_steps(keras, model, k: int, optimizer) -> None:
+    """Compile a GRU's every-step form (``training.models.scoring_every_step``) to learn the window's
+    label at each of its last ``k`` steps; its accuracy is the last step's (the window's prediction)."""
+    model.compile(optimizer=optimizer, loss=_last_steps_loss(keras, k), metrics=[_last_step_accuracy(keras)])
 
 
 def compiled_model(keras, contract: dict, o: FitOptions):
     """The seeded, compiled, untrained model of ``o`` for ``contract`` (the split fit and the final fit).
-    A GRU trained on its last steps (``supervised_steps_for``) is its training form, scoring every
-    step; ``deployable_model`` turns it into the model that scores a window."""
+    A GRU trained on its last steps (``supervised_steps_for``) is its every-step form;
+    ``deployable_model`` turns it into the model that scores a window."""
+    from training.models import build_model, scoring_every_step  # Keras (training.models) stays off the fast path
+
     keras.utils.set_random_seed(o.seed)
-    model = _build(o, contract, sequences=supervised_share_for(o) > 0)
-    if len(model.output.shape) == 3:
-        k = supervised_steps_for(o, int(model.output.shape[1]))
-        model.compile(optimizer=optimizer_for(keras, o), loss=_last_steps_loss(keras, k),
-                      metrics=[_last_step_accuracy(keras)])
+    model = build_model(o.arch, (contract["window"], len(contract["channels"])), len(contract["labels"]),
+                        width=o.width, gru_units=o.gru_units, **(o.model_options or {}))
+    if supervised_share_for(o) > 0:
+        model = scoring_every_step(model)
+        compile_on_last_steps(keras, model, supervised_steps_for(o, int(model.output.shape[1])), optimizer_for(keras, o))
     else:
         model.compile(optimizer=optimizer_for(keras, o), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
-def deployable_model(keras, model, contract: dict, o: FitOptions):
-    """``model`` as it is saved and deployed: a GRU's training form becomes the same layers, with the
+def deployable_model(keras, model, o: FitOptions):
+    """``model`` as it is saved and deployed: a GRU's every-step form becomes the same layers, with the
     same weights, scoring the last step only (what the converter's one-step model computes); any
     other model is returned as it is."""
     if len(model.output.shape) != 3:
         return model
-    plain = _build(o, contract)
-    plain.set_weights(model.get_weights())
+    from training.models import scoring_every_step
+
+    plain = scoring_every_step(model, every_step=False)
     plain.compile(optimizer=optimizer_for(keras, o), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return plain
 
@@ -440,10 +442,10 @@ def train_model(sides: dict, contract: dict, o: FitOptions, kinds: tuple, checkp
     history = {k: [float(v) for v in vals] for k, vals in history.items()}
     history["monitor"] = monitor
     if o.patience is None:
-        deployable_model(keras, model, contract, o).save(str(checkpoint))  # the last epoch's, as a best checkpoint
+        deployable_model(keras, model, o).save(str(checkpoint))  # the last epoch's, as a best checkpoint
     elif len(model.output.shape) == 3:  # the best epoch's checkpoint holds the GRU's training form
         best = keras.models.load_model(str(checkpoint), compile=False)
-        deployable_model(keras, best, contract, o).save(str(checkpoint))
+        deployable_model(keras, best, o).save(str(checkpoint))
     return keras.models.load_model(str(checkpoint)), history, seconds
 
 

@@ -62,33 +62,28 @@ def build_ds_conv1d(input_shape, num_classes: int, width: int = 16, kernel: int 
     return keras.Model(inputs, outputs, name="ds_conv1d")
 
 
-def _gru_and_classifier(x, num_classes: int, units: int, dropout: float = 0.0, recurrent_dropout: float = 0.0,
-                        sequences: bool = False):
+def _gru_and_classifier(x, num_classes: int, units: int, dropout: float = 0.0, recurrent_dropout: float = 0.0):
     """GRU "gru" and the softmax "classifier". ``dropout`` / ``recurrent_dropout`` act in training only
-    (on the GRU's inputs / on h), so the one-step model the converter builds from the weights is the same.
-    ``sequences``: the classifier scores every step's h, (batch, steps, classes), for training on the
-    last steps (training/fit.py ``compiled_model``); the same weights, and the same layers by name, as
-    the deployed form, which scores the last h only."""
+    (on the GRU's inputs / on h), so the one-step model the converter builds from the weights is the same."""
     if not 1 <= units <= MAX_GRU_UNITS:
         raise TrainingError(f"--gru-units must be between 1 and {MAX_GRU_UNITS}, got {units}")
     if not (0.0 <= dropout < 1.0 and 0.0 <= recurrent_dropout < 1.0):
         raise TrainingError(f"GRU dropout and recurrent dropout must be in [0, 1), got {dropout} and {recurrent_dropout}")
     x = layers.GRU(units, activation="tanh", recurrent_activation="sigmoid", use_bias=True, reset_after=True,
-                   dropout=dropout, recurrent_dropout=recurrent_dropout, return_sequences=sequences, name="gru")(x)
+                   dropout=dropout, recurrent_dropout=recurrent_dropout, return_sequences=False, name="gru")(x)
     return layers.Dense(num_classes, activation="softmax", name="classifier")(x)
 
 
 def build_gru(input_shape, num_classes: int, units: int = GRU_UNITS, dropout: float = 0.0,
-              recurrent_dropout: float = 0.0, sequences: bool = False) -> keras.Model:
+              recurrent_dropout: float = 0.0) -> keras.Model:
     """One GRU layer over the normalized samples, then a softmax: deployable one sample at a time."""
     inputs = keras.Input(shape=tuple(input_shape), name="window")
-    return keras.Model(inputs, _gru_and_classifier(inputs, num_classes, units, dropout, recurrent_dropout, sequences),
-                       name="gru")
+    return keras.Model(inputs, _gru_and_classifier(inputs, num_classes, units, dropout, recurrent_dropout), name="gru")
 
 
 def build_cnn_gru(input_shape, num_classes: int, width: int = 16, units: int = GRU_UNITS,
                   kernel: int = 5, pool: int = 2, front_layers: int = 2, dropout: float = 0.0,
-                  recurrent_dropout: float = 0.0, sequences: bool = False) -> keras.Model:
+                  recurrent_dropout: float = 0.0) -> keras.Model:
     """A Conv1D front end feeding a GRU: ``front_layers`` blocks of a 'valid' convolution, batch
     normalization, ReLU and max pooling by ``pool`` (as the conv1d model's blocks), so the GRU runs
     about 4x fewer steps than ``build_gru`` on normalized features.
@@ -103,25 +98,18 @@ def build_cnn_gru(input_shape, num_classes: int, width: int = 16, units: int = G
         x = layers.BatchNormalization(name=f"front_bn{i}")(x)
         x = layers.ReLU(name=f"front_relu{i}")(x)
         x = layers.MaxPooling1D(pool, name=f"front_pool{i}")(x)
-    return keras.Model(inputs, _gru_and_classifier(x, num_classes, units, dropout, recurrent_dropout, sequences),
-                       name="cnn_gru")
+    return keras.Model(inputs, _gru_and_classifier(x, num_classes, units, dropout, recurrent_dropout), name="cnn_gru")
 
 
 def build_model(arch: str, input_shape, num_classes: int, width: int = 16, gru_units: int = GRU_UNITS,
                 kernel: int | None = None, depth: int | None = None, front_layers: int | None = None,
-                gru_dropout: float | None = None, gru_recurrent_dropout: float | None = None,
-                gru_sequences: bool = False) -> keras.Model:
+                gru_dropout: float | None = None, gru_recurrent_dropout: float | None = None) -> keras.Model:
     """The model for ``--arch``; ``width`` sizes the convolutions, ``gru_units`` the GRU; ``kernel``
     and ``depth`` (conv1d, ds-conv1d) or ``kernel`` and ``front_layers`` (cnn-gru), when given,
     replace the builders' defaults (training search varies them); ``gru_dropout`` and
-    ``gru_recurrent_dropout``, when given, replace the GRU's training-time dropouts (gru, cnn-gru);
-    ``gru_sequences`` gives a GRU's training form that scores every step (``_gru_and_classifier``)."""
+    ``gru_recurrent_dropout``, when given, replace the GRU's training-time dropouts (gru, cnn-gru)."""
     shape = {k: v for k, v in (("kernel", kernel), ("depth", depth)) if v is not None}
     drops = {k: v for k, v in (("dropout", gru_dropout), ("recurrent_dropout", gru_recurrent_dropout)) if v is not None}
-    if gru_sequences and arch not in ("gru", "cnn-gru"):
-        raise TrainingError(f"only gru and cnn-gru score every step; {arch} scores the window")
-    if gru_sequences:
-        drops["sequences"] = True
     if arch == "conv1d":
         return build_conv1d(input_shape, num_classes, width=width, **shape)
     if arch == "ds-conv1d":
@@ -132,6 +120,21 @@ def build_model(arch: str, input_shape, num_classes: int, width: int = 16, gru_u
         front = {k: v for k, v in (("kernel", kernel), ("front_layers", front_layers)) if v is not None}
         return build_cnn_gru(input_shape, num_classes, width=width, units=gru_units, **front, **drops)
     raise TrainingError(f"unknown --arch {arch!r}; choose one of {', '.join(ARCHITECTURES)}")
+
+
+def scoring_every_step(model: keras.Model, every_step: bool = True) -> keras.Model:
+    """A GRU model as the same layers, by name, with the same weights, whose classifier scores every
+    step's h, (batch, steps, classes) (``every_step``; the form training on the last steps uses:
+    training/fit.py ``compiled_model``, training/adapt_fit.py), or only the last h, (batch, classes):
+    the form that is saved, converted and deployed."""
+    config = model.get_config()
+    grus = [layer for layer in config["layers"] if layer["config"].get("name") == "gru"]
+    if not grus:
+        raise TrainingError(f"{model.name} has no GRU to score every step of")
+    grus[0]["config"]["return_sequences"] = bool(every_step)
+    other = keras.Model.from_config(config)
+    other.set_weights(model.get_weights())
+    return other
 
 
 def gru_description(model: keras.Model) -> dict | None:

@@ -135,3 +135,23 @@ def test_the_base_model_is_named_by_the_converters_hash_when_it_was_converted(ba
     (base / "report.json").write_text(json.dumps({"model_hash": "0x1234abcd"}))
     identity = base_model_identity(base)
     assert identity["model_hash"] == "0x1234abcd" and "report.json" in identity["model_hash_kind"]
+
+
+def test_a_gru_is_adapted_on_the_last_steps_its_base_run_trained_on(base_run, tmp_path):
+    import keras
+
+    from training.adapt import base_last_steps
+
+    root = base_run
+    gru = tmp_path / "gru_run"
+    fit(root / "base_data", gru, FitOptions(arch="gru", epochs=2, test_subjects=["a4"], seed=0))
+    trained = json.loads((gru / "metrics.json").read_text())["supervised_steps"]
+    assert trained["trained"] > 1 and base_last_steps(gru) == trained["trained"]
+    assert base_last_steps(root / "base_run") == 1  # conv1d: the window as a whole
+    person = _person(tmp_path / "person", LABELS, takes=4)
+    summary = adapt(gru, person, tmp_path / "adapted", AdaptOptions(takes_per_label=2, epochs=2, seed=0))
+    assert summary["last_steps_trained"] == trained["trained"]
+    model = keras.models.load_model(tmp_path / "adapted" / "model.keras")
+    assert tuple(model.output.shape[1:]) == (len(LABELS),) and not model.get_layer("gru").return_sequences
+    base = keras.models.load_model(gru / "model.keras")
+    assert any(not np.array_equal(a, b) for a, b in zip(model.get_weights(), base.get_weights()))  # it learned

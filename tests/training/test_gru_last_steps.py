@@ -34,7 +34,7 @@ def test_the_training_form_scores_every_step_and_the_loss_is_the_last_steps_cros
     assert loss != pytest.approx(_softmax_ce(scores[:, -1:], y), rel=1e-3)  # not the last step's alone
 
     # What is saved and converted: the same layers by name, the same weights, the last step's scores
-    plain = deployable_model(keras, model, CONTRACT, o)
+    plain = deployable_model(keras, model, o)
     assert tuple(plain.output.shape[1:]) == (3,)
     assert [layer.name for layer in plain.layers] == [layer.name for layer in model.layers]
     assert all(np.array_equal(a, b) for a, b in zip(plain.get_weights(), model.get_weights()))
@@ -45,7 +45,7 @@ def test_without_it_a_gru_is_trained_on_its_last_step_and_windowed_models_cannot
     keras = _keras()
     model = compiled_model(keras, CONTRACT, FitOptions(arch="gru", supervised_steps=0.0))
     assert tuple(model.output.shape[1:]) == (3,)
-    assert deployable_model(keras, model, CONTRACT, FitOptions(arch="gru")) is model
+    assert deployable_model(keras, model, FitOptions(arch="gru")) is model
     assert supervised_steps_for(FitOptions(arch="conv1d", supervised_steps=None), 40) == 1
     with pytest.raises(TrainingError, match="only gru and cnn-gru"):
         check_options(FitOptions(arch="conv1d", supervised_steps=0.5))
