@@ -161,7 +161,8 @@ def target_reading(base, chosen, trials, confirmed: dict) -> str:
                and max(d["model_bytes"] / t.user_attrs["model_bytes"], d["latency_ms"] / t.user_attrs["latency_ms"]) >= 2]
     if not lighter:
         return "not met: no candidate beats the default beyond the noise, none is 2x smaller or faster at equal accuracy"
-    t = min(lighter, key=lambda t: (t.user_attrs["latency_ms"], t.user_attrs["model_bytes"]))
+    t = min(lighter, key=lambda t: (t.user_attrs["latency_ms"], t.user_attrs["model_bytes"],
+                                    -confirmed[t.number]["confirmed_accuracy_int8"]))
     a = t.user_attrs
     start = " (one of the study's starting points)" if a.get("start_point") else ""
     return (f"met by #{t.number}{start}: {confirmed[t.number]['confirmed_accuracy_int8']:.3f} confirmed against the "

@@ -232,7 +232,8 @@ def lighter_note(chosen, confirmed: dict[int, dict], done: list, budgets: Budget
             lighter.append(t)
     if not lighter:
         return None
-    t = min(lighter, key=lambda t: (t.user_attrs["latency_ms"], t.user_attrs["model_bytes"], t.number))
+    t = min(lighter, key=lambda t: (t.user_attrs["latency_ms"], t.user_attrs["model_bytes"],
+                                    -confirmed[t.number]["confirmed_accuracy_int8"], t.number))
     d, b = confirmed[t.number], t.user_attrs
     return (f"note: trial {t.number} ({describe(t.params)}{', fit' + chr(39) + 's default' if d['baseline'] else ''}) "
             f"is within noise of the pick ({d['confirmed_accuracy_int8']:.3f} against {c['confirmed_accuracy_int8']:.3f} "
