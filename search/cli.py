@@ -12,7 +12,8 @@ from pathlib import Path
 from training import ARCHITECTURES, TrainingError
 from training.data import dataset_rate_hz
 from search.study import (DEFAULT_FOLDS, DEFAULT_GRACE_S, DEFAULT_STUDY, DEFAULT_TRIALS, SEARCH_VERSION, counts,
-                             dataset_hash, load_takes, open_study, settings_of, shown_url, storage_url, work)
+                             dataset_hash, fail_dead_trials, load_takes, open_study, settings_of, shown_url, storage_url,
+                             work)
 from search.confirm import DEFAULT_CONFIRM, DEFAULT_CONFIRM_SEEDS, confirm, confirm_seeds, lighter_note, noise_note, real_scorer
 from search.confirm import pick as pick_confirmed
 from search.report import (best_fitting, confirm_table, finished, front_table, pareto_front, plot_pareto, smallest_seen,
@@ -235,6 +236,9 @@ def summarize(study, url: str, data_dir: Path, search_dir: Path, takes, pick: in
               confirm_k: int = 0, confirm_n: int = DEFAULT_CONFIRM_SEEDS) -> dict:
     """The front, the confirmation of the best trials (``confirm_k`` of them, ``confirm_n`` more seeds
     each, search/confirm.py), the choice and its run."""
+    # A trial whose worker died is marked failed and queued again now, not left 'running' in the study:
+    # another worker may end its trials after this process's last one.
+    fail_dead_trials(study)
     s = settings_of(study)
     budgets = Budgets(**s["budgets"])
     done = finished(study)

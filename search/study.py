@@ -11,7 +11,8 @@ What the study searches (data, budgets, space, folds, trials) is stored with it,
 needs only the storage and the study's name.
 
 Workers beat a heartbeat into the storage; a trial whose worker fell silent for ``--grace``
-seconds is marked FAIL by the next worker that asks for a trial and run again once.
+seconds is marked FAIL by the next worker that asks for a trial and run again once, and so is a
+trial whose worker died before its first heartbeat (``fail_dead_trials``).
 When the study has its number of finished trials, ``search`` confirms the best that fit with
 further seeds (search/confirm.py), picks the best confirmed mean (or ``--pick N``), trains it as a normal ``fit`` run in SEARCH_DIR/run, converts it with the
 board's budgets, and writes the front (table on stderr, SEARCH_DIR/pareto.png, JSON on stdout).
@@ -85,6 +86,43 @@ def open_storage(url: str, grace_s: int):
     raise TrainingError(f"cannot open the study storage {shown_url(url)}: {str(error).splitlines()[0]}; check the "
                         "URL, that the server runs and accepts this user, or leave --storage out for "
                         "SEARCH_DIR/study.db")
+
+
+def fail_dead_trials(study) -> list[int]:
+    """Fail the running trials whose worker is gone, and queue each again once (the storage's retry
+    callback); returns their numbers. Optuna's ``fail_stale_trials`` fails a trial whose heartbeat is
+    older than the grace period, but not one that never beat: a worker killed between creating its
+    trial and the first heartbeat leaves it 'running' for good. Such a trial, started more than the
+    grace period ago with no heartbeat, is failed here too."""
+    optuna = _optuna()
+    from optuna.trial import TrialState
+
+    storage = study._storage
+    backend = getattr(storage, "_backend", storage)
+    before = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))}
+    optuna.storages.fail_stale_trials(study)
+    engine, grace = getattr(backend, "engine", None), getattr(backend, "grace_period", None)
+    if engine is not None and grace is not None:
+        import datetime
+
+        import sqlalchemy
+
+        cutoff = datetime.datetime.now() - datetime.timedelta(seconds=grace)
+        with engine.connect() as c:  # Optuna's own tables: trials and their heartbeats
+            ids = [row[0] for row in c.execute(sqlalchemy.text(
+                "SELECT t.trial_id FROM trials t LEFT JOIN trial_heartbeats h ON h.trial_id = t.trial_id "
+                "WHERE t.study_id = :study AND t.state = 'RUNNING' AND h.trial_id IS NULL AND t.datetime_start < :cutoff"),
+                {"study": study._study_id, "cutoff": cutoff})]
+        callback = storage.get_heartbeat_stale_trial_callback()
+        for trial_id in ids:
+            try:
+                if not storage.set_trial_state_values(trial_id, state=TrialState.FAIL):
+                    continue
+            except optuna.exceptions.UpdateFinishedTrialError:  # another process ended it first
+                continue
+            if callback is not None:
+                callback(study, storage.get_trial(trial_id))
+    return sorted({t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))} - before)
 
 
 def _sampler(budgets: Budgets, n_trials: int):
@@ -213,6 +251,7 @@ def work(study, takes, log, stderr=None, timeout_min: float | None = None) -> li
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, on_sigint)
     study.set_user_attr(f"worker:{socket.gethostname()}:{os.getpid()}", time.time())
+    fail_dead_trials(study)
     study.optimize(lambda trial: run_trial_safely(objective, trial), timeout=timeout_min * 60 if timeout_min else None,
                    callbacks=[after], catch=(TrainingError, _converter_error()), gc_after_trial=True)
     return mine
