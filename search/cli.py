@@ -23,6 +23,9 @@ from search.space import (EPOCHS, GRU_UNIT_CHOICES, RATE_FRACTIONS, WIDTHS, Spac
 from search.trial import Budgets, fits
 
 CHOSEN_RUN = "run"
+# When the converter refuses the chosen trial's run (trained as fit does, on its split), the next candidates
+# built before giving up: each costs one fit and one conversion.
+MAX_FALLBACKS = 2
 EXIT_INTERRUPTED = 130
 
 
@@ -251,15 +254,8 @@ def summarize(study, url: str, data_dir: Path, search_dir: Path, takes, pick: in
         with _log_file(None) if log is None else contextlib.nullcontext(log) as out:
             confirmed, scored_here = confirm(study, budgets, confirm_k, seeds, real_scorer(takes, int(s["folds"]), out),
                                              sys.stderr)
-    if pick is not None:
-        chosen, chosen_by = next(t for t in done if t.number == pick), "--pick"
-    elif confirmed and pick_confirmed(done, budgets, confirmed) is not None:
-        chosen, chosen_by = pick_confirmed(done, budgets, confirmed), "confirmed mean"
-    elif confirmed:  # every confirmed candidate failed or was refused in a scoring: the best of the rest
-        rest = [t for t in done if not (confirmed.get(t.number) or {}).get("not_chosen")]
-        chosen, chosen_by = best_fitting(rest, budgets), "search score (every confirmed candidate failed a scoring)"
-    else:
-        chosen, chosen_by = best_fitting(done, budgets), "search score"
+    order = choices(done, budgets, confirmed, pick)
+    chosen, chosen_by = order[0] if order else (None, None)
     plot_pareto(done, front, budgets, search_dir / "pareto.png", chosen.number if chosen else None)
     print(front_table(front, chosen.number if chosen else None, confirmed), file=sys.stderr)
     c = counts(study)
@@ -292,20 +288,67 @@ def summarize(study, url: str, data_dir: Path, search_dir: Path, takes, pick: in
     if not fits(chosen.user_attrs, budgets):
         print(f"note: trial {chosen.number} breaks the budgets ({'; '.join(budgets.violations(chosen.user_attrs))})",
               file=sys.stderr)
-    row = trial_row(chosen, confirmed)
-    score = f"int8 {row['accuracy_int8']:.3f} in the search's folds"
-    if "confirmed_accuracy_int8" in row:
-        score += f", {row['confirmed_accuracy_int8']:.3f} confirmed (mean of {row['scorings']} scorings)"
-    print(f"pick: trial {chosen.number} by {chosen_by}: {score}", file=sys.stderr)
-    note = noise_note(chosen, confirmed, done)
-    lighter = lighter_note(chosen, confirmed, done, budgets) if chosen_by == "confirmed mean" else None
-    for line in (note, lighter):
-        if line:
-            print(line, file=sys.stderr)
-    summary["chosen"] = {**row, "chosen_by": chosen_by, "note": note, "lighter_note": lighter,
-                         **build_chosen_run(chosen, data_dir, search_dir, budgets, int(s["seed"]))}
+    refused_runs = []
+    for chosen, chosen_by in order[:1 + MAX_FALLBACKS]:
+        row = trial_row(chosen, confirmed)
+        score = f"int8 {row['accuracy_int8']:.3f} in the search's folds"
+        if "confirmed_accuracy_int8" in row:
+            score += f", {row['confirmed_accuracy_int8']:.3f} confirmed (mean of {row['scorings']} scorings)"
+        print(f"pick: trial {chosen.number} by {chosen_by}: {score}", file=sys.stderr)
+        note = noise_note(chosen, confirmed, done)
+        lighter = lighter_note(chosen, confirmed, done, budgets) if chosen_by == "confirmed mean" else None
+        for line in (note, lighter):
+            if line:
+                print(line, file=sys.stderr)
+        try:
+            built = build_chosen_run(chosen, data_dir, search_dir, budgets, int(s["seed"]))
+        except ChosenRunRefused as e:
+            refused_runs.append({"trial": chosen.number, "error": str(e)})
+            print(f"note: {e}", file=sys.stderr)
+            continue
+        if refused_runs:  # the front's mark follows the run that was built
+            plot_pareto(done, front, budgets, search_dir / "pareto.png", chosen.number)
+        summary["chosen"] = {**row, "chosen_by": chosen_by, "note": note, "lighter_note": lighter,
+                             "refused_runs": refused_runs, **built}
+        (search_dir / "search.json").write_text(json.dumps(summary, indent=2) + "\n")
+        return summary
+    summary["refused_runs"] = refused_runs
     (search_dir / "search.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return summary
+    message, earlier = refused_runs[-1]["error"], [str(r["trial"]) for r in refused_runs[:-1]]
+    if earlier:
+        message += f"; before it, the {'run of trial' if len(earlier) == 1 else 'runs of trials'} {' and '.join(earlier)} {'was' if len(earlier) == 1 else 'were'} refused too"
+    untried = [str(t.number) for t, _ in order[len(refused_runs):]]
+    if untried:
+        message += f"; the next candidates are trials {', '.join(untried[:5])}: '--pick N' builds one"
+    raise TrainingError(message)
+
+
+def choices(done: list, budgets: Budgets, confirmed: dict, pick: int | None = None) -> list:
+    """(trial, why) in the order ``search`` builds them: the pick first, then the trials it falls back on
+    when the converter refuses the pick's run. ``--pick N``: that trial only. Otherwise the confirmed
+    trials by their mean (search/confirm.py ``pick``), then, once no confirmed trial is left (or none was
+    confirmed), the others that fit by the search's score; a confirmed trial whose scoring failed or was
+    refused comes in neither."""
+    if pick is not None:
+        return [(next(t for t in done if t.number == pick), "--pick")]
+    order, left = [], list(done)
+    while True:
+        t = pick_confirmed(left, budgets, confirmed) if confirmed else None
+        why = "confirmed mean"
+        if t is None:
+            rest = [x for x in left if not (confirmed.get(x.number) or {}).get("not_chosen")]
+            t = best_fitting(rest, budgets)
+            why = ("search score" if not confirmed else
+                   "search score (no confirmed candidate left: each failed a scoring or its run was refused)"
+                   if order else "search score (every confirmed candidate failed a scoring)")
+        if t is None:
+            return order
+        order.append((t, why))
+        left = [x for x in left if x.number != t.number]
+
+
+class ChosenRunRefused(TrainingError):
+    """The chosen trial, trained as ``fit`` does, was refused by the converter: the next candidate is built."""
 
 
 def build_chosen_run(trial, data_dir: Path, search_dir: Path, budgets: Budgets, seed: int) -> dict:
@@ -329,7 +372,8 @@ def build_chosen_run(trial, data_dir: Path, search_dir: Path, budgets: Budgets, 
         try:
             report = convert_run(run_dir, flash_budget_kb=budgets.flash_kb, ram_budget_kb=budgets.arena_kb)
         except ConverterError as e:
-            raise TrainingError(f"the chosen run {run_dir} was trained but the converter refused it: {e}") from None
+            raise ChosenRunRefused(f"the run of trial {trial.number} was trained in {run_dir} but the converter "
+                                   f"refused it: {e}") from None
         marker.write_text(json.dumps(mark) + "\n")
     metrics = json.loads((run_dir / "metrics.json").read_text())
     return {"run_dir": str(run_dir), "run_split": metrics["split"], "run_test_groups": metrics["test_groups"],

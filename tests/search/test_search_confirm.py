@@ -200,3 +200,20 @@ def test_a_note_names_a_much_lighter_trial_within_noise_of_the_pick(tmp_path):
     # a trial that cannot be chosen is never suggested
     refused = {**close, 1: {**close[1], "not_chosen": "the converter refused seed 1's model: ..."}}
     assert lighter_note(chosen, refused, done, BUDGETS) is None
+
+
+def test_the_trials_built_when_the_converter_refuses_the_picks_run_follow_the_confirmed_mean_then_the_score(tmp_path):
+    """search/cli.py ``choices``: what ``search`` builds first, and next when the converter refuses a run."""
+    from search.cli import choices
+
+    study = _study(tmp_path / "study.db")
+    done = finished(study)
+    confirmed, _ = confirm(study, BUDGETS, 3, [1], Scorer())
+    # confirmed means: 2 0.925, 3 0.910, 0 0.905, 1 0.825; then 4 by its score; 5 breaks the flash budget
+    order = choices(done, BUDGETS, confirmed)
+    assert [t.number for t, _ in order] == [2, 3, 0, 1, 4]
+    assert {why for _, why in order[:4]} == {"confirmed mean"} and order[4][1].startswith("search score (no confirmed")
+    assert [t.number for t, _ in choices(done, BUDGETS, {})] == [1, 2, 3, 0, 4]  # no confirmation: the score
+    assert [(t.number, why) for t, why in choices(done, BUDGETS, confirmed, pick=5)] == [(5, "--pick")]  # only it
+    refused = {**confirmed, 2: {**confirmed[2], "not_chosen": "the converter refused it"}}
+    assert [t.number for t, _ in choices(done, BUDGETS, refused)] == [3, 0, 1, 4]  # a refused scoring: never built
