@@ -26,6 +26,8 @@ CHOSEN_RUN = "run"
 # When the converter refuses the chosen trial's run (trained as fit does, on its split), the next candidates
 # built before giving up: each costs one fit and one conversion.
 MAX_FALLBACKS = 2
+# study attribute RUN_REFUSED_ATTR + trial number: a refused run's params, seed and the converter's reason
+RUN_REFUSED_ATTR = "run_refused:"
 EXIT_INTERRUPTED = 130
 
 
@@ -300,9 +302,16 @@ def summarize(study, url: str, data_dir: Path, search_dir: Path, takes, pick: in
         for line in (note, lighter):
             if line:
                 print(line, file=sys.stderr)
+        key, mark = f"{RUN_REFUSED_ATTR}{chosen.number}", {"params": dict(chosen.params), "seed": int(s["seed"])}
+        stored = study.user_attrs.get(key)
+        if stored and {k: stored.get(k) for k in mark} == mark:  # the same fit again would give the same model
+            refused_runs.append({"trial": chosen.number, "error": stored["error"], "stored": True})
+            print(f"note: {stored['error']} (stored: refused when this study built it before)", file=sys.stderr)
+            continue
         try:
             built = build_chosen_run(chosen, data_dir, search_dir, budgets, int(s["seed"]))
         except ChosenRunRefused as e:
+            study.set_user_attr(key, {**mark, "error": str(e)})
             refused_runs.append({"trial": chosen.number, "error": str(e)})
             print(f"note: {e}", file=sys.stderr)
             continue

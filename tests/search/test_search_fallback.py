@@ -65,8 +65,20 @@ def test_a_refused_chosen_run_is_followed_by_the_next_candidate_and_a_refused_pi
     assert json.loads((run / "contract.json").read_text())["arch"] == "conv1d"
     assert json.loads((out / "search.json").read_text())["chosen"]["refused_runs"][0]["trial"] == 0
 
-    # --pick names one trial: its refusal ends the command, with the converter's reason, and nothing else is built
+    stored = study.user_attrs["run_refused:0"]
+    assert stored["params"]["width"] == 64 and stored["seed"] == 0 and stored["error"] == chosen["refused_runs"][0]["error"]
+
+    # --pick names one trial: its refusal ends the command with the converter's reason; the refusal is
+    # stored, so nothing is trained again and the run built before stays
     with pytest.raises(TrainingError) as e:
         summarize(study, url, data, out, takes, pick=0, mine=[], confirm_k=0)
     assert str(e.value).startswith("the run of trial 0 was trained in") and "next candidates" not in str(e.value)
-    assert not (run / "search_trial.json").exists()  # the run there is trial 0's refused one, not marked as built
+    err = capsys.readouterr().err
+    assert "(stored: refused when this study built it before)" in err and "training it as a normal run" not in err
+    assert json.loads((run / "search_trial.json").read_text())["trial"] == 1
+
+    # the same command again: the stored refusal is passed over and the run of trial 1 kept, nothing trained
+    again = summarize(study, url, data, out, takes, pick=None, mine=[], confirm_k=0)
+    err = capsys.readouterr().err
+    assert again["chosen"]["trial"] == 1 and again["chosen"]["refused_runs"][0]["stored"] is True
+    assert "chosen: trial 1, already built in" in err and "training it as a normal run" not in err
