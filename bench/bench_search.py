@@ -95,9 +95,7 @@ def row(name: str, t, confirmed: dict) -> str:
 
 def verdict(base, chosen, confirmed: dict) -> str:
     """Which target holds, from the confirmed scores (search/confirm.py's noise)."""
-    import math
-
-    from search.confirm import NOISE_SE
+    from search.confirm import noise_of
 
     if base is None or chosen is None:
         return "no verdict (the default or the search found nothing that fits)"
@@ -107,9 +105,7 @@ def verdict(base, chosen, confirmed: dict) -> str:
     cb, cs = confirmed.get(base.number), confirmed.get(chosen.number)
     if cb is None or cs is None:
         return "no verdict (the default or the chosen trial was not confirmed: run with --confirm)"
-    gap = cs["confirmed_accuracy_int8"] - cb["confirmed_accuracy_int8"]
-    ses = [x for x in (cs["confirmed_stderr"], cb["confirmed_stderr"]) if x is not None]
-    noise = NOISE_SE * math.sqrt(sum(x * x for x in ses)) if ses else 0.0
+    gap, noise = cs["confirmed_accuracy_int8"] - cb["confirmed_accuracy_int8"], noise_of(cs, cb)
     smaller, faster = b["model_bytes"] / s["model_bytes"], b["latency_ms"] / s["latency_ms"]
     sizes = f"{smaller:.1f}x smaller, {faster:.1f}x faster"
     scores = (f"confirmed {cs['confirmed_accuracy_int8']:.3f} over {cs['scorings']} scorings vs the default's "
@@ -149,10 +145,10 @@ def target_reading(base, chosen, trials, confirmed: dict) -> str:
         return "no reading (the default was not confirmed)"
     cb = confirmed[base.number]
     if chosen is not None and chosen.number in confirmed and chosen.number != base.number:
-        from search.confirm import _noise
+        from search.confirm import noise_of
 
         gap = confirmed[chosen.number]["confirmed_accuracy_int8"] - cb["confirmed_accuracy_int8"]
-        if gap > _noise(confirmed[chosen.number], cb):
+        if gap > noise_of(confirmed[chosen.number], cb):
             return f"met: the chosen #{chosen.number} beats the default by {gap:+.3f}, beyond the noise"
     d = base.user_attrs
     lighter = [t for t in trials if t.number in confirmed and t.number != base.number
@@ -215,19 +211,11 @@ def report(title: str, out: Path, data: Path, result: dict) -> None:
         print("\nConfirmation (the search's seed, then each further seed: new folds of people, weights, augmentation):\n")
         print(confirm_table([by_number[n] for n in confirmed], confirmed, chosen.number if chosen else None))
         if base is not None and base.number in confirmed:
-            import math
-
-            from search.confirm import NOISE_SE
+            from search.confirm import NOISE_SE, noise_of
 
             cb = confirmed[base.number]
-            parts = []
-            for n, c in confirmed.items():
-                if n == base.number:
-                    continue
-                ses = [x for x in (c["confirmed_stderr"], cb["confirmed_stderr"]) if x is not None]
-                noise = NOISE_SE * math.sqrt(sum(x * x for x in ses)) if ses else 0.0
-                parts.append(f"#{n} {c['confirmed_accuracy_int8'] - cb['confirmed_accuracy_int8']:+.3f} "
-                             f"(noise {noise:.3f})")
+            parts = [f"#{n} {c['confirmed_accuracy_int8'] - cb['confirmed_accuracy_int8']:+.3f} (noise {noise_of(c, cb):.3f})"
+                     for n, c in confirmed.items() if n != base.number]
             print(f"\nConfirmed mean minus the default's, and {NOISE_SE:g} standard errors of that difference: "
                   + ", ".join(parts) + ".")
     if chosen_row:

@@ -191,9 +191,7 @@ def noise_note(chosen, confirmed: dict[int, dict], done: list) -> str | None:
     if chosen.number == base.number:
         return (f"note: fit's default model (trial {base.number}) is the most accurate after confirmation "
                 f"({b['confirmed_accuracy_int8']:.3f} int8 over {b['scorings']} scorings): no candidate beat it")
-    gap = c["confirmed_accuracy_int8"] - b["confirmed_accuracy_int8"]
-    ses = [x for x in (c["confirmed_stderr"], b["confirmed_stderr"]) if x is not None and not math.isnan(x)]
-    noise = NOISE_SE * math.sqrt(sum(x * x for x in ses)) if ses else 0.0
+    gap, noise = c["confirmed_accuracy_int8"] - b["confirmed_accuracy_int8"], noise_of(c, b)
     if gap <= noise:
         return (f"note: fit's default model (trial {base.number}, {b['confirmed_accuracy_int8']:.3f} int8 over "
                 f"{b['scorings']} scorings) is within noise of trial {chosen.number} ({c['confirmed_accuracy_int8']:.3f} "
@@ -204,7 +202,9 @@ def noise_note(chosen, confirmed: dict[int, dict], done: list) -> str | None:
     return None
 
 
-def _noise(a: dict, b: dict) -> float:
+def noise_of(a: dict, b: dict) -> float:
+    """``NOISE_SE`` standard errors of the difference of two confirmed means (``summary_of`` rows): the
+    gap within which they are 'within noise'."""
     ses = [x for x in (a["confirmed_stderr"], b["confirmed_stderr"]) if x is not None and not math.isnan(x)]
     return NOISE_SE * math.sqrt(sum(x * x for x in ses)) if ses else 0.0
 
@@ -228,7 +228,7 @@ def lighter_note(chosen, confirmed: dict[int, dict], done: list, budgets: Budget
         if max(a["model_bytes"] / b["model_bytes"], a["latency_ms"] / b["latency_ms"]) < LIGHTER_FACTOR:
             continue
         gap = c["confirmed_accuracy_int8"] - d["confirmed_accuracy_int8"]
-        if gap <= _noise(c, d) and gap <= LIGHTER_MAX_LOSS:
+        if gap <= noise_of(c, d) and gap <= LIGHTER_MAX_LOSS:
             lighter.append(t)
     if not lighter:
         return None
@@ -237,6 +237,6 @@ def lighter_note(chosen, confirmed: dict[int, dict], done: list, budgets: Budget
     d, b = confirmed[t.number], t.user_attrs
     return (f"note: trial {t.number} ({describe(t.params)}{', fit' + chr(39) + 's default' if d['baseline'] else ''}) "
             f"is within noise of the pick ({d['confirmed_accuracy_int8']:.3f} against {c['confirmed_accuracy_int8']:.3f} "
-            f"int8, 2 standard errors {_noise(c, d):.3f}) and {a['model_bytes'] / b['model_bytes']:.1f}x smaller, "
+            f"int8, 2 standard errors {noise_of(c, d):.3f}) and {a['model_bytes'] / b['model_bytes']:.1f}x smaller, "
             f"{a['latency_ms'] / b['latency_ms']:.1f}x faster ({b['model_bytes']:,} B, {b['latency_ms']:.2f} ms); "
             f"'--pick {t.number}' builds it")
