@@ -347,9 +347,10 @@ def choices(done: list, budgets: Budgets, confirmed: dict, pick: int | None = No
         if t is None:
             rest = [x for x in left if not (confirmed.get(x.number) or {}).get("not_chosen")]
             t = best_fitting(rest, budgets)
-            why = ("search score" if not confirmed else
-                   "search score (no confirmed candidate left: each failed a scoring or its run was refused)"
-                   if order else "search score (every confirmed candidate failed a scoring)")
+            why = "search score"
+            if confirmed:
+                why += (" (no confirmed candidate left: each failed a scoring or its run was refused)" if order
+                        else " (every confirmed candidate failed a scoring)")
         if t is None:
             return order
         order.append((t, why))

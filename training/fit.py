@@ -259,6 +259,8 @@ def average_last_for(o: FitOptions, epochs: int | None = None) -> int:
     share = o.average_last if o.average_last is not None else ARCH_AVERAGE_LAST_SHARE.get(o.arch, 0.0)
     epochs = int(epochs if epochs is not None else o.epochs)
     return max(0, min(int(round(float(share) * epochs)), epochs))
+
+
 def supervised_share_for(o: FitOptions) -> float:
     """The share of a GRU's last steps trained on the window's label (0: the last step only), asked for
     or the arch's default; 0 for the windowed models."""
