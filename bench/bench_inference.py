@@ -38,10 +38,11 @@ from pathlib import Path
 
 import numpy as np
 
-from capture import protocol_spec as spec
 from capture import synth
 from capture.errors import CaptureError
-from boardtools.replay import BoardLink, board_windows, input_tensors, start_virtual_board, values_to_counts
+from boardtools.replay import (BoardLink, board_predictions, board_windows, chunk_samples, input_tensors,
+                               start_virtual_board, values_to_counts)
+from contract.resample import rate_mhz
 from converter.postprocess import PostprocessSettings, detections_of_top, refractory_samples, settings_from_contract, window_motion
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,7 +50,6 @@ DEFAULT_RUN = REPO / "firmware" / "build" / "host" / "default_run"
 CROSSFADE_S = 0.4  # blend between joined takes, so a pose change is not a step
 GESTURE_TAKE_S = 1.6
 IDLE_TAKE_S = 5.0
-CHUNK_SAMPLES = 1200  # sample lines written before reading what the board answered
 
 
 def log(message: str) -> None:
@@ -114,20 +114,6 @@ def idle_stream(subject: str, minutes: float, rate_hz: float) -> Stream:
 
 
 # --------------------------------------------------------------------- board and host
-
-
-def board_predictions(link: BoardLink, counts: np.ndarray) -> list[dict]:
-    """Stream counts as one replay take (in chunks, reading the answers in between)."""
-    got = []
-    collect = lambda f: got.append(f.fields()) if f.type == spec.MSG_PREDICTION else None  # noqa: E731
-    link.command("start", collect)
-    for i in range(0, len(counts), CHUNK_SAMPLES):
-        chunk = counts[i:i + CHUNK_SAMPLES]
-        link.port.write("".join(f"sample {' '.join(map(str, row))}\n" for row in chunk.tolist()).encode("ascii"))
-        while link.port.serial.in_waiting:
-            link.pending.extend(link.decoder.feed(link.port.read()))
-    link.command("stop", collect)
-    return got
 
 
 @dataclass
@@ -240,9 +226,10 @@ def measure(run_dir: Path, subjects: list[str], reps: int, idle_minutes: float) 
         link.command("mode replay")
         info = link.device_info()
         scales = (float(info["accel_g_per_count"]), float(info["gyro_dps_per_count"]))
+        per_chunk = chunk_samples(hop, int(info["rate_mhz"]), rate_mhz(rate_hz))
         for i, (kind, stream) in enumerate(streams, 1):
             counts = values_to_counts(stream.values, *scales)
-            got = board_predictions(link, counts)
+            got = board_predictions(link, counts, per_chunk)
             host = run_tflm(model_bytes, input_tensors(counts, contract, scales, (inp.scale, inp.zero_point)))
             if len(got) != len(host):
                 raise CaptureError(f"the board answered {len(got)} windows, the laptop computed {len(host)}")

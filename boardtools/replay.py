@@ -2,7 +2,9 @@
 
 Every take of DATA_DIR is streamed to a board in replay mode as ``sample`` lines of
 int16 counts at the board's IMU rate (its own scales and rate, from DEVICE_INFO; a take
-recorded at another rate is resampled to it first with ``contract.resample``); the board
+recorded at another rate is resampled to it first with ``contract.resample``), in chunks
+of about CHUNK_WINDOWS windows, each answered before the next is sent (so a take of any
+length loses no frame to the board's TX ring: ``BoardLink.send_samples``); the board
 resamples them to the model's rate, windows, normalizes, quantizes, runs the model and
 answers one PREDICTION frame per window. The laptop computes the same windows from the
 same counts (``input_tensors``: the same resampler to the model's rate, counts -> g and
@@ -40,6 +42,12 @@ from converter import ConverterError, board_tflm
 from converter.run_dir import load_contract
 
 REPLY_TIMEOUT_S = 30.0  # a guard against a silent board, not a speed expectation
+# Windows a chunk of ``sample`` lines may complete before the host reads their PREDICTION frames
+# (26 bytes each): 16 use a tenth of the board's 4 KiB TX ring, which drops frames once full.
+CHUNK_WINDOWS = 16
+# Samples per chunk when the model's hop is not known: even a hop of 1 sample, resampled up by the
+# most the board allows (4x), completes 64 windows, under half of that ring.
+ANY_HOP_CHUNK_SAMPLES = 16
 MODEL_NAME = "model_int8.tflite"
 
 
@@ -135,6 +143,15 @@ class BoardLink:
         self.send(text)
         self.until_ack(text, collect)
 
+    def send_samples(self, counts: np.ndarray, chunk_samples: int, collect=None) -> None:
+        """Send ``counts`` as ``sample`` lines (replay mode), ``chunk_samples`` at a time. After each
+        chunk a ``ping``, and its frames are read up to the ping's ACK (to ``collect``): the board
+        holds what the host has not read yet in a small TX ring and drops frames once it is full,
+        and the ACK of a later ping means every earlier sample was processed (protocol_spec)."""
+        for start in range(0, len(counts), chunk_samples):
+            self.port.write(sample_lines(counts[start:start + chunk_samples]))
+            self.command("ping", collect)
+
     def device_info(self) -> dict:
         got = []
         self.command("info", got.append)
@@ -223,14 +240,28 @@ def load_run(run_dir: Path):
     return contract, model.read_bytes()
 
 
-def board_predictions(link: BoardLink, counts: np.ndarray) -> list[dict]:
-    """Stream one take in replay mode; the PREDICTION fields of its windows, in order."""
+def sample_lines(counts: np.ndarray) -> bytes:
+    """``sample`` command lines of int16 counts, one per row."""
+    rows = np.asarray(counts).astype(np.int64).tolist()
+    return "".join(f"sample {' '.join(map(str, row))}\n" for row in rows).encode("ascii")
+
+
+def chunk_samples(hop: int, imu_rate_mhz: int, model_rate_mhz: int) -> int:
+    """IMU samples per chunk so that a chunk completes at most about CHUNK_WINDOWS windows: the
+    board resamples them to the model's rate and completes a window every ``hop`` of those."""
+    return max(1, CHUNK_WINDOWS * int(hop) * int(imu_rate_mhz) // int(model_rate_mhz))
+
+
+def board_predictions(link: BoardLink, counts: np.ndarray,
+                      samples_per_chunk: int = ANY_HOP_CHUNK_SAMPLES) -> list[dict]:
+    """Stream one take in replay mode (in chunks, BoardLink.send_samples), so a take of any length
+    loses no frame; the PREDICTION fields of its windows, in order. ``samples_per_chunk``: the
+    model's ``chunk_samples`` (the default suits any model, at a ping every 16 samples)."""
     got = []
     collect = lambda f: got.append(f.fields()) if f.type == spec.MSG_PREDICTION else None  # noqa: E731
     link.command("start", collect)
-    lines = "".join(f"sample {' '.join(str(int(v)) for v in row)}\n" for row in counts)
-    link.port.write(lines.encode("ascii"))
-    link.command("stop", collect)  # commands run in order: every window is answered before this ACK
+    link.send_samples(counts, samples_per_chunk, collect)
+    link.command("stop", collect)
     return got
 
 
@@ -250,6 +281,7 @@ def replay(run_dir: Path, data_dir: Path, port: str | None = None, board_tflm: P
     the summary says which, and the IMU's and the model's rates."""
     from converter.flatbuffer import read_io  # tflite-micro (its schema) stays off the fast path
     from converter.headers import fnv1a32
+    from converter.postprocess import reported_top, settings_from_contract
     from converter.stepping import step_settings
     from converter.tflm import run_tflm
 
@@ -258,7 +290,11 @@ def replay(run_dir: Path, data_dir: Path, port: str | None = None, board_tflm: P
         step = step_settings(model_bytes, contract, str(run_dir / "contract.json"))  # None: a windowed model
     except ConverterError as e:
         raise CaptureError(str(e)) from None
-    inp = read_io(model_bytes)[0] if step is None else step.io.x
+    inp, out = read_io(model_bytes) if step is None else (step.io.x, step.io.scores)
+    try:  # the laptop reports each window as the board does (the unknown label when it is unknown)
+        post = settings_from_contract(contract, (out.scale, out.zero_point), str(run_dir / "contract.json"))
+    except ConverterError as e:
+        raise CaptureError(str(e)) from None
     try:
         takes = [read_take(p) for p in list_takes(data_dir)]
     except DatasetError as e:
@@ -283,6 +319,8 @@ def replay(run_dir: Path, data_dir: Path, port: str | None = None, board_tflm: P
                                f"than {run_dir} (hash 0x{fnv1a32(model_bytes):08x}); flash the matching firmware")
         scales = (float(info["accel_g_per_count"]), float(info["gyro_dps_per_count"]))
         imu_mhz, model_mhz = int(info["rate_mhz"]), rate_mhz(contract["rate_hz"])
+        period = int(contract["hop"]) if step is None else step.window_period_samples  # model samples per window
+        per_chunk = chunk_samples(period, imu_mhz, model_mhz)
         if imu_mhz != model_mhz:
             log(f"the board's IMU runs at {imu_mhz / 1000:g} Hz, the model at {model_mhz / 1000:g} Hz: the board resamples")
         rows, times = [], []
@@ -296,7 +334,7 @@ def replay(run_dir: Path, data_dir: Path, port: str | None = None, board_tflm: P
             except ValueError as e:
                 raise CaptureError(f"{take.csv_path}: cannot replay a {take.meta.rate_hz:g} Hz take on a "
                                    f"{imu_mhz / 1000:g} Hz board: {e}") from None
-            board = board_predictions(link, counts)
+            board = board_predictions(link, counts, per_chunk)
             if step is not None:
                 host = host_step_scores(counts, contract, scales, model_bytes, step, imu_mhz)
             else:
@@ -305,9 +343,10 @@ def replay(run_dir: Path, data_dir: Path, port: str | None = None, board_tflm: P
             if len(board) != len(host):
                 raise CaptureError(f"{take.csv_path}: the board answered {len(board)} windows, expected {len(host)}; "
                                    "frames were lost (check the connection) or the board uses another window/hop")
-            for k, (b, h) in enumerate(zip(board, host)):
-                rows.append((take.meta.label, labels[b["label_index"]], b["score_q"], labels[int(np.argmax(h))],
-                             int(h.max()), b.get("detected", 0)))
+            host_label, host_q = reported_top(host, post)
+            for k, b in enumerate(board):
+                rows.append((take.meta.label, labels[b["label_index"]], b["score_q"], labels[int(host_label[k])],
+                             int(host_q[k]), b.get("detected", 0)))
                 times.append(b["inference_us"])
             log(f"{i}/{len(takes)} {take.meta.label}/{take.csv_path.name}: {len(board)} windows")
         link.command("mode capture")
