@@ -1,4 +1,4 @@
-"""``python -m boardtools``: replay, monitor, verify-board and demo (the board-side tools).
+"""``python -m boardtools``: replay, monitor, verify-board, stream and demo (the board-side tools).
 
 The first three are also ``python -m capture replay|monitor|verify-board``; ``demo`` is also
 ``python -m boardtools.demo`` and ``make demo``. Data goes to stdout, progress and errors to
@@ -14,16 +14,18 @@ from boardtools import demo
 from boardtools.board_check import add_verify_parser
 from boardtools.monitor import add_monitor_parser
 from boardtools.replay import add_replay_parser
+from boardtools.stream_eval import add_stream_parser
 from capture.dataset import DatasetError
 from capture.errors import CaptureError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m boardtools", description="The board-side tools: replay, monitor, verify-board and demo.")
+    p = argparse.ArgumentParser(prog="python -m boardtools", description="The board-side tools: replay, monitor, verify-board, stream and demo.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_replay_parser(sub)
     add_monitor_parser(sub)
     add_verify_parser(sub)
+    add_stream_parser(sub)
     sub.add_parser("demo", add_help=False, help="the whole pipeline on built-in data through the virtual board "
                                                 "(options: python -m boardtools demo --help)")
     return p

@@ -1,0 +1,340 @@
+"""``python -m boardtools stream RUN_DIR DATA_DIR``: the model as a wearer lives it.
+
+Builds continuous streams from DATA_DIR's takes (boardtools.streams: per person, the model's
+gestures and any other motions in random order between rest, and a stretch of rest alone), streams
+them through a board's recognition path (the virtual board unless ``--port``), and matches every
+detection the board reports to the gesture or motion it falls in. It prints gesture recall,
+wrong-label and repeated detections per gesture, and false activations per other motion and per
+minute of rest, and draws a stream's timeline and the curve of false activations against missed
+gestures (``--plots DIR``).
+
+The laptop computes every window's int8 scores in TFLM too (checked against the board's frames),
+so ``--tune`` can choose the post-processing (score threshold, agreement, refractory time, motion
+gate, unknown threshold) with the board's own rules (converter.postprocess) for a target rate of
+false activations per other motion, and write the choice into RUN_DIR/contract.json; ``converter
+convert`` then puts it into the board's header. Tune on people the model did not train on, and
+judge on yet others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from boardtools.replay import (BoardLink, MODEL_NAME, board_predictions, chunk_samples, input_tensors, load_run, open_board,
+                               to_model_rate, virtual_board_runner)
+from boardtools.streams import Figures, match, person_streams, rest_stream, window_ends
+from capture import protocol_spec as spec
+from capture.dataset import DatasetError, list_takes, read_take
+from capture.errors import CaptureError
+from contract.resample import rate_mhz, resample_counts, values_to_counts
+
+DEFAULT_REST_MINUTES = 10.0
+
+
+def log(message: str) -> None:
+    print(f"[stream] {message}", file=sys.stderr, flush=True)
+
+DEFAULT_TARGET_FA = 0.10  # false activations per other motion
+# What --tune tries (every combination); the refractory time and agreement are the board's.
+TUNE_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+TUNE_AGREEMENT = (1, 2, 3)
+TUNE_REFRACTORY_S = (1.0, 1.5, 2.0)
+TUNE_MOTION_GATE = (0.0, 40.0, 80.0)
+TUNE_UNKNOWN = (None, 0.2, 0.4)
+
+
+@dataclasses.dataclass
+class StreamRun:
+    stream: object
+    scores_q: np.ndarray  # (windows, labels) laptop TFLM int8
+    motion: np.ndarray  # window_motion per window
+    ends: np.ndarray  # last sample of each window (0-based, model rate)
+    board: list  # PREDICTION fields per window from the board
+
+
+def load_takes(data_dir: Path, labels: list[str]):
+    try:
+        takes = [read_take(p) for p in list_takes(data_dir)]
+    except DatasetError as e:
+        raise CaptureError(str(e)) from None
+    if not any(t.meta.label in labels for t in takes):
+        found = sorted({t.meta.label for t in takes}) or ["none"]
+        raise CaptureError(f"{data_dir}: no takes of the model's labels ({', '.join(labels)}); found {', '.join(found)}")
+    return takes
+
+
+def run_streams(run_dir: Path, data_dir: Path, port: str | None = None, rest_minutes: float = DEFAULT_REST_MINUTES,
+                seed: int = 0, board_tflm: Path | None = None) -> tuple[dict, list[StreamRun]]:
+    """Every stream through the board and the laptop's TFLM; (contract, runs)."""
+    from converter.flatbuffer import read_io  # tflite-micro (its schema) stays off the fast path
+    from converter.postprocess import window_motion
+    from converter.stepping import step_settings
+    from converter.tflm import run_tflm
+    from training.data import resample
+
+    contract, model_bytes = load_run(run_dir)
+    if step_settings(model_bytes, contract, str(run_dir / "contract.json")) is not None:
+        raise CaptureError("stream evaluation runs windowed models (conv1d, ds-conv1d); a GRU's is not built yet")
+    labels = list(contract["labels"])
+    takes = load_takes(data_dir, labels)
+    rate = float(contract["rate_hz"])
+    rng = np.random.default_rng(seed)
+    streams = person_streams(takes, [l for l in labels if l not in (contract.get("idle_label"), contract.get("unknown_label"))],
+                             rate, rng, resample, idle_label=contract.get("idle_label") or "idle")
+    if rest_minutes > 0:
+        streams.append(rest_stream(rest_minutes * 60.0, rate, rng))
+    inp = read_io(model_bytes)[0]
+    window, hop = int(contract["window"]), int(contract["hop"])
+    kernels, against, env = virtual_board_runner(board_tflm) if port is None else (None, f"the board on {port}", None)
+    log(against)
+    runs = []
+    with open_board(port, run_dir, env) as board:
+        link = BoardLink(board)
+        link.quiet()
+        link.command("mode replay")
+        info = link.device_info()
+        if info.get("labels") != labels:
+            raise CaptureError(f"the board runs another model (labels {info.get('labels')}) than {run_dir}; flash the matching firmware")
+        scales = (float(info["accel_g_per_count"]), float(info["gyro_dps_per_count"]))
+        imu_mhz = int(info["rate_mhz"])
+        for i, s in enumerate(streams, 1):
+            counts = resample_counts(values_to_counts(s.samples, *scales), rate_mhz(rate), imu_mhz)
+            frames = board_predictions(link, counts, chunk_samples(hop, imu_mhz, rate_mhz(rate)))
+            x = input_tensors(counts, contract, scales, (inp.scale, inp.zero_point), imu_mhz)
+            host = run_tflm(model_bytes, x) if len(x) else np.zeros((0, len(labels)), np.int8)
+            if len(frames) != len(host):
+                raise CaptureError(f"stream {i} ({s.subject}): the board answered {len(frames)} windows, expected {len(host)}")
+            at_model = to_model_rate(counts, contract, imu_mhz)
+            ends = window_ends(len(at_model), window, hop)
+            wins = np.stack([at_model[e - window + 1:e + 1] for e in ends]) if len(ends) else np.zeros((0, window, 6))
+            motion = window_motion(wins, scales[0], scales[1], _gate_weight(contract))
+            runs.append(StreamRun(s, host, motion, ends, frames))
+            log(f"stream {i}/{len(streams)} ({s.subject}): {len(s.items)} motions, {len(s.samples) / rate:.0f} s, "
+                f"{sum(1 for f in frames if f.get('detected'))} detections")
+        link.command("mode capture")
+    return contract, runs
+
+
+def _gate_weight(contract: dict) -> float:
+    from converter.postprocess import contract_postprocess
+
+    return contract_postprocess(contract)[3]
+
+
+def board_figures(contract: dict, runs: list[StreamRun]) -> tuple[Figures, list[list[str]]]:
+    """The figures of what the board itself detected (its frames' ``detected``)."""
+    labels, total, verdicts = list(contract["labels"]), Figures(), []
+    for r in runs:
+        det = [k for k, f in enumerate(r.board) if f.get("detected")]
+        f, v = match(r.stream, r.ends[det], [labels[r.board[k]["label_index"]] for k in det], int(contract["window"]))
+        total.add(f)
+        verdicts.append(v)
+    return total, verdicts
+
+
+def laptop_figures(settings, contract: dict, runs: list[StreamRun]) -> Figures:
+    """The figures the board's rules (converter.postprocess) give with ``settings`` on the laptop's scores."""
+    from converter.postprocess import detections
+
+    labels, total = list(contract["labels"]), Figures()
+    for r in runs:
+        det = np.flatnonzero(detections(r.scores_q, r.ends + 1, r.motion, settings))
+        top = r.scores_q.argmax(axis=1)
+        f, _ = match(r.stream, r.ends[det], [labels[int(top[k])] for k in det], int(contract["window"]))
+        total.add(f)
+    return total
+
+
+def output_quantization(run_dir: Path) -> tuple[float, int]:
+    from converter.flatbuffer import read_io
+
+    out = read_io((run_dir / MODEL_NAME).read_bytes())[1]
+    return float(out.scale), int(out.zero_point)
+
+
+def tune(run_dir: Path, contract: dict, runs: list[StreamRun], target_fa: float, log_every: int = 50) -> tuple[dict, list]:
+    """Every combination of TUNE_*; the chosen one (most gestures right, fewest wrong or repeated,
+    false activations per other motion at most ``target_fa`` and none in rest) and all points."""
+    from converter.postprocess import refractory_samples, settings_from_contract
+
+    base = settings_from_contract(contract, output_quantization(run_dir))
+    has_unknown = contract.get("unknown_label") is not None and hasattr(base, "unknown_threshold")
+    grid = list(itertools.product(TUNE_THRESHOLDS, TUNE_AGREEMENT, TUNE_REFRACTORY_S, TUNE_MOTION_GATE,
+                                  TUNE_UNKNOWN if has_unknown else (None,)))
+    points = []
+    for n, (thr, agree, refr, gate, unk) in enumerate(grid, 1):
+        change = {"score_threshold": thr, "agreement": agree, "motion_gate": gate,
+                  "refractory_samples": refractory_samples(float(contract["rate_hz"]), refr)}
+        if has_unknown:
+            change["unknown_threshold"] = unk
+        s = laptop_figures(dataclasses.replace(base, **change), contract, runs).summary()
+        points.append({"score_threshold": thr, "agreement": agree, "refractory_s": refr, "motion_gate": gate,
+                       "unknown_threshold": unk, **{k: s[k] for k in ("recall", "wrong_or_repeat_per_gesture",
+                                                                     "false_activations_per_other",
+                                                                     "false_activations_in_rest")}})
+        if n % log_every == 0 or n == len(grid):
+            log(f"tuning: {n}/{len(grid)} settings tried")
+    ok = [p for p in points if (p["false_activations_per_other"] or 0) <= target_fa and p["false_activations_in_rest"] == 0]
+    key = lambda p: ((p["recall"] or 0) - (p["wrong_or_repeat_per_gesture"] or 0), -(p["false_activations_per_other"] or 0))  # noqa: E731
+    chosen = max(ok, key=key) if ok else min(points, key=lambda p: ((p["false_activations_per_other"] or 0), -key(p)[0]))
+    return chosen, points
+
+
+def write_tuning(run_dir: Path, chosen: dict, target_fa: float, data_dir: Path, met: bool) -> None:
+    path = run_dir / "contract.json"
+    contract = json.loads(path.read_text())
+    contract["score_threshold"] = chosen["score_threshold"]
+    contract["agreement"] = chosen["agreement"]
+    contract["refractory_s"] = chosen["refractory_s"]
+    if contract.get("motion_gate") is not None or chosen["motion_gate"]:
+        gate = dict(contract.get("motion_gate") or {"measure": "gyro_rms_dps+weight*accel_rms_g", "accel_weight_dps_per_g": 100.0})
+        gate["threshold"] = chosen["motion_gate"]
+        contract["motion_gate"] = gate
+    if contract.get("unknown_label") is not None:
+        contract["unknown_threshold"] = chosen["unknown_threshold"]
+    contract["postprocess_tuning"] = {"data": str(data_dir), "target_false_activations_per_other": target_fa,
+                                      "target_met": met, "figures": {k: chosen[k] for k in (
+                                          "recall", "wrong_or_repeat_per_gesture", "false_activations_per_other",
+                                          "false_activations_in_rest")}}
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(contract, indent=2) + "\n")
+    tmp.replace(path)
+
+
+def plot_timeline(run: StreamRun, contract: dict, verdicts: list[str], output_q: tuple[float, int], path: Path,
+                  seconds: float = 60.0) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s, rate = run.stream, float(contract["rate_hz"])
+    n = min(len(s.samples), int(seconds * rate))
+    t = np.arange(n) / rate
+    labels = list(contract["labels"])
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(12, 5.5), sharex=True)
+    ax1.plot(t, s.samples[:n, 3:], lw=0.7)
+    ax1.set_ylabel("gyro (deg/s)")
+    for it in s.items:
+        if it.start / rate < seconds:
+            ax1.axvspan(it.start / rate, min(it.end, n) / rate, color="tab:green" if it.kind == "gesture" else "tab:gray", alpha=0.2)
+            ax1.text(it.start / rate, ax1.get_ylim()[1] * 0.85, it.label, fontsize=7)
+    keep = run.ends < n
+    q = output_q
+    for j, label in enumerate(labels):
+        ax2.plot(run.ends[keep] / rate, q[0] * (run.scores_q[keep, j].astype(float) - q[1]), lw=0.9, label=label)
+    colors = {"hit": "tab:green", "repeat": "tab:orange", "wrong": "tab:red", "false activation": "tab:red", "rest": "tab:purple"}
+    det = [k for k, f in enumerate(run.board) if f.get("detected")]
+    for k, v in zip(det, verdicts):
+        if run.ends[k] < n:
+            ax2.axvline(run.ends[k] / rate, color=colors.get(v, "k"), lw=1.5)
+            ax2.text(run.ends[k] / rate, 1.02, f"{labels[run.board[k]['label_index']]} ({v})", fontsize=7, rotation=30)
+    ax2.axhline(float(contract["score_threshold"]), color="k", ls=":", lw=0.8)
+    ax2.set_ylabel("score")
+    ax2.set_xlabel("seconds (shaded: green gestures, gray other motions; lines: detections)")
+    ax2.legend(fontsize=7, loc="lower right")
+    fig.suptitle(f"{s.subject}: the first {t[-1]:.0f} s of a stream")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_curve(points: list, chosen: dict | None, path: Path, target_fa: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fa = np.array([p["false_activations_per_other"] or 0 for p in points])
+    miss = np.array([1 - (p["recall"] or 0) for p in points])
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    ax.scatter(fa, miss, s=8, alpha=0.4, label="settings tried")
+    order = np.argsort(fa)
+    best = np.minimum.accumulate(miss[order])
+    ax.step(fa[order], best, where="post", color="tab:blue", label="best miss rate at that rate")
+    if chosen is not None:
+        ax.scatter([chosen["false_activations_per_other"] or 0], [1 - (chosen["recall"] or 0)], color="tab:red", zorder=3,
+                   label="chosen")
+    ax.axvline(target_fa, color="k", ls=":", lw=0.8, label=f"target {target_fa:g}")
+    ax.set_xlabel("false activations per other motion")
+    ax.set_ylabel("gestures missed (share)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def evaluate(run_dir: Path, data_dir: Path, port: str | None = None, rest_minutes: float = DEFAULT_REST_MINUTES,
+             seed: int = 0, plots: Path | None = None, tune_target: float | None = None,
+             board_tflm: Path | None = None) -> dict:
+    contract, runs = run_streams(run_dir, data_dir, port, rest_minutes, seed, board_tflm)
+    figures, verdicts = board_figures(contract, runs)
+    windows = sum(len(r.board) for r in runs)
+    same = sum(1 for r in runs for k, f in enumerate(r.board) if int(r.scores_q[k, f["label_index"]]) == f["score_q"])
+    summary = {"run_dir": str(run_dir), "data_dir": str(data_dir), "streams": len(runs), "on": port or "virtual board",
+               **figures.summary(), "windows": windows, "board_scores_as_laptop": same / windows if windows else None}
+    points, chosen = None, None
+    if tune_target is not None:
+        chosen, points = tune(run_dir, contract, runs, tune_target)
+        met = (chosen["false_activations_per_other"] or 0) <= tune_target and chosen["false_activations_in_rest"] == 0
+        write_tuning(run_dir, chosen, tune_target, data_dir, met)
+        summary["tuned"] = {**chosen, "target_met": met}
+        log(("chose" if met else f"no setting reaches {tune_target:g} false activations per other motion; chose the fewest:")
+            + f" threshold {chosen['score_threshold']:g}, agreement {chosen['agreement']}, refractory {chosen['refractory_s']:g} s, "
+            f"motion gate {chosen['motion_gate']:g}, unknown threshold {chosen['unknown_threshold']} -> written to "
+            f"{run_dir / 'contract.json'}; run `python -m converter convert {run_dir}` to put it in the board's header")
+    if plots is not None:
+        plots.mkdir(parents=True, exist_ok=True)
+        busiest = max(range(len(runs)), key=lambda i: len(runs[i].stream.items))
+        plot_timeline(runs[busiest], contract, verdicts[busiest], output_quantization(run_dir), plots / "timeline.png")
+        summary["plots"] = [str(plots / "timeline.png")]
+        if points is not None:
+            plot_curve(points, chosen, plots / "false_activations_vs_missed.png", tune_target)
+            summary["plots"].append(str(plots / "false_activations_vs_missed.png"))
+    return summary
+
+
+def print_table(s: dict, out=sys.stderr) -> None:
+    fmt = lambda v: "-" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))  # noqa: E731
+    rows = [("gestures", s["gestures"]), ("recall (right label)", s["recall"]),
+            ("wrong-label per gesture", s["wrong_label_per_gesture"]), ("repeats per gesture", s["repeats_per_gesture"]),
+            ("other motions", s["other_motions"]), ("false activations per other motion", s["false_activations_per_other"]),
+            ("minutes of rest", s["rest_minutes"]), ("false activations in rest", s["false_activations_in_rest"])]
+    for name, v in rows:
+        print(f"  {name:38s} {fmt(v)}", file=out)
+    for label, v in s["false_activations_per_other_label"].items():
+        print(f"    false activations per {label:24s} {v:.3f}", file=out)
+
+
+def main_stream(a) -> int:
+    if a.tune is not None and not 0 <= a.tune:
+        raise CaptureError(f"--tune is a rate of false activations per other motion (0 or more), not {a.tune}")
+    summary = evaluate(a.run_dir, a.data_dir, a.port, a.rest_minutes, a.seed, a.plots, a.tune, a.board_tflm)
+    print_table(summary)
+    print(json.dumps(summary))
+    return 0
+
+
+def add_stream_parser(sub) -> None:
+    p = sub.add_parser("stream", help="continuous streams of gestures, other motions and rest through the board: "
+                                      "recall, wrong-label, repeats, false activations; --tune the post-processing",
+                       description=__doc__, formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
+    p.add_argument("run_dir", type=Path, help="a converted run directory (python -m converter convert)")
+    p.add_argument("data_dir", type=Path, help="takes of people the model never trained on: the model's gestures, "
+                                               "and other motions under any other label")
+    p.add_argument("--port", help="a real board's serial port (default: a virtual board running RUN_DIR)")
+    p.add_argument("--rest-minutes", type=float, default=DEFAULT_REST_MINUTES,
+                   help=f"minutes of rest alone to stream as well (default {DEFAULT_REST_MINUTES:g})")
+    p.add_argument("--seed", type=int, default=0, help="the order of the motions and the rest's noise")
+    p.add_argument("--plots", type=Path, help="write timeline.png (and with --tune the curve) into this directory")
+    p.add_argument("--tune", type=float, metavar="FA", nargs="?", const=DEFAULT_TARGET_FA,
+                   help="choose the post-processing for at most FA false activations per other motion "
+                        f"(default {DEFAULT_TARGET_FA:g}) and none in rest, and write it into RUN_DIR/contract.json")
+    p.add_argument("--board-tflm", type=Path, help="the board's TFLM library sources for the virtual board")
+    p.set_defaults(func=main_stream)

@@ -1,0 +1,150 @@
+"""Continuous streams: how they are built, how detections are matched, and ``python -m boardtools
+stream`` end to end through the virtual board over its pseudo-terminal."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from boardtools.streams import Item, Stream, build_stream, match, rest_stream, window_ends
+from capture.dataset import TakeMeta, write_take
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_RUN = ROOT / "firmware" / "build" / "host" / "default_run"
+RATE = 119.0
+
+
+def _take(label: str, n: int = 119, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = np.zeros((n, 6))
+    x[:, 2] = 1.0
+    x[:, 3] = 200 * np.sin(np.linspace(0, np.pi, n)) * (1 if label == "a" else -1)
+    x[:, :3] += rng.normal(0, 0.01, (n, 3))
+    return x
+
+
+def test_a_stream_lays_each_item_between_rest_and_joins_them_without_jolts():
+    rng = np.random.default_rng(1)
+    pieces = [(_take("a"), "a", "gesture", "t1"), (_take("b"), "b", "other", "t2"), (_take("a", seed=2), "a", "gesture", "t3")]
+    s = build_stream(pieces, RATE, rng, "p")
+    assert [it.label for it in s.items] == ["a", "b", "a"]
+    assert [it.kind for it in s.items] == ["gesture", "other", "gesture"]
+    for it, (samples, *_rest) in zip(s.items, pieces):
+        np.testing.assert_allclose(s.samples[it.start:it.end], samples, atol=1e-6)  # the take itself, untouched
+        assert it.end <= it.settled  # the return to rest belongs to the item when matching
+    gaps = [s.items[0].start] + [b.start - a.end for a, b in zip(s.items, s.items[1:])] + [len(s.samples) - s.items[-1].end]
+    assert min(gaps) >= int(1.5 * RATE)
+    assert s.rest_samples == sum(gaps)
+    # at every join the signal moves no more than within the takes themselves
+    step = np.abs(np.diff(s.samples, axis=0)).max(axis=1)
+    inside = max(np.abs(np.diff(p[0], axis=0)).max() for p in pieces)
+    assert step.max() <= inside + 1.0
+
+
+def test_rest_alone_barely_moves():
+    from converter.postprocess import window_motion
+
+    s = rest_stream(120, RATE, np.random.default_rng(0))
+    assert len(s.samples) == 120 * RATE and s.items == [] and s.rest_samples == len(s.samples)
+    ends = window_ends(len(s.samples), 119, 30)
+    counts = np.round(np.concatenate([s.samples[..., :3] / (4 / 32768), s.samples[..., 3:] / (2000 / 32768)], axis=-1))
+    wins = np.stack([counts[e - 118:e + 1] for e in ends])
+    assert window_motion(wins, 4 / 32768, 2000 / 32768, 100.0).max() < 40  # under the default motion gate
+
+
+def test_detections_are_matched_to_the_item_they_fall_in():
+    items = [Item(200, 319, "a", "gesture", settled=400), Item(600, 719, "b", "other", settled=800),
+             Item(1000, 1119, "b", "gesture", settled=1200)]
+    s = Stream(np.zeros((1500, 6), np.float32), items, RATE, "p", rest_samples=1500 - 3 * 119)
+    ends = np.array([300, 340, 650, 700, 1100, 1460])
+    labels = ["a", "a", "a", "b", "a", "a"]
+    f, verdicts = match(s, ends, labels, 119)
+    assert verdicts == ["hit", "repeat", "false activation", "false activation", "wrong", "rest"]
+    summary = f.summary()
+    assert (f.gestures, f.hits, f.repeats, f.wrong, f.others, f.false_activations, f.rest_false_activations) == (2, 1, 1, 1, 1, 2, 1)
+    assert summary["recall"] == 0.5 and summary["false_activations_per_other"] == 2.0
+    assert summary["false_activations_per_other_label"] == {"b": 2.0}
+
+
+@pytest.fixture(scope="module")
+def stream_data(tmp_path_factory) -> Path:
+    """Two built-in people's punch and flex, and a motion the model was not taught (a fast twist)."""
+    from capture.synth import make_take
+
+    data = tmp_path_factory.mktemp("streams") / "data"
+    rng = np.random.default_rng(3)
+    for subject in ("ana", "ben"):
+        for i in range(4):
+            for label in ("punch", "flex"):
+                x = make_take(label, RATE, subject, i, take_seconds=1.5, placement="whole")
+                write_take(data, TakeMeta(label=label, rate_hz=RATE, subject=subject, imu="LSM9DS1", source="synth"),
+                           np.round(np.arange(len(x)) * 1e6 / RATE).astype(np.int64), x)
+            twist = np.zeros((150, 6))
+            twist[:, 2] = 1.0
+            twist[:, 5] = 300 * np.sin(np.linspace(0, 6 * np.pi, 150)) + rng.normal(0, 2, 150)
+            write_take(data, TakeMeta(label="twist", rate_hz=RATE, subject=subject, imu="LSM9DS1", source="synth"),
+                       np.round(np.arange(150) * 1e6 / RATE).astype(np.int64), twist)
+    return data
+
+
+@pytest.fixture()
+def run_copy(host_build, tmp_path) -> Path:
+    run = tmp_path / "run"
+    shutil.copytree(DEFAULT_RUN, run)
+    return run
+
+
+def _stream_cmd(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "boardtools", "stream", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_the_board_detects_what_the_laptop_rules_detect_on_every_stream(run_copy, stream_data):
+    from boardtools.stream_eval import board_figures, laptop_figures, output_quantization, run_streams
+    from converter.postprocess import settings_from_contract
+
+    contract, runs = run_streams(run_copy, stream_data, rest_minutes=0.5)
+    assert len(runs) == 3  # two people and the rest
+    assert sum(len(r.stream.items) for r in runs) == 2 * 12
+    for r in runs:
+        assert len(r.board) == len(r.scores_q) == len(r.ends)
+        assert [f["score_q"] for f in r.board] == [int(r.scores_q[k, f["label_index"]]) for k, f in enumerate(r.board)]
+    on_board, _ = board_figures(contract, runs)
+    on_laptop = laptop_figures(settings_from_contract(contract, output_quantization(run_copy)), contract, runs)
+    assert on_board.summary() == on_laptop.summary()
+    assert on_board.gestures == 16 and on_board.others == 8
+
+
+def test_stream_command_reports_tunes_into_the_contract_and_draws(run_copy, stream_data, tmp_path):
+    plots = tmp_path / "plots"
+    before = json.loads((run_copy / "contract.json").read_text())
+    done = _stream_cmd(run_copy, stream_data, "--rest-minutes", "0.5", "--plots", plots, "--tune", "0.5")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["gestures"] == 16 and summary["other_motions"] == 8
+    assert 0 <= summary["recall"] <= 1 and summary["false_activations_in_rest"] >= 0
+    assert "false activations per other motion" in done.stderr
+    for name in ("timeline.png", "false_activations_vs_missed.png"):
+        assert (plots / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    after = json.loads((run_copy / "contract.json").read_text())
+    tuned = summary["tuned"]
+    assert after["score_threshold"] == tuned["score_threshold"] and after["agreement"] == tuned["agreement"]
+    assert after["refractory_s"] == tuned["refractory_s"]
+    assert after["postprocess_tuning"]["target_false_activations_per_other"] == 0.5
+    assert after["labels"] == before["labels"] and after["normalization"] == before["normalization"]
+
+
+def test_a_dataset_without_the_models_labels_gets_one_error_line(run_copy, tmp_path):
+    data = tmp_path / "other"
+    write_take(data, TakeMeta(label="twist", rate_hz=RATE, subject="x", imu="LSM9DS1", source="synth"),
+               np.arange(200, dtype=np.int64) * 8403, np.tile([0, 0, 1, 0, 0, 0], (200, 1)).astype(float))
+    done = _stream_cmd(run_copy, data)
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "no takes of the model's labels" in errors[0]
