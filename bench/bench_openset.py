@@ -1,0 +1,184 @@
+"""The open world on real recordings: people left out of training, their gestures and other motions
+in continuous streams.
+
+    python bench/bench_openset.py [--data DIR] [--archs conv1d,ds-conv1d] [--methods none,reverse,...]
+                                  [--seeds 0] [--epochs 40] [--rest-minutes 3]
+
+DIR holds the published IMU_Capture recordings, one folder per person (default ``../shared/data/real``
+beside the project; the bench says so and stops when it is missing). They are imported with
+``python -m capture import`` into a temporary dataset. Three folds leave three gesture people out
+each (habits, chiahong, cvasilak / martin, spazio, neethu / adam, yankun, rawalc); the model trains on
+the other six people's punch and flex, with the training recipe of ``training fit`` (mount and
+rotate, four copies per epoch, the mean of the last quarter's weights). The people left out, and
+samy and muhammed (who recorded only other motions, never trained on), are laid into streams
+(``boardtools.streams``: per person, gestures and other motions in random order between rest, and
+minutes of rest alone), every window is scored in float, its softmax quantized to int8 as the
+board's output (scale 1/256, zero point -128), and the board's post-processing
+(``converter.postprocess.detections``) decides the detections.
+
+Rows: each arch and rejection method; columns: labelled accuracy on the left-out people's gesture
+takes, then for two post-processing settings (the default; and strict: threshold 0.9, 3 windows
+agreeing, 2 s refractory, motion gate 80) recall with the right label, wrong-label and repeated
+detections per gesture, false activations per other motion and in rest. Methods:
+
+- ``none``: the classifier alone;
+- ``reverse``, ``redirect``, ``shake``, ``chimera``, ``wander``: an unknown class trained on that kind of
+  generated negatives (``training.negatives``, 0.15 windows per gesture window);
+- ``generated``: all five kinds, one window per gesture window;
+- ``recorded``: an unknown class from the training people's own recordings of other motions
+  (habits' clap and wave, martin's circ/hori/vert, adam's upper_cut, when they train).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+FOLDS = [["habits", "chiahong", "cvasilak"], ["martin", "spazio", "neethu"], ["adam", "yankun", "rawalc"]]
+GESTURES = ["flex", "punch"]
+ONLY_OTHER = ("samy", "muhammed")
+METHODS = ("none", "reverse", "redirect", "shake", "chimera", "wander", "generated", "recorded")
+STRICT = {"score_threshold": 0.9, "agreement": 3, "refractory_s": 2.0, "motion_gate": 80.0}
+OUTPUT_Q = (1.0 / 256.0, -128)
+IMU_SCALES = (4.0 / 32768.0, 2000.0 / 32768.0)  # LSM9DS1 counts, for the motion measure
+
+
+def log(text: str) -> None:
+    print(f"[openset] {text}", file=sys.stderr, flush=True)
+
+
+def import_real(src: Path, out: Path) -> None:
+    subprocess.run([sys.executable, "-m", "capture", "import", str(src), "--out", str(out),
+                    "--layout", "{subject}/{label}.csv"], cwd=ROOT, check=True, capture_output=True)
+
+
+def train_fold(takes, fold, arch: str, method: str, seed: int, epochs: int):
+    from training.augment import board_turn_spread_deg, mount_max_deg
+    from training.data import base_contract, normalization_from, take_windows, windows_for
+    from training.fit import FitOptions, _keras, _training_data, averaging_callbacks, compiled_model
+    from training.negatives import NEGATIVE_KINDS, make_negatives
+
+    train = [t for t in takes if t.meta.label in GESTURES and t.meta.subject not in fold + list(ONLY_OTHER)]
+    unknown = method != "none"
+    contract = base_contract(train, arch, extra_labels=("unknown",) if unknown else ())
+    x, y = windows_for(train, contract)
+    rng = np.random.default_rng(seed)
+    if unknown:
+        if method == "recorded":
+            others = [t for t in takes if t.meta.label not in GESTURES and t.meta.subject not in fold + list(ONLY_OTHER)]
+            neg = np.concatenate([take_windows(t, contract) for t in others])
+        elif method == "generated":
+            neg = make_negatives(x, y, rng, 1.0, NEGATIVE_KINDS)
+        else:
+            neg = make_negatives(x, y, rng, 0.15, (method,))
+        x = np.concatenate([x, neg])
+        y = np.concatenate([y, np.full(len(neg), contract["labels"].index("unknown"), np.int32)])
+        contract["unknown_label"] = "unknown"
+    contract["normalization"] = normalization_from(x)
+    keras = _keras()
+    o = FitOptions(arch=arch, seed=seed, epochs=epochs)
+    model = compiled_model(keras, contract, o)
+    spread = board_turn_spread_deg(train)
+    data = _training_data(keras, x, y, contract, o.batch_size, ("mount", "rotate"), o.copies_per_epoch, seed,
+                          mount_max_deg(spread["deg"]), None)
+    model.fit(data, epochs=epochs, verbose=0, callbacks=averaging_callbacks(keras, o, epochs))
+    return model, contract
+
+
+def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, settings_list):
+    from boardtools.streams import Figures, match, person_streams, rest_stream, window_ends
+    from contract.input import normalize
+    from contract.resample import values_to_counts
+    from converter.postprocess import detections, window_motion
+    from training.data import resample, windows_for
+
+    test = [t for t in takes if t.meta.subject in fold or t.meta.subject in ONLY_OTHER]
+    xt, yt = windows_for([t for t in test if t.meta.label in GESTURES], contract)
+    accuracy = float((model.predict(normalize(xt, contract), verbose=0).argmax(1) == yt).mean())
+    rng = np.random.default_rng(1000 + seed)
+    streams = person_streams(test, GESTURES, contract["rate_hz"], rng, resample)
+    streams.append(rest_stream(rest_minutes * 60, contract["rate_hz"], rng))
+    w, hop, labels = int(contract["window"]), int(contract["hop"]), contract["labels"]
+    totals = [Figures() for _ in settings_list]
+    for s in streams:
+        ends = window_ends(len(s.samples), w, hop)
+        wins = np.stack([s.samples[e - w + 1:e + 1] for e in ends])
+        scores = model.predict(normalize(wins, contract), verbose=0, batch_size=512)
+        q = np.clip(np.round(scores / OUTPUT_Q[0]) + OUTPUT_Q[1], -128, 127).astype(np.int8)
+        motion = window_motion(values_to_counts(wins.reshape(-1, 6), *IMU_SCALES).reshape(wins.shape), *IMU_SCALES, 100.0)
+        top = q.astype(np.int32).argmax(axis=1)
+        for total, settings in zip(totals, settings_list):
+            det = np.flatnonzero(detections(q, ends + 1, motion, settings))
+            f, _ = match(s, ends[det], [labels[int(top[k])] for k in det], w)
+            total.add(f)
+    return accuracy, totals
+
+
+def settings_for(contract: dict):
+    from converter.postprocess import settings_from_contract
+
+    default = settings_from_contract(contract, OUTPUT_Q)
+    strict = dict(contract, score_threshold=STRICT["score_threshold"], agreement=STRICT["agreement"],
+                  refractory_s=STRICT["refractory_s"], motion_gate=dict(contract["motion_gate"], threshold=STRICT["motion_gate"]))
+    return [default, settings_from_contract(strict, OUTPUT_Q)]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "real")
+    p.add_argument("--archs", default="conv1d")
+    p.add_argument("--methods", default=",".join(METHODS))
+    p.add_argument("--seeds", default="0")
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--rest-minutes", type=float, default=3.0, help="of rest alone per fold")
+    a = p.parse_args(argv)
+    if not a.data.is_dir():
+        print(f"bench_openset: no real recordings at {a.data}; skipped", file=sys.stderr)
+        return 0
+    methods = [m for m in a.methods.split(",") if m]
+    bad = [m for m in methods if m not in METHODS]
+    if bad:
+        p.error(f"unknown method(s) {', '.join(bad)}; choose from {', '.join(METHODS)}")
+    from training.data import load_dataset
+
+    with tempfile.TemporaryDirectory() as tmp:
+        import_real(a.data, Path(tmp) / "real")
+        takes = load_dataset(Path(tmp) / "real")
+    print("| arch | method | seed | labelled acc | default: recall | wrong/g | repeat/g | FA/other | FA rest "
+          "| strict: recall | wrong/g | repeat/g | FA/other | FA rest |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for arch in a.archs.split(","):
+        for method in methods:
+            for seed in [int(s) for s in a.seeds.split(",")]:
+                accs, totals = [], None
+                for fold in FOLDS:
+                    log(f"{arch} {method} seed {seed}: training without {', '.join(fold)}")
+                    model, contract = train_fold(takes, fold, arch, method, seed, a.epochs)
+                    acc, figs = fold_figures(model, contract, takes, fold, seed, a.rest_minutes, settings_for(contract))
+                    accs.append(acc)
+                    if totals is None:
+                        totals = figs
+                    else:
+                        for t, f in zip(totals, figs):
+                            t.add(f)
+                cells = [arch, method, str(seed), f"{np.mean(accs):.3f}"]
+                for t in totals:
+                    s = t.summary()
+                    cells += [f"{s['recall']:.3f}", f"{s['wrong_label_per_gesture']:.3f}", f"{s['repeats_per_gesture']:.3f}",
+                              f"{s['false_activations_per_other']:.3f}", str(s["false_activations_in_rest"])]
+                print("| " + " | ".join(cells) + " |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
