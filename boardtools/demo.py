@@ -5,7 +5,8 @@ gesture, streamed over a pseudo-terminal in the real protocol), trains the defau
 model, converts it to int8, verifies it in the TFLM interpreter, writes the firmware
 headers, scores the model on a person it never saw, replays that person's takes through
 the virtual board's on-device inference path and compares every window with the laptop,
-adapts the model to that person with two takes per label (scored on the others), and
+streams that person's gestures, motions the model was never taught and rest through the virtual
+board and counts what it detects (``boardtools stream``), adapts the model to that person with two takes per label (scored on the others), and
 prints a summary.
 
 Each step is one of the documented commands run as a subprocess, so the demo proves
@@ -72,6 +73,37 @@ def _record(people, data_dir: Path, takes: int, speed: int, log) -> dict:
     return totals
 
 
+OTHER_MOTIONS = ("twist", "shake")  # motions the built-in people were never taught, for the streams
+
+
+def _other_motions(data_dir: Path, subject: str, per_motion: int, rate_hz: float = 119.0) -> int:
+    """Takes of motions the model was not taught (a fast wrist twist, a side-to-side shake) by the new person."""
+    import numpy as np
+
+    from capture.dataset import TakeMeta, write_take
+
+    rng = np.random.default_rng(12)
+    n = int(1.5 * rate_hz)
+    t = np.arange(n) / rate_hz
+    envelope = np.sin(np.pi * t / t[-1]) ** 2
+    for motion in OTHER_MOTIONS:
+        for _ in range(per_motion):
+            x = np.zeros((n, 6))
+            x[:, 2] = 1.0
+            f = rng.uniform(2.0, 3.5)
+            if motion == "twist":  # about the forearm: the gyroscope's x, gravity swinging in y and z
+                angle = np.radians(rng.uniform(40, 70)) * envelope * np.sin(2 * np.pi * f * t)
+                x[:, 1], x[:, 2] = np.sin(angle), np.cos(angle)
+                x[:, 3] = np.degrees(np.gradient(angle) * rate_hz)
+            else:  # side to side: the accelerometer's y, a little yaw
+                x[:, 1] = rng.uniform(0.8, 1.5) * envelope * np.sin(2 * np.pi * f * t)
+                x[:, 5] = 60 * envelope * np.cos(2 * np.pi * f * t)
+            x += rng.normal(0, [0.01] * 3 + [1.0] * 3, x.shape)
+            write_take(data_dir, TakeMeta(label=motion, rate_hz=rate_hz, subject=subject, imu="LSM9DS1", source="synth"),
+                       np.round(t * 1e6).astype(np.int64), x)
+    return len(OTHER_MOTIONS) * per_motion
+
+
 def run_demo(out_dir: Path, takes: int, speed: int, epochs: int | None) -> dict:
     t0 = time.monotonic()
     if out_dir.exists():
@@ -90,6 +122,12 @@ def run_demo(out_dir: Path, takes: int, speed: int, epochs: int | None) -> dict:
         ev = _run("evaluate on a person never seen", ["converter", "evaluate", str(run_dir), str(new_dir)], log)
         rp = _run("replay the new person through the virtual board's inference path",
                   ["capture", "replay", str(run_dir), str(new_dir)], log)
+        stream_dir = out_dir / "new-person-streams"
+        shutil.copytree(new_dir, stream_dir)
+        others = _other_motions(stream_dir, NEW_PERSON[0], 6)
+        st = _run(f"stream the new person's gestures, {others} other motions and rest through the virtual board",
+                  ["boardtools", "stream", str(run_dir), str(stream_dir), "--rest-minutes", "2",
+                   "--plots", str(out_dir / "stream")], log)
         ad = _run("adapt the model to the new person with 2 takes per label",
                   ["training", "adapt", str(run_dir), str(new_dir), "--out", str(out_dir / "run-adapted"),
                    "--takes-per-label", "2", "--seed", "1"], log)
@@ -106,6 +144,11 @@ def run_demo(out_dir: Path, takes: int, speed: int, epochs: int | None) -> dict:
         "n_new_person": ev.get("n"),
         "new_person_before_adapt": ad.get("base_accuracy"),
         "new_person_after_adapt": ad.get("adapted_accuracy"),
+        "stream_recall": st.get("recall"),
+        "stream_wrong_or_repeat_per_gesture": st.get("wrong_or_repeat_per_gesture"),
+        "stream_false_activations_per_other": st.get("false_activations_per_other"),
+        "stream_false_activations_in_rest": st.get("false_activations_in_rest"),
+        "stream_timeline": (st.get("plots") or [None])[0],
         "board_agreement_with_host_tflm": rp.get("agreement"),
         "board_agreement_against": rp.get("agreement_against"),
         "board_inference_us_mean": rp.get("inference_us_mean"),

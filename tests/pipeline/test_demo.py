@@ -31,6 +31,11 @@ def test_demo_runs_every_stage_and_reports_honest_numbers(tmp_path):
     assert summary["accuracy_int8_new_person"] >= 0.6
     assert abs(summary["accuracy_int8_heldout"] - summary["accuracy_float_heldout"]) <= 0.1
     assert summary["board_agreement_with_host_tflm"] == 1.0
+    # The new person's gestures (16, idle is rest) and 12 untaught motions streamed between rest.
+    for key in ("stream_recall", "stream_wrong_or_repeat_per_gesture", "stream_false_activations_per_other"):
+        assert isinstance(summary[key], float) and summary[key] >= 0
+    assert summary["stream_recall"] >= 0.5 and summary["stream_false_activations_in_rest"] >= 0
+    assert Path(summary["stream_timeline"]).read_bytes()[:4] == b"\x89PNG"
     # Adapting is scored on the new person's takes it did not use (2 of 4 per label).
     assert summary["new_person_after_adapt"] >= 0.6
     assert 0 < summary["model_bytes"] <= 64 * 1024 and 0 < summary["arena_bytes"] <= 64 * 1024
