@@ -8,7 +8,9 @@ post-processing keys gets these defaults, as does the firmware for a header with
 
 from __future__ import annotations
 
-CONTRACT_VERSION = 1
+# 2: the unknown class (unknown_label, unknown_threshold). A contract without contract_version, or
+# version 1, is read as before it: no unknown label (converter/run_dir.py says so in one line).
+CONTRACT_VERSION = 2
 # Channel order of a sample (a SAMPLE payload, a take's CSV columns, a window's last axis), and
 # their physical units after scaling.
 CHANNELS = ("aX", "aY", "aZ", "gX", "gY", "gZ")
@@ -24,3 +26,7 @@ DEFAULT_AGREEMENT = 2
 DEFAULT_REFRACTORY_S = 1.0
 DEFAULT_MOTION_GATE = {"measure": "gyro_rms_dps+weight*accel_rms_g", "accel_weight_dps_per_g": 100.0, "threshold": 40.0}
 IDLE_LABEL = "idle"
+# The label of motions unlike every taught gesture. A window whose top-1 is this label, or whose
+# score for it reaches the contract's unknown_threshold (when not null), is "unknown": it reports
+# this label and never detects (ng_postprocess, converter/postprocess.py).
+UNKNOWN_LABEL = "unknown"

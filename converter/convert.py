@@ -10,6 +10,7 @@ import numpy as np
 
 from converter import ConverterError, arena, board_arm, board_verify, convert_step, cost, flatbuffer, gru_step, headers, install, rules, stepping
 from converter.board_tflm import load_or_reason, pinned_library
+from converter.postprocess import settings_from_contract
 from converter.run_dir import check_run_dir, load_contract, load_model, load_windows, normalize
 
 DEFAULT_MAX_DROP_POINTS = rules.DEFAULT_MAX_DROP_POINTS
@@ -44,6 +45,8 @@ def convert_run(run_dir: Path, header_dir: Path | None = None, max_drop_points: 
     if measure_on_arm and kernels is None:
         raise ConverterError(f"--measure-on-arm needs the board's TFLM sources: {board_reason}")
     contract = load_contract(run_dir)
+    if contract.version_note:
+        log(contract.version_note)
     model = load_model(run_dir, contract)
     windows = load_windows(run_dir, contract)
     x_train = normalize(windows.x_train, contract)
@@ -54,6 +57,9 @@ def convert_run(run_dir: Path, header_dir: Path | None = None, max_drop_points: 
         q, plan, step_float = convert_step.quantize_step_model(model, contract, x_train)
     else:
         q = convert_step.quantize_window_model(model, x_train)
+    # The thresholds must lie in what the int8 scores can represent: refuse before verifying.
+    scores = stepping.read_step_io(q.model_bytes).scores if is_gru else flatbuffer.read_io(q.model_bytes)[1]
+    settings_from_contract(contract.raw, (scores.scale, scores.zero_point), str(run_dir / "contract.json"))
     # Too big for flash: refuse before spending time on verification.
     cost.check_budgets(cost.budget_report(len(q.model_bytes), 0, flash_budget_kb, ram_budget_kb))
     ops = flatbuffer.read_ops(q.model_bytes)

@@ -10,7 +10,9 @@ import numpy as np
 
 from contract import input as model_input
 from converter import ConverterError
+from converter.postprocess import contract_unknown, contract_version, version_note
 
+# Required in every contract; version 2 adds unknown_label and unknown_threshold (null or absent: none).
 CONTRACT_KEYS = ("rate_hz", "channels", "window", "hop", "labels", "idle_label", "normalization", "score_threshold")
 
 
@@ -29,11 +31,20 @@ class Contract:
     score_threshold: float
     arch: str
     raw: dict
+    version: int = 1  # contract_version (1: written before the unknown class)
+    unknown_label: str | None = None  # None: no unknown class (always so for version 1)
+    unknown_threshold: float | None = None  # None: a window is unknown only when that label is top-1
+    version_note: str | None = None  # one line for the user when the contract is read with older behaviour
 
     @property
     def idle_index(self) -> int:
         """Index of the idle label, or -1 when the contract has none."""
         return self.labels.index(self.idle_label) if self.idle_label is not None else -1
+
+    @property
+    def unknown_index(self) -> int:
+        """Index of the unknown label, or -1 when the contract has none."""
+        return self.labels.index(self.unknown_label) if self.unknown_label is not None else -1
 
 
 @dataclass
@@ -65,6 +76,7 @@ def load_contract(run_dir: Path) -> Contract:
         raise ConverterError(f"{path}: missing; re-run `python -m training fit` to write it") from None
     except json.JSONDecodeError as e:
         raise ConverterError(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from None
+    version = contract_version(raw, str(path))  # first: a newer contract may have other keys
     missing = [k for k in CONTRACT_KEYS if k not in raw]
     if missing:
         raise ConverterError(f"{path}: missing {', '.join(missing)}; see docs/architecture.md for the contract fields")
@@ -87,6 +99,7 @@ def load_contract(run_dir: Path) -> Contract:
     window, hop = int(raw["window"]), int(raw["hop"])
     if window <= 0 or hop <= 0 or float(raw["rate_hz"]) <= 0:
         raise ConverterError(f"{path}: window, hop and rate_hz must be positive")
+    unknown_label, unknown_threshold = contract_unknown({**raw, "labels": labels}, str(path))
     return Contract(
         rate_hz=float(raw["rate_hz"]),
         channels=channels,
@@ -99,6 +112,10 @@ def load_contract(run_dir: Path) -> Contract:
         score_threshold=float(raw["score_threshold"]),
         arch=str(raw.get("arch", "unknown")),
         raw=raw,
+        version=version,
+        unknown_label=unknown_label,
+        unknown_threshold=unknown_threshold,
+        version_note=version_note(raw, str(path)),
     )
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from converter import ConverterError
-from converter.postprocess import PostprocessSettings, detections, settings_from_contract, window_motion
+from converter.postprocess import (UNKNOWN_THRESHOLD_OFF, PostprocessSettings, detections, detections_of_top,
+                                   reported_top, settings_from_contract, window_motion)
 from contract.pipeline import DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S
 
 BASE = {"labels": ["idle", "one", "two"], "idle_label": "idle", "score_threshold": 0.6, "rate_hz": 119.0}
@@ -57,3 +58,46 @@ def test_detections_follow_threshold_agreement_gate_idle_and_refractory():
     # window 9 only starts a new streak.
     assert got.tolist() == [False, True, False, False, False, True, False, False, False, False]
     assert detections(scores, ends, None, s)[8:].tolist() == [False, True]
+
+
+UNKNOWN = {**BASE, "labels": ["idle", "one", "two", "unknown"], "contract_version": 2, "unknown_label": "unknown"}
+
+
+def unknown_settings(threshold: float | None) -> PostprocessSettings:
+    return settings_from_contract({**UNKNOWN, "unknown_threshold": threshold, "motion_gate": None, "agreement": 1,
+                                   "refractory_s": 0}, (1 / 256, -128))
+
+
+def test_an_unknown_window_reports_the_unknown_label_and_its_score():
+    s = unknown_settings(0.3)
+    assert (s.unknown_index, np.float32(s.unknown_threshold)) == (3, np.float32(0.3))
+    rows = np.array([[-128, 100, -128, 20],     # unknown over 0.3 while "one" is top: unknown
+                     [-128, 100, -128, -60],    # unknown at 0.27: "one"
+                     [-128, -20, -128, 50],     # unknown top: unknown
+                     [-128, 60, 60, 60],        # a tie of three: unknown (over the threshold)
+                     [-128, 100, -128, -52]],   # -52 is 0.296875, under 0.3
+                    np.int8)
+    label, score_q = reported_top(rows, s)
+    assert label.tolist() == [3, 1, 3, 3, 1] and score_q.tolist() == [20, 100, 50, 60, 100]
+    off = unknown_settings(None)
+    assert off.unknown_threshold == UNKNOWN_THRESHOLD_OFF
+    label, score_q = reported_top(rows, off)
+    assert label.tolist() == [1, 1, 3, 1, 1] and score_q.tolist() == [100, 100, 50, 60, 100]
+    plain = settings_from_contract(dict(BASE, labels=UNKNOWN["labels"]), (1 / 256, -128))
+    assert reported_top(rows, plain)[0].tolist() == [1, 1, 3, 1, 1]  # no unknown label: plain top-1
+
+
+def test_an_unknown_window_is_not_confident_and_breaks_the_streak():
+    s = settings_from_contract({**UNKNOWN, "unknown_threshold": 0.3, "motion_gate": None, "agreement": 2,
+                                "refractory_s": 0}, (1 / 256, -128))
+    hi = [-128, 110, -128, -128]
+    hi_doubt = [-128, 110, -128, 0]  # "one" top at 0.93, unknown at 0.5
+    top_unknown = [-128, -128, -128, 120]
+    scores = np.array([hi, hi_doubt, hi, hi, top_unknown, top_unknown, hi, hi], np.int8)
+    ends = np.arange(1, 9) * 30
+    assert detections(scores, ends, None, s).tolist() == [False, False, False, True, False, False, False, True]
+    # From frames: the board reports the unknown label as top, so top == unknown is not confident.
+    label, score_q = reported_top(scores, s)
+    assert detections_of_top(label, score_q, ends, None, s).tolist() == detections(scores, ends, None, s).tolist()
+    off = settings_from_contract({**UNKNOWN, "motion_gate": None, "agreement": 2, "refractory_s": 0}, (1 / 256, -128))
+    assert detections(scores, ends, None, off).tolist() == [False, True, False, True, False, False, False, True]
