@@ -113,6 +113,11 @@ constexpr int kAgreement = {p.agreement};
 constexpr uint32_t kRefractorySamples = {p.refractory_samples}u;
 constexpr float kMotionGate = {c_float(p.motion_gate)};
 constexpr float kMotionAccelWeight = {c_float(p.motion_accel_weight)};
+// Unknown class: a window whose top-1 is kUnknownLabelIndex, or whose score for that label is at least
+// kUnknownThreshold (above 1: off, only the top-1 counts), reports that label and never detects.
+// -1: no unknown label.
+constexpr int kUnknownLabelIndex = {p.unknown_index};
+constexpr float kUnknownThreshold = {c_float(p.unknown_threshold)};
 """
 
 

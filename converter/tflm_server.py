@@ -4,7 +4,8 @@ for the virtual board, which delegates only the model invocation to this child p
 On start it writes the model's settings to stdout as ASCII lines (``key value...``,
 ending with ``end``), read from the same run's files as the converter reads them:
 ``contract.json`` (labels, idle label, threshold, rate, window, hop, normalization, and the
-post-processing: agreement, refractory period, motion gate; converter/postprocess.py) and
+post-processing: agreement, refractory period, motion gate, unknown label index and threshold,
+-1 and 2 when there is none; converter/postprocess.py) and
 the int8 model's own tensors (input/output scale and zero point, shapes), plus the
 FNV-1a hash of the model bytes. Then it serves invocations, binary on stdin/stdout:
 
@@ -108,6 +109,8 @@ def settings_lines(model_bytes: bytes, contract_path: Path) -> list[str]:
         f"refractory_samples {post.refractory_samples}",
         f"motion_gate {c_float_g(post.motion_gate)}",
         f"motion_accel_weight {c_float_g(post.motion_accel_weight)}",
+        f"unknown_index {post.unknown_index}",
+        f"unknown_threshold {c_float_g(post.unknown_threshold)}",
         "end",
     ]
 
@@ -231,6 +234,9 @@ def main(argv=None) -> int:
         model_path, contract_path = find_model(a.model, a.contract)
         model_bytes = model_path.read_bytes()
         lines = settings_lines(model_bytes, contract_path)
+        note = load_contract(contract_path.parent).version_note
+        if note and not a.print_settings:
+            print(f"tflm_server: {note}", file=sys.stderr, flush=True)
         kernels = None
         if not a.print_settings:  # built (or taken from the cache) before the board gets its settings
             kernels, runner = choose_runner(a.board_tflm, a.laptop_tflm)

@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
                            static_cast<size_t>(m::kHopSamples), m::kNormMean, m::kNormStd, m::kInputScale,
                            m::kInputZeroPoint, m::kOutputScale, m::kOutputZeroPoint, m::kModelHash,
                            static_cast<uint32_t>(m::kAgreement), m::kRefractorySamples, m::kMotionGate,
-                           m::kMotionAccelWeight};
+                           m::kMotionAccelWeight, m::kUnknownLabelIndex, m::kUnknownThreshold};
     const ng::StepModelSettings step = {m::kIsStepModel,
                                         static_cast<size_t>(m::kGruStateSize),
                                         static_cast<size_t>(m::kStepInputSamples),

@@ -1,5 +1,6 @@
 #include "model_settings_text.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,9 +38,12 @@ bool read_text_settings(FILE* in, TextSettings* out, std::string* error) {
   ng::StepModelSettings& step = out->step;
   memset(&step, 0, sizeof step);
   s.idle_index = -1;
+  s.unknown_index = -1;
+  s.unknown_threshold = ng::kUnknownThresholdOff;
   const char* required[] = {"labels", "idle_index", "score_threshold", "rate_mhz", "window", "hop", "mean",
                             "std", "input_scale", "input_zero_point", "output_scale", "output_zero_point",
-                            "model_hash", "agreement", "refractory_samples", "motion_gate", "motion_accel_weight"};
+                            "model_hash", "agreement", "refractory_samples", "motion_gate", "motion_accel_weight",
+                            "unknown_index", "unknown_threshold"};
   std::vector<std::string> seen;
   char buffer[4096];
   int line_number = 0;
@@ -107,6 +111,11 @@ bool read_text_settings(FILE* in, TextSettings* out, std::string* error) {
       ok = parse_floats(line, &s.motion_gate, 1) && s.motion_gate >= 0;
     } else if (key == "motion_accel_weight") {
       ok = parse_floats(line, &s.motion_accel_weight, 1) && s.motion_accel_weight >= 0;
+    } else if (key == "unknown_index") {
+      ok = parse_long(line, &value) && value >= -1 && value <= 255;
+      s.unknown_index = static_cast<int32_t>(value);
+    } else if (key == "unknown_threshold") {
+      ok = parse_floats(line, &s.unknown_threshold, 1) && !isnan(s.unknown_threshold);
     } else if (key == "step_model") {
       ok = parse_long(line, &value) && (value == 0 || value == 1);
       step.is_step_model = value == 1;
@@ -174,6 +183,14 @@ bool read_text_settings(FILE* in, TextSettings* out, std::string* error) {
     *error = "the model settings' idle_index is not a label index";
     return false;
   }
+  if (s.unknown_index >= static_cast<int32_t>(s.label_count)) {
+    *error = "the model settings' unknown_index is not a label index";
+    return false;
+  }
+  if (s.unknown_index >= 0 && s.unknown_index == s.idle_index) {
+    *error = "the model settings' unknown_index is the idle label's index";
+    return false;
+  }
   return true;
 }
 
@@ -200,9 +217,12 @@ void write_text_settings(FILE* out, const ng::ModelSettings& s, const ng::StepMo
             static_cast<double>(step->state_output_scale), static_cast<int>(step->state_output_zero_point),
             step->state_carried_as_int8 ? 1 : 0);
   }
-  fprintf(out, "agreement %u\nrefractory_samples %u\nmotion_gate %.9g\nmotion_accel_weight %.9g\nend\n",
+  fprintf(out,
+          "agreement %u\nrefractory_samples %u\nmotion_gate %.9g\nmotion_accel_weight %.9g\nunknown_index %d\n"
+          "unknown_threshold %.9g\nend\n",
           static_cast<unsigned>(s.agreement), static_cast<unsigned>(s.refractory_samples),
-          static_cast<double>(s.motion_gate), static_cast<double>(s.motion_accel_weight));
+          static_cast<double>(s.motion_gate), static_cast<double>(s.motion_accel_weight),
+          static_cast<int>(s.unknown_index), static_cast<double>(s.unknown_threshold));
 }
 
 }  // namespace vboard

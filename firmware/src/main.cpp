@@ -37,7 +37,12 @@ const ng::ModelSettings kModelSettings = {
     static_cast<size_t>(m::kLabelCount), m::kLabels, m::kIdleLabelIndex, m::kScoreThreshold, m::kSampleRateMilliHz,
     static_cast<size_t>(m::kWindowSamples), static_cast<size_t>(m::kHopSamples), m::kNormMean, m::kNormStd,
     m::kInputScale, m::kInputZeroPoint, m::kOutputScale, m::kOutputZeroPoint, m::kModelHash,
-    static_cast<uint32_t>(m::kAgreement), m::kRefractorySamples, m::kMotionGate, m::kMotionAccelWeight};
+    static_cast<uint32_t>(m::kAgreement), m::kRefractorySamples, m::kMotionGate, m::kMotionAccelWeight,
+    m::kUnknownLabelIndex, m::kUnknownThreshold};
+static_assert(m::kUnknownLabelIndex >= -1 && m::kUnknownLabelIndex < m::kLabelCount,
+              "the unknown label must be a label (or -1: none)");
+static_assert(m::kUnknownLabelIndex < 0 || m::kUnknownLabelIndex != m::kIdleLabelIndex,
+              "the unknown label cannot be the idle label");
 // A step model (a GRU, one step at a time) reads kStepInputSamples samples per step and
 // carries kGruStateSize int8 values of state; a windowed model reads whole windows.
 const ng::StepModelSettings kStepSettings = {

@@ -11,7 +11,7 @@ namespace {
 
 // Three labels (0 = idle), output scale 1/256 and zero point -128 like a softmax.
 PostprocessParams params(uint32_t agreement, uint32_t refractory) {
-  PostprocessParams p = {3, 0, 0.6f, 1.0f / 256.0f, -128, agreement, refractory, 0.0f};
+  PostprocessParams p = {3, 0, 0.6f, 1.0f / 256.0f, -128, agreement, refractory, 0.0f, -1, kUnknownThresholdOff};
   return p;
 }
 
@@ -79,6 +79,50 @@ TEST(postprocess_never_fires_the_idle_label_and_reset_forgets) {
   CHECK(fires(p, 1, 0.9f, 601));  // the refractory period does not survive a reset
 }
 
+TEST(postprocess_reports_an_unknown_top_label_and_never_fires_it) {
+  PostprocessParams pp = params(2, 0);
+  pp.unknown_index = 2;  // threshold off: unknown only as top-1
+  Postprocess p(pp);
+  int8_t s[3];
+  scores_for(1, 0.9f, s);
+  CHECK(!p.update(s, 1).detected);
+  scores_for(2, 0.95f, s);
+  Decision d = p.update(s, 2);
+  CHECK(!d.detected);
+  CHECK_EQ(d.label_index, 2);
+  CHECK_EQ(d.score_q, s[2]);
+  CHECK(!p.update(s, 3).detected);  // two unknown windows in a row agree, and still never fire
+  scores_for(1, 0.9f, s);
+  CHECK(!p.update(s, 4).detected);  // the unknown window broke the streak of label 1
+  CHECK(p.update(s, 5).detected);
+  int8_t doubt[3] = {-128, 100, 60};  // label 1 top at 0.89, the unknown label at 0.73: off, so label 1
+  d = p.update(doubt, 6);
+  CHECK_EQ(d.label_index, 1);
+  CHECK_EQ(d.score_q, 100);
+}
+
+TEST(postprocess_unknown_over_its_threshold_overrules_a_gesture_on_top) {
+  PostprocessParams pp = params(1, 0);
+  pp.unknown_index = 2;
+  pp.unknown_threshold = 0.34375f;  // q = -40 exactly
+  Postprocess p(pp);
+  int8_t at[3] = {-128, 100, -40};
+  Decision d = p.update(at, 1);
+  CHECK(!d.detected);
+  CHECK_EQ(d.label_index, 2);
+  CHECK_EQ(d.score_q, -40);
+  CHECK(d.score > 0.3437f && d.score < 0.3438f);
+  int8_t under[3] = {-128, 100, -41};
+  d = p.update(under, 2);
+  CHECK(d.detected);
+  CHECK_EQ(d.label_index, 1);
+  int8_t idle_top[3] = {100, -128, 0};  // the idle label on top, unknown over: unknown too
+  CHECK_EQ(p.update(idle_top, 3).label_index, 2);
+  pp.unknown_index = 5;  // not a label: ignored, never read past the scores
+  Postprocess bad(pp);
+  CHECK_EQ(bad.update(at, 1).label_index, 1);
+}
+
 namespace {
 
 // Returns the label whose index equals the first input byte mod 3, with score 0.9.
@@ -108,7 +152,7 @@ TEST(pipeline_runs_the_model_once_per_window_and_postprocesses) {
   const float mean[6] = {0, 0, 0, 0, 0, 0};
   const float std[6] = {1, 1, 1, 1, 1, 1};
   ModelSettings s = {3, kLabels, 0, 0.6f, 119000, 4, 2, mean, std, 0.000122f, 0, 1.0f / 256.0f, -128, 0xABCDu, 1, 5,
-                     0.0f, 100.0f};
+                     0.0f, 100.0f, -1, kUnknownThresholdOff};
   int16_t counts[4 * 6];
   int8_t input[4 * 6];
   int8_t output[3];
@@ -190,7 +234,7 @@ TEST(pipeline_gates_detections_on_the_windows_own_motion) {
   const float mean[6] = {0, 0, 0, 0, 0, 0};
   const float std[6] = {1, 1, 1, 1, 1, 1};
   ModelSettings s = {3, kLabels, 0, 0.6f, 119000, 4, 2, mean, std, 0.000122f, 0, 1.0f / 256.0f, -128, 0xABCDu, 1, 1,
-                     5.0f, 100.0f};
+                     5.0f, 100.0f, -1, kUnknownThresholdOff};
   int16_t counts[4 * 6];
   int8_t input[4 * 6];
   int8_t output[3];

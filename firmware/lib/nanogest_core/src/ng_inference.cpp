@@ -14,6 +14,8 @@ PostprocessParams postprocess_params(const ModelSettings& s) {
                              ? s.refractory_samples
                              : static_cast<uint32_t>(static_cast<float>(s.rate_mhz) / 1000.0f * kDefaultRefractorySeconds);
   p.motion_gate = s.motion_gate > 0.0f ? s.motion_gate : 0.0f;
+  p.unknown_index = s.unknown_index;
+  p.unknown_threshold = s.unknown_threshold;
   return p;
 }
 

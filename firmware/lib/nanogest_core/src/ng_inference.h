@@ -37,6 +37,8 @@ struct ModelSettings {
   uint32_t refractory_samples;  // 0: kDefaultRefractorySeconds at rate_mhz
   float motion_gate;            // minimum window_motion() to detect (ng_postprocess.h); 0: no gate
   float motion_accel_weight;    // dps per g: how the accelerometer weighs into window_motion()
+  int32_t unknown_index;        // -1: no unknown label (ng_postprocess.h)
+  float unknown_threshold;      // > 1 (kUnknownThresholdOff): unknown only as top-1
 };
 
 // Buffers sized for one model: window_samples * kImuChannels counts and int8 inputs,

@@ -1,7 +1,7 @@
 // Post-processing settings for a generated model_settings.h written before the contract
 // carried them (such as the committed default model's): the contract's documented
-// defaults (contract/pipeline.py DEFAULT_AGREEMENT, DEFAULT_REFRACTORY_S, DEFAULT_MOTION_GATE;
-// converter/postprocess.py applies the same to a contract without those keys).
+// defaults (contract/pipeline.py DEFAULT_AGREEMENT, DEFAULT_REFRACTORY_S, DEFAULT_MOTION_GATE, and
+// no unknown label; converter/postprocess.py applies the same to a contract without those keys).
 //
 // Include it after model_settings.h (it reads kSampleRateMilliHz); read the values as
 // ng::model::kAgreement etc.:
@@ -24,6 +24,9 @@ constexpr uint32_t refractory_samples(uint32_t rate_mhz) {
 constexpr uint32_t kRefractorySamples = refractory_samples(::ng::model::kSampleRateMilliHz);
 constexpr float kMotionGate = 40.0f;          // window_motion() below this never detects; 0: no gate
 constexpr float kMotionAccelWeight = 100.0f;  // dps per g in window_motion()
+// A header written before the unknown class (contract version 1) has no unknown label.
+constexpr int kUnknownLabelIndex = -1;
+constexpr float kUnknownThreshold = ::ng::kUnknownThresholdOff;
 // The converter's smallest working arena, for the "arena too small" report; 0: not recorded
 // (a header written before kArenaMeasuredBytes), reported as unknown.
 constexpr unsigned int kArenaMeasuredBytes = 0u;

@@ -35,6 +35,10 @@ float window_motion(const SampleWindow& window, float accel_g_per_count, float g
   return sqrtf(gyro_var_dps2) + accel_weight_dps_per_g * sqrtf(accel_var_g2);
 }
 
+float Postprocess::dequantize(int8_t q) const {
+  return params_.output_scale * static_cast<float>(static_cast<int32_t>(q) - params_.output_zero_point);
+}
+
 Postprocess::Postprocess(const PostprocessParams& params) : params_(params) {
   if (params_.agreement == 0) params_.agreement = 1;
   reset();
@@ -59,10 +63,23 @@ Decision Postprocess::update(const int8_t* scores, uint32_t sample_index, float 
   }
   d.label_index = static_cast<uint8_t>(best);
   d.score_q = scores[best];
-  d.score = params_.output_scale * static_cast<float>(static_cast<int32_t>(scores[best]) - params_.output_zero_point);
+  d.score = dequantize(scores[best]);
   d.detected = false;
 
   const int32_t label = static_cast<int32_t>(best);
+  const int32_t unknown = params_.unknown_index;
+  if (unknown >= 0 && static_cast<size_t>(unknown) < params_.label_count) {
+    const float unknown_score = dequantize(scores[unknown]);
+    const bool over = params_.unknown_threshold <= 1.0f && unknown_score >= params_.unknown_threshold;
+    if (label == unknown || over) {  // unknown: report it, and it is not a confident window
+      d.label_index = static_cast<uint8_t>(unknown);
+      d.score_q = scores[unknown];
+      d.score = unknown_score;
+      streak_label_ = -1;
+      streak_ = 0;
+      return d;
+    }
+  }
   const bool still = params_.motion_gate > 0.0f && motion < params_.motion_gate;
   if (d.score < params_.score_threshold || still) {
     streak_label_ = -1;

@@ -4,6 +4,9 @@
 // `refractory_samples` samples after the previous detection. With a motion gate, a
 // window that barely moves (window_motion() below `motion_gate`) counts as not confident:
 // a resting hand never fires, whatever the model says.
+// With an unknown label (`unknown_index` >= 0), a window whose top-1 is that label, or
+// whose dequantized score for it is at least `unknown_threshold`, is unknown: the decision
+// reports the unknown label with its own score, and the window counts as not confident.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -21,7 +24,13 @@ struct PostprocessParams {
   uint32_t agreement;        // windows in a row that must agree (1: every window decides alone)
   uint32_t refractory_samples;
   float motion_gate;          // minimum window_motion() to detect; 0: no gate
+  int32_t unknown_index;      // -1: no unknown label
+  float unknown_threshold;    // unknown when its score reaches this; > 1 (kUnknownThresholdOff): only as top-1
 };
+
+// An unknown threshold no score reaches (scores are probabilities): a window is unknown only
+// when the unknown label is its top-1. The converter writes it for a contract's null threshold.
+constexpr float kUnknownThresholdOff = 2.0f;
 
 // Sensible defaults for what the settings header does not decide: two windows must
 // agree, and one second (rate_hz samples) must pass between detections.
@@ -37,7 +46,7 @@ float window_motion(const SampleWindow& window, float accel_g_per_count, float g
                     float accel_weight_dps_per_g);
 
 struct Decision {
-  uint8_t label_index;  // top-1 of this window
+  uint8_t label_index;  // top-1 of this window (the unknown label when the window is unknown)
   int8_t score_q;       // its raw int8 score
   float score;          // dequantized, 0..1
   bool detected;        // the postprocessing fired on this window
@@ -57,6 +66,8 @@ class Postprocess {
   const PostprocessParams& params() const { return params_; }
 
  private:
+  float dequantize(int8_t q) const;  // output_scale * (q - output_zero_point), float32
+
   PostprocessParams params_;
   int32_t streak_label_;  // label of the current run of confident windows (-1: none)
   uint32_t streak_;
