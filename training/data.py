@@ -13,7 +13,7 @@ import numpy as np
 
 from capture.dataset import DatasetError, Take, is_usable, list_takes, read_take, take_scales
 from contract.pipeline import (CHANNELS, CONTRACT_VERSION, DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S,
-                               DEFAULT_SCORE_THRESHOLD, HOP_SECONDS, IDLE_LABEL, UNITS, WINDOW_SECONDS)
+                               DEFAULT_SCORE_THRESHOLD, HOP_SECONDS, IDLE_LABEL, UNITS, UNKNOWN_LABEL, WINDOW_SECONDS)
 from contract.resample import ResampleError, counts_to_values, rate_mhz, resample_counts, values_to_counts
 from training import TrainingError
 
@@ -159,6 +159,10 @@ def base_contract(takes: list[Take], arch: str, window_seconds: float = WINDOW_S
         "agreement": DEFAULT_AGREEMENT,
         "refractory_s": DEFAULT_REFRACTORY_S,
         "motion_gate": dict(DEFAULT_MOTION_GATE),
+        # The unknown class (contract version 2): its label when the run trains one; the threshold
+        # stays null (unknown only as top-1) until a calibration sets it.
+        "unknown_label": UNKNOWN_LABEL if UNKNOWN_LABEL in extra_labels else None,
+        "unknown_threshold": None,
     }
 
 

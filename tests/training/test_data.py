@@ -132,3 +132,13 @@ def test_a_contract_may_choose_a_rate_below_the_takes_and_windows_follow_it(take
     assert windows.shape[1:] == (50, 6) and len(windows) == 6  # 238 samples at 119 Hz -> 100 at 50 Hz
     with pytest.raises(TrainingError, match="--rate-hz"):
         base_contract(takes, "conv1d", rate_hz=0.0)
+
+
+def test_contract_names_the_unknown_label_only_when_the_run_adds_it(take_factory):
+    from contract.pipeline import CONTRACT_VERSION, UNKNOWN_LABEL
+
+    takes = [take_factory("wave"), take_factory("punch")]
+    c = base_contract(takes, "conv1d")
+    assert (c["contract_version"], c["unknown_label"], c["unknown_threshold"]) == (CONTRACT_VERSION, None, None)
+    c = base_contract(takes, "conv1d", extra_labels=(UNKNOWN_LABEL,))
+    assert UNKNOWN_LABEL in c["labels"] and c["unknown_label"] == UNKNOWN_LABEL and c["unknown_threshold"] is None

@@ -44,7 +44,8 @@ def test_fit_writes_every_run_file_and_reports_json(fitted):
 def test_contract_matches_the_data(fitted):
     _, run, _ = fitted
     contract = json.loads((run / "contract.json").read_text())
-    assert contract["contract_version"] == 1
+    assert contract["contract_version"] == 2
+    assert contract["unknown_label"] is None and contract["unknown_threshold"] is None
     assert contract["rate_hz"] == 119.0 and contract["window"] == 119 and contract["hop"] == 30
     assert contract["labels"] == sorted(LABELS) and contract["idle_label"] is None
     assert contract["channels"] == ["aX", "aY", "aZ", "gX", "gY", "gZ"]
