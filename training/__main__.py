@@ -39,6 +39,11 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--idle-from-still", action="store_true",
                    help="label windows lying in still stretches of gesture takes as 'idle' (adds the label if the "
                    "dataset has none), for continuous recognition")
+    p.add_argument("--negatives", default=None, metavar="KINDS",
+                   help="train an 'unknown' class on motions made from the gestures (training/negatives.py: "
+                        "reverse,redirect,shake,chimera,wander, or 'all'); off by default: on the real recordings it cost "
+                        "new people's gestures more than it saved (docs/decisions.md). Takes labelled 'unknown' (your "
+                        "recordings of other motions) train that class without this option")
     p.add_argument("--rate-hz", type=float, default=None, metavar="HZ",
                    help="the model's sample rate (default: the dataset's most common; gru and cnn-gru run lower, "
                         "training.fit.ARCH_RATE_HZ, when the dataset is faster); takes at another rate are "
@@ -106,11 +111,13 @@ def _parser() -> argparse.ArgumentParser:
 def _options(args):
     from training.augment import parse_augment
     from training.fit import FitOptions
+    from training.negatives import parse_negatives
 
     augment = () if args.no_augment else (parse_augment(args.augment) if args.augment is not None else None)
     return FitOptions(
         arch=args.arch, seed=args.seed, epochs=args.epochs, patience=args.patience, batch_size=args.batch_size,
         width=args.width, gru_units=args.gru_units, augment=augment, idle_from_still=args.idle_from_still,
+        negatives=parse_negatives(getattr(args, "negatives", None)),
         overwrite=getattr(args, "overwrite", False), force=args.force, include_flagged=args.include_flagged,
         final=getattr(args, "final", False), rate_hz=getattr(args, "rate_hz", None),
         test_subjects=[s.strip() for s in args.test_subject.split(",") if s.strip()]

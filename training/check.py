@@ -23,11 +23,12 @@ import numpy as np
 
 from capture.dataset import DatasetError, Take, list_takes, read_take, safe_name, unusable_reason
 from capture.show import plot_path
-from contract.pipeline import CHANNELS, WINDOW_SECONDS  # a take shorter than half a window is too short
+from contract.pipeline import CHANNELS, UNKNOWN_LABEL, WINDOW_SECONDS  # a take shorter than half a window is too short
 from training import TrainingError
 
 ERROR = "error"
 WARNING = "warning"
+NOTE = "note"  # what the data cannot teach; neither stops nor counts as a warning
 
 ACCEL_RANGE_G = 4.0
 GYRO_RANGE_DPS = 2000.0
@@ -67,7 +68,7 @@ MIN_LABELS = 2
 
 @dataclass(frozen=True)
 class Finding:
-    severity: str  # ERROR or WARNING
+    severity: str  # ERROR, WARNING or NOTE
     code: str
     message: str  # one sentence for a person
     take: str | None = None  # CSV path; None for the dataset or a label
@@ -415,6 +416,12 @@ def _check_dataset_level(takes: list[Take], labels: dict[str, LabelStats], rate_
             findings.append(Finding(ERROR, "too_few_takes", f"label {label!r} has {_plural(n, 'usable take')}; "
                                     f"record at least {MIN_TAKES_PER_LABEL} so it can be trained and tested", label=label))
     present = {label: n for label, n in counts.items() if n > 0}
+    if present and UNKNOWN_LABEL not in present:
+        findings.append(Finding(NOTE, "no_other_motions", f"no takes labelled {UNKNOWN_LABEL!r}: the model learns only "
+                                "your gestures and will name other motions of the wrist (waves, claps, reaching) one of "
+                                "them; measured on people never seen, 1.7-2.4 false activations per other motion "
+                                "(docs/decisions.md). Record some with 'python -m capture record --label unknown' "
+                                "and check the result with 'python -m boardtools stream RUN_DIR DATA_DIR'"))
     if len(present) < MIN_LABELS:
         only = ", ".join(sorted(present)) or "none"
         findings.append(Finding(ERROR, "too_few_labels", f"the dataset has {_plural(len(present), 'label')} ({only}); "

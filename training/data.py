@@ -161,7 +161,7 @@ def base_contract(takes: list[Take], arch: str, window_seconds: float = WINDOW_S
         "motion_gate": dict(DEFAULT_MOTION_GATE),
         # The unknown class (contract version 2): its label when the run trains one; the threshold
         # stays null (unknown only as top-1) until a calibration sets it.
-        "unknown_label": UNKNOWN_LABEL if UNKNOWN_LABEL in extra_labels else None,
+        "unknown_label": UNKNOWN_LABEL if UNKNOWN_LABEL in labels else None,
         "unknown_threshold": None,
     }
 

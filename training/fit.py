@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from contract.input import normalize
-from contract.pipeline import HOP_SECONDS, IDLE_LABEL, WINDOW_SECONDS
+from contract.pipeline import HOP_SECONDS, IDLE_LABEL, UNKNOWN_LABEL, WINDOW_SECONDS
 from training import ARCHITECTURES, GRU_UNITS, TrainingError
 from training.augment import (MOUNT_PROBABILITY_BY_ARCH, augment_windows, board_turn_spread_deg, mount_max_deg,
                               resolve_augment)
@@ -135,6 +135,8 @@ class FitOptions:
     mount_deg: float | None = None
     mount_share: float | None = None  # of the windows 'mount' turns; None: the arch's (training/augment.py)
     idle_from_still: bool = False  # label still stretches of gesture takes as idle
+    negatives: tuple = ()  # kinds of generated negatives training an unknown class (training/negatives.py); () none
+    negative_share: float = 1.0  # generated unknown windows per gesture window of the training side
     test_subjects: list[str] | None = None
     test_fraction: float = TEST_FRACTION  # of the people (else sessions, else each label's takes) held out for testing
     overwrite: bool = False
@@ -217,8 +219,9 @@ def rate_for(takes, o: FitOptions) -> float | None:
 
 
 def make_contract(takes, o: FitOptions) -> dict:
+    extra = ((IDLE_LABEL,) if o.idle_from_still else ()) + ((UNKNOWN_LABEL,) if o.negatives else ())
     return base_contract(takes, o.arch, window_seconds=o.window_seconds, hop_seconds=o.hop_seconds,
-                         extra_labels=(IDLE_LABEL,) if o.idle_from_still else (), rate_hz=rate_for(takes, o))
+                         extra_labels=extra, rate_hz=rate_for(takes, o))
 
 
 def side_windows(takes, contract: dict, o: FitOptions, rng) -> tuple[np.ndarray, np.ndarray, int]:
@@ -241,6 +244,16 @@ def split_windows(split: Split, contract: dict, o: FitOptions) -> dict:
     if o.idle_from_still and not had_idle and sides["train_idle_from_still"] == 0:
         raise TrainingError(f"--idle-from-still found no still stretch as long as a window ({contract['window']} "
                             "samples) in the training takes; record idle takes or leave still pauses in gesture takes")
+    sides["train_negatives"] = 0
+    if o.negatives:
+        from training.negatives import make_negatives
+
+        x, y = sides["train"]
+        gesture = ~np.isin(y, [contract["labels"].index(l) for l in (IDLE_LABEL, UNKNOWN_LABEL) if l in contract["labels"]])
+        neg = make_negatives(x[gesture], y[gesture], rng, o.negative_share, o.negatives)
+        unknown = contract["labels"].index(UNKNOWN_LABEL)
+        sides["train"] = (np.concatenate([x, neg]), np.concatenate([y, np.full(len(neg), unknown, np.int32)]))
+        sides["train_negatives"] = int(len(neg))
     contract["normalization"] = normalization_from(sides["train"][0])
     return sides
 
@@ -479,6 +492,9 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
     print(f"split by {split.kind}: test {', '.join(split.test_groups[:8])}{' ...' if len(split.test_groups) > 8 else ''}; "
           f"windows train {len(x_train)}, validation {len(x_val)} ({split.validation_kind}), test {len(x_test)}; "
           f"augment {','.join(kinds) or 'off'}{mount_text(mount)}", file=log)
+    if o.negatives:
+        print(f"unknown: {sides['train_negatives']} windows made from the training gestures ({', '.join(o.negatives)})",
+              file=log)
     if o.idle_from_still:
         print(f"idle from still stretches: train {sides['train_idle_from_still']}, validation "
               f"{sides['validation_idle_from_still']}, test {sides['test_idle_from_still']} windows", file=log)
@@ -520,6 +536,7 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
         "clipnorm": clipnorm_for(o),
         "supervised_steps": supervised,
         "idle_from_still": {side: sides[f"{side}_idle_from_still"] for side in ("train", "validation", "test")},
+        "negatives": {"kinds": list(o.negatives), "train_windows": sides["train_negatives"]},
     })
 
     run = run_description(o, data_dir, takes, {"augment": list(kinds), "mount": mount, "learning_rate": learning_rate_for(o), "clipnorm": clipnorm_for(o), "average_last_epochs": average_last_for(o), "supervised_steps": supervised, "params": size["params"], "macs": size["macs"]})

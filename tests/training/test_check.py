@@ -45,17 +45,27 @@ def test_clean_synthetic_dataset_has_no_findings(tmp_path):
     write_dataset(data, ["ann", "bob", "cem", "dan"], 2, RATE_HZ)  # every built-in label
     write_dataset(data, ["eve"], 2, RATE_HZ, sessions=("s2",), take_seconds=2.0)
     report = check_dataset(data)
-    assert report.findings == [], report.render()
+    assert [f.code for f in report.findings] == ["no_other_motions"], report.render()  # a note, nothing wrong
     assert report.ok and report.errors == [] and report.warnings == []
     assert report.per_label == {label: 10 for label in ("circle", "flex", "idle", "punch", "wave")}
     assert report.rate_hz == RATE_HZ
     assert report.labels["idle"].samples == 8 * 119 + 2 * 238
 
 
+def test_a_dataset_without_other_motions_gets_a_note_naming_what_it_costs_and_how_to_record_them(clean_dir):
+    report = check_dataset(clean_dir)
+    (note,) = found(report, "no_other_motions")
+    assert note.severity == "note" and "capture record --label unknown" in note.message
+    assert "false activations per other motion" in note.message
+    for i in range(3):
+        add_take(clean_dir, "unknown", synth("wave", i)[::-1])
+    assert found(check_dataset(clean_dir), "no_other_motions") == []
+
+
 def test_clean_dataset_at_another_rate_has_no_findings(tmp_path):
     write_dataset(tmp_path, ["p1", "p2", "p3"], 2, 100.0)
     report = check_dataset(tmp_path)
-    assert report.findings == [], report.render()
+    assert [f for f in report.findings if f.severity != "note"] == [], report.render()
 
 
 def test_saturated_take_is_a_warning_on_that_take(clean_dir):
@@ -235,7 +245,7 @@ def test_cli_exit_codes(clean_dir, tmp_path, capsys):
     add_take(clean_dir, "wave", values)
     assert main_check([str(clean_dir), "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
-    assert [f["code"] for f in out["findings"]] == ["non_finite"]
+    assert [f["code"] for f in out["findings"] if f["severity"] != "note"] == ["non_finite"]
     assert main_check([str(tmp_path / "missing")]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith("error: ") and captured.err.count("\n") == 1
