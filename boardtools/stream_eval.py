@@ -32,6 +32,7 @@ from boardtools.streams import Figures, match, person_streams, rest_stream, wind
 from capture import protocol_spec as spec
 from capture.dataset import DatasetError, list_takes, read_take
 from capture.errors import CaptureError
+from contract.pipeline import UNKNOWN_LABEL
 from contract.resample import rate_mhz, resample_counts, values_to_counts
 
 DEFAULT_REST_MINUTES = 10.0
@@ -85,7 +86,7 @@ def run_streams(run_dir: Path, data_dir: Path, port: str | None = None, rest_min
     takes = load_takes(data_dir, labels)
     rate = float(contract["rate_hz"])
     rng = np.random.default_rng(seed)
-    streams = person_streams(takes, [l for l in labels if l not in (contract.get("idle_label"), contract.get("unknown_label"))],
+    streams = person_streams(takes, [l for l in labels if l not in (contract.get("idle_label"), UNKNOWN_LABEL)],
                              rate, rng, resample, idle_label=contract.get("idle_label") or "idle")
     if rest_minutes > 0:
         streams.append(rest_stream(rest_minutes * 60.0, rate, rng))
@@ -161,10 +162,10 @@ def output_quantization(run_dir: Path) -> tuple[float, int]:
 def tune(run_dir: Path, contract: dict, runs: list[StreamRun], target_fa: float, log_every: int = 50) -> tuple[dict, list]:
     """Every combination of TUNE_*; the chosen one (most gestures right, fewest wrong or repeated,
     false activations per other motion at most ``target_fa`` and none in rest) and all points."""
-    from converter.postprocess import refractory_samples, settings_from_contract
+    from converter.postprocess import UNKNOWN_THRESHOLD_OFF, refractory_samples, settings_from_contract
 
     base = settings_from_contract(contract, output_quantization(run_dir))
-    has_unknown = contract.get("unknown_label") is not None and hasattr(base, "unknown_threshold")
+    has_unknown = base.unknown_index >= 0
     grid = list(itertools.product(TUNE_THRESHOLDS, TUNE_AGREEMENT, TUNE_REFRACTORY_S, TUNE_MOTION_GATE,
                                   TUNE_UNKNOWN if has_unknown else (None,)))
     points = []
@@ -172,7 +173,7 @@ def tune(run_dir: Path, contract: dict, runs: list[StreamRun], target_fa: float,
         change = {"score_threshold": thr, "agreement": agree, "motion_gate": gate,
                   "refractory_samples": refractory_samples(float(contract["rate_hz"]), refr)}
         if has_unknown:
-            change["unknown_threshold"] = unk
+            change["unknown_threshold"] = UNKNOWN_THRESHOLD_OFF if unk is None else unk
         s = laptop_figures(dataclasses.replace(base, **change), contract, runs).summary()
         points.append({"score_threshold": thr, "agreement": agree, "refractory_s": refr, "motion_gate": gate,
                        "unknown_threshold": unk, **{k: s[k] for k in ("recall", "wrong_or_repeat_per_gesture",
@@ -186,7 +187,14 @@ def tune(run_dir: Path, contract: dict, runs: list[StreamRun], target_fa: float,
     return chosen, points
 
 
-def write_tuning(run_dir: Path, chosen: dict, target_fa: float, data_dir: Path, met: bool) -> None:
+def unknown_index(run_dir: Path, contract: dict) -> int:
+    """The unknown label's index as the board reads the contract (-1: none; a version-1 contract has none)."""
+    from converter.postprocess import settings_from_contract
+
+    return settings_from_contract(contract, output_quantization(run_dir)).unknown_index
+
+
+def write_tuning(run_dir: Path, chosen: dict, target_fa: float, data_dir: Path, met: bool, has_unknown: bool) -> None:
     path = run_dir / "contract.json"
     contract = json.loads(path.read_text())
     contract["score_threshold"] = chosen["score_threshold"]
@@ -196,7 +204,7 @@ def write_tuning(run_dir: Path, chosen: dict, target_fa: float, data_dir: Path, 
         gate = dict(contract.get("motion_gate") or {"measure": "gyro_rms_dps+weight*accel_rms_g", "accel_weight_dps_per_g": 100.0})
         gate["threshold"] = chosen["motion_gate"]
         contract["motion_gate"] = gate
-    if contract.get("unknown_label") is not None:
+    if has_unknown:
         contract["unknown_threshold"] = chosen["unknown_threshold"]
     contract["postprocess_tuning"] = {"data": str(data_dir), "target_false_activations_per_other": target_fa,
                                       "target_met": met, "figures": {k: chosen[k] for k in (
@@ -274,6 +282,7 @@ def evaluate(run_dir: Path, data_dir: Path, port: str | None = None, rest_minute
              seed: int = 0, plots: Path | None = None, tune_target: float | None = None,
              board_tflm: Path | None = None) -> dict:
     contract, runs = run_streams(run_dir, data_dir, port, rest_minutes, seed, board_tflm)
+    has_unknown = unknown_index(run_dir, contract) >= 0
     figures, verdicts = board_figures(contract, runs)
     windows = sum(len(r.board) for r in runs)
     same = sum(1 for r in runs for k, f in enumerate(r.board) if int(r.scores_q[k, f["label_index"]]) == f["score_q"])
@@ -283,7 +292,7 @@ def evaluate(run_dir: Path, data_dir: Path, port: str | None = None, rest_minute
     if tune_target is not None:
         chosen, points = tune(run_dir, contract, runs, tune_target)
         met = (chosen["false_activations_per_other"] or 0) <= tune_target and chosen["false_activations_in_rest"] == 0
-        write_tuning(run_dir, chosen, tune_target, data_dir, met)
+        write_tuning(run_dir, chosen, tune_target, data_dir, met, has_unknown)
         summary["tuned"] = {**chosen, "target_met": met}
         log(("chose" if met else f"no setting reaches {tune_target:g} false activations per other motion; chose the fewest:")
             + f" threshold {chosen['score_threshold']:g}, agreement {chosen['agreement']}, refractory {chosen['refractory_s']:g} s, "

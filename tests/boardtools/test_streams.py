@@ -148,3 +148,22 @@ def test_a_dataset_without_the_models_labels_gets_one_error_line(run_copy, tmp_p
     assert done.returncode == 2
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "no takes of the model's labels" in errors[0]
+
+
+def test_tuning_a_model_with_an_unknown_class_chooses_its_unknown_threshold_too(host_build, stream_data, tmp_path):
+    from capture.synth import write_dataset
+    from training.fit import FitOptions, fit
+
+    data = tmp_path / "data"
+    write_dataset(data, ["ann", "bob", "cem"], 3, RATE, labels=("punch", "flex"))
+    run = tmp_path / "run"
+    fit(data, run, FitOptions(epochs=2, negatives=("reverse",)), log=open("/dev/null", "w"))
+    converted = subprocess.run([sys.executable, "-m", "converter", "convert", str(run)], cwd=ROOT,
+                               capture_output=True, text=True, timeout=600)
+    assert converted.returncode == 0, converted.stderr[-2000:]
+    done = _stream_cmd(run, stream_data, "--rest-minutes", "0.2", "--tune", "0.5")
+    assert done.returncode == 0, done.stderr[-2000:]
+    tuned = json.loads(done.stdout.strip().splitlines()[-1])["tuned"]
+    contract = json.loads((run / "contract.json").read_text())
+    assert contract["unknown_label"] == "unknown"
+    assert contract["unknown_threshold"] == tuned["unknown_threshold"] and tuned["unknown_threshold"] in (None, 0.2, 0.4)
