@@ -50,7 +50,6 @@ ONLY_OTHER = ("samy", "muhammed")
 METHODS = ("none", "reverse", "redirect", "shake", "chimera", "wander", "generated", "recorded")
 STRICT = {"score_threshold": 0.9, "agreement": 3, "refractory_s": 2.0, "motion_gate": 80.0}
 OUTPUT_Q = (1.0 / 256.0, -128)
-IMU_SCALES = (4.0 / 32768.0, 2000.0 / 32768.0)  # LSM9DS1 counts, for the motion measure
 
 
 def log(text: str) -> None:
@@ -98,7 +97,7 @@ def train_fold(takes, fold, arch: str, method: str, seed: int, epochs: int):
 def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, settings_list):
     from boardtools.streams import Figures, match, person_streams, rest_stream, window_ends
     from contract.input import normalize
-    from contract.resample import values_to_counts
+    from contract.resample import IMU_SCALES, values_to_counts
     from converter.postprocess import detections, window_motion
     from training.data import resample, windows_for
 
@@ -115,7 +114,9 @@ def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, s
         wins = np.stack([s.samples[e - w + 1:e + 1] for e in ends])
         scores = model.predict(normalize(wins, contract), verbose=0, batch_size=512)
         q = np.clip(np.round(scores / OUTPUT_Q[0]) + OUTPUT_Q[1], -128, 127).astype(np.int8)
-        motion = window_motion(values_to_counts(wins.reshape(-1, 6), *IMU_SCALES).reshape(wins.shape), *IMU_SCALES, 100.0)
+        scales = IMU_SCALES["LSM9DS1"]  # the recordings' board, whose counts the motion measure reads
+        motion = window_motion(values_to_counts(wins.reshape(-1, 6), *scales).reshape(wins.shape), *scales,
+                               settings_list[0].motion_accel_weight)
         top = q.astype(np.int32).argmax(axis=1)
         for total, settings in zip(totals, settings_list):
             det = np.flatnonzero(detections(q, ends + 1, motion, settings))

@@ -240,6 +240,19 @@ def load_run(run_dir: Path):
     return contract, model.read_bytes()
 
 
+def enter_replay(link: BoardLink, labels: list[str], model_bytes: bytes, run_dir: Path) -> dict:
+    """Put the board in replay mode and check it runs ``model_bytes`` (labels and hash); its DEVICE_INFO."""
+    from converter.headers import fnv1a32
+
+    link.quiet()
+    link.command("mode replay")
+    info = link.device_info()
+    if info.get("labels") != labels or info["model_hash"] != fnv1a32(model_bytes):
+        raise CaptureError(f"the board runs another model (hash 0x{info['model_hash']:08x}, labels {info.get('labels')}) "
+                           f"than {run_dir} (hash 0x{fnv1a32(model_bytes):08x}); flash the matching firmware")
+    return info
+
+
 def sample_lines(counts: np.ndarray) -> bytes:
     """``sample`` command lines of int16 counts, one per row."""
     rows = np.asarray(counts).astype(np.int64).tolist()
@@ -280,7 +293,6 @@ def replay(run_dir: Path, data_dir: Path, port: str | None = None, board_tflm: P
     their sources are found (``board_tflm`` or converter.board_tflm's search), else in PyPI tflite-micro;
     the summary says which, and the IMU's and the model's rates."""
     from converter.flatbuffer import read_io  # tflite-micro (its schema) stays off the fast path
-    from converter.headers import fnv1a32
     from converter.postprocess import reported_top, settings_from_contract
     from converter.stepping import step_settings
     from converter.tflm import run_tflm
@@ -311,12 +323,7 @@ def replay(run_dir: Path, data_dir: Path, port: str | None = None, board_tflm: P
     log(against)
     with open_board(port, run_dir, env, imu) as board:
         link = BoardLink(board)
-        link.quiet()
-        link.command("mode replay")
-        info = link.device_info()
-        if info.get("labels") != labels or info["model_hash"] != fnv1a32(model_bytes):
-            raise CaptureError(f"the board runs another model (hash 0x{info['model_hash']:08x}, labels {info.get('labels')}) "
-                               f"than {run_dir} (hash 0x{fnv1a32(model_bytes):08x}); flash the matching firmware")
+        info = enter_replay(link, labels, model_bytes, run_dir)
         scales = (float(info["accel_g_per_count"]), float(info["gyro_dps_per_count"]))
         imu_mhz, model_mhz = int(info["rate_mhz"]), rate_mhz(contract["rate_hz"])
         period = int(contract["hop"]) if step is None else step.window_period_samples  # model samples per window

@@ -26,21 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
-from boardtools.replay import (BoardLink, MODEL_NAME, board_predictions, chunk_samples, input_tensors, load_run, open_board,
-                               to_model_rate, virtual_board_runner)
+from boardtools.replay import (BoardLink, board_predictions, board_windows, chunk_samples, enter_replay, input_tensors,
+                               load_run, open_board, to_model_rate, virtual_board_runner)
 from boardtools.streams import Figures, match, person_streams, rest_stream, window_ends
-from capture import protocol_spec as spec
 from capture.dataset import DatasetError, list_takes, read_take
 from capture.errors import CaptureError
-from contract.pipeline import UNKNOWN_LABEL
+from contract.pipeline import DEFAULT_MOTION_GATE, IDLE_LABEL, UNKNOWN_LABEL
 from contract.resample import rate_mhz, resample_counts, values_to_counts
 
 DEFAULT_REST_MINUTES = 10.0
-
-
-def log(message: str) -> None:
-    print(f"[stream] {message}", file=sys.stderr, flush=True)
-
 DEFAULT_TARGET_FA = 0.10  # false activations per other motion
 # What --tune tries (every combination); the refractory time and agreement are the board's.
 TUNE_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
@@ -48,6 +42,10 @@ TUNE_AGREEMENT = (1, 2, 3)
 TUNE_REFRACTORY_S = (1.0, 1.5, 2.0)
 TUNE_MOTION_GATE = (0.0, 40.0, 80.0)
 TUNE_UNKNOWN = (None, 0.2, 0.4)
+
+
+def log(message: str) -> None:
+    print(f"[stream] {message}", file=sys.stderr, flush=True)
 
 
 @dataclasses.dataclass
@@ -71,10 +69,12 @@ def load_takes(data_dir: Path, labels: list[str]):
 
 
 def run_streams(run_dir: Path, data_dir: Path, port: str | None = None, rest_minutes: float = DEFAULT_REST_MINUTES,
-                seed: int = 0, board_tflm: Path | None = None) -> tuple[dict, list[StreamRun]]:
-    """Every stream through the board and the laptop's TFLM; (contract, runs)."""
+                seed: int = 0, board_tflm: Path | None = None):
+    """Every stream through the board and the laptop's TFLM; (contract, the board's post-processing
+    settings as converter.postprocess reads them, runs)."""
+    from converter import ConverterError
     from converter.flatbuffer import read_io  # tflite-micro (its schema) stays off the fast path
-    from converter.postprocess import window_motion
+    from converter.postprocess import settings_from_contract, window_motion
     from converter.stepping import step_settings
     from converter.tflm import run_tflm
     from training.data import resample
@@ -82,26 +82,26 @@ def run_streams(run_dir: Path, data_dir: Path, port: str | None = None, rest_min
     contract, model_bytes = load_run(run_dir)
     if step_settings(model_bytes, contract, str(run_dir / "contract.json")) is not None:
         raise CaptureError("stream evaluation runs windowed models (conv1d, ds-conv1d); a GRU's is not built yet")
+    inp, out = read_io(model_bytes)
+    try:
+        post = settings_from_contract(contract, (out.scale, out.zero_point), str(run_dir / "contract.json"))
+    except ConverterError as e:
+        raise CaptureError(str(e)) from None
     labels = list(contract["labels"])
     takes = load_takes(data_dir, labels)
     rate = float(contract["rate_hz"])
     rng = np.random.default_rng(seed)
-    streams = person_streams(takes, [l for l in labels if l not in (contract.get("idle_label"), UNKNOWN_LABEL)],
-                             rate, rng, resample, idle_label=contract.get("idle_label") or "idle")
+    idle = contract.get("idle_label") or IDLE_LABEL
+    streams = person_streams(takes, [l for l in labels if l not in (idle, UNKNOWN_LABEL)], rate, rng, resample, idle)
     if rest_minutes > 0:
         streams.append(rest_stream(rest_minutes * 60.0, rate, rng))
-    inp = read_io(model_bytes)[0]
     window, hop = int(contract["window"]), int(contract["hop"])
     kernels, against, env = virtual_board_runner(board_tflm) if port is None else (None, f"the board on {port}", None)
     log(against)
     runs = []
     with open_board(port, run_dir, env) as board:
         link = BoardLink(board)
-        link.quiet()
-        link.command("mode replay")
-        info = link.device_info()
-        if info.get("labels") != labels:
-            raise CaptureError(f"the board runs another model (labels {info.get('labels')}) than {run_dir}; flash the matching firmware")
+        info = enter_replay(link, labels, model_bytes, run_dir)
         scales = (float(info["accel_g_per_count"]), float(info["gyro_dps_per_count"]))
         imu_mhz = int(info["rate_mhz"])
         for i, s in enumerate(streams, 1):
@@ -113,19 +113,12 @@ def run_streams(run_dir: Path, data_dir: Path, port: str | None = None, rest_min
                 raise CaptureError(f"stream {i} ({s.subject}): the board answered {len(frames)} windows, expected {len(host)}")
             at_model = to_model_rate(counts, contract, imu_mhz)
             ends = window_ends(len(at_model), window, hop)
-            wins = np.stack([at_model[e - window + 1:e + 1] for e in ends]) if len(ends) else np.zeros((0, window, 6))
-            motion = window_motion(wins, scales[0], scales[1], _gate_weight(contract))
+            motion = window_motion(board_windows(at_model, window, hop), *scales, post.motion_accel_weight)
             runs.append(StreamRun(s, host, motion, ends, frames))
             log(f"stream {i}/{len(streams)} ({s.subject}): {len(s.items)} motions, {len(s.samples) / rate:.0f} s, "
                 f"{sum(1 for f in frames if f.get('detected'))} detections")
         link.command("mode capture")
-    return contract, runs
-
-
-def _gate_weight(contract: dict) -> float:
-    from converter.postprocess import contract_postprocess
-
-    return contract_postprocess(contract)[3]
+    return contract, post, runs
 
 
 def board_figures(contract: dict, runs: list[StreamRun]) -> tuple[Figures, list[list[str]]]:
@@ -152,19 +145,12 @@ def laptop_figures(settings, contract: dict, runs: list[StreamRun]) -> Figures:
     return total
 
 
-def output_quantization(run_dir: Path) -> tuple[float, int]:
-    from converter.flatbuffer import read_io
+def tune(base, contract: dict, runs: list[StreamRun], target_fa: float, log_every: int = 50) -> tuple[dict, list]:
+    """Every combination of TUNE_* in place of the post-processing settings ``base``; the chosen one
+    (most gestures right, fewest wrong or repeated, false activations per other motion at most
+    ``target_fa`` and none in rest) and all points."""
+    from converter.postprocess import UNKNOWN_THRESHOLD_OFF, refractory_samples
 
-    out = read_io((run_dir / MODEL_NAME).read_bytes())[1]
-    return float(out.scale), int(out.zero_point)
-
-
-def tune(run_dir: Path, contract: dict, runs: list[StreamRun], target_fa: float, log_every: int = 50) -> tuple[dict, list]:
-    """Every combination of TUNE_*; the chosen one (most gestures right, fewest wrong or repeated,
-    false activations per other motion at most ``target_fa`` and none in rest) and all points."""
-    from converter.postprocess import UNKNOWN_THRESHOLD_OFF, refractory_samples, settings_from_contract
-
-    base = settings_from_contract(contract, output_quantization(run_dir))
     has_unknown = base.unknown_index >= 0
     grid = list(itertools.product(TUNE_THRESHOLDS, TUNE_AGREEMENT, TUNE_REFRACTORY_S, TUNE_MOTION_GATE,
                                   TUNE_UNKNOWN if has_unknown else (None,)))
@@ -187,13 +173,6 @@ def tune(run_dir: Path, contract: dict, runs: list[StreamRun], target_fa: float,
     return chosen, points
 
 
-def unknown_index(run_dir: Path, contract: dict) -> int:
-    """The unknown label's index as the board reads the contract (-1: none; a version-1 contract has none)."""
-    from converter.postprocess import settings_from_contract
-
-    return settings_from_contract(contract, output_quantization(run_dir)).unknown_index
-
-
 def write_tuning(run_dir: Path, chosen: dict, target_fa: float, data_dir: Path, met: bool, has_unknown: bool) -> None:
     path = run_dir / "contract.json"
     contract = json.loads(path.read_text())
@@ -201,7 +180,7 @@ def write_tuning(run_dir: Path, chosen: dict, target_fa: float, data_dir: Path, 
     contract["agreement"] = chosen["agreement"]
     contract["refractory_s"] = chosen["refractory_s"]
     if contract.get("motion_gate") is not None or chosen["motion_gate"]:
-        gate = dict(contract.get("motion_gate") or {"measure": "gyro_rms_dps+weight*accel_rms_g", "accel_weight_dps_per_g": 100.0})
+        gate = dict(contract.get("motion_gate") or DEFAULT_MOTION_GATE)
         gate["threshold"] = chosen["motion_gate"]
         contract["motion_gate"] = gate
     if has_unknown:
@@ -215,8 +194,7 @@ def write_tuning(run_dir: Path, chosen: dict, target_fa: float, data_dir: Path, 
     tmp.replace(path)
 
 
-def plot_timeline(run: StreamRun, contract: dict, verdicts: list[str], output_q: tuple[float, int], path: Path,
-                  seconds: float = 60.0) -> None:
+def plot_timeline(run: StreamRun, contract: dict, verdicts: list[str], post, path: Path, seconds: float = 60.0) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -234,9 +212,9 @@ def plot_timeline(run: StreamRun, contract: dict, verdicts: list[str], output_q:
             ax1.axvspan(it.start / rate, min(it.end, n) / rate, color="tab:green" if it.kind == "gesture" else "tab:gray", alpha=0.2)
             ax1.text(it.start / rate, ax1.get_ylim()[1] * 0.85, it.label, fontsize=7)
     keep = run.ends < n
-    q = output_q
     for j, label in enumerate(labels):
-        ax2.plot(run.ends[keep] / rate, q[0] * (run.scores_q[keep, j].astype(float) - q[1]), lw=0.9, label=label)
+        ax2.plot(run.ends[keep] / rate, post.output_scale * (run.scores_q[keep, j].astype(float) - post.output_zero_point),
+                 lw=0.9, label=label)
     colors = {"hit": "tab:green", "repeat": "tab:orange", "wrong": "tab:red", "false activation": "tab:red", "rest": "tab:purple"}
     det = [k for k, f in enumerate(run.board) if f.get("detected")]
     for k, v in zip(det, verdicts):
@@ -281,8 +259,7 @@ def plot_curve(points: list, chosen: dict | None, path: Path, target_fa: float) 
 def evaluate(run_dir: Path, data_dir: Path, port: str | None = None, rest_minutes: float = DEFAULT_REST_MINUTES,
              seed: int = 0, plots: Path | None = None, tune_target: float | None = None,
              board_tflm: Path | None = None) -> dict:
-    contract, runs = run_streams(run_dir, data_dir, port, rest_minutes, seed, board_tflm)
-    has_unknown = unknown_index(run_dir, contract) >= 0
+    contract, post, runs = run_streams(run_dir, data_dir, port, rest_minutes, seed, board_tflm)
     figures, verdicts = board_figures(contract, runs)
     windows = sum(len(r.board) for r in runs)
     same = sum(1 for r in runs for k, f in enumerate(r.board) if int(r.scores_q[k, f["label_index"]]) == f["score_q"])
@@ -290,9 +267,9 @@ def evaluate(run_dir: Path, data_dir: Path, port: str | None = None, rest_minute
                **figures.summary(), "windows": windows, "board_scores_as_laptop": same / windows if windows else None}
     points, chosen = None, None
     if tune_target is not None:
-        chosen, points = tune(run_dir, contract, runs, tune_target)
+        chosen, points = tune(post, contract, runs, tune_target)
         met = (chosen["false_activations_per_other"] or 0) <= tune_target and chosen["false_activations_in_rest"] == 0
-        write_tuning(run_dir, chosen, tune_target, data_dir, met, has_unknown)
+        write_tuning(run_dir, chosen, tune_target, data_dir, met, post.unknown_index >= 0)
         summary["tuned"] = {**chosen, "target_met": met}
         log(("chose" if met else f"no setting reaches {tune_target:g} false activations per other motion; chose the fewest:")
             + f" threshold {chosen['score_threshold']:g}, agreement {chosen['agreement']}, refractory {chosen['refractory_s']:g} s, "
@@ -301,7 +278,7 @@ def evaluate(run_dir: Path, data_dir: Path, port: str | None = None, rest_minute
     if plots is not None:
         plots.mkdir(parents=True, exist_ok=True)
         busiest = max(range(len(runs)), key=lambda i: len(runs[i].stream.items))
-        plot_timeline(runs[busiest], contract, verdicts[busiest], output_quantization(run_dir), plots / "timeline.png")
+        plot_timeline(runs[busiest], contract, verdicts[busiest], post, plots / "timeline.png")
         summary["plots"] = [str(plots / "timeline.png")]
         if points is not None:
             plot_curve(points, chosen, plots / "false_activations_vs_missed.png", tune_target)

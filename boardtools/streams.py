@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from capture.synth import rotation_matrix
+from contract.pipeline import IDLE_LABEL
 
 REST_SECONDS = 1.5  # of rest before each item
 REST_JITTER_SECONDS = 0.5  # rest lasts REST_SECONDS + up to this much more
@@ -162,13 +163,13 @@ def rest_stream(seconds: float, rate_hz: float, rng: np.random.Generator, gravit
 
 
 def person_streams(takes, labels: list[str], rate_hz: float, rng: np.random.Generator, resample,
-                   idle_label: str | None = "idle", max_items: int | None = None) -> list[Stream]:
+                   idle_label: str = IDLE_LABEL, max_items: int | None = None) -> list[Stream]:
     """One stream per person of ``takes`` (capture.dataset.Take): takes of ``labels`` are gestures,
     of other labels (not ``idle_label``) other motions, in random order. ``resample(take, rate_hz)``
     gives a take's samples at the model's rate. ``max_items`` splits a person's items over several streams."""
     by_subject: dict[str, list] = {}
     for take in takes:
-        if take.meta.label == idle_label or (idle_label is None and take.meta.label == "idle"):
+        if take.meta.label == idle_label:  # idle is rest, which the stream makes itself
             continue
         by_subject.setdefault(take.meta.subject, []).append(take)
     streams = []
@@ -202,7 +203,6 @@ class Figures:
     rest_false_activations: int = 0
     by_other_label: Counter = field(default_factory=Counter)  # false activations per other label
     others_by_label: Counter = field(default_factory=Counter)
-    missed_by_label: Counter = field(default_factory=Counter)
 
     def add(self, other: "Figures") -> None:
         for name in ("gestures", "hits", "wrong", "repeats", "others", "false_activations", "rest_minutes",
@@ -210,7 +210,6 @@ class Figures:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.by_other_label.update(other.by_other_label)
         self.others_by_label.update(other.others_by_label)
-        self.missed_by_label.update(other.missed_by_label)
 
     def summary(self) -> dict:
         per = lambda a, b: (a / b) if b else None  # noqa: E731
@@ -259,11 +258,9 @@ def match(stream: Stream, detected_end: np.ndarray, detected_label: list[str], w
             hit[i] = True
             f.hits += 1
             verdicts.append("hit")
-    for i, item in enumerate(stream.items):
+    for item in stream.items:
         if item.kind == "gesture":
             f.gestures += 1
-            if not hit[i]:
-                f.missed_by_label[item.label] += 1
         else:
             f.others += 1
             f.others_by_label[item.label] += 1

@@ -14,6 +14,7 @@ import pytest
 
 from boardtools.streams import Item, Stream, build_stream, match, rest_stream, window_ends
 from capture.dataset import TakeMeta, write_take
+from contract.resample import IMU_SCALES
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RUN = ROOT / "firmware" / "build" / "host" / "default_run"
@@ -53,9 +54,10 @@ def test_rest_alone_barely_moves():
     s = rest_stream(120, RATE, np.random.default_rng(0))
     assert len(s.samples) == 120 * RATE and s.items == [] and s.rest_samples == len(s.samples)
     ends = window_ends(len(s.samples), 119, 30)
-    counts = np.round(np.concatenate([s.samples[..., :3] / (4 / 32768), s.samples[..., 3:] / (2000 / 32768)], axis=-1))
+    scales = IMU_SCALES["LSM9DS1"]
+    counts = np.round(np.concatenate([s.samples[..., :3] / scales[0], s.samples[..., 3:] / scales[1]], axis=-1))
     wins = np.stack([counts[e - 118:e + 1] for e in ends])
-    assert window_motion(wins, 4 / 32768, 2000 / 32768, 100.0).max() < 40  # under the default motion gate
+    assert window_motion(wins, *scales, 100.0).max() < 40  # under the default motion gate
 
 
 def test_detections_are_matched_to_the_item_they_fall_in():
@@ -106,17 +108,19 @@ def _stream_cmd(*args) -> subprocess.CompletedProcess:
 
 
 def test_the_board_detects_what_the_laptop_rules_detect_on_every_stream(run_copy, stream_data):
-    from boardtools.stream_eval import board_figures, laptop_figures, output_quantization, run_streams
+    from boardtools.stream_eval import board_figures, laptop_figures, run_streams
+    from converter.flatbuffer import read_io
     from converter.postprocess import settings_from_contract
 
-    contract, runs = run_streams(run_copy, stream_data, rest_minutes=0.5)
+    contract, _, runs = run_streams(run_copy, stream_data, rest_minutes=0.5)
     assert len(runs) == 3  # two people and the rest
     assert sum(len(r.stream.items) for r in runs) == 2 * 12
     for r in runs:
         assert len(r.board) == len(r.scores_q) == len(r.ends)
         assert [f["score_q"] for f in r.board] == [int(r.scores_q[k, f["label_index"]]) for k, f in enumerate(r.board)]
     on_board, _ = board_figures(contract, runs)
-    on_laptop = laptop_figures(settings_from_contract(contract, output_quantization(run_copy)), contract, runs)
+    out = read_io((run_copy / "model_int8.tflite").read_bytes())[1]
+    on_laptop = laptop_figures(settings_from_contract(contract, (out.scale, out.zero_point)), contract, runs)
     assert on_board.summary() == on_laptop.summary()
     assert on_board.gestures == 16 and on_board.others == 8
 
