@@ -420,7 +420,7 @@ def _check_dataset_level(takes: list[Take], labels: dict[str, LabelStats], rate_
         findings.append(Finding(NOTE, "no_other_motions", f"no takes labelled {UNKNOWN_LABEL!r}: the model learns only "
                                 "your gestures and will name other motions of the wrist (waves, claps, reaching) one of "
                                 "them; measured on people never seen, 1.7-2.4 false activations per other motion "
-                                "(docs/decisions.md). Record some with 'python -m capture record --label unknown' "
+                                f"(docs/decisions.md). Record some with 'python -m capture record --label {UNKNOWN_LABEL}' "
                                 "and check the result with 'python -m boardtools stream RUN_DIR DATA_DIR'"))
     if len(present) < MIN_LABELS:
         only = ", ".join(sorted(present)) or "none"

@@ -27,6 +27,7 @@ from training.augment import (MOUNT_PROBABILITY_BY_ARCH, augment_windows, board_
 from training.check import check_dataset
 from training.data import base_contract, dataset_rate_hz, load_dataset, normalization_from, windows_for
 from training.idle import windows_with_still_idle
+from training.negatives import DEFAULT_NEGATIVE_SHARE
 from training.macs import describe_size
 from training.report import classification_metrics, plot_confusion, plot_history
 from training.run_info import run_description
@@ -136,7 +137,7 @@ class FitOptions:
     mount_share: float | None = None  # of the windows 'mount' turns; None: the arch's (training/augment.py)
     idle_from_still: bool = False  # label still stretches of gesture takes as idle
     negatives: tuple = ()  # kinds of generated negatives training an unknown class (training/negatives.py); () none
-    negative_share: float = 1.0  # generated unknown windows per gesture window of the training side
+    negative_share: float = DEFAULT_NEGATIVE_SHARE  # generated unknown windows per gesture window of the training side
     test_subjects: list[str] | None = None
     test_fraction: float = TEST_FRACTION  # of the people (else sessions, else each label's takes) held out for testing
     overwrite: bool = False

@@ -24,7 +24,6 @@ from capture.synth import rotation_matrix
 from training import TrainingError
 
 NEGATIVE_KINDS = ("reverse", "redirect", "shake", "chimera", "wander")
-DEFAULT_NEGATIVE_KINDS = NEGATIVE_KINDS
 DEFAULT_NEGATIVE_SHARE = 1.0  # unknown windows per gesture window of the training side
 REDIRECT_MIN_DEG = 60.0  # smaller turns are what 'mount' and 'rotate' teach as the gesture itself
 
@@ -99,7 +98,7 @@ _MAKERS = {"reverse": reverse, "redirect": redirect, "shake": shake, "wander": w
 
 
 def make_negatives(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, share: float = DEFAULT_NEGATIVE_SHARE,
-                   kinds=DEFAULT_NEGATIVE_KINDS) -> np.ndarray:
+                   kinds=NEGATIVE_KINDS) -> np.ndarray:
     """About ``share * len(x)`` unknown windows made from the gesture windows ``x`` (labels ``y``),
     the kinds in equal parts."""
     kinds = tuple(kinds)
