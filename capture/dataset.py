@@ -15,17 +15,20 @@ import io
 import json
 import os
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from contract.labels import LabelError, label_name
 from contract.pipeline import CHANNELS
 from contract.resample import DEFAULT_IMU, IMU_SCALES
 
 CSV_HEADER = ("t_us",) + CHANNELS
 DATASET_FORMAT = 1
-_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+_SAFE = re.compile(r"[^\w.-]+")  # \w: letters and digits of any script, and '_'
+_SAFE_BEFORE_UNICODE = re.compile(r"[^A-Za-z0-9_.-]+")  # folder names written before labels kept their letters
 
 
 class DatasetError(Exception):
@@ -91,11 +94,19 @@ def take_scales(meta: TakeMeta) -> tuple[float, float]:
 
 
 def safe_name(text: str) -> str:
-    """A file-name-safe version of a label, subject or session."""
-    cleaned = _SAFE.sub("_", str(text)).strip("._")
+    """The file or folder name for a label, subject or session: its letters and digits of any
+    script kept (``Círculo``, ``Adrián``), anything else (spaces, slashes) turned into '_'."""
+    cleaned = _SAFE.sub("_", unicodedata.normalize("NFC", str(text))).strip("._")
     if not cleaned:
         raise DatasetError(f"{text!r} cannot be used as a name: use letters, digits, '-', '_' or '.'")
     return cleaned
+
+
+def in_label_folder(label: str, folder: str) -> bool:
+    """Whether a take of ``label`` sits in the folder named for it (also as named before labels kept
+    their letters, e.g. ``C_rculo`` for ``Círculo``)."""
+    folder = unicodedata.normalize("NFC", folder)
+    return folder in (safe_name(label), _SAFE_BEFORE_UNICODE.sub("_", str(label)).strip("._"))
 
 
 def next_take_name(label_dir: Path, subject: str, session: str) -> str:
@@ -116,7 +127,7 @@ def next_take_name(label_dir: Path, subject: str, session: str) -> str:
 
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".part")
-    with open(tmp, "w", newline="") as f:
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
@@ -142,6 +153,11 @@ def write_take(data_dir: Path | str, meta: TakeMeta, t_us, values) -> Path:
         raise DatasetError(f"a take needs {len(CHANNELS)} channels per sample, got shape {values.shape}")
     if len(t_us) != len(values):
         raise DatasetError("a take needs one timestamp per sample")
+    try:
+        meta.label = label_name(meta.label)  # as written, in one Unicode form
+    except LabelError as e:
+        raise DatasetError(str(e)) from None
+    meta.subject, meta.session = (unicodedata.normalize("NFC", str(v)) for v in (meta.subject, meta.session))
     label_dir = Path(data_dir) / safe_name(meta.label)
     label_dir.mkdir(parents=True, exist_ok=True)
     if not meta.take:
@@ -152,13 +168,13 @@ def write_take(data_dir: Path | str, meta: TakeMeta, t_us, values) -> Path:
     if csv_path.exists() or json_path.exists():
         raise DatasetError(f"{csv_path} already exists; refusing to overwrite it")
     _atomic_write(csv_path, render_csv(t_us, values))
-    _atomic_write(json_path, json.dumps(asdict(meta), indent=2, sort_keys=True) + "\n")
+    _atomic_write(json_path, json.dumps(asdict(meta), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     return csv_path
 
 
 def read_meta(json_path: Path) -> TakeMeta:
     try:
-        raw = json.loads(Path(json_path).read_text())
+        raw = json.loads(Path(json_path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise DatasetError(f"{json_path}: metadata file is missing (every take needs a .json beside its .csv)") from None
     except json.JSONDecodeError as e:

@@ -25,11 +25,12 @@ from pathlib import Path
 import numpy as np
 
 from capture import columns as C
-from capture.dataset import DatasetError, TakeMeta, list_takes, read_meta, safe_name, write_take
+from capture.dataset import DatasetError, TakeMeta, list_takes, read_meta, write_take
 from capture.errors import CaptureError
 from capture.columns import IMU_CAPTURE_SAMPLES
 from capture.table_reader import EXAMPLE_ROW, IMU_CAPTURE_HEADER, Rows, read_path
 from capture.takes import CutOptions, FoundTake, cut_takes
+from contract.labels import LabelError, label_name
 
 SUFFIXES = (".csv", ".txt", ".tsv", ".log", ".json")
 MAX_LINES_LISTED = 100
@@ -297,6 +298,10 @@ def import_one(path: Path, base: Path, data_dir: Path, opts: ImportOptions, know
 def _meta(take: FoundTake, path: Path, names: dict, opts: ImportOptions, board: C.Board, rate: float,
           digest: str, axes_text: str | None) -> TakeMeta:
     label = opts.label or names.get("label") or take.label or label_from_name(path)
+    try:
+        label = label_name(label)  # as written: 'Círculo' stays 'Círculo'
+    except LabelError as e:
+        raise CaptureError(f"{path}: {e}") from None
     subject = opts.subject or names.get("subject") or take.subject or "unknown"
     session = opts.session or names.get("session") or "s1"
     extra = {"source_file": str(path), "source_lines": [int(take.lines[0]), int(take.lines[-1])],
@@ -305,7 +310,7 @@ def _meta(take: FoundTake, path: Path, names: dict, opts: ImportOptions, board: 
         extra["source_take"] = int(names["n"])
     if axes_text:
         extra["axes"] = axes_text
-    return TakeMeta(label=safe_name(label), rate_hz=rate, subject=subject, session=session,
+    return TakeMeta(label=label, rate_hz=rate, subject=subject, session=session,
                     board=board.name if opts.board else "unknown", imu=board.imu if opts.board else "unknown",
                     source=opts.source, complete=take.complete, extra=extra)
 

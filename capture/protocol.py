@@ -142,12 +142,12 @@ def decode_label_tail(tail: bytes) -> list[str]:
     names = tail[_LABEL_COUNT.size:].split(b"\0")
     if count > len(names) - 1:  # each name ends with a NUL, so one more piece than names
         raise ProtocolError(f"device_info announces {count} labels but carries {len(names) - 1} names")
-    return [n.decode("ascii", "replace") for n in names[:count]]
+    return [n.decode("utf-8", "replace") for n in names[:count]]  # labels as written (contract.labels)
 
 
 def encode_label_tail(labels) -> bytes:
     """The DEVICE_INFO tail for ``labels`` (what a board with a model appends)."""
-    return _LABEL_COUNT.pack(len(labels)) + b"".join(label.encode("ascii") + b"\0" for label in labels)
+    return _LABEL_COUNT.pack(len(labels)) + b"".join(label.encode("utf-8") + b"\0" for label in labels)
 
 
 class FrameDecoder:

@@ -47,7 +47,7 @@ at (0: no model). When they differ the board resamples its IMU's stream to the m
 before windowing (ng_resample.h, contract/resample.py).
 
 DEVICE_INFO tail: a board with a model appends ``label_count`` (uint8) and the label
-names, each ASCII and NUL-terminated, in label-index order (a board without a model
+names as written (UTF-8), each NUL-terminated, in label-index order (a board without a model
 sends the fixed part only). Names that would not fit in MAX_PAYLOAD are left out and
 not counted.
 """
@@ -155,6 +155,6 @@ COMMANDS = ("ping", "info", "status", "start", "stop", "mode", "sample")
 # (never for the idle label); window_index counts windows since the stream or the
 # replay take started (from 0).
 PREDICTION_TAIL = ("<BI", ("detected", "window_index"))
-# DEVICE_INFO: label_count, then that many NUL-terminated ASCII names.
+# DEVICE_INFO: label_count, then that many NUL-terminated UTF-8 names.
 DEVICE_INFO_TAIL_COUNT_FORMAT = "<B"
 # A SAMPLE payload's six channels are in the contract's order, contract.pipeline.CHANNELS.

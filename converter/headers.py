@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from contract.labels import LabelError, c_identifiers
+from converter import ConverterError
 from converter.flatbuffer import OpInfo, TensorInfo
 from converter.postprocess import settings_from_contract
 from converter.run_dir import Contract
@@ -40,6 +42,17 @@ def c_float(value: float) -> str:
 
 def c_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def label_indices(labels) -> str:
+    """Each label's index as a C constant named from the label (contract.labels.c_identifier); the
+    names in kLabels stay as written (UTF-8), only these identifiers are ASCII."""
+    try:
+        names = c_identifiers(labels)
+    except LabelError as e:
+        raise ConverterError(str(e)) from None
+    lines = "".join(f"constexpr int {names[label]} = {i};  // {c_string(label)}\n" for i, label in enumerate(labels))
+    return f"// Each label's index in kLabels.\nnamespace label_index {{\n{lines}}}  // namespace label_index\n\n"
 
 
 def model_data_h() -> str:
@@ -155,8 +168,9 @@ namespace ng {{
 namespace model {{
 
 constexpr int kLabelCount = {n_labels};
+// The labels as written (UTF-8).
 constexpr const char* const kLabels[kLabelCount] = {{{", ".join(c_string(label) for label in contract.labels)}}};
-constexpr int kIdleLabelIndex = {contract.idle_index};
+{label_indices(contract.labels)}constexpr int kIdleLabelIndex = {contract.idle_index};
 constexpr float kScoreThreshold = {c_float(contract.score_threshold)};
 
 // Sample rate the model was trained at: integer millihertz, and the same in Hz.
@@ -243,7 +257,7 @@ def write_headers(header_dir: Path, flatbuffer: bytes, contract: Contract, inp: 
     for name in HEADER_FILES:
         path = header_dir / name
         tmp = path.with_name(name + ".part")
-        tmp.write_text(texts[name], newline="\n")
+        tmp.write_text(texts[name], encoding="utf-8", newline="\n")
         tmp.replace(path)
         paths.append(path)
     return paths

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from contract import input as model_input
+from contract.labels import LabelError, c_identifiers
 from converter import ConverterError
 from converter.postprocess import contract_unknown, contract_version, version_note
 
@@ -94,6 +95,10 @@ def load_contract(run_dir: Path) -> Contract:
     labels = [str(label) for label in raw["labels"]]
     if len(labels) < 2 or len(set(labels)) != len(labels):
         raise ConverterError(f"{path}: labels must be at least two distinct names, got {labels}")
+    try:
+        c_identifiers(labels)  # the header names each label's index (converter/headers.py)
+    except LabelError as e:
+        raise ConverterError(f"{path}: {e}") from None
     if raw["idle_label"] is not None and raw["idle_label"] not in labels:
         raise ConverterError(f"{path}: idle_label {raw['idle_label']!r} is not one of the labels {labels}")
     window, hop = int(raw["window"]), int(raw["hop"])

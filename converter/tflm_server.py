@@ -1,7 +1,7 @@
 """``python -m converter.tflm_server RUN_DIR``: run an int8 model in the real TFLM interpreter
 for the virtual board, which delegates only the model invocation to this child process.
 
-On start it writes the model's settings to stdout as ASCII lines (``key value...``,
+On start it writes the model's settings to stdout as UTF-8 lines (``key value...``,
 ending with ``end``), read from the same run's files as the converter reads them:
 ``contract.json`` (labels, idle label, threshold, rate, window, hop, normalization, and the
 post-processing: agreement, refractory period, motion gate, unknown label index and threshold,
@@ -84,8 +84,8 @@ def settings_lines(model_bytes: bytes, contract_path: Path) -> list[str]:
         raise ConverterError(f"the model's tensors {tuple(inp.shape)} -> {tuple(out.shape)} do not match the contract "
                              f"(window {contract.window}, {len(contract.labels)} labels); model and contract are from different runs")
     for label in contract.labels:
-        if not label.isascii() or any(c.isspace() for c in label) or not label:
-            raise ConverterError(f"{contract_path}: label {label!r} must be ASCII without spaces to travel to the board")
+        if any(c.isspace() for c in label) or "\0" in label or not label:
+            raise ConverterError(f"{contract_path}: label {label!r} must be one word (no spaces) to travel to the board")
     floats = lambda values: " ".join(c_float(v) for v in values)  # noqa: E731
     post = settings_from_contract(contract.raw, (out.scale, out.zero_point), str(contract_path))
 
@@ -241,7 +241,7 @@ def main(argv=None) -> int:
         if not a.print_settings:  # built (or taken from the cache) before the board gets its settings
             kernels, runner = choose_runner(a.board_tflm, a.laptop_tflm)
             print(f"tflm_server: running the model in {runner}", file=sys.stderr, flush=True)
-        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.buffer.write(("\n".join(lines) + "\n").encode("utf-8"))  # labels as written (UTF-8)
         sys.stdout.flush()
         if a.print_settings:
             return 0

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from capture.dataset import DatasetError, Take, list_takes, read_take, safe_name, unusable_reason
+from capture.dataset import DatasetError, Take, in_label_folder, list_takes, read_take, unusable_reason
 from capture.show import plot_path
 from contract.pipeline import CHANNELS, UNKNOWN_LABEL, WINDOW_SECONDS  # a take shorter than half a window is too short
 from training import TrainingError
@@ -362,7 +362,7 @@ def check_dataset(data_dir, expected_rate_hz: float | None = None) -> CheckRepor
     for take in takes:
         add = _Collector(findings, take)
         stats = labels.setdefault(take.meta.label, LabelStats())
-        if safe_name(take.meta.label) != take.csv_path.parent.name:
+        if not in_label_folder(take.meta.label, take.csv_path.parent.name):
             add(WARNING, "label_mismatch", f"the take's .json says label {take.meta.label!r} but it sits in folder "
                 f"{take.csv_path.parent.name!r}; training uses the .json label")
         why = unusable_reason(take.meta)

@@ -12,6 +12,7 @@ from collections import Counter
 import numpy as np
 
 from capture.dataset import DatasetError, Take, is_usable, list_takes, read_take, take_scales
+from contract.labels import LabelError, c_identifiers
 from contract.pipeline import (CHANNELS, CONTRACT_VERSION, DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S,
                                DEFAULT_SCORE_THRESHOLD, HOP_SECONDS, IDLE_LABEL, UNITS, UNKNOWN_LABEL, WINDOW_SECONDS)
 from contract.resample import ResampleError, counts_to_values, rate_mhz, resample_counts, values_to_counts
@@ -140,6 +141,10 @@ def base_contract(takes: list[Take], arch: str, window_seconds: float = WINDOW_S
     if len(labels) < 2:
         only = labels[0] if labels else "none"
         raise TrainingError(f"the dataset has only one label ({only}); record at least two gestures to train a classifier")
+    try:
+        c_identifiers(labels)  # the firmware header names each label's index; refused now, not after training
+    except LabelError as e:
+        raise TrainingError(str(e)) from None
     if rate_hz is None:
         rate_hz = dataset_rate_hz(takes)
     elif not (rate_hz > 0 and np.isfinite(rate_hz)):
