@@ -12,24 +12,17 @@ import numpy as np
 
 from converter import ConverterError, flatbuffer, gru_step, op_agreement, quantize, rules, stepping, tflm
 
-# Calibration (x_t, h) pairs for the one-step model. Measured on the one gru of the real recordings the
-# accuracy rule refused (leave-one-person-out, martin, seed 1, 119 Hz: float 34 of 42 windows right, int8 31;
-# 3 lost, 0 gained), int8 in TFLM: 2000 pairs from 300 training windows 3 lost; 8000 pairs (300 or 1200
-# windows) 9 lost; 2000 pairs from the test windows themselves 3 lost; dropping the pairs whose gate
-# pre-activations lie beyond their 99.9 / 99.5 / 99 % percentiles 5 / 1 / 2 lost. No calibration set does
-# better, so the calibration is not the cause: int8 h drifts from float h by 1.2 LSB after the first step
-# and by 12 LSB (mean) after 119, from the gates' pre-activations (ranges of +-10 to +-16, so 0.075-0.10
-# per LSB into tanh and sigmoid) and h - n (held at twice h's scale). The state's scale is not the cause
-# (h and h' share 1/127.5 over +-1, as tanh bounds them); the state update written as z*h + (1-z)*n drifts
-# 20 % less, but loses as many windows (5 lost, 1 gained), so the export keeps n + z*(h - n).
+# Calibration (x_t, h) pairs for the one-step model: more, or other, pairs did not lose fewer windows; the
+# export keeps the update n + z*(h - n) (docs/decisions.md, "GRU step model: calibration pairs and the
+# state update").
 MAX_STEP_PAIRS = 2000
 MAX_STEP_FLOAT_DIFF = 1e-4
 MAX_OP_WINDOWS = 400  # test windows compared operator by operator (every window's outputs are compared)
 # TFLM vs the TFLite reference kernels on a step model: both get the same x_t and h at every step, and
 # every operator whose inputs were identical in both must agree within --max-lsb (stepping.reference_agreement).
-# The h' / scores outputs themselves are only reported: a FULLY_CONNECTED that rounds one LSB apart feeds a
-# LOGISTIC/TANH whose slope makes several LSB of it inside one step (measured: up to 5 LSB on h' of a gru run,
-# 13 of a cnn-gru run), which is rounding, not a wrong kernel. The accuracy is measured in TFLM itself.
+# The h' / scores outputs themselves are only reported: a FULLY_CONNECTED that rounds one LSB apart grows
+# through LOGISTIC/TANH inside one step, which is rounding, not a wrong kernel (docs/decisions.md, "GRU step
+# model: calibration pairs and the state update"). The accuracy is measured in TFLM itself.
 REFERENCE_RULE = ("per step both interpreters get the same x_t and h; every operator whose inputs are identical in "
                   "both must give outputs within --max-lsb; h' and scores differences are reported, not gated")
 RESET_RULE = ("set h to zero (int8: the h input's zero point) when a take or stream starts and after every "

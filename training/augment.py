@@ -23,59 +23,26 @@ from training import TrainingError
 
 AUGMENT_KINDS = ("mount", "rotate", "scale", "warp", "shift", "noise")
 AUTO_AUGMENT_MAX_WINDOWS = 2000  # 'auto' augments only datasets smaller than this (training windows)
-# What 'auto' uses. Leave-one-person-out over the 8 real people with punch and flex (conv1d,
-# float, 40 epochs without early stopping, mean of the 8 people for seeds 0 / 1):
-#   no augmentation 0.856 / 0.753 (60 epochs); every kind but mount, 1 copy: 0.834 (seed 0);
-#   mount + rotate, 1 copy: 0.965 / 0.878; 4 copies: 0.870 / 0.943; mount + every kind: 0.912;
-#   mount + a random half turn about x (board upside down): 0.809; full random 3-D rotation
-#   instead of mount: 0.703 -- it hides the gravity direction, which tells the gestures apart
-#   once the board's turn in its plane is discounted.
-# The person whose x and y axes are swapped goes from 0.44-0.69 to 0.66-1.00. Built-in data
-# (bench/bench_training.py, seeds 0-2): mount + rotate 0.923 with 1 copy, 0.983 with 4 (fit's default).
+# What 'auto' uses for several people (docs/decisions.md, "Augmentation kinds").
 DEFAULT_AUGMENT = ("mount", "rotate")
-# 'auto' when every training take is one person's: that person wears the board one way, and
-# turning it in its plane confuses gestures told apart by direction (horizontal vs vertical).
-# One person's five gestures (martin, takes split 70/30, conv1d int8, seeds 0 / 1 / 2;
-# bench/bench_real.py --parts single --augment): rotate alone 0.949 / 0.886 / 0.975 (mean 0.937); every kind but mount
-# 0.962 / 0.987 / 0.987 (0.979; habits' four gestures: 1.000 either way). With one person there is no
-# spread of people to copy, so tempo, amplitude, timing and noise are varied instead.
+# 'auto' when every training take is one person's: turning one wearer's board in its plane confuses
+# gestures told apart by direction (docs/decisions.md, "One person's augmentation").
 ONE_PERSON_AUGMENT = ("rotate", "scale", "warp", "shift", "noise")
-# 'mount' turns MOUNT_PROBABILITY of the windows, by up to the measured spread (below) or by any
-# angle (or by whole steps of MOUNT_STEP_DEG when that is not 0). Leave-one-person-out on the real
-# recordings (bench/bench_real.py, conv1d int8, seeds 0 / 1 / 2, --mount-share) and built-in data
-# (bench/bench_training.py, seeds 0-2):
-#   every window, any angle:     0.934 / 0.918 / -       built-in, any angle 0.970 (earlier generator; an earlier run)
-#   every window, quarter turns: 0.858 / 0.917 / -       built-in 0.997 (earlier generator)
-#   half the windows, any angle: 0.920 / 0.888 / 0.839   built-in, any angle 0.960; up to the spread 0.987
-#   every window, as measured:   0.926 / 0.915 / 0.861   built-in, up to the spread 0.990   <- the default
-# Half the windows were once left as recorded because turning every built-in window by any angle
-# blurred their circle with flex; bounded by the people's spread, that cost is gone.
+# 'mount' turns MOUNT_PROBABILITY of the windows, by up to the measured spread (below) or by any angle
+# (or by whole steps of MOUNT_STEP_DEG when that is not 0) (docs/decisions.md, "Rotation augmentation:
+# how far and how often `mount` turns").
 MOUNT_STEP_DEG = 0.0
 MOUNT_PROBABILITY = 1.0
-# At 119 Hz the GRU models did better with half the windows turned (int8, same real data and options):
-#   gru, leave one person out seed 0: every window 0.866 (adapt 3: 0.933, one int8 refusal), half 0.893 (0.964);
-#   gru, 4-vs-5 split seed 0: every window 0.731, half 0.865;
-#   cnn-gru, 4-vs-5 split seeds 0 / 1 / 2: every window 0.798 / 0.702 / 0.856 (0.785), half 0.837 / 0.721 /
-#   0.837 (0.798); leave one person out seed 0: every window 0.852, half 0.864; built-in people
-#   (bench/bench_training.py, seeds 0-2): every window 0.903, half 0.983.
-# At their own rates now (training/fit.py ARCH_RATE_HZ), gru does better with every window turned and
-# cnn-gru still with half (split seeds 0 / 1 / 2, leave one person out seeds 0 / 1, zero-shot and after
-# 3 takes per label):
-#   gru 40 Hz, half:         split 0.904 / 0.663 / 0.798 (0.788), LOPO 0.900 / 0.884 (0.892), 3 takes 0.966
-#   gru 40 Hz, every window: split 0.846 / 0.740 / 0.894 (0.827), LOPO 0.860 / 0.922 (0.891), 3 takes 0.984
-#     built-in people (bench/bench_training.py): half 1.000 / 0.980 / 0.980 (0.987), every window 0.990 / 0.920 / 0.980
-#     (0.963). The real people decide: gru turns every window (MOUNT_PROBABILITY), as the convolutions do.
-#   cnn-gru 60 Hz: split half 0.875 / 0.913 / 0.923 (0.904), every window 0.837 / 0.837 / 0.923 (0.865)
+# cnn-gru does better on real people with half its windows turned (docs/decisions.md, "Rotation
+# augmentation per architecture").
 MOUNT_PROBABILITY_BY_ARCH = {"cnn-gru": 0.5}
 # How far 'mount' turns: as far as the training people's boards are turned against each other,
-# measured from the data (``board_turn_spread_deg``): each take's main rotation axis in the board
-# plane, averaged per person and gesture; a gesture's spread is the largest angle between a person's
-# axis and the people's mean axis; the dataset's is the median over gestures. Measured
-# (bench/bench_real.py prints it per run; bench/bench_synth_vs_real.py per person): real punch 64 deg, flex 74 deg (habits and martin: their
-# curl axis sits 74 deg from the others'); built-in people (6, seed 0): circle 25, flex 18,
-# punch 33, wave 20 (median 22.5). From MOUNT_ANY_ANGLE_FROM_DEG on, the turn is any angle: an
-# axis is only known up to a half turn, and past halfway to a quarter turn no direction is settled.
-# Below it, windows turn by up to the spread either way.
+# measured from the data (``board_turn_spread_deg``: each take's main rotation axis in the board plane,
+# averaged per person and gesture; a gesture's spread is the largest angle between a person's axis and
+# the people's mean axis; the dataset's is the median over gestures). From MOUNT_ANY_ANGLE_FROM_DEG on,
+# the turn is any angle: an axis is only known up to a half turn, and past halfway to a quarter turn no
+# direction is settled. Below it, windows turn by up to the spread either way (docs/decisions.md,
+# "Rotation augmentation: how far and how often `mount` turns").
 MOUNT_ANY_ANGLE_FROM_DEG = 45.0
 MIN_GESTURE_PEAK_DPS = 100.0  # takes whose rotation rate never reaches this hold no gesture to take an axis from
 MAX_ROTATION_DEG = 20.0

@@ -55,9 +55,7 @@ GAP_FRACTION_WARN = 0.05
 # A gesture take whose peak rate of turn is below NO_MOTION_GYRO_SHARE of its label's typical peak
 # (median of the person's takes of that label, or of the label's when the person has fewer than
 # NO_MOTION_MIN_TAKES), and whose acceleration moves less than NO_MOTION_ACCEL_SHARE of the typical,
-# holds no gesture. In the nine real IMU_Capture recordings one take of 543 is that far out (peak
-# 31 deg/s where that person's other flex takes reach 375); the next lowest take of any person is
-# at 26 % of its typical rate of turn (bench/bench_real.py names the flagged take).
+# holds no gesture (docs/decisions.md, "A gesture take without motion").
 NO_MOTION_GYRO_SHARE = 0.15
 NO_MOTION_ACCEL_SHARE = 0.5
 NO_MOTION_MIN_TAKES = 3

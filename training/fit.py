@@ -37,79 +37,19 @@ RUN_FILES = ("model.keras", "contract.json", "windows.npz", "split.json", "metri
              "history.png", "confusion.png")
 CHECKPOINT_NAME = ".best.keras"
 DEFAULT_LEARNING_RATE = 3e-3
-# Adam's step per arch where it differs from DEFAULT_LEARNING_RATE; none does now. Trained on its
-# last step alone the GRU learned too slowly at 3e-3 for 40 epochs (trained on 4 real people's punch
-# and flex, tested on 5 others, int8, seeds 0 / 1 / 2; bench/bench_real.py --parts split
-# --learning-rate; at 119 Hz): 3e-3 0.596 / 0.769 / 0.644 (mean 0.670), 1e-2 0.865 / 0.798 / 0.740
-# (0.801), and kept 1e-2; trained on its last steps (ARCH_SUPERVISED_STEPS_SHARE, below) it has a
-# gradient at every one of them, and 3e-3 is the better step again. cnn-gru is no better at 1e-2
-# (0.731 / 0.587 / 0.731, mean 0.683) than at 3e-3 (0.798 / 0.462 / 0.750, 0.670).
+# Adam's step per arch where it differs from DEFAULT_LEARNING_RATE; none does now
+# (docs/decisions.md, "Learning rate per architecture").
 ARCH_LEARNING_RATE: dict[str, float] = {}
-# The model kept is the mean of the weights of the last quarter of its epochs (batch normalization's statistics
-# included), not the last epoch's alone: at a constant step one epoch's weights are one noisy point
-# of many, and which point it is decides whether a person never seen is recognized. conv1d int8 on
-# the real recordings (bench/bench_real.py, seeds 0 / 1 / 2; leave one person out zero-shot, after
-# 3 takes per label, the 4-vs-5 split):
-#   last epoch only:                 0.926 / 0.915 / 0.861 (0.900), 0.988, 0.981 / 0.952 / 0.971 (0.968)
-#   mean of the last 10 of 40:       0.928 / 0.940 / 0.909 (0.926), 0.986, 0.981 / 0.913 / 0.962 (0.952)  <- conv1d
-#   step decayed on a half cosine to 2 % instead: 0.932 / 0.947 / 0.900 (0.926), 0.986, 0.894 / 0.904 / 0.942 (0.913)
-#   ... to 25 %:                     0.927 / 0.951 / 0.893 (0.923), 0.984, 0.971 / 0.904 / 0.962 (0.946)
-# The mean is the only one whose worst seed stays at 0.90 leave-one-out; the split (four people to
-# train on) moves within its seeds' range. ds-conv1d, seed 0, last epoch -> mean: leave-one-out
-# 0.915 -> 0.940, split 0.808 -> 0.817 (seeds 0 / 1 / 2 with the mean: 0.940 / 0.897 / 0.944 (0.927),
-# adapt 0.988, split 0.817 / 0.808 / 0.721 (0.782); with half the windows mounted as well 0.914 and
-# 0.811, not taken); built-in people (bench/bench_training.py) 0.963 -> 0.970. The GRUs keep the
-# last epoch: with the mean, split seeds 0 / 1 / 2, gru 0.885 / 0.779 / 0.837 (0.834 against 0.827),
-# cnn-gru 0.894 / 0.827 / 0.875 (0.865 against 0.904).
+# Keep the mean weights of this last share of the epochs, not one noisy epoch's; the GRUs keep the last
+# (docs/decisions.md, "The weights kept: the mean of the last quarter of the epochs").
 ARCH_AVERAGE_LAST_SHARE = {"conv1d": 0.25, "ds-conv1d": 0.25}  # of the epochs, so a shorter run (training search) averages fewer
-# Adam's gradient clipping by norm per arch; none by default. gru, 119 Hz, 4-vs-5 split as above, seeds
-# 0 / 1 / 2 (bench/bench_real.py --clipnorm 1): 0.740 / 0.760 / 0.779 (0.760) against 0.865 / 0.798 /
-# 0.740 (0.801) without. Also measured for gru there and not taken: 80 epochs 0.798 / 0.788 / 0.692
-# (0.760); recurrent dropout 0.2 (--gru-recurrent-dropout) 0.817 / 0.837 / 0.644 (0.766); and at 40 Hz
-# 32 units 0.779 / 0.692 / 0.788 (0.753), learning rate 3e-3 0.885 / 0.712 / 0.779 (0.792).
+# Adam's gradient clipping by norm per arch; none helped (docs/decisions.md, "Gradient clipping").
 ARCH_CLIPNORM: dict[str, float] = {}
-# The model's rate per arch where it is not the dataset's (never above it: a dataset recorded slower
-# keeps its own rate). The board resamples its IMU to it (contract/resample.py, the board's own
-# arithmetic); a GRU steps once per sample (cnn-gru once per 4), so a lower rate gives it fewer,
-# more informative steps: 40 steps per 1-s window instead of 119. Real recordings, int8 in TFLM
-# (bench/bench_real.py --rate-hz; split: trained on 4 people's punch and flex, tested on 5 others,
-# seeds 0 / 1 / 2; LOPO: leave one person out of 8, zero-shot, mean of the people, seeds 0 / 1):
-#   gru 119 Hz: split 0.865 / 0.798 / 0.740 (0.801), LOPO 0.893 / 0.812 (0.853, one refused conversion)
-#   gru  60 Hz: split 0.702 / 0.673 / 0.817 (0.731)
-#   gru  40 Hz: split 0.904 / 0.663 / 0.798 (0.788), LOPO 0.900 / 0.884 (0.892; adapt 3 takes 0.959 / 0.972)
-#     (half the windows mounted, as at 119 Hz; with every window, gru's default now: training/augment.py)
-#   cnn-gru 119 Hz (26 steps): split 0.837 / 0.721 / 0.837 (0.798), LOPO 0.864 (seed 0)
-#   cnn-gru  60 Hz (12 steps): split 0.875 / 0.913 / 0.923 (0.904), LOPO 0.884 / 0.897 (0.891; adapt 3 takes 0.974 / 0.968)
-#   cnn-gru  40 Hz  (6 steps): split 0.885 / 0.827 / 0.798 (0.837)
-# The split alone would keep gru at 119 Hz; leave-one-out (16 models against the split's 3) and the
-# board's cost (a third of the steps) decide for 40 Hz. Built-in people (bench/bench_training.py, seeds
-# 0 / 1 / 2): gru 0.920 / 0.910 / 0.920 (0.917) at 119 Hz, 1.000 / 0.980 / 0.980 (0.987) at 40 Hz;
-# cnn-gru 1.000 / 0.970 / 0.980 (0.983) at 119 Hz, 1.000 / 0.930 / 0.930 (0.953) at 60 Hz.
+# The model's rate per arch, never above the dataset's: fewer, more informative GRU steps per window,
+# the board resampling its IMU to it (docs/decisions.md, "Model rate per architecture").
 ARCH_RATE_HZ = {"gru": 40.0, "cnn-gru": 60.0}
-# A GRU is trained on the class scores of the last steps of its window, not only the last one: the
-# window's label is the target of each of its last SHARE of steps (the loss averages them), so h must
-# hold the gesture's class from the moment it has been seen rather than settle on it at the last
-# sample. The deployed model is unchanged (the same weights; the board reads the last step's scores).
-# Real recordings, int8 in TFLM (bench/bench_real.py --supervised-steps; gru at 40 Hz, every window
-# mounted; split: trained on 4 people's punch and flex, tested on 5 others, seeds 0 / 1 / 2; LOPO:
-# leave one person out of 8, zero-shot, mean of the people, and after 3 takes per label):
-#   last step only (before), lr 1e-2:  split 0.846 / 0.740 / 0.894 (0.827), LOPO 0.872, adapt 0.983
-#   last 25 %, lr 1e-2:                split 0.856 / 0.837 / 0.740 (0.811)
-#   last 50 %, lr 1e-2:                split 0.894 / 0.846 / 0.856 (0.865), LOPO 0.887, adapt 0.969
-#   last 75 %, lr 1e-2:                split 0.885 / 0.837 / 0.837 (0.853)
-#   every step, lr 1e-2:               split 0.875 / 0.827 / 0.885 (0.862)
-#   last 50 %, lr 5e-3 / 3e-3 / 2e-3:  split 0.859 / 0.888 / 0.885 (means)
-#   last 50 %, lr 3e-3, with the mean of the last quarter's weights: 0.891; at 1e-2 with it 0.833,
-#     with half the windows mounted 0.843, 60 epochs 0.788
-#   last 75 %, lr 3e-3:                split 1.000 / 0.837 / 1.000 (0.946), LOPO 0.912 / 0.898 / 0.894
-#                                      (0.901), adapt 0.969 (the every-step model built directly)
-#   the same, as committed (the every-step form copied from the built model, which draws other
-#   random numbers; adapt trains the same last steps): split 1.000 / 0.837 / 0.981 (0.939), LOPO
-#   0.959 / 0.905 / 0.920 (0.928), adapt 0.979; martin 0.975, habits 1.000; 96 conversions, none refused  <- gru
-#   every step, lr 3e-3:               split 0.913 / 0.865 / 0.981 (0.920)
-# Against conv1d's 0.952 (split) and 0.926 (LOPO) gru is now 1.3 points under and level (12.5 and 5.4
-# under before). Built-in people (bench/bench_training.py): 0.990 / 0.950 / 0.990 (0.977; 0.963 before). cnn-gru, half its last steps at lr 3e-3: split 0.837 / 0.923 / 0.865 (0.875) against 0.904
-# on its last step: it keeps the last step.
+# The share of a GRU window's last steps trained on its label, so h holds the class once seen; the board
+# still reads the last step (docs/decisions.md, "GRU trained on its last steps").
 ARCH_SUPERVISED_STEPS_SHARE = {"gru": 0.75}
 
 
@@ -120,11 +60,10 @@ class FitOptions:
     epochs: int = 40
     # Early stopping (and keeping the best epoch) on validation loss after this many epochs without
     # improvement; None trains every epoch, keeps the last and holds no validation side out (those
-    # takes train too). Off by default: validation is one or two people (or a fifth of the takes),
-    # too few windows to choose an epoch by. Leave-one-person-out
-    # on real recordings (punch, flex; conv1d float, no augmentation): 0.803 with patience 10, 0.856 without.
+    # takes train too). Off by default: one or two validation people are too few windows to choose an
+    # epoch by (docs/decisions.md, "No early stopping by default").
     patience: int | None = None
-    copies_per_epoch: int = 4  # augmented copies of every training window per epoch
+    copies_per_epoch: int = 4  # augmented copies of every training window per epoch (docs/decisions.md, "Augmentation kinds")
     batch_size: int = 32
     learning_rate: float | None = None  # None: ARCH_LEARNING_RATE for the arch, else DEFAULT_LEARNING_RATE
     average_last: float | None = None  # keep the mean weights of this share of the epochs, the last; None: ARCH_AVERAGE_LAST_SHARE (else 0: the last epoch's)
