@@ -8,6 +8,7 @@ PIP_QUIET := 2>&1 | { grep -v -e 'is ignored: it is neither a file nor a directo
 PYTHON3 ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+NANOGEST := $(VENV)/bin/nanogest
 STAMP := $(VENV)/.nanogest-installed
 DEMO_DIR ?= demo-out
 
@@ -30,18 +31,18 @@ virtual-board: ## build the virtual board (the firmware core for the host, g++)
 	$(MAKE) -C firmware host
 
 demo: $(STAMP) virtual-board ## run the whole pipeline on built-in data through the virtual board
-	$(PY) -m boardtools.demo --out $(DEMO_DIR)
+	$(NANOGEST) demo --out $(DEMO_DIR)
 
-search: $(STAMP) ## search DATA=DATA_DIR OUT=SEARCH_DIR [TRIALS=20] [RATES=full,60] [CONFIRM=3] [CONFIRM_SEEDS=1] for the most accurate model that fits (python -m training search: RATES the model's rates, CONFIRM the best trials scored again with CONFIRM_SEEDS more seeds before choosing, 0 = off)
+search: $(STAMP) ## search DATA=DATA_DIR OUT=SEARCH_DIR [TRIALS=20] [RATES=full,60] [CONFIRM=3] [CONFIRM_SEEDS=1] for the most accurate model that fits (nanogest search: RATES the model's rates, CONFIRM the best trials scored again with CONFIRM_SEEDS more seeds before choosing, 0 = off)
 	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "error: say which data and where: make search DATA=data OUT=searches/NAME" >&2; exit 2; }
-	$(PY) -m training search $(DATA) --out $(OUT) --trials $(or $(TRIALS),20) $(if $(RATES),--rates $(RATES)) \
+	$(NANOGEST) search $(DATA) --out $(OUT) --trials $(or $(TRIALS),20) $(if $(RATES),--rates $(RATES)) \
 		$(if $(CONFIRM),--confirm $(CONFIRM)) $(if $(CONFIRM_SEEDS),--confirm-seeds $(CONFIRM_SEEDS))
 
 test: $(STAMP) ## run every test (Python, firmware host, ARM and QEMU)
 	$(PY) -m pytest
 
 protocol-header: $(STAMP) ## regenerate the firmware's protocol header from capture/protocol_spec.py
-	$(PY) -m capture gen-protocol-header
+	$(NANOGEST) gen-protocol-header
 
 bench-resample: $(STAMP) virtual-board ## one model on both revisions: replay agreement, Rev2 accuracy, resampling cost
 	$(PY) bench/bench_resample.py
@@ -55,7 +56,7 @@ bench-import: $(STAMP) ## import speed (1 M rows, old parser vs pandas) and real
 
 show: $(STAMP) ## draw each label's takes overlaid: make show DATA=DATA_DIR (PNGs in DATA_DIR/.show/)
 	@test -n "$(DATA)" || { echo "error: say which dataset: make show DATA=data" >&2; exit 2; }
-	$(PY) -m capture show $(DATA)
+	$(NANOGEST) show $(DATA)
 
 # The real board (PlatformIO, platformio.ini at the root). pio is looked for in the venv,
 # then on PATH; its registry must be reachable the first time (it downloads the platform,
@@ -63,22 +64,22 @@ show: $(STAMP) ## draw each label's takes overlaid: make show DATA=DATA_DIR (PNG
 .PHONY: firmware install-model flash
 PIO ?= $(firstword $(wildcard $(VENV)/bin/pio) $(shell command -v pio 2>/dev/null) pio)
 NEED_PIO = @command -v $(PIO) >/dev/null 2>&1 || { echo "error: PlatformIO's pio is not installed; install it with: $(VENV)/bin/pip install platformio (then run make $@$(if $(RUN), RUN=$(RUN)) again)" >&2; exit 2; }
-NEED_RUN = @test -n "$(RUN)" || { echo "error: say which run: make $@ RUN=runs/NAME (a run converted with python -m converter convert)" >&2; exit 2; }
+NEED_RUN = @test -n "$(RUN)" || { echo "error: say which run: make $@ RUN=runs/NAME (a run converted with nanogest convert)" >&2; exit 2; }
 
 firmware: ## build the board's firmware with the installed model (= pio run -e nano33ble)
 	$(NEED_PIO)
 	$(PIO) run -e nano33ble
 
-install-model: $(STAMP) ## put converted run RUN=RUN_DIR's headers into the firmware (python -m converter install)
+install-model: $(STAMP) ## put converted run RUN=RUN_DIR's headers into the firmware (nanogest install)
 	$(NEED_RUN)
-	$(PY) -m converter install $(RUN)
+	$(NANOGEST) install $(RUN)
 
 flash: $(STAMP) ## install RUN=RUN_DIR's model, upload with PlatformIO (PORT=... optional), verify the board runs it
 	$(NEED_RUN)
 	$(NEED_PIO)
-	$(PY) -m converter install $(RUN)
+	$(NANOGEST) install $(RUN)
 	$(PIO) run -e nano33ble -t upload $(if $(PORT),--upload-port $(PORT)) || { echo "error: the upload failed (see PlatformIO's message above); check the cable, double-press reset for the bootloader, or pass PORT=..." >&2; exit 1; }
-	$(PY) -m capture verify-board --run $(RUN) $(if $(PORT),--port $(PORT))
+	$(NANOGEST) verify-board --run $(RUN) $(if $(PORT),--port $(PORT))
 
 clean: ## remove build outputs and demo results (keeps .venv and data)
 	rm -rf firmware/build $(DEMO_DIR) .pytest_cache

@@ -3,7 +3,7 @@
     python bench/bench_resample.py [--subjects 4] [--takes 5] [--train-subjects 6] [--train-takes 8]
                                    [--accuracy-takes 10] [--seed 7] [--skip-50hz] [--skip-arm]
 
-1. Replay agreement (``capture replay`` on the virtual board, ``--imu lsm9ds1`` at 119 Hz or
+1. Replay agreement (``nanogest replay`` on the virtual board, ``--imu lsm9ds1`` at 119 Hz or
    ``--imu bmi270`` at 100 Hz): every window's top-1 label and int8 score on the board against the
    laptop's TFLM on the same counts, resampled by the same function. Models: the committed default
    (119 Hz) and a conv1d trained here with ``training fit --rate-hz 50`` on built-in people at

@@ -1,4 +1,4 @@
-"""A fixed-budget ``training search`` against fit's default model, and one worker against two.
+"""A fixed-budget ``nanogest search`` against fit's default model, and one worker against two.
 
     python bench/bench_search.py [--data DIR] [--parts lopo,martin,workers,builtin] [--trials 10] [--folds 3]
                                  [--epochs 10-40] [--confirm 3] [--confirm-seeds 1] [--worker-trials 6] [--out DIR]
@@ -58,7 +58,7 @@ def log(message: str) -> None:
 
 
 def search(data: Path, out: Path, args, extra=()) -> dict:
-    cmd = [sys.executable, "-m", "training", "search", str(data), "--out", str(out), "--trials", str(args.trials),
+    cmd = [sys.executable, "-m", "nanogest", "search", str(data), "--out", str(out), "--trials", str(args.trials),
            "--folds", str(args.folds), "--epochs", args.epochs, "--baseline", "--confirm", str(args.confirm),
            "--confirm-seeds", str(args.confirm_seeds), *extra]
     log("$ " + " ".join(cmd))
@@ -256,7 +256,7 @@ def workers(tmp: Path, n_trials: int) -> None:
     with postgres_server() as url:
         for n_workers in (1, 2):
             study = f"w{n_workers}"
-            subprocess.run([sys.executable, "-m", "training", "search", str(data), "--out", str(tmp / study),
+            subprocess.run([sys.executable, "-m", "nanogest", "search", str(data), "--out", str(tmp / study),
                             "--trials", str(n_trials), "--storage", url, "--study", study, "--create-only", *space],
                            cwd=ROOT, capture_output=True, text=True, check=True)
             import optuna
@@ -265,7 +265,7 @@ def workers(tmp: Path, n_trials: int) -> None:
             for _ in range(n_trials):
                 queued.enqueue_trial(same)
             started = time.monotonic()
-            procs = [subprocess.Popen(["taskset", "-c", str(core), sys.executable, "-m", "training", "search-worker",
+            procs = [subprocess.Popen(["taskset", "-c", str(core), sys.executable, "-m", "nanogest", "search-worker",
                                        "--storage", url, "--study", study], cwd=ROOT, stdout=subprocess.PIPE,
                                       stderr=subprocess.DEVNULL, text=True) for core in range(n_workers)]
             from optuna.trial import TrialState
@@ -304,10 +304,10 @@ def builtin(tmp: Path, n_trials: int) -> None:
         write_dataset(data, ["p4"], 8, 100)  # the demo's Rev2 person
     out = tmp / "builtin-search"
     started = time.monotonic()
-    search_proc = subprocess.Popen([sys.executable, "-m", "training", "search", str(data), "--out", str(out),
+    search_proc = subprocess.Popen([sys.executable, "-m", "nanogest", "search", str(data), "--out", str(out),
                                     "--trials", str(n_trials)], cwd=ROOT, stdout=subprocess.PIPE,
                                    stderr=subprocess.DEVNULL, text=True)
-    worker = subprocess.Popen([sys.executable, "-m", "training", "search-worker", "--storage",
+    worker = subprocess.Popen([sys.executable, "-m", "nanogest", "search-worker", "--storage",
                                f"sqlite:///{out.resolve() / 'study.db'}", "--wait", "120"], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     s = json.loads(search_proc.communicate()[0])

@@ -2,6 +2,6 @@
 
 ``replay`` (a dataset through the board's recognition path against the laptop's), ``monitor``
 (a board's detections live), ``verify-board`` (the board runs the run's model), ``demo`` (the
-whole pipeline through the virtual board). Run them as ``python -m boardtools COMMAND`` or, under
-their first names, ``python -m capture replay|monitor|verify-board`` and ``make demo``.
+whole pipeline through the virtual board). Run them as ``nanogest COMMAND`` (or ``python -m
+boardtools COMMAND``) and ``make demo``.
 """

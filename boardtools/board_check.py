@@ -1,4 +1,4 @@
-"""``python -m capture verify-board --run RUN_DIR``: does the board run this run's model?
+"""``nanogest verify-board --run RUN_DIR``: does the board run this run's model?
 
 After ``make flash`` the board resets and re-enumerates, so the port is waited for (up to
 ``--wait`` seconds): an explicit ``--port`` path is polled until it exists and answers; without
@@ -16,10 +16,12 @@ the run's headers into the firmware and PlatformIO has uploaded it.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -148,7 +150,7 @@ def wait_for_port(port: str | None, wait_s: float) -> str:
         time.sleep(POLL_S)
     if port is not None:
         raise BoardCheckFailed(f"{port} did not appear within {wait_s:g} s; check the cable (press reset once if the "
-                               "LED pulses: the board is in its bootloader), or list boards with: python -m capture ports")
+                               "LED pulses: the board is in its bootloader), or list boards with: nanogest ports")
     raise BoardCheckFailed(f"no Nano 33 BLE running a sketch appeared within {wait_s:g} s; check the cable, press reset "
                            "once if the LED pulses (bootloader), or pass --port PATH")
 
@@ -226,15 +228,21 @@ def main_verify(a) -> int:
     return EXIT_OK
 
 
+VERIFY_EPILOG = """examples:
+  %(prog)s --run runs/r1
+  %(prog)s --run runs/r1 --port /dev/ttyACM0 --wait 60
+  %(prog)s --run firmware/build/host/default_run --port sim://   (the virtual board)"""
+
+
 def add_verify_parser(sub) -> None:
     v = sub.add_parser("verify-board", help="check that the board runs RUN_DIR's model (after make flash)",
-                       description="Wait for the board's port to (re)appear, read its DEVICE_INFO and check that the "
-                                   "model hash and labels it reports equal RUN_DIR/report.json's model_hash and "
-                                   "contract.json's labels. Prints one JSON object (port, board, imu, rate_hz, model_rate_hz, "
-                                   "board_resamples, model_hash_board, model_hash_run, labels_match, ok) on stdout. Exit status 0: "
-                                   "they match; 1: they do not, or no board answered in time; 2: unusable input.",
-                       epilog="examples: --run runs/r1 | --run runs/r1 --port /dev/ttyACM0 --wait 60 | "
-                              "--run firmware/build/host/default_run --port sim://")
+                       description=textwrap.fill(
+                           "Wait for the board's port to (re)appear, read its DEVICE_INFO and check that the model "
+                           "hash and labels it reports equal RUN_DIR/report.json's model_hash and contract.json's "
+                           "labels. Prints one JSON object (port, board, imu, rate_hz, model_rate_hz, board_resamples, "
+                           "model_hash_board, model_hash_run, labels_match, ok) on stdout. Exit status 0: they match; "
+                           "1: they do not, or no board answered in time; 2: unusable input.", 100),
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=VERIFY_EPILOG)
     v.add_argument("--run", type=Path, required=True, metavar="RUN_DIR",
                    help="the converted run directory that was flashed (report.json, contract.json)")
     v.add_argument("--port", default=None,

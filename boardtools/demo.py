@@ -9,8 +9,9 @@ streams that person's gestures, motions the model was never taught and rest thro
 board and counts what it detects (``boardtools stream``), adapts the model to that person with two takes per label (scored on the others), and
 prints a summary.
 
-Each step is one of the documented commands run as a subprocess, so the demo proves
-the command lines work, not just the library functions behind them.
+Each step is one of the documented ``nanogest`` commands run as a subprocess (``python -m
+nanogest``: a command line, not an import of the layer above), so the demo proves the command
+lines work, not just the library functions behind them.
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ class DemoError(Exception):
 
 
 def _run(step: str, args: list[str], log) -> dict:
-    """Run one command line; return its stdout JSON (last JSON line)."""
-    cmd = [sys.executable, "-m", *args]
-    print(f"[demo] {step}: {' '.join(args)}", file=sys.stderr, flush=True)
+    """Run ``nanogest ARGS``; return its stdout JSON (last JSON line)."""
+    cmd = [sys.executable, "-m", "nanogest", *args]
+    print(f"[demo] {step}: nanogest {' '.join(args)}", file=sys.stderr, flush=True)
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     log.write(f"$ {' '.join(cmd)}\n{proc.stderr}\n{proc.stdout}\n")
     log.flush()
@@ -64,7 +65,7 @@ def _record(people, data_dir: Path, takes: int, speed: int, log) -> dict:
             port = f"sim://?subject={subject}&session=s1&imu={imu}&speed={speed}"
             out = _run(
                 f"record {label} from {subject} ({imu})",
-                ["capture", "record", "--port", port, "--label", label, "--takes", str(takes),
+                ["record", "--port", port, "--label", label, "--takes", str(takes),
                  "--out", str(data_dir), "--subject", subject, "--session", "s1", "--countdown", "0"],
                 log,
             )
@@ -114,22 +115,22 @@ def run_demo(out_dir: Path, takes: int, speed: int, epochs: int | None) -> dict:
     with open(out_dir / "demo.log", "w") as log:
         recorded = _record(TRAIN_PEOPLE, data_dir, takes, speed, log)
         unseen = _record((NEW_PERSON,), new_dir, max(4, takes // 2), speed, log)
-        fit_args = ["training", "fit", str(data_dir), "--out", str(run_dir), "--seed", "1"]
+        fit_args = ["fit", str(data_dir), "--out", str(run_dir), "--seed", "1"]
         if epochs:
             fit_args += ["--epochs", str(epochs)]
         fit = _run("train conv1d", fit_args, log)
-        conv = _run("convert to int8 + verify in TFLM", ["converter", "convert", str(run_dir)], log)
-        ev = _run("evaluate on a person never seen", ["converter", "evaluate", str(run_dir), str(new_dir)], log)
+        conv = _run("convert to int8 + verify in TFLM", ["convert", str(run_dir)], log)
+        ev = _run("evaluate on a person never seen", ["evaluate-int8", str(run_dir), str(new_dir)], log)
         rp = _run("replay the new person through the virtual board's inference path",
-                  ["capture", "replay", str(run_dir), str(new_dir)], log)
+                  ["replay", str(run_dir), str(new_dir)], log)
         stream_dir = out_dir / "new-person-streams"
         shutil.copytree(new_dir, stream_dir)
         others = _other_motions(stream_dir, NEW_PERSON[0], 6)
         st = _run(f"stream the new person's gestures, {others} other motions and rest through the virtual board",
-                  ["boardtools", "stream", str(run_dir), str(stream_dir), "--rest-minutes", "2",
+                  ["stream", str(run_dir), str(stream_dir), "--rest-minutes", "2",
                    "--plots", str(out_dir / "stream")], log)
         ad = _run("adapt the model to the new person with 2 takes per label",
-                  ["training", "adapt", str(run_dir), str(new_dir), "--out", str(out_dir / "run-adapted"),
+                  ["adapt", str(run_dir), str(new_dir), "--out", str(out_dir / "run-adapted"),
                    "--takes-per-label", "2", "--seed", "1"], log)
     return {
         "takes_recorded": recorded["takes"] + unseen["takes"],
@@ -164,17 +165,25 @@ def _fmt(v) -> str:
     return f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(
-        prog="python -m boardtools.demo",
-        description="Run the whole nanogest pipeline on built-in data through the virtual board "
-        "and print a summary (JSON on stdout, a table on stderr).",
-    )
+DEMO_DESCRIPTION = ("Run the whole nanogest pipeline on built-in data through the virtual board and print a summary "
+                    "(JSON on stdout, a table on stderr).")
+
+
+def add_demo_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("demo-out"), help="output directory (replaced on each run; default demo-out)")
     p.add_argument("--takes", type=int, default=8, help="takes per label per person (default 8)")
     p.add_argument("--speed", type=int, default=40, help="virtual board speed, times real time (default 40)")
     p.add_argument("--epochs", type=int, default=None, help="training epochs (default: the trainer's)")
-    a = p.parse_args(argv)
+    return p
+
+
+def add_demo_parser(sub) -> None:
+    d = sub.add_parser("demo", help="the whole pipeline on built-in data through the virtual board (make demo)",
+                       description=DEMO_DESCRIPTION, epilog="example: %(prog)s --out demo-out --takes 4")
+    add_demo_options(d).set_defaults(func=run_demo_command)
+
+
+def run_demo_command(a) -> int:
     try:
         summary = run_demo(a.out, a.takes, a.speed, a.epochs)
     except DemoError as e:
@@ -183,9 +192,14 @@ def main(argv=None) -> int:
     print("\nnanogest demo summary", file=sys.stderr)
     for k, v in summary.items():
         print(f"  {k:28s} {_fmt(v)}", file=sys.stderr)
-    print(f"  put this model into the firmware with: python -m converter install {summary['run_dir']}", file=sys.stderr)
+    print(f"  put this model into the firmware with: nanogest install {summary['run_dir']}", file=sys.stderr)
     print(json.dumps(summary))
     return 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m boardtools.demo", description=DEMO_DESCRIPTION)
+    return run_demo_command(add_demo_options(p).parse_args(argv))
 
 
 if __name__ == "__main__":

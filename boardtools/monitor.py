@@ -1,4 +1,4 @@
-"""``python -m capture monitor``: live predictions of a board running inference.
+"""``nanogest monitor``: live predictions of a board running inference.
 
 Switches the board to ``inference`` mode, starts its IMU stream and prints one line per
 window (label, score, inference time; detections marked) on stderr, or JSON lines on
@@ -10,9 +10,11 @@ take of a dataset (``capture.dataset``) turned into one first (``replay_file``).
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -169,12 +171,18 @@ def main_monitor(a) -> int:
     return 0
 
 
+MONITOR_EPILOG = """examples:
+  %(prog)s --port /dev/ttyACM0
+  %(prog)s --model runs/r1 --replay takes.csv --speed 5   (a virtual board playing takes.csv)"""
+
+
 def add_monitor_parser(sub) -> None:
     m = sub.add_parser("monitor", help="show a board's live predictions (label, score, inference time)",
-                       description="Put the board in inference mode and print each window's prediction: label, "
-                                   "score, inference time, and whether it was a detection. Lines go to stderr; "
-                                   "--json prints JSON lines on stdout instead. Ctrl-C stops.",
-                       epilog="examples: --port /dev/ttyACM0 | --model runs/default --replay takes.csv --speed 5")
+                       description=textwrap.fill(
+                           "Put the board in inference mode and print each window's prediction: label, score, "
+                           "inference time, and whether it was a detection. Lines go to stderr; --json prints JSON "
+                           "lines on stdout instead. Ctrl-C stops.", 100),
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=MONITOR_EPILOG)
     m.add_argument("--port", default=None, help="serial device of a board flashed with a model")
     m.add_argument("--model", type=Path, default=None,
                    help="run directory: with --replay, monitor a virtual board running this model; with --port, "

@@ -1,4 +1,4 @@
-"""``python -m capture replay RUN_DIR DATA_DIR``: the board's recognition path against the laptop's.
+"""``nanogest replay RUN_DIR DATA_DIR``: the board's recognition path against the laptop's.
 
 Every take of DATA_DIR is streamed to a board in replay mode as ``sample`` lines of
 int16 counts at the board's IMU rate (its own scales and rate, from DEVICE_INFO; a take
@@ -236,7 +236,7 @@ def load_run(run_dir: Path):
         raise CaptureError(str(e)) from None
     model = run_dir / MODEL_NAME
     if not model.is_file():
-        raise CaptureError(f"{run_dir}: has no {MODEL_NAME}; convert it first with `python -m converter convert {run_dir}`")
+        raise CaptureError(f"{run_dir}: has no {MODEL_NAME}; convert it first with `nanogest convert {run_dir}`")
     return contract, model.read_bytes()
 
 
@@ -394,7 +394,7 @@ def add_replay_parser(sub) -> None:
                                    "collect its PREDICTION frames per window and compare them with the laptop's TFLM "
                                    "run on the same windows. Prints one JSON object (agreement, accuracy, inference "
                                    "time) on stdout.",
-                       epilog="example: python -m capture replay runs/default data-synth")
+                       epilog="example: %(prog)s runs/r1 new-person-data   (the virtual board; --port for a real one)")
     r.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="converted run directory (contract.json, model_int8.tflite)")
     r.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="dataset directory of takes to replay")
     r.add_argument("--port", default=None,

@@ -140,21 +140,33 @@ def _cmd_header(a) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m capture", description=__doc__.splitlines()[0].split(": ", 1)[1])
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (add_ports_parser, add_record_parser, add_import_arduino_parser, add_import_parser, add_show_parser,
+                add_export_ei_parser, add_protocol_header_parser):
+        add(sub)
+    return p
 
+
+RECORD_EPILOG = """examples:
+  %(prog)s --label punch --takes 10 --subject ann --out data
+  %(prog)s --label punch --takes 10 --out data --port /dev/ttyACM0
+  %(prog)s --label wave --takes 5 --out data --port 'sim://?subject=p1&speed=20'   (the virtual board)
+  %(prog)s --labels punch,flex,wave,circle,idle --takes 3 --subject me --out me    (a calibration set)"""
+
+
+def add_record_parser(sub) -> None:
     r = sub.add_parser("record", help="record labelled takes from a board or the virtual board",
-                       description="Record labelled takes into DATA_DIR/<label>/ (new takes never overwrite old ones). Each take's "
-                                   "JSON holds its subject, session and integrity (samples lost, corrupt frames, "
-                                   "device drops, timing jitter, flagged). Prints a JSON summary on stdout.",
-                       epilog="examples: --port /dev/ttyACM0 | --port 'sim://?subject=p1&speed=20' | "
-                              "--port 'sim://?replay=takes.csv' | calibration set for one person: "
-                              "--labels punch,flex,wave,circle,idle --takes 3 --subject me")
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=RECORD_EPILOG,
+                       description=textwrap.fill(
+                           "Record labelled takes into DATA_DIR/<label>/ (new takes never overwrite old ones). Each "
+                           "take's JSON holds its subject, session and integrity (samples lost, corrupt frames, "
+                           "device drops, timing jitter, flagged). Prints a JSON summary on stdout.", 100))
     r.add_argument("--port", help="serial device (e.g. /dev/ttyACM0, COM5) or sim://... URL; "
                                   "default: the single Nano 33 BLE found")
     which = r.add_mutually_exclusive_group(required=True)
     which.add_argument("--label", help="the gesture being recorded (e.g. punch)")
     which.add_argument("--labels", metavar="L1,L2,...",
                        help="record several gestures in one go, --takes of each in turn (e.g. "
-                            "punch,flex,wave,circle,idle: a short calibration set for 'python -m training adapt')")
+                            "punch,flex,wave,circle,idle: a short calibration set for 'nanogest adapt')")
     r.add_argument("--takes", type=int, default=1, help="number of takes to record (of each label) (default 1)")
     r.add_argument("--out", type=Path, required=True, help="dataset directory (DATA_DIR)")
     r.add_argument("--seconds", type=float, default=1.0, help="length of each take in seconds (default 1.0)")
@@ -182,10 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default 30 for serial ports; sim:// cannot come back)")
     r.set_defaults(func=_cmd_record)
 
+
+def add_import_arduino_parser(sub) -> None:
     i = sub.add_parser("import-arduino", help="import the output of the official IMU_Capture sketch",
                        description="Import IMU_Capture CSV (aX,aY,aZ,gX,gY,gZ in g and deg/s, takes separated by "
                                    "blank lines) into DATA_DIR/<label>/. Unusable lines are reported on stderr with "
-                                   "their line number. Prints a JSON summary on stdout.")
+                                   "their line number. Prints a JSON summary on stdout.",
+                       epilog="example: %(prog)s serial_monitor.csv --label punch --subject ann --out data")
     i.add_argument("file", type=Path, metavar="FILE.csv", help="text copied from the Serial Monitor")
     i.add_argument("--label", required=True, help="the gesture in this file")
     i.add_argument("--out", type=Path, required=True, help="dataset directory (DATA_DIR)")
@@ -196,33 +211,34 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rows per take when the file has a blank line after every row (default 119)")
     i.set_defaults(func=_cmd_import)
 
-    _add_import_parser(sub)
-    _add_show_export_parsers(sub)
 
+def add_ports_parser(sub) -> None:
     pp = sub.add_parser("ports", help="list USB serial ports and which are Nano 33 BLE boards",
                         description="List USB serial ports by VID:PID; a Nano 33 BLE running a sketch is 2341:805A "
-                                    "(2341:005A while in its bootloader).")
+                                    "(2341:005A while in its bootloader).",
+                        epilog="example: %(prog)s --json")
     pp.add_argument("--json", action="store_true", help="print the list as JSON")
     pp.set_defaults(func=_cmd_ports)
 
+
+def add_protocol_header_parser(sub) -> None:
     g = sub.add_parser("gen-protocol-header", help="regenerate the firmware's protocol header from protocol_spec.py",
-                       description="Write firmware/lib/nanogest_core/src/ng_protocol_defs.h from capture/protocol_spec.py.")
+                       description="Write firmware/lib/nanogest_core/src/ng_protocol_defs.h from capture/protocol_spec.py.",
+                       epilog="example: %(prog)s --path /tmp/ng_protocol_defs.h")
     g.add_argument("--path", type=Path, default=None, help="write here instead of the firmware tree")
     g.set_defaults(func=_cmd_header)
-    _add_inference_commands(sub)
-    return p
 
 
 IMPORT_EPILOG = """examples:
-  python -m capture import punch.csv --label punch --subject ann --out data
-  python -m capture import recordings/ --layout '{subject}/{label}_{n}.csv' --out data
-  python -m capture import rev2_log.csv --board rev2 --label wave --out data
-  python -m capture import ei-export/training --out data      (Edge Impulse JSON/CSV: label from the file name)
+  %(prog)s punch.csv --label punch --subject ann --out data
+  %(prog)s recordings/ --layout '{subject}/{label}_{n}.csv' --out data
+  %(prog)s rev2_log.csv --board rev2 --label wave --out data
+  %(prog)s ei-export/training --out data      (Edge Impulse JSON/CSV: label from the file name)
 Each file's report (stderr) gives rows used, lines ignored and why, takes found and what started each, the rate
 and units found; run it again on the same file and it is skipped (--again to import it twice)."""
 
 
-def _add_import_parser(sub) -> None:
+def add_import_parser(sub) -> None:
     m = sub.add_parser(
         "import", help="import recordings in any common shape (IMU_Capture, other sketches' logs, Edge Impulse)",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=IMPORT_EPILOG,
@@ -263,20 +279,25 @@ def _add_import_parser(sub) -> None:
     m.set_defaults(func=_cmd_import_any)
 
 
-def _add_show_export_parsers(sub) -> None:
+def add_show_parser(sub) -> None:
     s = sub.add_parser("show", help="draw the takes of each label overlaid (PNG), to spot mislabeled or corrupted takes",
                        description="Draw each label's takes overlaid, one panel per channel, into OUT/<label>.png "
                                    "(default DATA_DIR/.show/). The take least like its label's others is drawn in red "
-                                   "and named. Prints a JSON summary on stdout.")
+                                   "and named. Prints a JSON summary on stdout.",
+                       epilog="example: %(prog)s data --label punch   (then open data/.show/punch.png)")
     s.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="dataset directory")
     s.add_argument("--label", help="only this label")
     s.add_argument("--out", type=Path, default=None, help="folder for the PNGs (default DATA_DIR/.show)")
     s.set_defaults(func=_cmd_show)
+
+
+def add_export_ei_parser(sub) -> None:
     e = sub.add_parser("export-ei", help="export DATA_DIR as Edge Impulse data acquisition samples",
                        description="Write every usable take as an Edge Impulse sample <label>.<take>.json (data "
                                    "acquisition format, unsigned; accelerometer m/s2, gyroscope deg/s) or .csv "
-                                   "(timestamp in ms). Import them back with: python -m capture import OUT "
-                                   "--layout '{label}.{subject}-{session}-{n}.json'.")
+                                   "(timestamp in ms). Import them back with: nanogest import OUT "
+                                   "--layout '{label}.{subject}-{session}-{n}.json'.",
+                       epilog="example: %(prog)s data --out ei-upload --format csv")
     e.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="dataset directory")
     e.add_argument("--out", type=Path, required=True, help="folder to write (files already there are never overwritten)")
     e.add_argument("--format", choices=("json", "csv"), default="json", help="json (default) or csv")
@@ -285,22 +306,8 @@ def _add_show_export_parsers(sub) -> None:
     e.set_defaults(func=_cmd_export_ei)
 
 
-def _add_inference_commands(sub) -> None:
-    """``replay``, ``monitor`` and ``verify-board``: the board-side tools (boardtools/replay.py,
-    monitor.py, board_check.py; also ``python -m boardtools``), kept here under their first names.
-    This entry point sits above every stage, so it alone in capture may import boardtools
-    (tests/test_import_graph.py allows exactly this edge)."""
-    from boardtools.board_check import add_verify_parser
-    from boardtools.monitor import add_monitor_parser
-    from boardtools.replay import add_replay_parser
-
-    add_replay_parser(sub)
-    add_monitor_parser(sub)
-    add_verify_parser(sub)
-
-
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+def run(args: argparse.Namespace) -> int:
+    """Run a parsed capture command (``args.func``); a problem the user can fix ends in one ``error:`` line."""
     try:
         return args.func(args)
     except (CaptureError, DatasetError) as e:
@@ -309,6 +316,10 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; takes already written are kept", file=sys.stderr)
         return 130
+
+
+def main(argv=None) -> int:
+    return run(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":

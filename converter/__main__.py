@@ -1,5 +1,6 @@
 """Command line: ``python -m converter convert RUN_DIR``, ``python -m converter install RUN_DIR``,
-``python -m converter evaluate RUN_DIR DATA_DIR`` and ``python -m converter board-kernels``."""
+``python -m converter evaluate RUN_DIR DATA_DIR`` and ``python -m converter board-kernels`` (also
+``nanogest convert|install|evaluate-int8|board-kernels``)."""
 
 from __future__ import annotations
 
@@ -24,9 +25,15 @@ def build_parser() -> argparse.ArgumentParser:
                     "into the run, and install them into the firmware.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (add_convert_parser, add_evaluate_parser, add_install_parser, add_board_kernels_parser):
+        add(sub)
+    return parser
 
+
+def add_convert_parser(sub) -> None:
     c = sub.add_parser(
         "convert",
+        epilog="example: %(prog)s runs/r1   (then: nanogest install runs/r1)",
         help=f"RUN_DIR -> model_int8.tflite, report.json and the generated firmware headers in RUN_DIR/{RUN_HEADER_DIR_NAME}",
         description=(
             "Quantize RUN_DIR/model.keras to a full-int8 .tflite (calibrated on the run's training windows), "
@@ -43,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
             "to stderr. Any refusal exits with status 2 and leaves the headers untouched."
         ),
     )
-    c.add_argument("run_dir", metavar="RUN_DIR", type=Path, help="run directory written by `python -m training fit`")
+    c.add_argument("run_dir", metavar="RUN_DIR", type=Path, help="run directory written by `nanogest fit`")
     c.add_argument("--header-dir", type=Path, default=None, metavar="DIR",
                    help=f"where to write the generated headers (default: RUN_DIR/{RUN_HEADER_DIR_NAME})")
     c.add_argument("--max-drop", type=float, default=DEFAULT_MAX_DROP_POINTS, metavar="POINTS",
@@ -75,9 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "gives outputs more than this apart; every operator is compared on up to 400 test windows, and "
                         "what 1-LSB roundings grow to downstream (model outputs) is reported, not gated "
                         "(default: %(default)s)")
+    c.set_defaults(func=_convert)
 
+
+def add_install_parser(sub) -> None:
     i = sub.add_parser(
         "install",
+        epilog="example: %(prog)s runs/r1   (then: make firmware, or make flash RUN=runs/r1)",
         help="put a converted RUN_DIR's headers into the firmware (the one step before building or flashing)",
         description=(
             "Check that RUN_DIR/report.json shows the converter wrote the run's headers, that model_int8.tflite, "
@@ -87,12 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
             "nothing copied, when any check fails."
         ),
     )
-    i.add_argument("run_dir", metavar="RUN_DIR", type=Path, help="a run directory converted by `python -m converter convert`")
+    i.add_argument("run_dir", metavar="RUN_DIR", type=Path, help="a run directory converted by `nanogest convert`")
     i.add_argument("--dest", type=Path, default=FIRMWARE_HEADER_DIR, metavar="DIR",
                    help="where to put them (default: the firmware's %(default)s)")
+    i.set_defaults(func=_install)
 
+
+def add_board_kernels_parser(sub) -> None:
     b = sub.add_parser(
         "board-kernels",
+        epilog="example: %(prog)s --board-tflm .pio/libdeps/nano33ble/Chirale_TensorFLowLite",
         help="build the board's TFLM library for the host (cached) and print what was built (JSON)",
         description=(
             "Find the board's TFLM library sources (--board-tflm DIR, else $NANOGEST_BOARD_TFLM, else PlatformIO's "
@@ -104,9 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--board-tflm", type=Path, default=None, metavar="DIR",
                    help="the board TFLM library's root directory (it holds library.properties)")
+    b.set_defaults(func=_board_kernels)
 
+
+def add_evaluate_parser(sub, name: str = "evaluate") -> None:
+    """``evaluate`` here; ``nanogest`` names it ``evaluate-int8``, beside training's float-only ``evaluate``."""
     e = sub.add_parser(
-        "evaluate",
+        name,
+        epilog="example: %(prog)s runs/r1 new-person-data",
         help="score the float and int8 models on every window of a dataset (JSON on stdout)",
         description=(
             "Cut every take of DATA_DIR into windows with the run's contract, run the Keras float model and "
@@ -116,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("run_dir", metavar="RUN_DIR", type=Path, help="a converted run directory")
     e.add_argument("data_dir", metavar="DATA_DIR", type=Path, help="dataset directory (DATA_DIR/<label>/<take>.csv)")
-    return parser
+    e.set_defaults(func=_evaluate)
 
 
 def _import_tensorflow_quietly() -> None:
@@ -127,40 +147,58 @@ def _import_tensorflow_quietly() -> None:
         import tensorflow  # noqa: F401
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    # Each command imports its modules here: install never loads TensorFlow, the others only after
-    # _import_tensorflow_quietly has muted its start-up messages.
+# Each command imports its modules in its function: install never loads TensorFlow, the others only
+# after _import_tensorflow_quietly has muted its start-up messages.
+def _install(args) -> int:
+    from converter.install import install_headers
+
+    print("\n".join(install_headers(args.run_dir, args.dest)))
+    return 0
+
+
+def _convert(args) -> int:
+    _import_tensorflow_quietly()
+    from converter.convert import convert_run
+
+    return _print(convert_run(args.run_dir, header_dir=args.header_dir, max_drop_points=args.max_drop,
+                              max_lsb=args.max_lsb, flash_budget_kb=args.flash_budget_kb,
+                              ram_budget_kb=args.ram_budget_kb, min_agreement=args.min_agreement,
+                              board_tflm=args.board_tflm, measure_on_arm=args.measure_on_arm))
+
+
+def _board_kernels(args) -> int:
+    _import_tensorflow_quietly()
+    from converter import board_tflm
+
+    return _print(board_tflm.load(args.board_tflm).describe())
+
+
+def _evaluate(args) -> int:
+    _import_tensorflow_quietly()
+    from converter.evaluate import evaluate_run
+
+    return _print(evaluate_run(args.run_dir, args.data_dir))
+
+
+def _print(report: dict) -> int:
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a parsed converter command (``args.func``); a refusal ends in one ``error:`` line and status 2."""
     try:
-        if args.command == "install":
-            from converter.install import install_headers
-
-            print("\n".join(install_headers(args.run_dir, args.dest)))
-            return 0
-        _import_tensorflow_quietly()
-        if args.command == "convert":
-            from converter.convert import convert_run
-
-            report = convert_run(args.run_dir, header_dir=args.header_dir, max_drop_points=args.max_drop,
-                                 max_lsb=args.max_lsb, flash_budget_kb=args.flash_budget_kb,
-                                 ram_budget_kb=args.ram_budget_kb, min_agreement=args.min_agreement,
-                                 board_tflm=args.board_tflm, measure_on_arm=args.measure_on_arm)
-        elif args.command == "board-kernels":
-            from converter import board_tflm
-
-            report = board_tflm.load(args.board_tflm).describe()
-        else:
-            from converter.evaluate import evaluate_run
-
-            report = evaluate_run(args.run_dir, args.data_dir)
+        return args.func(args)
     except ConverterError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    print(json.dumps(report, indent=2))
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":

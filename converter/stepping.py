@@ -72,7 +72,7 @@ def run_tflm_steps(flatbuffer: bytes, x_steps: np.ndarray, io: StepIO) -> Steppe
 
 def run_tflm_steps_int8(flatbuffer: bytes, xq: np.ndarray, io: StepIO, kernels=None) -> SteppedRun:
     """xq: int8 step inputs (n, steps, *x_t shape), quantized by the caller (the board's rounding in
-    capture replay). Steps every window in TFLM (the board's with ``kernels``, a
+    nanogest replay). Steps every window in TFLM (the board's with ``kernels``, a
     converter.board_runtime.BoardKernels) from h = 0, carrying h' into h."""
 
     interpreter = make_interpreter(flatbuffer, VERIFY_ARENA_BYTES, kernels)

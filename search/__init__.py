@@ -1,4 +1,4 @@
-"""The model search (``python -m training search`` / ``search-worker``): an Optuna study whose
+"""The model search (``nanogest search`` / ``search-worker``): an Optuna study whose
 trials train with training's split rules and are scored by the real converter on int8 accuracy,
 model bytes, arena bytes and estimated latency.
 

@@ -1,4 +1,5 @@
-"""The ``search`` and ``search-worker`` commands: options, the chosen run, the summary."""
+"""The ``search`` and ``search-worker`` commands (``nanogest search|search-worker``): options, the chosen run,
+the summary. Their errors are training's (``training.__main__.run``)."""
 
 from __future__ import annotations
 
@@ -42,9 +43,10 @@ def _common(p: argparse.ArgumentParser) -> None:
                         "search-worker: default discarded)")
 
 
-def add_parsers(sub) -> None:
+def add_search_parser(sub) -> None:
     s = sub.add_parser(
         "search", help="search for the most accurate model that fits the board (Optuna; JSON on stdout)",
+        epilog="example: %(prog)s data --out searches/s1 --trials 20 --flash-kb 200",
         description="Each trial trains a candidate (architecture, widths, depth, kernels, GRU units, the model's rate, "
         "window and hop, "
         "augmentation, learning rate, epochs) with fit's rules, cross-validated by person where there are people "
@@ -59,7 +61,7 @@ def add_parsers(sub) -> None:
         "interruption loses only the running trial. With --storage postgresql://... and --study NAME, any number "
         "of 'search-worker' processes on any machines join the study. The model's rate is searched at and below the "
         "dataset's (see --rates); the board resamples its IMU's stream to the chosen run's rate. One line per trial on stderr; a JSON summary on stdout.")
-    s.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="dataset directory written by 'python -m capture record'")
+    s.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="dataset directory written by 'nanogest record' or 'nanogest import'")
     s.add_argument("--out", type=Path, required=True, metavar="SEARCH_DIR",
                    help="where the study (study.db), pareto.png, search.json and the chosen run go")
     s.add_argument("--trials", type=int, default=DEFAULT_TRIALS, metavar="N",
@@ -114,9 +116,14 @@ def add_parsers(sub) -> None:
                         "or any SQLAlchemy URL (default: sqlite:///SEARCH_DIR/study.db)")
     s.add_argument("--study", default=DEFAULT_STUDY, metavar="NAME", help=f"the study's name (default {DEFAULT_STUDY})")
     _common(s)
+    s.set_defaults(func=run_search)
+
+
+def add_worker_parser(sub) -> None:
     w = sub.add_parser(
         "search-worker", help="join a search's study and run trials until it has its number of trials",
-        description="Join study NAME in the shared --storage (started by 'python -m training search ... --storage URL "
+        epilog="example: %(prog)s --storage postgresql://me@db-host/searches --study s1",
+        description="Join study NAME in the shared --storage (started by 'nanogest search ... --storage URL "
         "--study NAME') and run its trials: the data, budgets, space and trial count are the study's own. The dataset "
         "must be at the study's path, or give --data-dir; its hash must match. One line per trial on stderr; the "
         "trials this worker finished as JSON on stdout.")
@@ -126,6 +133,7 @@ def add_parsers(sub) -> None:
     w.add_argument("--wait", type=float, default=0, metavar="S",
                    help="wait up to S seconds for the study to be created (workers started before 'search'; default 0)")
     _common(w)
+    w.set_defaults(func=run_worker)
 
 
 def _budgets(args) -> Budgets:
@@ -209,6 +217,8 @@ def run_search(args) -> dict:
 
 class SearchInterrupted(TrainingError):
     """Ctrl-C during a search: the finished trials are in the storage."""
+
+    exit_status = EXIT_INTERRUPTED
 
 
 def run_worker(args) -> dict:
@@ -390,4 +400,4 @@ def build_chosen_run(trial, data_dir: Path, search_dir: Path, budgets: Budgets, 
             "run_accuracy_float": metrics["accuracy"], "run_accuracy_int8": report["accuracy_int8"],
             "run_model_bytes": report["model_bytes"], "run_arena_bytes": report["arena_bytes"],
             "run_latency_ms": report["latency_ms_estimate"], "headers_written": report["headers_written"],
-            "next": f"python -m converter install {run_dir}  (or: make flash RUN={run_dir})"}
+            "next": f"nanogest install {run_dir}  (or: make flash RUN={run_dir})"}

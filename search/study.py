@@ -1,4 +1,4 @@
-"""``python -m training search`` and ``search-worker``: the most accurate model that fits the board.
+"""``nanogest search`` and ``search-worker``: the most accurate model that fits the board.
 
 An Optuna study (several objectives: int8 accuracy up, model bytes and estimated latency down;
 budgets as constraints; search/trial.py runs one trial) lives in a storage that every
@@ -135,8 +135,8 @@ def _sampler(budgets: Budgets, n_trials: int):
 def settings_of(study) -> dict:
     s = study.user_attrs.get(STUDY_ATTR)
     if not s:
-        raise TrainingError(f"study {study.study_name!r} was not created by 'python -m training search'; "
-                            "start it with 'python -m training search DATA_DIR --storage URL --study NAME'")
+        raise TrainingError(f"study {study.study_name!r} was not created by 'nanogest search'; "
+                            "start it with 'nanogest search DATA_DIR --storage URL --study NAME'")
     return s
 
 
@@ -146,13 +146,13 @@ def open_study(url: str, name: str, grace_s: int, settings: dict | None = None):
     storage = open_storage(url, grace_s)
     exists = name in [s.study_name for s in optuna.study.get_all_study_summaries(storage, include_best_trial=False)]
     if not exists and settings is None:
-        raise TrainingError(f"no study {name!r} in {shown_url(url)}; start it with 'python -m training search "
+        raise TrainingError(f"no study {name!r} in {shown_url(url)}; start it with 'nanogest search "
                             f"DATA_DIR --out SEARCH_DIR --storage URL --study {name}'")
     stored = None
     if exists:
         stored = optuna.load_study(study_name=name, storage=storage).user_attrs.get(STUDY_ATTR)
         if stored is None and settings is None:
-            raise TrainingError(f"study {name!r} in {shown_url(url)} was not created by 'python -m training search' "
+            raise TrainingError(f"study {name!r} in {shown_url(url)} was not created by 'nanogest search' "
                                 "(or is being created right now)")
     budgets = Budgets(**(stored or settings)["budgets"])
     study = optuna.create_study(study_name=name, storage=storage, load_if_exists=True,

@@ -1,4 +1,4 @@
-"""Command line: ``python -m training fit|cv|evaluate|check|adapt|search|search-worker``."""
+"""Command line: ``python -m training check|fit|cv|adapt|evaluate`` (also ``nanogest COMMAND``)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 from training import ARCHITECTURES, GRU_UNITS, TrainingError
+from training.adapt import add_adapt_parser as _add_adapt_arguments, run_adapt
 from training.augment import (AUGMENT_KINDS, AUTO_AUGMENT_MAX_WINDOWS, DEFAULT_AUGMENT, MOUNT_ANY_ANGLE_FROM_DEG,
                               ONE_PERSON_AUGMENT)
+from training.check import CHECK_DESCRIPTION, add_arguments as _add_check_arguments, run_check
 
 EXIT_BAD_INPUT = 2
 AUGMENT_HELP = (f"augmentation kinds, comma-separated from {','.join(AUGMENT_KINDS)} (or 'all', 'none'); "
@@ -20,7 +22,7 @@ AUGMENT_HELP = (f"augmentation kinds, comma-separated from {','.join(AUGMENT_KIN
 
 
 def _add_training_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="dataset directory written by 'python -m capture record'")
+    p.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="dataset directory written by 'nanogest record' or 'nanogest import'")
     p.add_argument("--arch", default="conv1d", choices=ARCHITECTURES,
                    help="model: conv1d (default), ds-conv1d (depthwise-separable, smallest), gru (runs one sample "
                    "at a time on the board), cnn-gru (Conv1D front end, then a GRU)")
@@ -54,19 +56,26 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                    help="also train on takes flagged for lost samples or cut short (left out by default)")
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m training",
         description="Train a gesture classifier on a nanogest dataset directory and write a run directory "
         "(model.keras, contract.json, windows.npz, split.json, metrics.json, run.json, history.png, confusion.png).",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (add_check_parser, add_fit_parser, add_cv_parser, add_adapt_parser, add_evaluate_parser):
+        add(sub)
+    return p
+
+
+def add_fit_parser(sub) -> None:
     f = sub.add_parser(
         "fit",
         help="train a model on DATA_DIR and write RUN_DIR",
         description="Train a model on DATA_DIR (DATA_DIR/<label>/<take>.csv + .json). The test split holds "
-        "out whole people (about 25%%) when there are two or more, else whole sessions, else whole takes. "
+        "out whole people (about 25%) when there are two or more, else whole sessions, else whole takes. "
         "Progress goes to stderr; a JSON summary (accuracy, macro_f1, params, macs, run_dir, ...) to stdout.",
+        epilog="example: %(prog)s data --out runs/r1",
     )
     _add_training_options(f)
     f.add_argument("--out", type=Path, required=True, metavar="RUN_DIR", help="run directory to write")
@@ -79,33 +88,44 @@ def _parser() -> argparse.ArgumentParser:
                    "model_split.keras and metrics.json's accuracy is its, on data it never saw; run.json and "
                    "metrics.json record the final fit (final_fit). The converter still verifies int8 against "
                    "float on the split's test windows, which the final model has seen")
+    f.set_defaults(func=_fit)
+
+
+def add_cv_parser(sub) -> None:
     c = sub.add_parser(
         "cv", help="cross-validate by group on a small dataset (JSON on stdout)",
         description="Cross-validation by group: subjects when there are two or more, else sessions, else takes, "
         "dealt into K folds; each fold is tested by a model trained on the others. Prints per-fold and mean "
         "accuracy and macro-F1 as JSON on stdout; progress on stderr. Writes no run directory.",
+        epilog="example: %(prog)s data --folds 4 --arch ds-conv1d",
     )
     _add_training_options(c)
     c.add_argument("--folds", type=int, default=5, metavar="K", help="number of folds, at most the number of groups (default 5)")
+    c.set_defaults(func=_cv)
+
+
+def add_evaluate_parser(sub) -> None:
     e = sub.add_parser(
         "evaluate", help="score a run's float model on a dataset it never saw (JSON on stdout)",
         description="Cut every take of DATA_DIR into windows with RUN_DIR's contract (resampled to its rate), "
         "classify them with RUN_DIR/model.keras and print n, accuracy, macro_f1 and per-class recall as JSON. "
         "Labels that the run does not know are refused.",
+        epilog="example: %(prog)s runs/r1 new-person-data",
     )
-    e.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="run directory written by 'python -m training fit'")
+    e.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="run directory written by 'nanogest fit'")
     e.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="dataset directory to score")
     e.add_argument("--include-flagged", action="store_true", help="also score takes flagged for lost samples or cut short")
-    from training.check import CHECK_DESCRIPTION, add_arguments
+    e.set_defaults(func=_evaluate)
 
-    add_arguments(sub.add_parser("check", help="check a dataset directory before training", description=CHECK_DESCRIPTION))
-    from training.adapt import add_adapt_parser
 
-    add_adapt_parser(sub)
-    from search.cli import add_parsers as add_search_parsers  # the search sits above the converter; offered here by name
+def add_check_parser(sub) -> None:
+    c = sub.add_parser("check", help="check a dataset directory before training", description=CHECK_DESCRIPTION,
+                       epilog="example: %(prog)s data --json")
+    _add_check_arguments(c).set_defaults(func=run_check)  # prints its own report and returns the exit status
 
-    add_search_parsers(sub)
-    return p
+
+def add_adapt_parser(sub) -> None:
+    _add_adapt_arguments(sub).set_defaults(func=run_adapt)
 
 
 def _options(args):
@@ -125,48 +145,47 @@ def _options(args):
     )
 
 
-def _run(args) -> dict:
-    if args.command in ("search", "search-worker"):
-        from search.cli import run_search, run_worker
-
-        return run_search(args) if args.command == "search" else run_worker(args)
-    if args.command == "adapt":
-        from training.adapt import run_adapt
-
-        return run_adapt(args)
-    if args.command == "evaluate":
-        from training.evaluate import evaluate_run
-
-        return evaluate_run(args.run_dir, args.data_dir, include_flagged=args.include_flagged)
-    options = _options(args)
-    if args.command == "cv":
-        from training.cv import cross_validate
-
-        return cross_validate(args.data_dir, options, folds=args.folds)
+def _fit(args) -> dict:
     from training.fit import fit
 
-    return fit(args.data_dir, args.out, options)
+    return fit(args.data_dir, args.out, _options(args))
 
 
-def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
-    if args.command == "check":
-        from training.check import run_check
+def _cv(args) -> dict:
+    from training.cv import cross_validate
 
-        return run_check(args)
+    return cross_validate(args.data_dir, _options(args), folds=args.folds)
+
+
+def _evaluate(args) -> dict:
+    from training.evaluate import evaluate_run
+
+    return evaluate_run(args.run_dir, args.data_dir, include_flagged=args.include_flagged)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a parsed training command (also the search's): ``args.func`` returns the JSON summary to print, or
+    the exit status when it printed its own report (check). A ``TrainingError`` ends in one ``error:`` line and
+    its ``exit_status`` (2 unless it says otherwise)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     try:
-        result = _run(args)
+        result = args.func(args)
     except TrainingError as e:
         print(f"error: {e}", file=sys.stderr)
-        return 130 if type(e).__name__ == "SearchInterrupted" else EXIT_BAD_INPUT
+        return getattr(e, "exit_status", EXIT_BAD_INPUT)
     except OSError as e:
         where = e.filename or getattr(args, "out", None) or getattr(args, "data_dir", None)
         print(f"error: {where}: {e.strerror or e}; check the path and free disk space", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if isinstance(result, int):
+        return result
     print(json.dumps(result))
     return 0
+
+
+def main(argv=None) -> int:
+    return run(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ def read_base_run(base_dir: Path) -> tuple[dict, dict]:
     for name in ("model.keras", "contract.json", "windows.npz"):
         if not (base_dir / name).is_file():
             raise TrainingError(f"{base_dir}: has no {name}; BASE_RUN_DIR must be a run directory written by "
-                                "'python -m training fit'")
+                                "'nanogest fit'")
     try:
         contract = json.loads((base_dir / "contract.json").read_text())
         contract["labels"], contract["window"], contract["rate_hz"], contract["normalization"]["mean"]  # noqa: B018
@@ -244,7 +244,7 @@ def _write_records(run_dir, base_dir, person_dir, contract, o, used, held, takes
 
 ADAPT_DESCRIPTION = (
     "Fine-tune BASE_RUN_DIR's model on a few takes of one person (PERSON_DATA_DIR, e.g. recorded with "
-    "'python -m capture record --labels punch,flex,wave,circle,idle --takes 5'). The first K takes of each label "
+    "'nanogest record --labels punch,flex,wave,circle,idle --takes 5'). The first K takes of each label "
     "adapt the model (oversampled, strongly augmented, mixed with replayed base windows so other people are not "
     "forgotten); the rest are held out and scored with both the base and the adapted model. The contract is copied "
     "unchanged, so RUN_DIR converts and flashes like any run. JSON summary on stdout (base_accuracy, "
@@ -253,8 +253,9 @@ ADAPT_DESCRIPTION = (
 
 def add_adapt_parser(sub) -> argparse.ArgumentParser:
     """Add the ``adapt`` command to a subparsers object; run it with ``run_adapt(args)``."""
-    a = sub.add_parser("adapt", help="fine-tune a trained run on a few takes of one person", description=ADAPT_DESCRIPTION)
-    a.add_argument("base_run", type=Path, metavar="BASE_RUN_DIR", help="run directory written by 'python -m training fit'")
+    a = sub.add_parser("adapt", help="fine-tune a trained run on a few takes of one person", description=ADAPT_DESCRIPTION,
+                       epilog="example: %(prog)s runs/r1 me --out runs/r1-me")
+    a.add_argument("base_run", type=Path, metavar="BASE_RUN_DIR", help="run directory written by 'nanogest fit'")
     a.add_argument("person_data", type=Path, metavar="PERSON_DATA_DIR", help="the person's dataset directory")
     a.add_argument("--out", type=Path, required=True, metavar="RUN_DIR", help="run directory to write")
     d = AdaptOptions()
@@ -292,7 +293,7 @@ def run_adapt(args) -> dict:
 
 
 def main_adapt(argv=None) -> int:
-    """``python -m training.adapt ...`` (same as ``python -m training adapt ...``)."""
+    """``python -m training.adapt ...`` (same as ``nanogest adapt ...``)."""
     p = argparse.ArgumentParser(prog="python -m training")
     add_adapt_parser(p.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     args = p.parse_args(["adapt", *(sys.argv[1:] if argv is None else argv)])

@@ -1,4 +1,4 @@
-"""``python -m capture verify-board`` (the last step of ``make flash``) against the virtual board
+"""``nanogest verify-board`` (the last step of ``make flash``) against the virtual board
 over real pseudo-terminals. The first step, ``python -m converter install``, is tested in
 tests/converter/test_converter_install.py.
 
@@ -47,7 +47,7 @@ def make_run(dest: Path, host_build: Path, model_hash: int | None = None, labels
 
 
 def verify(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "capture", "verify-board", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "nanogest", "verify-board", *args], capture_output=True, text=True,
                           timeout=TIMEOUT_S, cwd=REPO)
 
 

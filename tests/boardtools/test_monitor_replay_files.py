@@ -1,4 +1,4 @@
-"""``capture monitor --replay FILE``: a take of a dataset (``t_us,aX,...``, written by the project's own
+"""``nanogest monitor --replay FILE``: a take of a dataset (``t_us,aX,...``, written by the project's own
 writer) plays on the virtual board like an IMU_Capture CSV, at the emulated IMU's rate; a file that
 is neither gets one ``error:`` line.
 
@@ -35,7 +35,7 @@ def recorded_take(data: Path, rate_hz: float, imu: str) -> Path:
 
 
 def monitor(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "capture", "monitor", "--model", str(DEFAULT_RUN), *args],
+    return subprocess.run([sys.executable, "-m", "nanogest", "monitor", "--model", str(DEFAULT_RUN), *args],
                           capture_output=True, text=True, timeout=TIMEOUT_S, cwd=ROOT)
 
 

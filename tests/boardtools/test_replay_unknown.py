@@ -1,5 +1,5 @@
 """Replay with an unknown label: the virtual board reports a window as the unknown label when its
-rule fires (ng_postprocess), and the laptop side of ``capture replay`` predicts the same frame
+rule fires (ng_postprocess), and the laptop side of ``nanogest replay`` predicts the same frame
 (converter.postprocess.reported_top), so board and laptop agree on every window."""
 
 from __future__ import annotations

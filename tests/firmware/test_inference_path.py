@@ -189,7 +189,7 @@ def test_one_model_replays_on_both_revisions_and_the_board_agrees_with_the_lapto
 
 
 def test_replay_command_prints_one_json_object(host_build, synth_data):
-    proc = subprocess.run([sys.executable, "-m", "capture", "replay", str(DEFAULT_RUN), str(synth_data)],
+    proc = subprocess.run([sys.executable, "-m", "nanogest", "replay", str(DEFAULT_RUN), str(synth_data)],
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = json.loads(proc.stdout)
@@ -198,7 +198,7 @@ def test_replay_command_prints_one_json_object(host_build, synth_data):
 
 def test_replay_refuses_a_run_without_a_model(tmp_path, synth_data):
     (tmp_path / "contract.json").write_text((DEFAULT_RUN / "contract.json").read_text() if DEFAULT_RUN.exists() else "{}")
-    proc = subprocess.run([sys.executable, "-m", "capture", "replay", str(tmp_path), str(synth_data)],
+    proc = subprocess.run([sys.executable, "-m", "nanogest", "replay", str(tmp_path), str(synth_data)],
                           capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and str(tmp_path) in proc.stderr
@@ -232,7 +232,7 @@ def test_monitor_prints_json_lines_of_live_predictions(host_build, tmp_path):
 
     csv = tmp_path / "wave.csv"
     write_replay_csv(csv, "wave", 2, 119.0, "p5", "s1", 2.0, 0)
-    proc = subprocess.run([sys.executable, "-m", "capture", "monitor", "--model", str(DEFAULT_RUN), "--replay", str(csv),
+    proc = subprocess.run([sys.executable, "-m", "nanogest", "monitor", "--model", str(DEFAULT_RUN), "--replay", str(csv),
                            "--speed", "20", "--seconds", "2", "--json"], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     records = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -247,7 +247,7 @@ def test_monitor_on_a_rev2_board_says_it_resamples(host_build, tmp_path):
 
     csv = tmp_path / "wave.csv"
     write_replay_csv(csv, "wave", 2, 100.0, "p5", "s1", 2.0, 0)
-    proc = subprocess.run([sys.executable, "-m", "capture", "monitor", "--model", str(DEFAULT_RUN), "--replay", str(csv),
+    proc = subprocess.run([sys.executable, "-m", "nanogest", "monitor", "--model", str(DEFAULT_RUN), "--replay", str(csv),
                            "--imu", "bmi270", "--speed", "20", "--seconds", "2", "--json"], capture_output=True, text=True,
                           timeout=60, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -1,5 +1,5 @@
-"""The whole pipeline, as `make demo` runs it, in miniature: virtual board over a pty ->
-capture record -> training fit -> converter convert (TFLM) -> converter evaluate."""
+"""The whole pipeline, as `make demo` (``nanogest demo``) runs it, in miniature: virtual board over a pty ->
+nanogest record -> fit -> convert (TFLM) -> evaluate-int8 -> replay -> stream -> adapt."""
 
 import json
 import subprocess
@@ -18,7 +18,7 @@ def test_demo_runs_every_stage_and_reports_honest_numbers(tmp_path):
     proc = subprocess.run(
         # 30 epochs: training keeps its last epoch and turns half the windows by a random mount angle, so
         # 15 epochs on 60 takes under-train (the new person scored 0.4 at 15 epochs, 0.9 at 30).
-        [sys.executable, "-m", "boardtools.demo", "--out", str(out), "--takes", "3", "--epochs", "30", "--speed", "60"],
+        [sys.executable, "-m", "nanogest", "demo", "--out", str(out), "--takes", "3", "--epochs", "30", "--speed", "60"],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -1,4 +1,4 @@
-"""``python -m training search`` / ``search-worker`` against the real parts: TensorFlow training,
+"""``nanogest search`` / ``search-worker`` against the real parts: TensorFlow training,
 the real converter and TFLM, Optuna's SQLite storage, and a real PostgreSQL server shared by
 worker processes. Small data (the demo's shape) and 20-epoch conv1d trials keep each test to a minute or two."""
 
@@ -30,16 +30,16 @@ CHEAP = ["--folds", "2", "--epochs", "20-20", "--arch", "conv1d", "--widths", "6
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
 
 
-def _training(*args, **kw) -> list[str]:
-    return [sys.executable, "-m", "training", *map(str, args)]
+def _nanogest(*args, **kw) -> list[str]:
+    return [sys.executable, "-m", "nanogest", *map(str, args)]
 
 
 def _run(*args, timeout=600) -> subprocess.CompletedProcess:
-    return subprocess.run(_training(*args), capture_output=True, text=True, timeout=timeout, env=ENV)
+    return subprocess.run(_nanogest(*args), capture_output=True, text=True, timeout=timeout, env=ENV)
 
 
 def _start(*args, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(_training(*args), stdout=subprocess.PIPE, stderr=open(log, "w"), text=True, env=ENV)
+    return subprocess.Popen(_nanogest(*args), stdout=subprocess.PIPE, stderr=open(log, "w"), text=True, env=ENV)
 
 
 def _study(url: str, name: str = "nanogest"):

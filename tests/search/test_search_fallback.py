@@ -41,7 +41,7 @@ def test_a_refused_chosen_run_is_followed_by_the_next_candidate_and_a_refused_pi
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     data, out = tmp_path / "data", tmp_path / "search"
     write_dataset(data, ["p1", "p2", "p3", "p4"], 3, 119, labels=("flex", "punch", "wave"))
-    made = subprocess.run([sys.executable, "-m", "training", "search", str(data), "--out", str(out), "--trials", "2",
+    made = subprocess.run([sys.executable, "-m", "nanogest", "search", str(data), "--out", str(out), "--trials", "2",
                            "--folds", "2", "--arch", "conv1d", "--flash-kb", "16", "--arena-kb", "10",
                            "--no-start-points", "--create-only"], capture_output=True, text=True, timeout=300)
     assert made.returncode == 0, made.stderr[-2000:]
