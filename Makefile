@@ -59,14 +59,19 @@ show: $(STAMP) ## draw each label's takes overlaid: make show DATA=DATA_DIR (PNG
 	$(NANOGEST) show $(DATA)
 
 # The real board (PlatformIO, platformio.ini at the root). pio is looked for in the venv,
-# then on PATH; its registry must be reachable the first time (it downloads the platform,
+# then on PATH; without one, firmware and flash first install the [board] extra into the venv
+# (make platformio). Its registry must be reachable the first time (it downloads the platform,
 # the Arduino core, the toolchain and the pinned libraries).
-.PHONY: firmware install-model flash
-PIO ?= $(firstword $(wildcard $(VENV)/bin/pio) $(shell command -v pio 2>/dev/null) pio)
-NEED_PIO = @command -v $(PIO) >/dev/null 2>&1 || { echo "error: PlatformIO's pio is not installed; install it with: $(VENV)/bin/pip install platformio (then run make $@$(if $(RUN), RUN=$(RUN)) again)" >&2; exit 2; }
+.PHONY: platformio firmware install-model flash
+PIO ?= $(or $(firstword $(wildcard $(VENV)/bin/pio) $(shell command -v pio 2>/dev/null)),$(VENV)/bin/pio)
+PIO_IF_MISSING := $(if $(shell command -v $(PIO) 2>/dev/null),,platformio)
+NEED_PIO = @command -v $(PIO) >/dev/null 2>&1 || { echo "error: PlatformIO's pio is not installed; install it with: make platformio (= $(VENV)/bin/pip install -e '.[board]'), then run make $@$(if $(RUN), RUN=$(RUN)) again" >&2; exit 2; }
+
+platformio: $(STAMP) ## install PlatformIO into .venv (the [board] extra: pip install -e '.[board]'); firmware and flash do it when pio is missing
+	$(PY) -m pip install --quiet -e '.[board]' $(PIP_QUIET)
 NEED_RUN = @test -n "$(RUN)" || { echo "error: say which run: make $@ RUN=runs/NAME (a run converted with nanogest convert)" >&2; exit 2; }
 
-firmware: ## build the board's firmware with the installed model (= pio run -e nano33ble)
+firmware: $(PIO_IF_MISSING) ## build the board's firmware with the installed model (= pio run -e nano33ble)
 	$(NEED_PIO)
 	$(PIO) run -e nano33ble
 
@@ -74,7 +79,7 @@ install-model: $(STAMP) ## put converted run RUN=RUN_DIR's headers into the firm
 	$(NEED_RUN)
 	$(NANOGEST) install $(RUN)
 
-flash: $(STAMP) ## install RUN=RUN_DIR's model, upload with PlatformIO (PORT=... optional), verify the board runs it
+flash: $(STAMP) $(PIO_IF_MISSING) ## install RUN=RUN_DIR's model, upload with PlatformIO (PORT=... optional), verify the board runs it
 	$(NEED_RUN)
 	$(NEED_PIO)
 	$(NANOGEST) install $(RUN)
