@@ -10,7 +10,7 @@ Exit status: 0 the board runs this run's model; 1 it does not, or no board answe
 (one sentence on stderr says what to do); 2 unusable input (no such run, ambiguous ports).
 One JSON object goes to stdout whenever the board answered.
 
-``make flash RUN=RUN_DIR`` runs it last, after ``python -m converter install RUN_DIR`` has put
+``make flash RUN=RUN_DIR`` runs it last, after ``nanogest install RUN_DIR`` has put
 the run's headers into the firmware and PlatformIO has uploaded it.
 """
 
@@ -57,7 +57,7 @@ def _read_json(path: Path) -> dict:
         raise CaptureError(f"{path}: cannot read it ({e.strerror})") from None
     except json.JSONDecodeError as e:
         raise CaptureError(f"{path}: not valid JSON (line {e.lineno}: {e.msg}); re-run "
-                           f"`python -m converter convert {path.parent}`") from None
+                           f"`nanogest convert {path.parent}`") from None
     if not isinstance(data, dict):
         raise CaptureError(f"{path}: expected a JSON object")
     return data
@@ -84,10 +84,10 @@ def run_model(run_dir: Path) -> tuple[int, list[str]]:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise CaptureError(f"{run_dir}: no such run directory; pass the RUN_DIR you converted "
-                           "(python -m converter convert RUN_DIR)")
+                           "(nanogest convert RUN_DIR)")
     contract_path = run_dir / "contract.json"
     if not contract_path.is_file():
-        raise CaptureError(f"{contract_path}: missing; RUN_DIR must be a run written by `python -m training fit`")
+        raise CaptureError(f"{contract_path}: missing; RUN_DIR must be a run written by `nanogest fit`")
     labels = _read_json(contract_path).get("labels")
     if not (isinstance(labels, list) and labels and all(isinstance(x, str) for x in labels)):
         raise CaptureError(f"{contract_path}: 'labels' must be a non-empty list of names")
@@ -97,10 +97,10 @@ def run_model(run_dir: Path) -> tuple[int, list[str]]:
         model_hash = parse_hash(_read_json(report_path).get("model_hash"), str(report_path))
         if tflite_hash is not None and tflite_hash != model_hash:
             raise CaptureError(f"{report_path} says model 0x{model_hash:08x} but {tflite} hashes to 0x{tflite_hash:08x}: "
-                               f"the run was changed after converting; re-run `python -m converter convert {run_dir}`")
+                               f"the run was changed after converting; re-run `nanogest convert {run_dir}`")
         return model_hash, labels
     if tflite_hash is None:
-        raise CaptureError(f"{run_dir}: has no report.json; convert it first with `python -m converter convert {run_dir}`")
+        raise CaptureError(f"{run_dir}: has no report.json; convert it first with `nanogest convert {run_dir}`")
     log(f"{run_dir} has no report.json; using the FNV-1a hash of {tflite.name}")
     return tflite_hash, labels
 
@@ -198,7 +198,7 @@ def compare(info, port_name: str, run_dir: Path, model_hash_run: int, labels_run
     elif not labels_match:
         problem = (f"the board runs {run_dir}'s model 0x{board_hash:08x} but announces labels {labels_board}, while "
                    f"its contract.json has {labels_run}: the headers came from another contract; re-run "
-                   f"`python -m converter convert {run_dir}` and make flash RUN={run_dir}")
+                   f"`nanogest convert {run_dir}` and make flash RUN={run_dir}")
     result["ok"] = problem is None
     return result, problem
 

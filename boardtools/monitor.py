@@ -55,7 +55,7 @@ def replay_file(path: Path, work_dir: Path, imu: str | None) -> Path:
     else a take of a dataset (t_us,aX,..; its .json beside it) written to ``work_dir`` as one:
     g and deg/s at the emulated IMU's rate (``imu``, default lsm9ds1), the rate IMU_Capture
     itself runs at on that board. A take recorded at another rate is resampled in the IMU's
-    counts as ``capture replay`` resamples it."""
+    counts as ``nanogest replay`` resamples it."""
     header = first_line(path)
     if header == IMU_CAPTURE_HEADER:
         return path

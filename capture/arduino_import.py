@@ -1,4 +1,4 @@
-"""``python -m capture import-arduino``: the official IMU_Capture sketch's output, on the generic reader.
+"""``nanogest import-arduino``: the official IMU_Capture sketch's output, on the generic reader.
 
 IMU_Capture prints a header ``aX,aY,aZ,gX,gY,gZ`` and then one line per sample (g and
 deg/s), with a blank line after each take. What people paste from the Serial Monitor is
@@ -11,7 +11,7 @@ takes of ``samples_per_take``). Takes pasted back to back without a blank line (
 exactly k * ``samples_per_take`` rows) are cut into k takes.
 
 This front fixes what the official format says (g, deg/s, ``rate_hz``) instead of guessing;
-``python -m capture import`` is the same reader with everything detected.
+``nanogest import`` is the same reader with everything detected.
 """
 
 from __future__ import annotations

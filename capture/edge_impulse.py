@@ -7,7 +7,7 @@ In: a JSON sample (``{"protected": ..., "signature": ..., "payload": {"interval_
 columns) is read by the generic reader. Edge Impulse names files ``<label>.<id>.<ext>``, so
 without ``--label`` the label is the name before the first dot.
 
-Out: ``python -m capture export-ei DATA_DIR --out DIR`` writes one unsigned sample (``alg``
+Out: ``nanogest export-ei DATA_DIR --out DIR`` writes one unsigned sample (``alg``
 ``none``) per take as ``<label>.<take>.json`` (or ``.csv``), accelerometer in m/s2 and
 gyroscope in deg/s, ready for Edge Impulse's uploader; importing that folder back with
 ``--layout '{label}.{subject}-{session}-{n}.json'`` gives the same takes.

@@ -174,7 +174,7 @@ def open_port(url: str, *, label: str | None = None, takes: int = 1, take_second
         ser = serial.Serial(url, BAUD, timeout=0.05, write_timeout=2)
     except (serial.SerialException, OSError, ValueError) as e:
         reason = "no such device" if url.startswith("/") and not os.path.exists(url) else str(e)
-        raise CaptureError(f"cannot open port {url}: {reason}; list boards with: python -m capture ports") from None
+        raise CaptureError(f"cannot open port {url}: {reason}; list boards with: nanogest ports") from None
     return Port(ser, url, path=url)
 
 

@@ -1,6 +1,6 @@
 """nanogest converter: int8 quantization, TFLM verification, arena sizing, firmware headers.
 
-Reads a run directory written by ``python -m training fit`` (see docs/architecture.md)
+Reads a run directory written by ``nanogest fit`` (see docs/architecture.md)
 and writes ``model_int8.tflite``, ``report.json`` and the generated firmware headers.
 """
 

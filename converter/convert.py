@@ -1,4 +1,4 @@
-"""`python -m converter convert`: quantize, verify in TFLM, size the arena, write the headers."""
+"""`nanogest convert`: quantize, verify in TFLM, size the arena, write the headers."""
 
 from __future__ import annotations
 

@@ -57,7 +57,7 @@ def evaluate_run(run_dir: Path, data_dir: Path) -> dict:
     contract = load_contract(run_dir)
     tflite_path = run_dir / "model_int8.tflite"
     if not tflite_path.is_file():
-        raise ConverterError(f"{run_dir}: has no model_int8.tflite; run `python -m converter convert {run_dir}` first")
+        raise ConverterError(f"{run_dir}: has no model_int8.tflite; run `nanogest convert {run_dir}` first")
     x_raw, y, n_takes = dataset_windows(data_dir, contract)
     model = load_model(run_dir, contract)
 

@@ -1,6 +1,6 @@
-"""``python -m converter install RUN_DIR``: put a converted run's headers into the firmware.
+"""``nanogest install RUN_DIR``: put a converted run's headers into the firmware.
 
-``python -m converter convert RUN_DIR`` writes the four generated files into the run
+``nanogest convert RUN_DIR`` writes the four generated files into the run
 (RUN_DIR/generated/ unless told otherwise, recorded as ``header_dir`` in report.json); the
 firmware builds whatever is in firmware/lib/nanogest_model/src/generated/. Installing is this
 one explicit step: it checks that report.json vouches for the headers (the converter wrote
@@ -55,18 +55,18 @@ def model_data_hash(header_dir: Path) -> int | None:
 
 def _report(run_dir: Path) -> dict:
     if not run_dir.is_dir():
-        raise ConverterError(f"{run_dir}: no such run directory; pass a RUN_DIR written by `python -m training fit` "
-                             "and converted with `python -m converter convert RUN_DIR`")
+        raise ConverterError(f"{run_dir}: no such run directory; pass a RUN_DIR written by `nanogest fit` "
+                             "and converted with `nanogest convert RUN_DIR`")
     path = run_dir / "report.json"
     if not path.is_file():
-        raise ConverterError(f"{path}: missing; convert the run first: python -m converter convert {run_dir}")
+        raise ConverterError(f"{path}: missing; convert the run first: nanogest convert {run_dir}")
     try:
         report = json.loads(path.read_text())
     except json.JSONDecodeError as e:
         raise ConverterError(f"{path}: not valid JSON (line {e.lineno}: {e.msg}); "
-                             f"convert again: python -m converter convert {run_dir}") from None
+                             f"convert again: nanogest convert {run_dir}") from None
     if not isinstance(report, dict):
-        raise ConverterError(f"{path}: expected a JSON object; convert again: python -m converter convert {run_dir}")
+        raise ConverterError(f"{path}: expected a JSON object; convert again: nanogest convert {run_dir}")
     return report
 
 
@@ -78,7 +78,7 @@ def _hash_of(report: dict, path: Path) -> int:
         h = None
     if h is None or not 0 <= h <= 0xFFFFFFFF:
         raise ConverterError(f"{path}: model_hash {value!r} is not a hex number like 0x1234abcd; "
-                             f"convert again: python -m converter convert {path.parent}")
+                             f"convert again: nanogest convert {path.parent}")
     return h
 
 
@@ -89,7 +89,7 @@ def install_headers(run_dir: Path, dest: Path = FIRMWARE_HEADER_DIR) -> list[str
     report = _report(run_dir)
     report_path = run_dir / "report.json"
     model_hash = _hash_of(report, report_path)
-    convert_again = f"python -m converter convert {run_dir}"
+    convert_again = f"nanogest convert {run_dir}"
     if not report.get("headers_written"):
         raise ConverterError(f"{report_path}: the converter did not write headers for model 0x{model_hash:08x} "
                              f"(it refused the model or was interrupted; its message said why); fix that and run "

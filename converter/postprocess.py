@@ -90,7 +90,7 @@ def version_note(contract: dict, where: str = "contract.json") -> str | None:
     if contract_version(contract, where) >= 2:
         return None
     return (f"{where} is version 1 (before the unknown class): read with no unknown label; "
-            "retrain with `python -m training fit` to get one")
+            "retrain with `nanogest fit` to get one")
 
 
 def contract_unknown(contract: dict, where: str = "contract.json") -> tuple[str | None, float | None]:

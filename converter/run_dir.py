@@ -60,11 +60,11 @@ class Windows:
 
 def check_run_dir(run_dir: Path) -> None:
     if not run_dir.is_dir():
-        raise ConverterError(f"{run_dir}: no such run directory; train one with `python -m training fit`")
+        raise ConverterError(f"{run_dir}: no such run directory; train one with `nanogest fit`")
     for name in ("model.keras", "contract.json"):
         if not (run_dir / name).is_file():
             raise ConverterError(
-                f"{run_dir}: has no {name}; a run directory is written by `python -m training fit` "
+                f"{run_dir}: has no {name}; a run directory is written by `nanogest fit` "
                 "and needs model.keras, contract.json and windows.npz"
             )
 
@@ -74,7 +74,7 @@ def load_contract(run_dir: Path) -> Contract:
     try:
         raw = json.loads(path.read_text())
     except FileNotFoundError:
-        raise ConverterError(f"{path}: missing; re-run `python -m training fit` to write it") from None
+        raise ConverterError(f"{path}: missing; re-run `nanogest fit` to write it") from None
     except json.JSONDecodeError as e:
         raise ConverterError(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from None
     version = contract_version(raw, str(path))  # first: a newer contract may have other keys
@@ -127,7 +127,7 @@ def load_contract(run_dir: Path) -> Contract:
 def load_windows(run_dir: Path, contract: Contract) -> Windows:
     path = run_dir / "windows.npz"
     if not path.is_file():
-        raise ConverterError(f"{path}: missing; the converter calibrates and verifies on it (re-run `python -m training fit`)")
+        raise ConverterError(f"{path}: missing; the converter calibrates and verifies on it (re-run `nanogest fit`)")
     with np.load(path) as npz:
         missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in npz.files]
         if missing:
@@ -179,6 +179,6 @@ def load_model(run_dir: Path, contract: Contract):
     if n_out != len(contract.labels):
         raise ConverterError(
             f"{run_dir}: contract.json lists {len(contract.labels)} labels but the model has {n_out} outputs; "
-            "the run directory is inconsistent, re-run `python -m training fit`"
+            "the run directory is inconsistent, re-run `nanogest fit`"
         )
     return model

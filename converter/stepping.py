@@ -224,7 +224,7 @@ def step_settings(flatbuffer: bytes, contract: dict, where: str = "contract.json
     for layer in front:
         if not isinstance(layer, dict) or "stride" not in layer:
             raise ConverterError(f"{where}: the GRU's front end {front!r} does not state each layer's stride; "
-                                 "retrain with the current `python -m training fit`")
+                                 "retrain with the current `nanogest fit`")
         stride *= int(layer["stride"])
     window = int(contract["window"])
     if chunk > window:

@@ -59,7 +59,7 @@ def find_model(path: Path, contract: Path | None) -> tuple[Path, Path]:
     if path.is_dir():
         model, contract = path / MODEL_NAME, contract or path / "contract.json"
         if not model.is_file():
-            raise ConverterError(f"{path}: has no {MODEL_NAME}; convert the run first with `python -m converter convert {path}`")
+            raise ConverterError(f"{path}: has no {MODEL_NAME}; convert the run first with `nanogest convert {path}`")
     else:
         model, contract = path, contract or path.with_name("contract.json")
         if not model.is_file():
@@ -78,7 +78,7 @@ def settings_lines(model_bytes: bytes, contract_path: Path) -> list[str]:
     step = step_settings(model_bytes, contract.raw, str(contract_path))  # None: a windowed model
     inp, out = read_io(model_bytes) if step is None else (step.io.x, step.io.scores)
     if inp.type != "INT8" or out.type != "INT8":
-        raise ConverterError(f"the model's input/output are {inp.type}/{out.type}, not INT8; convert it with `python -m converter convert`")
+        raise ConverterError(f"the model's input/output are {inp.type}/{out.type}, not INT8; convert it with `nanogest convert`")
     want = (1, contract.window, len(contract.channels)) if step is None else tuple(step.io.x.shape)
     if tuple(inp.shape) != want or tuple(out.shape) != (1, len(contract.labels)):
         raise ConverterError(f"the model's tensors {tuple(inp.shape)} -> {tuple(out.shape)} do not match the contract "

@@ -1,4 +1,4 @@
-"""What ``training search`` varies, and how one point of it becomes ``fit``'s options.
+"""What ``nanogest search`` varies, and how one point of it becomes ``fit``'s options.
 
 The space covers what sets accuracy, size and speed on the board: the architecture family
 (training/models.py), its widths and depth, kernel sizes, GRU units, the rate the model runs at,

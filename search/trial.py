@@ -1,4 +1,4 @@
-"""One trial of ``training search``: train a candidate fold by fold, convert it, score it on int8.
+"""One trial of ``nanogest search``: train a candidate fold by fold, convert it, score it on int8.
 
 The folds are ``training cv``'s (``cv_folds`` / ``fold_split``: by person where there are
 people, else by session, else by take) and the fold's windows, normalization and training are

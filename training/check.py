@@ -1,4 +1,4 @@
-"""Check a dataset directory before training: ``python -m training check DATA_DIR [--json]``.
+"""Check a dataset directory before training: ``nanogest check DATA_DIR [--json]``.
 
 Every take is read with ``capture.dataset`` and looked at on its own (broken files,
 non-finite values, timestamps, length, stuck channels, clipping, units and noise of the
@@ -94,7 +94,7 @@ class CheckReport:
     takes_read: int
     findings: list[Finding]
     labels: dict[str, LabelStats]
-    plots: dict[str, str] = field(default_factory=dict)  # label -> PNG of its takes (python -m capture show)
+    plots: dict[str, str] = field(default_factory=dict)  # label -> PNG of its takes (nanogest show)
 
     @property
     def errors(self) -> list[Finding]:
@@ -149,7 +149,7 @@ class CheckReport:
         if self.plots:
             drawn = all(Path(p).exists() for p in self.plots.values())
             lines += ["", f"takes of each label overlaid: {Path(next(iter(self.plots.values()))).parent}/<label>.png"
-                      + ("" if drawn else f" (draw them with: python -m capture show {self.data_dir})")]
+                      + ("" if drawn else f" (draw them with: nanogest show {self.data_dir})")]
         lines += ["", self.summary()]
         return "\n".join(lines)
 
@@ -160,7 +160,7 @@ class CheckReport:
         shown = "; ".join(f"{self._where(f)}: {f.message}" for f in self.errors[:3])
         more = f" (and {len(self.errors) - 3} more)" if len(self.errors) > 3 else ""
         raise TrainingError(f"the dataset has {_plural(len(self.errors), 'error')}: {shown}{more}; "
-                            f"run 'python -m training check {self.data_dir}' for all of them, or pass --force to train anyway")
+                            f"run 'nanogest check {self.data_dir}' for all of them, or pass --force to train anyway")
 
     def _where(self, f: Finding) -> str:
         if f.take:
@@ -210,7 +210,7 @@ def _units_hint(gravity_g: float) -> str:
         return "it looks like m/s^2: divide the accelerometer columns by 9.80665"
     if gravity_g > 100.0:
         return ("it looks like raw counts: multiply by the IMU's scale (LSM9DS1 ±4 g: 0.000122 g per count, "
-                "BMI270 ±4 g: 1/8192 g per count), or import the file again with 'python -m capture import FILE "
+                "BMI270 ±4 g: 1/8192 g per count), or import the file again with 'nanogest import FILE "
                 "--board rev1' (or rev2), which does")
     if gravity_g < GRAVITY_RANGE_G[0]:
         return "gravity seems to be missing (linear acceleration?) or the scale is wrong; the columns must be in g including gravity"
@@ -404,7 +404,7 @@ def _check_dataset_level(takes: list[Take], labels: dict[str, LabelStats], rate_
     counts = {label: s.takes for label, s in labels.items()}
     if not takes:
         findings.append(Finding(ERROR, "no_takes", "no usable takes found (expected DATA_DIR/<label>/<take>.csv); "
-                                "record some with 'python -m capture record'"))
+                                "record some with 'nanogest record'"))
         return
     for label, n in sorted(counts.items()):
         if n == 0:
@@ -418,8 +418,8 @@ def _check_dataset_level(takes: list[Take], labels: dict[str, LabelStats], rate_
         findings.append(Finding(NOTE, "no_other_motions", f"no takes labelled {UNKNOWN_LABEL!r}: the model learns only "
                                 "your gestures and will name other motions of the wrist (waves, claps, reaching) one of "
                                 "them; measured on people never seen, 1.7-2.4 false activations per other motion "
-                                f"(docs/decisions.md). Record some with 'python -m capture record --label {UNKNOWN_LABEL}' "
-                                "and check the result with 'python -m boardtools stream RUN_DIR DATA_DIR'"))
+                                f"(docs/decisions.md). Record some with 'nanogest record --label {UNKNOWN_LABEL}' "
+                                "and check the result with 'nanogest stream RUN_DIR DATA_DIR'"))
     if len(present) < MIN_LABELS:
         only = ", ".join(sorted(present)) or "none"
         findings.append(Finding(ERROR, "too_few_labels", f"the dataset has {_plural(len(present), 'label')} ({only}); "
@@ -494,7 +494,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def main_check(argv=None) -> int:
-    """``python -m training check DATA_DIR [--json] [--rate-hz HZ]``; returns the exit status."""
+    """``nanogest check DATA_DIR [--json] [--rate-hz HZ]``; returns the exit status."""
     p = argparse.ArgumentParser(prog="python -m training check", description=CHECK_DESCRIPTION)
     return run_check(add_arguments(p).parse_args(argv))
 

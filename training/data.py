@@ -33,10 +33,10 @@ def load_dataset(data_dir, include_flagged: bool = False) -> list[Take]:
     excluded = [t for t in takes if not is_usable(t.meta, include_flagged)]
     if excluded:
         print(f"note: {len(excluded)} take(s) marked incomplete or flagged are left out of training "
-              f"(see 'python -m training check {data_dir}')", file=sys.stderr)
+              f"(see 'nanogest check {data_dir}')", file=sys.stderr)
         takes = [t for t in takes if t not in excluded]
     if not takes:
-        raise TrainingError(f"{data_dir}: no takes found (expected DATA_DIR/<label>/<take>.csv); record some with 'python -m capture record'")
+        raise TrainingError(f"{data_dir}: no takes found (expected DATA_DIR/<label>/<take>.csv); record some with 'nanogest record'")
     for take in takes:
         if len(take.values) == 0:
             raise TrainingError(f"{take.csv_path}: take has no samples; delete it (and its .json) or record it again")

@@ -21,7 +21,7 @@ def _read_contract(run_dir: Path) -> dict:
     path = run_dir / "contract.json"
     if not (run_dir / "model.keras").is_file() or not path.is_file():
         raise TrainingError(f"{run_dir}: not a run directory (model.keras and contract.json are written by "
-                            "'python -m training fit')")
+                            "'nanogest fit')")
     try:
         contract = json.loads(path.read_text())
         contract["labels"], contract["window"], contract["normalization"]["mean"]  # noqa: B018

@@ -1,4 +1,4 @@
-"""``python -m training fit``: dataset directory in, run directory out.
+"""``nanogest fit``: dataset directory in, run directory out.
 
 Steps: load takes, decide the contract (rate, window, hop, labels), split by group,
 cut windows (optionally drawing idle windows from still stretches), normalize with
@@ -146,7 +146,7 @@ def load_checked(data_dir, o: FitOptions, log) -> list:
         report.raise_if_errors()
     if report.warnings or report.errors:
         print(f"dataset check: {len(report.errors)} error(s), {len(report.warnings)} warning(s); "
-              f"details: python -m training check {data_dir}", file=log)
+              f"details: nanogest check {data_dir}", file=log)
     return load_dataset(data_dir, include_flagged=o.include_flagged)
 
 

@@ -1,5 +1,5 @@
 """``nanogest verify-board`` (the last step of ``make flash``) against the virtual board
-over real pseudo-terminals. The first step, ``python -m converter install``, is tested in
+over real pseudo-terminals. The first step, ``nanogest install``, is tested in
 tests/converter/test_converter_install.py.
 
 The virtual board runs the committed default model (firmware/build/host/default_run); run

@@ -121,7 +121,7 @@ def test_port_that_does_not_exist(tmp_path):
     proc = record("--port", tmp_path / "ttyNONE", "--label", "x", "--out", tmp_path / "d")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip() == f"error: cannot open port {tmp_path / 'ttyNONE'}: no such device; " \
-                                  "list boards with: python -m capture ports"
+                                  "list boards with: nanogest ports"
 
 
 def test_silent_port_is_a_clear_timeout(tmp_path):

@@ -52,7 +52,7 @@ def test_an_old_contract_is_read_without_an_unknown_label_and_says_so(tmp_path, 
     c = load_contract(write_contract(tmp_path / "run", old))  # even with the new keys, it never gets them
     assert (c.version, c.unknown_label, c.unknown_index) == (1, None, -1)
     assert c.version_note == (f"{tmp_path / 'run' / 'contract.json'} is version 1 (before the unknown class): read with "
-                              "no unknown label; retrain with `python -m training fit` to get one")
+                              "no unknown label; retrain with `nanogest fit` to get one")
     s = settings_from_contract(c.raw, SOFTMAX)
     assert (s.unknown_index, s.unknown_threshold) == (-1, UNKNOWN_THRESHOLD_OFF)
 
@@ -112,7 +112,7 @@ def test_tflm_server_serves_the_unknown_settings_and_states_an_old_contract_once
     assert b"unknown_index -1\nunknown_threshold 2\nend\n" in out.stdout
     notes = [line for line in out.stderr.decode().splitlines() if "before the unknown class" in line]
     assert notes == [f"tflm_server: {run / 'contract.json'} is version 1 (before the unknown class): read with no "
-                     "unknown label; retrain with `python -m training fit` to get one"]
+                     "unknown label; retrain with `nanogest fit` to get one"]
 
 
 @pytest.mark.slow
@@ -136,5 +136,5 @@ def test_convert_states_a_version_1_contract_in_one_line(converted):
     """The shared fixture run is a version-1 contract, as runs trained before the unknown class are."""
     notes = [line for line in converted.stderr.splitlines() if "before the unknown class" in line]
     assert notes == [f"{converted.run_dir / 'contract.json'} is version 1 (before the unknown class): read with no "
-                     "unknown label; retrain with `python -m training fit` to get one"]
+                     "unknown label; retrain with `nanogest fit` to get one"]
     assert "constexpr int kUnknownLabelIndex = -1;" in (converted.header_dir / "model_settings.h").read_text()

@@ -87,7 +87,7 @@ BMI = (1 / 8192, 1 / 16.4)  # the virtual board's BMI270 scales
 
 
 def _searched_rates() -> list:
-    """Every lower rate ``training search`` offers for a dataset recorded on either IMU (search.space.
+    """Every lower rate ``nanogest search`` offers for a dataset recorded on either IMU (search.space.
     rate_choices), fed by either IMU (a model searched on Rev1 data may run on a Rev2 board), as
     (take rate, IMU, model rate, window and hop of 1 s and 0.25 s): the board must decimate to each
     exactly as training resampled."""

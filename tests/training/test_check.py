@@ -55,7 +55,7 @@ def test_clean_synthetic_dataset_has_no_findings(tmp_path):
 def test_a_dataset_without_other_motions_gets_a_note_naming_what_it_costs_and_how_to_record_them(clean_dir):
     report = check_dataset(clean_dir)
     (note,) = found(report, "no_other_motions")
-    assert note.severity == "note" and "capture record --label unknown" in note.message
+    assert note.severity == "note" and "nanogest record --label unknown" in note.message
     assert "false activations per other motion" in note.message
     for i in range(3):
         add_take(clean_dir, "unknown", synth("wave", i)[::-1])
