@@ -94,11 +94,33 @@ def train_fold(takes, fold, arch: str, method: str, seed: int, epochs: int):
     return model, contract
 
 
-def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, settings_list):
-    from boardtools.streams import Figures, match, person_streams, rest_stream, window_ends
+def float_runs(model, contract, streams):
+    """Each stream's windows scored in float, the softmax quantized as the board's output (OUTPUT_Q)."""
+    from boardtools.replay import board_windows
+    from boardtools.stream_eval import StreamRun
+    from boardtools.streams import window_ends
     from contract.input import normalize
     from contract.resample import IMU_SCALES, values_to_counts
-    from converter.postprocess import detections, window_motion
+    from converter.postprocess import settings_from_contract, window_motion
+
+    w, hop = int(contract["window"]), int(contract["hop"])
+    scales = IMU_SCALES["LSM9DS1"]  # the recordings' board, whose counts the motion measure reads
+    weight = settings_from_contract(contract, OUTPUT_Q).motion_accel_weight
+    runs = []
+    for s in streams:
+        counts = values_to_counts(s.samples, *scales)
+        wins = board_windows(s.samples, w, hop)
+        scores = model.predict(normalize(wins, contract), verbose=0, batch_size=512)
+        q = np.clip(np.round(scores / OUTPUT_Q[0]) + OUTPUT_Q[1], -128, 127).astype(np.int8)
+        motion = window_motion(board_windows(counts, w, hop), *scales, weight)
+        runs.append(StreamRun(s, q, motion, window_ends(len(s.samples), w, hop), []))
+    return runs
+
+
+def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, settings_list):
+    from boardtools.stream_eval import laptop_figures
+    from boardtools.streams import person_streams, rest_stream
+    from contract.input import normalize
     from training.data import resample, windows_for
 
     test = [t for t in takes if t.meta.subject in fold or t.meta.subject in ONLY_OTHER]
@@ -107,22 +129,33 @@ def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, s
     rng = np.random.default_rng(1000 + seed)
     streams = person_streams(test, GESTURES, contract["rate_hz"], rng, resample)
     streams.append(rest_stream(rest_minutes * 60, contract["rate_hz"], rng))
-    w, hop, labels = int(contract["window"]), int(contract["hop"]), contract["labels"]
-    totals = [Figures() for _ in settings_list]
-    for s in streams:
-        ends = window_ends(len(s.samples), w, hop)
-        wins = np.stack([s.samples[e - w + 1:e + 1] for e in ends])
-        scores = model.predict(normalize(wins, contract), verbose=0, batch_size=512)
-        q = np.clip(np.round(scores / OUTPUT_Q[0]) + OUTPUT_Q[1], -128, 127).astype(np.int8)
-        scales = IMU_SCALES["LSM9DS1"]  # the recordings' board, whose counts the motion measure reads
-        motion = window_motion(values_to_counts(wins.reshape(-1, 6), *scales).reshape(wins.shape), *scales,
-                               settings_list[0].motion_accel_weight)
-        top = q.astype(np.int32).argmax(axis=1)
-        for total, settings in zip(totals, settings_list):
-            det = np.flatnonzero(detections(q, ends + 1, motion, settings))
-            f, _ = match(s, ends[det], [labels[int(top[k])] for k in det], w)
-            total.add(f)
-    return accuracy, totals
+    runs = float_runs(model, contract, streams)
+    return accuracy, [laptop_figures(settings, contract, runs) for settings in settings_list]
+
+
+def calibrated_settings(takes, fold, arch: str, method: str, seed: int, epochs: int, contract, target_fa: float):
+    """The post-processing boardtools.calibrate would choose on this fold's training people, held out
+    two groups in turn, with their gestures and stand-in other motions only (a user who recorded no
+    other motion); the settings and the figures it expected."""
+    from boardtools.calibrate import calibration_streams, person_groups
+    from boardtools.stream_eval import apply_choice, tune
+    from boardtools.streams import rest_stream
+    from converter.postprocess import settings_from_contract
+    from training.data import resample
+
+    trained = sorted({t.meta.subject for t in takes if t.meta.label in GESTURES} - set(fold) - set(ONLY_OTHER))
+    rng = np.random.default_rng(2000 + seed)
+    runs = []
+    for group in person_groups(trained, 2, seed):
+        log(f"  calibrating: training without {', '.join(fold + group)}")
+        inner, inner_contract = train_fold(takes, fold + group, arch, method, seed, epochs)
+        held = [t for t in takes if t.meta.subject in group and t.meta.label in GESTURES]
+        streams = calibration_streams(held, GESTURES, contract["rate_hz"], rng, resample)
+        streams.append(rest_stream(60.0, contract["rate_hz"], rng))
+        runs += float_runs(inner, inner_contract, streams)
+    base = settings_from_contract(contract, OUTPUT_Q)
+    chosen, _ = tune(base, contract, runs, target_fa, log_every=10 ** 9)
+    return settings_from_contract(apply_choice(contract, chosen, base.unknown_index >= 0), OUTPUT_Q), chosen
 
 
 def settings_for(contract: dict):
@@ -142,6 +175,10 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", default="0")
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--rest-minutes", type=float, default=3.0, help="of rest alone per fold")
+    p.add_argument("--calibrate", type=float, metavar="FA", nargs="?", const=0.10,
+                   help="also the post-processing calibrated on each fold's training people held out in turn "
+                        "(boardtools calibrate's recipe, target FA per other motion, default 0.10): two more "
+                        "models per fold")
     a = p.parse_args(argv)
     if not a.data.is_dir():
         print(f"bench_openset: no real recordings at {a.data}; skipped", file=sys.stderr)
@@ -155,9 +192,10 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         import_real(a.data, Path(tmp) / "real")
         takes = load_dataset(Path(tmp) / "real")
-    print("| arch | method | seed | labelled acc | default: recall | wrong/g | repeat/g | FA/other | FA rest "
-          "| strict: recall | wrong/g | repeat/g | FA/other | FA rest |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    columns = ["default", "strict"] + (["calibrated"] if a.calibrate is not None else [])
+    print("| arch | method | seed | labelled acc | " + " | ".join(
+        f"{c}: recall | wrong/g | repeat/g | FA/other | FA rest" for c in columns) + " |")
+    print("|---" * (4 + 5 * len(columns)) + "|")
     for arch in a.archs.split(","):
         for method in methods:
             for seed in [int(s) for s in a.seeds.split(",")]:
@@ -165,7 +203,13 @@ def main(argv=None) -> int:
                 for fold in FOLDS:
                     log(f"{arch} {method} seed {seed}: training without {', '.join(fold)}")
                     model, contract = train_fold(takes, fold, arch, method, seed, a.epochs)
-                    acc, figs = fold_figures(model, contract, takes, fold, seed, a.rest_minutes, settings_for(contract))
+                    settings = settings_for(contract)
+                    if a.calibrate is not None:
+                        calibrated, chosen = calibrated_settings(takes, fold, arch, method, seed, a.epochs, contract,
+                                                                 a.calibrate)
+                        log(f"  calibrated: {', '.join(f'{k} {v}' for k, v in chosen.items())}")
+                        settings.append(calibrated)
+                    acc, figs = fold_figures(model, contract, takes, fold, seed, a.rest_minutes, settings)
                     accs.append(acc)
                     if totals is None:
                         totals = figs

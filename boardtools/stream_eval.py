@@ -148,7 +148,7 @@ def laptop_figures(settings, contract: dict, runs: list[StreamRun]) -> Figures:
 def tune(base, contract: dict, runs: list[StreamRun], target_fa: float, log_every: int = 50) -> tuple[dict, list]:
     """Every combination of TUNE_* in place of the post-processing settings ``base``; the chosen one
     (most gestures right, fewest wrong or repeated, false activations per other motion at most
-    ``target_fa`` and none in rest) and all points."""
+    ``target_fa`` and none in rest; when none reaches that, the fewest mistakes of all kinds) and all points."""
     from converter.postprocess import UNKNOWN_THRESHOLD_OFF, refractory_samples
 
     has_unknown = base.unknown_index >= 0
@@ -169,22 +169,30 @@ def tune(base, contract: dict, runs: list[StreamRun], target_fa: float, log_ever
             log(f"tuning: {n}/{len(grid)} settings tried")
     ok = [p for p in points if (p["false_activations_per_other"] or 0) <= target_fa and p["false_activations_in_rest"] == 0]
     key = lambda p: ((p["recall"] or 0) - (p["wrong_or_repeat_per_gesture"] or 0), -(p["false_activations_per_other"] or 0))  # noqa: E731
-    chosen = max(ok, key=key) if ok else min(points, key=lambda p: ((p["false_activations_per_other"] or 0), -key(p)[0]))
+    if ok:
+        return max(ok, key=key), points
+    # Out of reach: the fewest mistakes, a missed gesture, a wrong or repeated detection and a false
+    # activation counting alike (the fewest false activations alone would miss nearly every gesture).
+    quiet = [p for p in points if p["false_activations_in_rest"] == 0] or points
+    mistakes = lambda p: (key(p)[0] - (p["false_activations_per_other"] or 0), key(p)[1])  # noqa: E731
+    chosen = max(quiet, key=mistakes)
     return chosen, points
+
+
+def apply_choice(contract: dict, chosen: dict, has_unknown: bool) -> dict:
+    """``contract`` with the chosen post-processing (a tuning point) in place of its own."""
+    contract = dict(contract, score_threshold=chosen["score_threshold"], agreement=chosen["agreement"],
+                    refractory_s=chosen["refractory_s"])
+    if contract.get("motion_gate") is not None or chosen["motion_gate"]:
+        contract["motion_gate"] = dict(contract.get("motion_gate") or DEFAULT_MOTION_GATE, threshold=chosen["motion_gate"])
+    if has_unknown:
+        contract["unknown_threshold"] = chosen["unknown_threshold"]
+    return contract
 
 
 def write_tuning(run_dir: Path, chosen: dict, target_fa: float, data_dir: Path, met: bool, has_unknown: bool) -> None:
     path = run_dir / "contract.json"
-    contract = json.loads(path.read_text())
-    contract["score_threshold"] = chosen["score_threshold"]
-    contract["agreement"] = chosen["agreement"]
-    contract["refractory_s"] = chosen["refractory_s"]
-    if contract.get("motion_gate") is not None or chosen["motion_gate"]:
-        gate = dict(contract.get("motion_gate") or DEFAULT_MOTION_GATE)
-        gate["threshold"] = chosen["motion_gate"]
-        contract["motion_gate"] = gate
-    if has_unknown:
-        contract["unknown_threshold"] = chosen["unknown_threshold"]
+    contract = apply_choice(json.loads(path.read_text()), chosen, has_unknown)
     contract["postprocess_tuning"] = {"data": str(data_dir), "target_false_activations_per_other": target_fa,
                                       "target_met": met, "figures": {k: chosen[k] for k in (
                                           "recall", "wrong_or_repeat_per_gesture", "false_activations_per_other",
@@ -271,7 +279,7 @@ def evaluate(run_dir: Path, data_dir: Path, port: str | None = None, rest_minute
         met = (chosen["false_activations_per_other"] or 0) <= tune_target and chosen["false_activations_in_rest"] == 0
         write_tuning(run_dir, chosen, tune_target, data_dir, met, post.unknown_index >= 0)
         summary["tuned"] = {**chosen, "target_met": met}
-        log(("chose" if met else f"no setting reaches {tune_target:g} false activations per other motion; chose the fewest:")
+        log(("chose" if met else f"no setting reaches {tune_target:g} false activations per other motion; chose the fewest mistakes:")
             + f" threshold {chosen['score_threshold']:g}, agreement {chosen['agreement']}, refractory {chosen['refractory_s']:g} s, "
             f"motion gate {chosen['motion_gate']:g}, unknown threshold {chosen['unknown_threshold']} -> written to "
             f"{run_dir / 'contract.json'}; run `python -m converter convert {run_dir}` to put it in the board's header")

@@ -115,11 +115,26 @@ constexpr bool kStateCarriedAsInt8 = {"true" if step["state_carried_as_int8"] el
 """
 
 
+def chosen_by(raw: dict) -> str:
+    """Comment lines saying how the post-processing was chosen (boardtools calibrate or stream --tune), if it was."""
+    record = raw.get("postprocess_calibration") or raw.get("postprocess_tuning")
+    if not record:
+        return ""
+    how = record.get("method", f"tuned on streams of {record.get('data', '?')}")
+    f = record.get("figures", {})
+    fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+    return (f"// Chosen by {how}, for at most {record.get('target_false_activations_per_other')} false activations per "
+            f"other motion ({'met' if record.get('target_met') else 'not met'}): there, recall {fmt(f.get('recall'))}, "
+            f"wrong or repeated {fmt(f.get('wrong_or_repeat_per_gesture'))} per gesture,\n"
+            f"// {fmt(f.get('false_activations_per_other'))} false activations per other motion, "
+            f"{f.get('false_activations_in_rest')} in rest.\n")
+
+
 def postprocess_settings(contract: Contract, out: TensorInfo) -> str:
     """The contract's post-processing constants (ng_postprocess), defaults filled in."""
 
     p = settings_from_contract(contract.raw, (out.scale, out.zero_point))
-    return f"""// Post-processing: a detection needs kAgreement confident windows in a row, kRefractorySamples
+    return f"""{chosen_by(contract.raw)}// Post-processing: a detection needs kAgreement confident windows in a row, kRefractorySamples
 // samples after the previous one, and (kMotionGate > 0) a window whose motion, gyro RMS (dps) +
 // kMotionAccelWeight x accel RMS (g) over the window, is at least kMotionGate (ng::window_motion).
 constexpr int kAgreement = {p.agreement};
