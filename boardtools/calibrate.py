@@ -223,7 +223,7 @@ def main_calibrate(a) -> int:
         f"motion gate {c['motion_gate']:g}, unknown threshold {c['unknown_threshold']}; on the held-out people: recall "
         f"{c['recall']:.3f}, wrong or repeated {c['wrong_or_repeat_per_gesture']:.3f} per gesture, "
         f"{c['false_activations_per_other']:.3f} false activations per other motion, {c['false_activations_in_rest']} in rest. "
-        f"Written to {a.run_dir / 'contract.json'}; run `python -m converter convert {a.run_dir}` to put it in the header")
+        f"Written to {a.run_dir / 'contract.json'}; run `nanogest convert {a.run_dir}` to put it in the header")
     print(json.dumps(s))
     return 0
 
@@ -232,7 +232,7 @@ def add_calibrate_parser(sub) -> None:
     p = sub.add_parser("calibrate", help="choose the post-processing on the training people held out in turn "
                                          "(trains one model per group) and write it into the contract",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                       epilog="example: python -m boardtools calibrate runs/first data --target-fa 0.1")
+                       epilog="example: nanogest calibrate runs/first data --target-fa 0.1   (then: nanogest convert runs/first)")
     p.add_argument("run_dir", type=Path, help="a converted run directory (python -m converter convert)")
     p.add_argument("data_dir", type=Path, help="the dataset RUN_DIR was trained on")
     p.add_argument("--groups", type=int, default=DEFAULT_GROUPS,

@@ -50,6 +50,7 @@ COMMANDS = (
     Command("monitor", boardtools_cli.add_monitor_parser, boardtools_cli.run),
     Command("verify-board", boardtools_cli.add_verify_parser, boardtools_cli.run),
     Command("stream", boardtools_cli.add_stream_command, boardtools_cli.run),
+    Command("calibrate", boardtools_cli.add_calibrate_parser, boardtools_cli.run),
     # search for a model, the whole pipeline at once, tools
     Command("search", search_cli.add_search_parser, training_cli.run),
     Command("search-worker", search_cli.add_worker_parser, training_cli.run),
