@@ -2,7 +2,7 @@
 in continuous streams.
 
     python bench/bench_openset.py [--data DIR] [--archs conv1d,ds-conv1d] [--methods none,reverse,...]
-                                  [--seeds 0] [--epochs 40] [--rest-minutes 3]
+                                  [--seeds 0] [--epochs 40] [--rest-minutes 3] [--calibrate [FA]]
 
 DIR holds the published IMU_Capture recordings, one folder per person (default ``../shared/data/real``
 beside the project; the bench says so and stops when it is missing). They are imported with
@@ -27,6 +27,10 @@ detections per gesture, false activations per other motion and in rest. Methods:
 - ``generated``: all five kinds, one window per gesture window;
 - ``recorded``: an unknown class from the training people's own recordings of other motions
   (habits' clap and wave, martin's circ/hori/vert, adam's upper_cut, when they train).
+
+``--calibrate`` adds a third post-processing: the one ``nanogest calibrate`` would choose on the
+fold's training people (two groups held out in turn, their gestures and stand-in other motions
+made from them), judged on the fold's people left out.
 """
 
 from __future__ import annotations
