@@ -12,7 +12,7 @@ NANOGEST := $(VENV)/bin/nanogest
 STAMP := $(VENV)/.nanogest-installed
 DEMO_DIR ?= demo-out
 
-.PHONY: help venv demo search test test-python test-firmware virtual-board protocol-header bench bench-import bench-resample show clean
+.PHONY: help venv demo search test test-python test-firmware virtual-board protocol-header contract-header bench bench-import bench-resample show clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ test: $(STAMP) ## run every test (Python, firmware host, ARM and QEMU)
 
 protocol-header: $(STAMP) ## regenerate the firmware's protocol header from capture/protocol_spec.py
 	$(NANOGEST) gen-protocol-header
+
+contract-header: $(STAMP) ## regenerate the firmware's contract headers (defaults, IMU scales, resample limit) from contract/
+	$(NANOGEST) gen-contract-header
 
 bench-resample: $(STAMP) virtual-board ## one model on both revisions: replay agreement, Rev2 accuracy, resampling cost
 	$(PY) bench/bench_resample.py

@@ -3,7 +3,8 @@
 Training writes them into every run's contract.json (``training.data.base_contract``); the
 converter writes them into the board's settings header; a contract.json without the
 post-processing keys gets these defaults, as does the firmware for a header without them
-(``ng_model_defaults.h``; tests/firmware/test_postprocess_golden.py ties the two).
+(``ng_model_defaults.h``). The firmware's copies are generated from here
+(``nanogest gen-contract-header``, contract/board_header.py).
 """
 
 from __future__ import annotations
@@ -30,3 +31,6 @@ IDLE_LABEL = "idle"
 # score for it reaches the contract's unknown_threshold (when not null), is "unknown": it reports
 # this label and never detects (ng_postprocess, converter/postprocess.py).
 UNKNOWN_LABEL = "unknown"
+# ng::kUnknownThresholdOff: an unknown threshold above 1 is off (scores are probabilities), so only a
+# top-1 unknown label makes a window unknown. The header and the settings text carry it for null.
+UNKNOWN_THRESHOLD_OFF = 2.0

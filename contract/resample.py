@@ -17,15 +17,17 @@ from math import gcd
 
 import numpy as np
 
-MAX_RESAMPLE_OUTPUTS = 4  # ng::kMaxResampleOutputs: the output rate may be at most 4x the input's
+MAX_RESAMPLE_OUTPUTS = 4  # ng::kMaxResampleOutputs (generated): the output rate may be at most 4x the input's
 
 
 # The scales each chip's counts have on nanogest's boards (g and deg/s per count at +/-4 g and
-# +/-2000 dps), as DEVICE_INFO announces them (ng_imu.h kLsm9ds1 / kBmi270; a test starts the
-# virtual board with each IMU and compares). A take recorded by ``capture record`` keeps the scales
+# +/-2000 dps), as DEVICE_INFO announces them (ng_imu.h kLsm9ds1 / kBmi270, generated from these by
+# contract/board_header.py; a test starts the virtual board with each IMU and compares). A take recorded by ``capture record`` keeps the scales
 # its board announced; these are for takes that do not (imports, built-in data).
 IMU_SCALES = {"LSM9DS1": (0.000122, 0.07), "BMI270": (1.0 / 8192.0, 1.0 / 16.4)}
 IMU_RATES_MHZ = {"LSM9DS1": 119000, "BMI270": 100000}  # each chip's rate as the firmware runs it
+IMU_ACCEL_RANGE_G = 4  # both chips' full scale as the firmware sets it, +/- g
+IMU_GYRO_RANGE_DPS = 2000  # and +/- deg/s
 DEFAULT_IMU = "LSM9DS1"  # the IMU_Capture sketch's chip (Rev1)
 
 

@@ -23,13 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from contract.pipeline import CONTRACT_VERSION, DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S
+from contract.pipeline import (CONTRACT_VERSION, DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S,
+                               UNKNOWN_THRESHOLD_OFF)
 from converter import ConverterError
 
 MOTION_MEASURE = "gyro_rms_dps+weight*accel_rms_g"
-# ng::kUnknownThresholdOff: an unknown threshold above 1 is off (scores are probabilities), so only a
-# top-1 unknown label makes a window unknown. The header and the settings text carry it for null.
-UNKNOWN_THRESHOLD_OFF = 2.0
 
 
 @dataclass(frozen=True)

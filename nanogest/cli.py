@@ -16,6 +16,7 @@ from typing import Callable, NamedTuple
 
 import boardtools.__main__ as boardtools_cli
 import capture.__main__ as capture_cli
+import contract.cli as contract_cli
 import converter.__main__ as converter_cli
 import search.cli as search_cli
 import training.__main__ as training_cli
@@ -57,6 +58,7 @@ COMMANDS = (
     Command("demo", boardtools_cli.add_demo_parser, boardtools_cli.run),
     Command("board-kernels", converter_cli.add_board_kernels_parser, converter_cli.run),
     Command("gen-protocol-header", capture_cli.add_protocol_header_parser, capture_cli.run),
+    Command("gen-contract-header", contract_cli.add_contract_header_parser, contract_cli.run),
 )
 RUNS = {c.name: c.run for c in COMMANDS}
 

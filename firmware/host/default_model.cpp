@@ -13,10 +13,8 @@
 #include <string.h>
 
 #include "model_data.h"
-#include "model_settings.h"
 #include "model_settings_text.h"
-#include "ng_model_defaults.h"  // after model_settings.h: post-processing defaults for older headers
-#include "ng_step_defaults.h"   // after model_settings.h: step constants of a windowed model's header
+#include "ng_header_settings.h"  // the model's settings from the generated model_settings.h, as on the board
 
 int main(int argc, char** argv) {
   if (argc == 3 && strcmp(argv[1], "--write-tflite") == 0) {
@@ -40,24 +38,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (argc == 2 && strcmp(argv[1], "--print-settings") == 0) {
-    namespace m = ng::model;
-    static_assert(m::kChannelCount == 6, "the core windows six IMU channels");
-    ng::ModelSettings s = {static_cast<size_t>(m::kLabelCount), m::kLabels, m::kIdleLabelIndex, m::kScoreThreshold,
-                           m::kSampleRateMilliHz, static_cast<size_t>(m::kWindowSamples),
-                           static_cast<size_t>(m::kHopSamples), m::kNormMean, m::kNormStd, m::kInputScale,
-                           m::kInputZeroPoint, m::kOutputScale, m::kOutputZeroPoint, m::kModelHash,
-                           static_cast<uint32_t>(m::kAgreement), m::kRefractorySamples, m::kMotionGate,
-                           m::kMotionAccelWeight, m::kUnknownLabelIndex, m::kUnknownThreshold};
-    const ng::StepModelSettings step = {m::kIsStepModel,
-                                        static_cast<size_t>(m::kGruStateSize),
-                                        static_cast<size_t>(m::kStepInputSamples),
-                                        static_cast<size_t>(m::kStepStrideSamples),
-                                        static_cast<size_t>(m::kStepsPerWindow),
-                                        m::kStateInputScale,
-                                        m::kStateInputZeroPoint,
-                                        m::kStateOutputScale,
-                                        m::kStateOutputZeroPoint,
-                                        m::kStateCarriedAsInt8};
+    constexpr ng::ModelSettings s = ng::model_settings_from_header();
+    constexpr ng::StepModelSettings step = ng::step_settings_from_header();
     vboard::write_text_settings(stdout, s, &step);
     return 0;
   }

@@ -2,6 +2,14 @@
 // `python -m converter.tflm_server` prints from a run directory and `default_model
 // --print-settings` prints from the generated model_settings.h. The virtual board
 // reads it at start-up, since it is not recompiled per model.
+//
+// Still a second path (issue 21, Deliver 2): the real board takes its settings from the
+// generated model_settings.h through ng_header_settings.h, and the defaults both sides fall
+// back on are generated from the Python contract (ng_contract_defs.h, ng_model_defaults.h),
+// but this format and its parser remain for the virtual board. Removing them means building
+// the virtual board per model from the run's generated headers with ng_header_settings.h
+// (as default_model does for the committed model), and teaching its Python callers (replay,
+// sim://, the tests that start it on a run directory) to build and cache that binary.
 #pragma once
 #include <stdint.h>
 #include <stdio.h>

@@ -8,11 +8,9 @@
 #include <Arduino.h>
 
 #include "board_imu.h"
-#include "model_settings.h"
 #include "ng_arena.h"
 #include "ng_device.h"
-#include "ng_model_defaults.h"  // after model_settings.h: post-processing defaults for older headers
-#include "ng_step_defaults.h"   // after model_settings.h: step constants of a windowed model's header
+#include "ng_header_settings.h"  // the model's settings from the generated model_settings.h
 
 namespace {
 
@@ -29,28 +27,12 @@ ng::ByteRing tx(tx_storage, sizeof tx_storage);
 ng::DeviceConfig config = {ng::proto::kBoardNano33bleRev1, 0, 2, 0, ng::model::kModelHash, ng::Pacing::kByImuReady};
 ng::Device* device = nullptr;
 
-// The recognition path, sized at compile time from the generated settings.
+// The recognition path, sized at compile time from the generated settings (ng_header_settings.h).
 namespace m = ng::model;
-static_assert(m::kChannelCount == static_cast<int>(ng::kImuChannels), "the model must take the six IMU channels");
-static_assert(m::kLabelCount > 1 && m::kLabelCount < 256, "label indices travel as one byte");
-const ng::ModelSettings kModelSettings = {
-    static_cast<size_t>(m::kLabelCount), m::kLabels, m::kIdleLabelIndex, m::kScoreThreshold, m::kSampleRateMilliHz,
-    static_cast<size_t>(m::kWindowSamples), static_cast<size_t>(m::kHopSamples), m::kNormMean, m::kNormStd,
-    m::kInputScale, m::kInputZeroPoint, m::kOutputScale, m::kOutputZeroPoint, m::kModelHash,
-    static_cast<uint32_t>(m::kAgreement), m::kRefractorySamples, m::kMotionGate, m::kMotionAccelWeight,
-    m::kUnknownLabelIndex, m::kUnknownThreshold};
-static_assert(m::kUnknownLabelIndex >= -1 && m::kUnknownLabelIndex < m::kLabelCount,
-              "the unknown label must be a label (or -1: none)");
-static_assert(m::kUnknownLabelIndex < 0 || m::kUnknownLabelIndex != m::kIdleLabelIndex,
-              "the unknown label cannot be the idle label");
-// A step model (a GRU, one step at a time) reads kStepInputSamples samples per step and
-// carries kGruStateSize int8 values of state; a windowed model reads whole windows.
-const ng::StepModelSettings kStepSettings = {
-    m::kIsStepModel, static_cast<size_t>(m::kGruStateSize), static_cast<size_t>(m::kStepInputSamples),
-    static_cast<size_t>(m::kStepStrideSamples), static_cast<size_t>(m::kStepsPerWindow), m::kStateInputScale,
-    m::kStateInputZeroPoint, m::kStateOutputScale, m::kStateOutputZeroPoint, m::kStateCarriedAsInt8};
-constexpr int kModelInputValues = m::kIsStepModel ? m::kStepInputSamples * m::kChannelCount : m::kInputElementCount;
-constexpr int kStateValues = m::kGruStateSize > 0 ? m::kGruStateSize : 1;
+constexpr ng::ModelSettings kModelSettings = ng::model_settings_from_header();
+constexpr ng::StepModelSettings kStepSettings = ng::step_settings_from_header();
+constexpr int kModelInputValues = ng::kModelInputValues;
+constexpr int kStateValues = ng::kModelStateValues;
 int16_t window_counts[kModelInputValues];
 int8_t model_input[kModelInputValues];
 int8_t model_state[kStateValues];

@@ -5,7 +5,7 @@
 #include <Chirale_TensorFlowLite.h>
 
 #include "model_settings.h"
-#include "ng_step_defaults.h"  // after model_settings.h: step constants of a windowed model's header
+#include "ng_model_defaults.h"  // after model_settings.h: step constants of a windowed model's header
 #include "ng_model_runner.h"
 #include "op_resolver.h"
 #include "tensorflow/lite/micro/micro_interpreter.h"

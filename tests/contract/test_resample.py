@@ -1,6 +1,6 @@
 """The laptop's copy of the board's resampler (contract/resample.py): its stated arithmetic, and the
-one constant it shares with ng_resample.h. The byte-for-byte comparison with the core is in
-tests/firmware/test_inference_path.py."""
+one constant it shares with ng_resample.h (generated: tests/contract/test_board_header.py). The
+byte-for-byte comparison with the core is in tests/firmware/test_inference_path.py."""
 
 import re
 from pathlib import Path
@@ -11,12 +11,13 @@ import pytest
 from contract.resample import (MAX_RESAMPLE_OUTPUTS, ResampleError, output_count, rate_mhz, rates_note, ratio,
                               resample_counts)
 
-HEADER = Path(__file__).resolve().parents[2] / "firmware/lib/nanogest_core/src/ng_resample.h"
+CORE = Path(__file__).resolve().parents[2] / "firmware/lib/nanogest_core/src"
 
 
 def test_the_upsampling_limit_is_the_cores():
-    cpp = int(re.search(r"constexpr size_t kMaxResampleOutputs = (\d+);", HEADER.read_text()).group(1))
+    cpp = int(re.search(r"constexpr size_t kMaxResampleOutputs = (\d+);", (CORE / "ng_contract_defs.h").read_text()).group(1))
     assert MAX_RESAMPLE_OUTPUTS == cpp
+    assert "kMaxResampleOutputs = contract::kMaxResampleOutputs;" in (CORE / "ng_resample.h").read_text()
 
 
 def test_equal_rates_return_the_counts_untouched():

@@ -4,6 +4,7 @@
 #pragma once
 #include <stdint.h>
 
+#include "ng_contract_defs.h"
 #include "ng_protocol_defs.h"
 
 namespace ng {
@@ -22,9 +23,10 @@ struct ImuInfo {
   float gyro_dps_per_count;
 };
 
-// The two IMUs of the Nano 33 BLE Sense as nanogest runs them, stated once: the real
-// board's providers (firmware/src) and the virtual board's emulation (firmware/host) both
-// read them from here. Scales are the datasheet's at +/-4 g and +/-2000 dps.
+// The two IMUs of the Nano 33 BLE Sense as nanogest runs them: the real board's providers
+// (firmware/src) and the virtual board's emulation (firmware/host) both read them from here.
+// Scales are the datasheet's at +/-4 g and +/-2000 dps; the values are contract/resample.py's
+// IMU_SCALES and IMU_RATES_MHZ, generated into ng_contract_defs.h.
 struct ImuChip {
   uint8_t chip;               // proto::kImu*
   uint32_t rate_mhz;          // the chip's own output data rate
@@ -34,8 +36,12 @@ struct ImuChip {
   double gyro_dps_per_count;
 };
 
-constexpr ImuChip kLsm9ds1 = {proto::kImuLSM9DS1, 119000, 4, 2000, 0.000122, 0.07};          // Rev1
-constexpr ImuChip kBmi270 = {proto::kImuBMI270, 100000, 4, 2000, 1.0 / 8192.0, 1.0 / 16.4};  // Rev2
+constexpr ImuChip kLsm9ds1 = {proto::kImuLSM9DS1,           contract::kLsm9ds1RateMilliHz,
+                              contract::kImuAccelRangeG,     contract::kImuGyroRangeDps,
+                              contract::kLsm9ds1AccelGPerCount, contract::kLsm9ds1GyroDpsPerCount};  // Rev1
+constexpr ImuChip kBmi270 = {proto::kImuBMI270,           contract::kBmi270RateMilliHz,
+                             contract::kImuAccelRangeG,   contract::kImuGyroRangeDps,
+                             contract::kBmi270AccelGPerCount, contract::kBmi270GyroDpsPerCount};  // Rev2
 
 // What DEVICE_INFO announces for `chip` sampled at `rate_mhz`.
 inline ImuInfo imu_info(const ImuChip& chip, uint32_t rate_mhz) {

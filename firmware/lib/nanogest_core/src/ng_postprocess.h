@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ng_contract_defs.h"
 #include "ng_window.h"
 
 namespace ng {
@@ -30,12 +31,12 @@ struct PostprocessParams {
 
 // An unknown threshold no score reaches (scores are probabilities): a window is unknown only
 // when the unknown label is its top-1. The converter writes it for a contract's null threshold.
-constexpr float kUnknownThresholdOff = 2.0f;
+constexpr float kUnknownThresholdOff = contract::kUnknownThresholdOff;
 
-// Sensible defaults for what the settings header does not decide: two windows must
-// agree, and one second (rate_hz samples) must pass between detections.
-constexpr uint32_t kDefaultAgreement = 2;
-constexpr float kDefaultRefractorySeconds = 1.0f;
+// The contract's defaults for what the settings do not decide (contract/pipeline.py, generated
+// into ng_contract_defs.h): how many windows must agree, and how long between detections.
+constexpr uint32_t kDefaultAgreement = contract::kDefaultAgreement;
+constexpr float kDefaultRefractorySeconds = contract::kDefaultRefractorySeconds;
 
 // How much a window moves, from its raw counts: the RMS deviation from the window mean of
 // the gyroscope (deg/s, over the 3 axes) plus `accel_weight_dps_per_g` times that of the

@@ -19,12 +19,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ng_contract_defs.h"
 #include "ng_imu.h"
 
 namespace ng {
 
-// The most outputs one input can produce: the model's rate may be at most this many times the IMU's.
-constexpr size_t kMaxResampleOutputs = 4;
+// The most outputs one input can produce: the model's rate may be at most this many times the IMU's
+// (contract/resample.py MAX_RESAMPLE_OUTPUTS, generated into ng_contract_defs.h).
+constexpr size_t kMaxResampleOutputs = contract::kMaxResampleOutputs;
 
 class Resampler {
  public:

@@ -10,7 +10,7 @@
 
 namespace ng {
 
-constexpr size_t kImuChannels = 6;  // aX aY aZ gX gY gZ
+constexpr size_t kImuChannels = contract::kChannelCount;  // aX aY aZ gX gY gZ (ng_contract_defs.h)
 
 class SampleWindow {
  public:
