@@ -15,6 +15,8 @@ from pathlib import Path
 from capture.dataset import DatasetError
 from capture.errors import CaptureError
 from capture.columns import IMU_CAPTURE_SAMPLES
+from capture.other_motions import lacks_other_motions, missing_note
+from contract.pipeline import UNKNOWN_LABEL
 
 DEFAULT_WAIT_RECONNECT_S = 30.0
 
@@ -51,7 +53,14 @@ def _cmd_record(a) -> int:
         if port is not None:
             port.close()
     print(json.dumps(summaries[labels[0]] if a.labels is None else combine_summaries(summaries)))
+    _note_other_motions("record", a.out)
     return 0
+
+
+def _note_other_motions(command: str, data_dir: Path) -> None:
+    """At the end of a recording or import: one line when DATA_DIR has no other motions yet."""
+    if lacks_other_motions(data_dir):
+        print(f"[{command}] note: {missing_note(data_dir)}", file=sys.stderr)
 
 
 def _wait_reconnect(a, port) -> float:
@@ -72,6 +81,7 @@ def _cmd_import(a) -> int:
                           samples_per_take=a.samples_per_take)
     print(f"[import] {summary['takes']} take(s), {summary['samples']} samples -> {a.out}", file=sys.stderr)
     print(json.dumps(summary))
+    _note_other_motions("import", a.out)
     return 0
 
 
@@ -88,6 +98,7 @@ def _cmd_import_any(a) -> int:
     print(f"[import] {summary['takes']} take(s), {summary['samples']} samples from {summary['files']} file(s) "
           f"({summary['files_failed']} failed, {summary['files_skipped']} skipped) -> {a.out}", file=sys.stderr)
     print(json.dumps(summary))
+    _note_other_motions("import", a.out)
     if summary["files_failed"]:
         return 2
     return 0
@@ -150,7 +161,9 @@ RECORD_EPILOG = """examples:
   %(prog)s --label punch --takes 10 --subject ann --out data
   %(prog)s --label punch --takes 10 --out data --port /dev/ttyACM0
   %(prog)s --label wave --takes 5 --out data --port 'sim://?subject=p1&speed=20'   (the virtual board)
-  %(prog)s --labels punch,flex,wave,circle,idle --takes 3 --subject me --out me    (a calibration set)"""
+  %(prog)s --labels punch,flex,wave,circle,idle --takes 3 --subject me --out me    (a calibration set)
+  %(prog)s --label unknown --takes 20 --subject ann --out data   (other motions: reaching, scratching, turning
+      the wrist, waving to someone; they teach the model to report unknown instead of one of your gestures)"""
 
 
 def add_record_parser(sub) -> None:
@@ -163,7 +176,8 @@ def add_record_parser(sub) -> None:
     r.add_argument("--port", help="serial device (e.g. /dev/ttyACM0, COM5) or sim://... URL; "
                                   "default: the single Nano 33 BLE found")
     which = r.add_mutually_exclusive_group(required=True)
-    which.add_argument("--label", help="the gesture being recorded (e.g. punch)")
+    which.add_argument("--label", help=f"the gesture being recorded (e.g. punch), or {UNKNOWN_LABEL!r} for everyday "
+                                       "motions that are none of your gestures")
     which.add_argument("--labels", metavar="L1,L2,...",
                        help="record several gestures in one go, --takes of each in turn (e.g. "
                             "punch,flex,wave,circle,idle: a short calibration set for 'nanogest adapt')")

@@ -37,16 +37,19 @@ from pathlib import Path
 import numpy as np
 
 from capture.dataset import TakeMeta, write_take
-from contract.pipeline import CHANNELS
+from contract.pipeline import CHANNELS, UNKNOWN_LABEL
 
 LABELS = ("punch", "flex", "wave", "circle", "idle")
+# Besides LABELS the generator performs UNKNOWN_LABEL: each take one everyday motion that is none
+# of the gestures (OTHER_MOTIONS), so `nanogest record --label unknown --port sim://...` works.
+OTHER_MOTIONS = ("reach", "scratch", "turn", "look")
 ACCEL_RANGE_G = 4.0
 GYRO_RANGE_DPS = 2000.0
 STANDARD_GRAVITY_MS2 = 9.80665
 FOREARM_RADIUS_M = 0.25  # elbow to wrist, for the centripetal/tangential part of a curl
 
 # Nominal gesture durations in seconds at speed 1.0 (a person's speed factor divides them).
-BASE_DURATION_S = {"punch": 0.42, "flex": 0.7, "wave": 0.82, "circle": 0.78, "idle": 1.0}
+BASE_DURATION_S = {"punch": 0.42, "flex": 0.7, "wave": 0.82, "circle": 0.78, "idle": 1.0, UNKNOWN_LABEL: 0.75}
 
 
 class SynthError(ValueError):
@@ -222,7 +225,39 @@ def _idle(t, start, dur, amp, style, rng):
     return lin_g, gyro
 
 
-_GESTURES = {"punch": _punch, "flex": _flex, "wave": _wave, "circle": _circle, "idle": _idle}
+def _other_motion(t, start, dur, amp, style, rng):
+    """One everyday motion that is none of the gestures, chosen per take: reaching for something (a slow
+    push and pull with a little pitch), scratching (a small quick rub), turning the wrist (a roll about
+    the forearm), or raising the wrist to look at it (pitch and roll at once, gravity swinging)."""
+    kind = OTHER_MOTIONS[int(rng.integers(len(OTHER_MOTIONS)))]
+    u = _phase(t, start, dur)
+    env = _envelope(u, 0.3)
+    inside = (t >= start) & (t <= start + dur)
+    lin_g, gyro = np.zeros((len(t), 3)), np.zeros((len(t), 3))
+    if kind == "reach":
+        direction = np.array([1.0, rng.normal(0.0, 0.4), rng.normal(0.3, 0.3)])
+        push_pull = np.sin(2 * np.pi * u) * inside
+        lin_g += (0.7 * amp * rng.uniform(0.7, 1.2) * push_pull)[:, None] * (direction / np.linalg.norm(direction))
+        gyro[:, 1] = 70.0 * amp * rng.uniform(0.6, 1.4) * np.sin(np.pi * u) * env
+    elif kind == "scratch":
+        rub = np.sin(2 * np.pi * rng.uniform(4.0, 6.0) * (t - start))
+        lin_g[:, 1] = 0.5 * amp * rng.uniform(0.7, 1.3) * rub * env
+        gyro[:, 2] = 140.0 * amp * rng.uniform(0.7, 1.3) * rub * env
+    elif kind == "turn":
+        angle = np.deg2rad(rng.uniform(60.0, 150.0)) * rng.choice([-1.0, 1.0])
+        rate = np.where(inside, angle * np.pi / dur * np.sin(np.pi * u) / 2, 0.0)  # theta = angle (1 - cos pi u) / 2
+        gyro[:, 0] = np.rad2deg(rate) * amp ** 0.5
+    else:  # look at the wrist: the forearm rises and rolls toward the face, and back
+        rate = np.where(inside, np.pi / dur * np.sin(2 * np.pi * u), 0.0)
+        gyro[:, 1] = -np.rad2deg(rate) * np.deg2rad(rng.uniform(40.0, 70.0))
+        gyro[:, 0] = np.rad2deg(rate) * np.deg2rad(rng.uniform(30.0, 70.0))
+        lin_g[:, 2] = 0.3 * amp * np.sin(2 * np.pi * u) * inside
+    gyro += rng.normal(0.0, 8.0, 3)[None, :] * env[:, None]  # no motion of a person is on one axis only
+    return lin_g, gyro
+
+
+_GESTURES = {"punch": _punch, "flex": _flex, "wave": _wave, "circle": _circle, "idle": _idle,
+             UNKNOWN_LABEL: _other_motion}
 
 
 def _gravity_in_sensor(gyro_dps: np.ndarray, rate_hz: float, start_rotvec) -> np.ndarray:
@@ -279,7 +314,7 @@ def make_take(label: str, rate_hz: float, subject: str, take_index: int, session
     "whole" puts the whole gesture inside the take, for streams of gestures between still stretches.
     ``odd_mount_share``: see ``person_style``."""
     if label not in _GESTURES:
-        raise SynthError(f"unknown gesture label {label!r}; the generator knows {', '.join(LABELS)}")
+        raise SynthError(f"unknown gesture label {label!r}; the generator knows {', '.join(_GESTURES)}")
     if placement not in PLACEMENTS:
         raise SynthError(f"unknown placement {placement!r}; choose one of {', '.join(PLACEMENTS)}")
     if not (rate_hz > 0 and np.isfinite(rate_hz)):
