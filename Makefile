@@ -12,7 +12,7 @@ NANOGEST := $(VENV)/bin/nanogest
 STAMP := $(VENV)/.nanogest-installed
 DEMO_DIR ?= demo-out
 
-.PHONY: help venv demo search test test-python test-firmware virtual-board protocol-header contract-header bench bench-import bench-resample show clean
+.PHONY: help venv demo search test test-python test-firmware virtual-board protocol-header contract-header default-model bench bench-import bench-resample show clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ protocol-header: $(STAMP) ## regenerate the firmware's protocol header from capt
 
 contract-header: $(STAMP) ## regenerate the firmware's contract headers (defaults, IMU scales, resample limit) from contract/
 	$(NANOGEST) gen-contract-header
+
+default-model: $(STAMP) virtual-board ## regenerate the committed default model: the demo's people, conv1d, seed 1 (boardtools/default_model.py); commit what it writes
+	$(NANOGEST) default-model
 
 bench-resample: $(STAMP) virtual-board ## one model on both revisions: replay agreement, Rev2 accuracy, resampling cost
 	$(PY) bench/bench_resample.py

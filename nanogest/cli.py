@@ -15,6 +15,7 @@ from functools import partial
 from typing import Callable, NamedTuple
 
 import boardtools.__main__ as boardtools_cli
+import boardtools.default_model as default_model_cli
 import capture.__main__ as capture_cli
 import contract.cli as contract_cli
 import converter.__main__ as converter_cli
@@ -59,6 +60,7 @@ COMMANDS = (
     Command("board-kernels", converter_cli.add_board_kernels_parser, converter_cli.run),
     Command("gen-protocol-header", capture_cli.add_protocol_header_parser, capture_cli.run),
     Command("gen-contract-header", contract_cli.add_contract_header_parser, contract_cli.run),
+    Command("default-model", default_model_cli.add_default_model_parser, default_model_cli.run),
 )
 RUNS = {c.name: c.run for c in COMMANDS}
 

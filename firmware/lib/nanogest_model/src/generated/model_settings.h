@@ -10,7 +10,17 @@ namespace ng {
 namespace model {
 
 constexpr int kLabelCount = 5;
+// The labels as written (UTF-8).
 constexpr const char* const kLabels[kLabelCount] = {"circle", "flex", "idle", "punch", "wave"};
+// Each label's index in kLabels.
+namespace label_index {
+constexpr int kCircle = 0;  // "circle"
+constexpr int kFlex = 1;  // "flex"
+constexpr int kIdle = 2;  // "idle"
+constexpr int kPunch = 3;  // "punch"
+constexpr int kWave = 4;  // "wave"
+}  // namespace label_index
+
 constexpr int kIdleLabelIndex = 2;
 constexpr float kScoreThreshold = 0.6f;
 
@@ -43,6 +53,11 @@ constexpr int kAgreement = 2;
 constexpr uint32_t kRefractorySamples = 119u;
 constexpr float kMotionGate = 40.0f;
 constexpr float kMotionAccelWeight = 100.0f;
+// Unknown class: a window whose top-1 is kUnknownLabelIndex, or whose score for that label is at least
+// kUnknownThreshold (above 1: off, only the top-1 counts), reports that label and never detects.
+// -1: no unknown label.
+constexpr int kUnknownLabelIndex = -1;
+constexpr float kUnknownThreshold = 2.0f;
 
 // A windowed model: one invoke per window of kWindowSamples samples.
 constexpr bool kIsStepModel = false;
