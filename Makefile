@@ -41,7 +41,7 @@ search: $(STAMP) ## search DATA=DATA_DIR OUT=SEARCH_DIR [TRIALS=20] [RATES=full,
 test: $(STAMP) ## run every test (Python, firmware host, ARM and QEMU)
 	$(PY) -m pytest
 
-protocol-header: $(STAMP) ## regenerate the firmware's protocol header from capture/protocol_spec.py
+protocol-header: $(STAMP) ## regenerate the firmware's protocol header from capture/wire/protocol_spec.py
 	$(NANOGEST) gen-protocol-header
 
 contract-header: $(STAMP) ## regenerate the firmware's contract headers (defaults, IMU scales, resample limit) from contract/

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from capture.protocol import SAMPLE_FRAME_BYTES, FrameDecoder, SampleBlock, encode_samples
+from capture.wire.protocol import SAMPLE_FRAME_BYTES, FrameDecoder, SampleBlock, encode_samples
 
 SCALE = np.array([0.000122] * 3 + [0.07] * 3)
 

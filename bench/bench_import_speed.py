@@ -9,7 +9,7 @@ the same code for both and left out) by
 
 - before: ``parse_imu_capture`` of ``capture/arduino_import.py`` at commit ``BEFORE`` (read
   from git; that parser cannot read the timestamp log);
-- after: ``capture.table_reader.read_path`` (streamed from disk in chunks) + ``capture.takes.cut_takes``.
+- after: ``capture.importing.table_reader.read_path`` (streamed from disk in chunks) + ``capture.importing.takes.cut_takes``.
 
 Best of ``--repeat`` runs. Prints a table.
 
@@ -31,8 +31,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from capture.table_reader import read_path  # noqa: E402
-from capture.takes import CutOptions, cut_takes  # noqa: E402
+from capture.importing.table_reader import read_path  # noqa: E402
+from capture.importing.takes import CutOptions, cut_takes  # noqa: E402
 
 BEFORE = "12aa994"  # the last commit with the hand-rolled IMU_Capture parser
 

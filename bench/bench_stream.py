@@ -28,11 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
-from capture import protocol_spec as spec
+from capture.wire import protocol_spec as spec
 from capture.errors import CaptureError
-from capture.ports import open_port
-from capture.protocol import SampleTracker, encode_frame
-from capture.session import Session
+from capture.wire.ports import open_port
+from capture.wire.protocol import SampleTracker, encode_frame
+from capture.wire.session import Session
 
 # Speed per rate: about 2,400 samples/s, so 100,000 samples take ~42 s.
 DEFAULT_SPEED = {119.0: 20.0, 952.0: 2.5}

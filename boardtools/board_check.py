@@ -28,8 +28,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from boardtools.replay import start_virtual_board
 from capture.errors import CaptureError
-from capture.ports import ensure_virtual_board, find_ports, format_ports, open_port
-from capture.session import Session
+from capture.wire.ports import ensure_virtual_board, find_ports, format_ports, open_port
+from capture.wire.session import Session
 from contract.resample import rates_note
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

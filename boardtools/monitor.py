@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from boardtools.replay import VIRTUAL_IMUS, BoardLink, start_virtual_board
-from capture import protocol_spec as spec
+from capture.wire import protocol_spec as spec
 from capture.dataset import CSV_HEADER, DatasetError, read_take
 from capture.errors import CaptureError
-from capture.ports import open_port
+from capture.wire.ports import open_port
 from contract.pipeline import CHANNELS
 from contract.resample import (IMU_RATES_MHZ, IMU_SCALES, ResampleError, rate_mhz, rates_note, resample_counts,
                                values_to_counts)

@@ -31,11 +31,11 @@ from pathlib import Path
 import numpy as np
 import serial
 
-from capture import protocol_spec as spec
+from capture.wire import protocol_spec as spec
 from capture.dataset import DatasetError, list_takes, read_take
 from capture.errors import CaptureError
-from capture.ports import BAUD, Port, ensure_virtual_board, open_port
-from capture.protocol import FrameDecoder, command_line
+from capture.wire.ports import BAUD, Port, ensure_virtual_board, open_port
+from capture.wire.protocol import FrameDecoder, command_line
 from contract.input import normalize, quantize
 from contract.resample import counts_to_values, rate_mhz, resample_counts, values_to_counts
 from converter import ConverterError, board_tflm
@@ -104,7 +104,7 @@ def host_step_scores(counts: np.ndarray, contract: dict, scales: tuple[float, fl
 
 
 class BoardLink:
-    """Commands out, frames in, on an open ``capture.ports.Port``."""
+    """Commands out, frames in, on an open ``capture.wire.ports.Port``."""
 
     def __init__(self, port) -> None:
         self.port = port
@@ -188,7 +188,7 @@ VIRTUAL_IMUS = ("lsm9ds1", "bmi270")  # the virtual board's --imu: Rev1 at 119 H
 
 def start_virtual_board(model: Path, replay_csv: Path | None = None, speed: float = 1.0, env: dict | None = None,
                         imu: str | None = None):
-    """A virtual board running ``model`` (RUN_DIR or .tflite), as a ``capture.ports.Port``; ``env``: its
+    """A virtual board running ``model`` (RUN_DIR or .tflite), as a ``capture.wire.ports.Port``; ``env``: its
     environment (virtual_board_runner), default this process's; ``imu``: one of VIRTUAL_IMUS (default lsm9ds1)."""
     cmd = [str(ensure_virtual_board()), "--model", str(model), "--python", sys.executable, "--speed", f"{speed:g}"]
     if replay_csv is not None:

@@ -14,11 +14,13 @@ from pathlib import Path
 
 from capture.dataset import DatasetError
 from capture.errors import CaptureError
-from capture.columns import IMU_CAPTURE_SAMPLES
+from capture.importing.columns import IMU_CAPTURE_SAMPLES
 from capture.other_motions import lacks_other_motions, missing_note
 from contract.pipeline import UNKNOWN_LABEL
 
 DEFAULT_WAIT_RECONNECT_S = 30.0
+# Each command imports its own modules when it runs, so pandas (import), matplotlib (show) and pyserial
+# (record, ports) stay off the path of `nanogest --help` and of every other stage's commands.
 
 
 def _record_labels(a) -> list[str]:
@@ -28,8 +30,8 @@ def _record_labels(a) -> list[str]:
 
 
 def _cmd_record(a) -> int:
-    from capture.ports import choose_port, open_port, performs_label
     from capture.recorder import check_labels, combine_summaries, record
+    from capture.wire.ports import choose_port, open_port, performs_label
 
     labels = _record_labels(a)
     trigger = dict(trigger_g=a.trigger_g, trigger_dps=a.trigger_dps, pre_trigger_s=a.pre_trigger_s,
@@ -75,7 +77,7 @@ def _wait_reconnect(a, port) -> float:
 
 
 def _cmd_import(a) -> int:
-    from capture.arduino_import import import_file
+    from capture.importing.arduino_import import import_file
 
     summary = import_file(a.file, a.out, a.label, subject=a.subject, session=a.session, rate_hz=a.rate_hz,
                           samples_per_take=a.samples_per_take)
@@ -86,8 +88,8 @@ def _cmd_import(a) -> int:
 
 
 def _cmd_import_any(a) -> int:
-    from capture.columns import parse_columns_option
-    from capture.importer import ImportOptions, import_paths
+    from capture.importing.columns import parse_columns_option
+    from capture.importing.importer import ImportOptions, import_paths
 
     opts = ImportOptions(label=a.label, subject=a.subject, session=a.session, layout=a.layout, board=a.board,
                          rate_hz=a.rate_hz, take_samples=a.take_samples, samples_per_take=a.samples_per_take,
@@ -115,7 +117,7 @@ def _cmd_show(a) -> int:
 
 
 def _cmd_export_ei(a) -> int:
-    from capture.edge_impulse import export_dataset
+    from capture.importing.edge_impulse import export_dataset
 
     summary = export_dataset(a.data_dir, a.out, fmt=a.format, label=a.label, include_flagged=a.include_flagged)
     print(f"[export-ei] {summary['takes']} take(s) -> {a.out}", file=sys.stderr)
@@ -124,7 +126,7 @@ def _cmd_export_ei(a) -> int:
 
 
 def _cmd_ports(a) -> int:
-    from capture.ports import find_ports, format_ports
+    from capture.wire.ports import find_ports, format_ports
 
     ports = find_ports()
     if a.json:
@@ -140,7 +142,7 @@ def _cmd_ports(a) -> int:
 
 
 def _cmd_header(a) -> int:
-    from capture.protocol_header import HEADER_PATH, write_header
+    from capture.wire.protocol_header import HEADER_PATH, write_header
 
     path = write_header(a.path or HEADER_PATH)
     print(f"[capture] wrote {path}", file=sys.stderr)
@@ -237,7 +239,7 @@ def add_ports_parser(sub) -> None:
 
 def add_protocol_header_parser(sub) -> None:
     g = sub.add_parser("gen-protocol-header", help="regenerate the firmware's protocol header from protocol_spec.py",
-                       description="Write firmware/lib/nanogest_core/src/ng_protocol_defs.h from capture/protocol_spec.py.",
+                       description="Write firmware/lib/nanogest_core/src/ng_protocol_defs.h from capture/wire/protocol_spec.py.",
                        epilog="example: %(prog)s --path /tmp/ng_protocol_defs.h")
     g.add_argument("--path", type=Path, default=None, help="write here instead of the firmware tree")
     g.set_defaults(func=_cmd_header)

@@ -23,9 +23,9 @@ import time
 from capture.dataset import TakeMeta, write_take
 from capture.errors import CaptureError, PortGone, ReadTimeout
 from capture.motion import DEFAULT_PRE_TRIGGER_S, DEFAULT_TRIGGER_DPS, DEFAULT_TRIGGER_G, MotionTrigger, PreTriggerRing
-from capture.ports import Port
-from capture.protocol import SampleTracker
-from capture.session import DeviceInfo, Session, TakeBuffer, log
+from capture.wire.ports import Port
+from capture.wire.protocol import SampleTracker
+from capture.wire.session import DeviceInfo, Session, TakeBuffer, log
 
 PROGRESS_EVERY_S = 0.5
 MAX_RECONNECTS = 20
@@ -172,22 +172,7 @@ def record(port: Port, data_dir, label: str, takes: int, seconds: float = 1.0, s
         saved = (f"wrote the {buf.received} samples received to {path} marked complete=false" if path
                  else "nothing was saved")
         stopped = f"take {i} of {takes} ('{label}') stopped early: {failure}; {saved}"
-        if isinstance(failure, str) or not port.can_reconnect or wait_reconnect_s <= 0 \
-                or summary["reconnects"] >= MAX_RECONNECTS:
-            raise CaptureError(f"{stopped}. Check the cable/board and run record again for the remaining takes.")
-        log(f"[record] {stopped}")
-        log(f"[record] waiting up to {wait_reconnect_s:g} s for the board to come back on {port.path} "
-            "(plug it in again; Ctrl-C stops)")
-        try:
-            s, new_info = _reconnect(port, wait_reconnect_s)
-        except PortGone as e:
-            raise CaptureError(f"{stopped}. {e}; check the cable/board and run record again for the remaining "
-                               "takes (takes already written are kept)") from None
-        if (new_info.rate_hz, new_info.imu) != (info.rate_hz, info.imu):
-            log(f"[record] note: the board now reports {new_info.imu} at {new_info.rate_hz:g} Hz "
-                f"(was {info.imu} at {info.rate_hz:g} Hz)")
-        info = new_info
-        summary["reconnects"] += 1
+        s, info = _come_back(port, info, failure, stopped, summary, wait_reconnect_s)
         dropped_before = s.samples_dropped_by_device()
         log(f"[record] the board is back: {info.describe()}; recording take {i} of {takes} again")
     log(f"[record] done: {summary['takes']} take(s) written ({summary['takes_flagged']} flagged, "
@@ -250,6 +235,28 @@ def _add_to_summary(summary: dict, meta: TakeMeta) -> None:
     timing = meta.extra.get("timing", {})
     for key in ("jitter_us_std", "jitter_us_max"):
         summary[key] = round(max(summary[key], float(timing.get(key, 0.0))), 3)
+
+
+def _come_back(port: Port, info: DeviceInfo, failure, stopped: str, summary: dict,
+               wait_reconnect_s: float) -> tuple[Session, DeviceInfo]:
+    """After a take stopped early: the board reopened and its device info, or a CaptureError when it cannot
+    come back (a sim:// port, Ctrl-C, no --wait-reconnect, too many reconnects, or it stays away)."""
+    if isinstance(failure, str) or not port.can_reconnect or wait_reconnect_s <= 0 \
+            or summary["reconnects"] >= MAX_RECONNECTS:
+        raise CaptureError(f"{stopped}. Check the cable/board and run record again for the remaining takes.")
+    log(f"[record] {stopped}")
+    log(f"[record] waiting up to {wait_reconnect_s:g} s for the board to come back on {port.path} "
+        "(plug it in again; Ctrl-C stops)")
+    try:
+        s, new_info = _reconnect(port, wait_reconnect_s)
+    except PortGone as e:
+        raise CaptureError(f"{stopped}. {e}; check the cable/board and run record again for the remaining "
+                           "takes (takes already written are kept)") from None
+    if (new_info.rate_hz, new_info.imu) != (info.rate_hz, info.imu):
+        log(f"[record] note: the board now reports {new_info.imu} at {new_info.rate_hz:g} Hz "
+            f"(was {info.imu} at {info.rate_hz:g} Hz)")
+    summary["reconnects"] += 1
+    return s, new_info
 
 
 def _reconnect(port: Port, wait_s: float) -> tuple[Session, DeviceInfo]:

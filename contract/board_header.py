@@ -14,7 +14,7 @@ Two headers in firmware/lib/nanogest_core/src/, both rendered from this package:
   so one C++14 code path builds for both kinds.
 
 The output is deterministic, so a test (tests/contract/test_board_header.py) renders both and
-compares them with the committed files, as for the protocol header (capture/protocol_header.py).
+compares them with the committed files, as for the protocol header (capture/wire/protocol_header.py).
 """
 
 from __future__ import annotations

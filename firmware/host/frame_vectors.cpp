@@ -1,6 +1,6 @@
 // Prints, one per line as lowercase hex, the frames the firmware core encodes for
 // a fixed list of inputs, so tests can compare them byte for byte with the Python
-// encoder (capture/protocol.py). Floats are the float32 nearest to the given double.
+// encoder (capture/wire/protocol.py). Floats are the float32 nearest to the given double.
 //
 //  #  type         seq         t_us        payload
 //  1  SAMPLE       0           0           ax..gz = 0, 0, 0, 0, 0, 0

@@ -133,7 +133,7 @@ def test_a_port_that_never_appears_fails_with_one_sentence(host_build, tmp_path)
 
 
 def test_without_port_and_without_a_board_says_so(host_build, tmp_path):
-    from capture.ports import find_ports
+    from capture.wire.ports import find_ports
 
     if any(p.is_candidate for p in find_ports()):
         pytest.skip("a Nano 33 BLE is plugged in; this test needs none")

@@ -1,6 +1,6 @@
 """A scripted board on a real pseudo-terminal, for integrity tests.
 
-It answers the protocol's commands with frames built by ``capture.protocol`` and, on
+It answers the protocol's commands with frames built by ``capture.wire.protocol`` and, on
 each ``start``, streams the next scripted take: sample frames with chosen sequence
 gaps (lost on the way), corrupted bytes (the CRC must reject them), timestamp jitter,
 and a device drop counter that STATUS reports. What the recorder makes of it is then
@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from capture import protocol as proto
-from capture import protocol_spec as spec
+from capture.wire import protocol as proto
+from capture.wire import protocol_spec as spec
 
 ACCEL_G_PER_COUNT = 0.000122
 GYRO_DPS_PER_COUNT = 0.07

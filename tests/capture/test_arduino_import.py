@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from capture.arduino_import import import_file, parse_imu_capture
+from capture.importing.arduino_import import import_file, parse_imu_capture
 from capture.dataset import list_takes, read_take
 from capture.errors import CaptureError
 

@@ -1,11 +1,11 @@
-"""Bytes encoded by the C++ core (firmware/build/host/frame_vectors) == bytes from capture/protocol.py."""
+"""Bytes encoded by the C++ core (firmware/build/host/frame_vectors) == bytes from capture/wire/protocol.py."""
 
 import subprocess
 
 import pytest
 
-from capture import protocol_spec as spec
-from capture.protocol import (
+from capture.wire import protocol_spec as spec
+from capture.wire.protocol import (
     FrameDecoder, encode_ack, encode_device_info, encode_error, encode_sample, encode_status,
 )
 

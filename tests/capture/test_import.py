@@ -284,23 +284,17 @@ def test_raw_bmi270_counts_from_the_old_rev2_library_are_scaled_and_turned_to_th
 
 
 def test_board_rates_and_lsm9ds1_scales_match_the_firmware():
-    import re
-    from pathlib import Path
+    """The firmware's IMU constants are generated from contract.resample (tests/contract/test_board_header.py)."""
+    from capture.importing.columns import BOARDS
+    from contract.resample import IMU_RATES_MHZ, IMU_SCALES
 
-    from capture.columns import BOARDS
-
-    header = (Path(__file__).resolve().parents[2] / "firmware/lib/nanogest_core/src/ng_imu.h").read_text()
-    chips = {m[0]: m[1:] for m in re.findall(
-        r"constexpr ImuChip (\w+) = \{proto::\w+, (\d+), \d+, \d+, ([\d./ ]+), ([\d./ ]+)\}", header)}
-    rate_mhz, accel, gyro = chips["kLsm9ds1"]
-    assert BOARDS["rev1"].rate_hz * 1000 == int(rate_mhz)
-    assert (BOARDS["rev1"].accel_g_per_count, BOARDS["rev1"].gyro_dps_per_count) == (eval(accel), eval(gyro))
-    rate_mhz, accel, _ = chips["kBmi270"]
-    assert BOARDS["rev2"].rate_hz * 1000 == int(rate_mhz) and BOARDS["rev2"].accel_g_per_count == eval(accel)
+    assert BOARDS["rev1"].rate_hz * 1000 == IMU_RATES_MHZ["LSM9DS1"] and BOARDS["rev2"].rate_hz * 1000 == IMU_RATES_MHZ["BMI270"]
+    assert (BOARDS["rev1"].accel_g_per_count, BOARDS["rev1"].gyro_dps_per_count) == IMU_SCALES["LSM9DS1"]
+    assert BOARDS["rev2"].accel_g_per_count == IMU_SCALES["BMI270"][0]
 
 
 def test_a_large_file_streamed_from_disk_reads_as_in_memory(tmp_path):
-    from capture.table_reader import HEAD_BYTES, decode, read_path, read_rows
+    from capture.importing.table_reader import HEAD_BYTES, decode, read_path, read_rows
 
     takes = [gesture(119, s) for s in range(80)]
     lines = ["\ufeffaX,aY,aZ,gX,gY,gZ"]

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from capture.ports import classify_port, format_ports, parse_sim_url
+from capture.wire.ports import classify_port, format_ports, parse_sim_url
 
 
 def test_nano33ble_is_recognised_by_vid_pid():

@@ -6,8 +6,8 @@ import struct
 import numpy as np
 import pytest
 
-from capture import protocol_spec as spec
-from capture.protocol import (
+from capture.wire import protocol_spec as spec
+from capture.wire.protocol import (
     SAMPLE_FRAME_BYTES, Frame, FrameDecoder, ProtocolError, SampleBlock, SampleTracker, command_line, crc16,
     encode_ack, encode_device_info, encode_error, encode_frame, encode_prediction, encode_sample,
     encode_samples, encode_status,

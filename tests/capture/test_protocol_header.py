@@ -3,13 +3,13 @@
 import subprocess
 import sys
 
-from capture.protocol_header import HEADER_PATH, render_header
+from capture.wire.protocol_header import HEADER_PATH, render_header
 
 
 def test_committed_header_matches_the_spec():
     committed = HEADER_PATH.read_text()
     assert committed == render_header(), (
-        f"{HEADER_PATH} is out of date with capture/protocol_spec.py; run `python -m capture gen-protocol-header`")
+        f"{HEADER_PATH} is out of date with capture/wire/protocol_spec.py; run `python -m capture gen-protocol-header`")
 
 
 def test_gen_protocol_header_command_writes_the_same_text(tmp_path):

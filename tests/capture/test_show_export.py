@@ -7,8 +7,8 @@ import sys
 import numpy as np
 
 from capture.dataset import TakeMeta, list_takes, read_take, write_take
-from capture.edge_impulse import export_dataset
-from capture.importer import ImportOptions, import_paths
+from capture.importing.edge_impulse import export_dataset
+from capture.importing.importer import ImportOptions, import_paths
 from capture.show import show
 
 RATE_HZ = 119.0

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 
-from capture import protocol_spec as spec
+from capture.wire import protocol_spec as spec
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = ROOT / "firmware" / "build" / "host"
@@ -47,7 +47,7 @@ def test_tflm_server_refuses_a_too_small_arena_with_one_sentence():
 def test_too_small_arena_answers_model_failed_with_both_sizes_and_capture_still_streams(host_build, tmp_path):
     import serial
 
-    from capture.ports import Port
+    from capture.wire.ports import Port
     from boardtools.replay import BoardLink
 
     measured = header_constant("kArenaMeasuredBytes")

@@ -1,7 +1,7 @@
 """Firmware tests: the core's unit tests on the host (sanitizers) and on Cortex-M4 in
 QEMU, and the virtual board end to end over a real pseudo-terminal.
 
-Frames are parsed here with ``struct`` and the constants of ``capture.protocol_spec``
+Frames are parsed here with ``struct`` and the constants of ``capture.wire.protocol_spec``
 only (not with capture's decoder), so this checks the firmware against the spec.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import serial
 
-from capture import protocol_spec as spec
+from capture.wire import protocol_spec as spec
 from toolchains import need_tools
 
 ROOT = Path(__file__).resolve().parents[2]

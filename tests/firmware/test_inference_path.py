@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from capture import protocol_spec as spec
+from capture.wire import protocol_spec as spec
 from boardtools.replay import BoardLink, input_tensors, replay, start_virtual_board, values_to_counts
 from contract.input import quantize
 from converter.tflm_server import parse_settings

@@ -269,7 +269,7 @@ def _stuck_accel_file(path, stuck_value, exact):
 
 @pytest.mark.parametrize("stuck_value,exact", [(-4.0, False), (0.0312, False), (3.9976, True)])
 def test_accelerometer_axis_stuck_while_the_gyroscope_swings_to_2000_dps_is_an_error(clean_dir, tmp_path, stuck_value, exact):
-    from capture.importer import ImportOptions, import_paths
+    from capture.importing.importer import ImportOptions, import_paths
 
     src = tmp_path / "corrupt.csv"
     _stuck_accel_file(src, stuck_value, exact)

@@ -130,7 +130,7 @@ void Device::handle(const Command& command, uint32_t now_us) {
                           {command.sample[3], command.sample[4], command.sample[5]}};
       ++samples_produced_;
       infer(sample, now_us);
-      return;  // not acknowledged: see capture/protocol_spec.py
+      return;  // not acknowledged: see capture/wire/protocol_spec.py
     }
     case CommandKind::kMode:
       if ((command.mode == proto::kModeInference || command.mode == proto::kModeReplay ||

@@ -1,4 +1,4 @@
-// Frame and payload encoders for the layout in capture/protocol_spec.py:
+// Frame and payload encoders for the layout in capture/wire/protocol_spec.py:
 //   sync0 sync1 | payload_len u16 | type u8 | seq u32 | t_us u32 | payload | crc u16
 // All integers little-endian, written byte by byte (no struct packing, no host
 // endianness assumptions). The CRC covers payload_len .. end of payload.
@@ -47,7 +47,7 @@ size_t encode_status_payload(uint8_t* out, const Status& status);
 // left out and not counted. Returns the tail length.
 size_t encode_device_info_labels(uint8_t* out, size_t capacity, const char* const* labels, size_t label_count);
 // PREDICTION payload: the fixed part (label_index, score_q, inference_us), then the tail
-// of capture/protocol_spec.PREDICTION_TAIL (detected, window_index).
+// of capture/wire/protocol_spec.PREDICTION_TAIL (detected, window_index).
 struct Prediction {
   uint8_t label_index;
   int8_t score_q;

@@ -2,7 +2,7 @@
 
 ``read_rows`` decodes the file (UTF-8 or UTF-16, byte-order mark dropped), takes off the
 Serial Monitor's ``12:34:56.789 -> `` prefixes, sniffs the delimiter (comma, semicolon, tab
-or spaces, decimal commas too) and finds the header (``capture.columns``: any line that
+or spaces, decimal commas too) and finds the header (``capture.importing.columns``: any line that
 names all six channels; without one the six numbers of IMU_Capture are assumed). Then
 ``pandas.read_csv`` reads every line as text in chunks of ``CHUNK_ROWS`` (the C engine,
 blank lines kept so line numbers stay exact), the channel columns are converted with
@@ -13,7 +13,7 @@ blank lines kept so line numbers stay exact), the channel columns are converted 
 - ``HEADER``: a header again (a take boundary);
 - ``IGNORED``: anything else, with the reason (``ignored``).
 
-Cutting rows into takes is ``capture.takes``' job.
+Cutting rows into takes is ``capture.importing.takes``' job.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from capture.columns import CHANNEL_KEYS, map_header
 from capture.errors import CaptureError
+from capture.importing.columns import CHANNEL_KEYS, map_header, parse_header_cell
 
 CHUNK_ROWS = 200_000
 HEAD_BYTES = 1 << 18  # what the sniffer sees of a file read from disk
@@ -149,8 +149,6 @@ def sniff(text: str, roles_option: list[str] | None = None) -> Layout:
 
 def _partial_header(head: list) -> str:
     """A sentence when no line names all six channels but one names some of them, else ''."""
-    from capture.columns import parse_header_cell
-
     best = (0, None, [])
     for number, line in head[:20]:
         for delimiter in (",", ";", "\t", r"\s+"):
@@ -273,31 +271,7 @@ def read_rows(text: str, roles_option: list[str] | None = None, source: Path | N
             kind = np.full(n, DATA, dtype=np.uint8)
             bad = np.flatnonzero(~ok)
             if len(bad):
-                # blank: a blank line, "","","", or no channel value beside numbers only (a re-saved index or time)
-                empty = (chunk.iloc[bad] == "").all(axis=1).to_numpy().copy()
-                rest = bad[~empty]
-                if len(rest):
-                    sub = chunk.iloc[rest]
-                    no_channels = (sub[value_cols].apply(lambda c: c.str.strip(" \"'")) == "").all(axis=1).to_numpy()
-                    for j in np.flatnonzero(no_channels):
-                        others = [c.strip(" \"'") for i, c in enumerate(sub.iloc[j].tolist()) if i not in text_cols]
-                        if all(not c or _is_number(c, layout.decimal_comma) for c in others):
-                            empty[np.searchsorted(bad, rest[j])] = True
-                kind[bad[empty]] = BLANK
-                for j in bad[~empty]:
-                    cells = chunk.iloc[j].tolist()
-                    second = _second_chance(cells, cols, layout)
-                    if second is not None:
-                        nums[j] = second
-                        continue
-                    why = _reason(cells, layout)
-                    if why is None:
-                        kind[j] = BLANK
-                    elif why == "header":
-                        kind[j] = HEADER
-                    else:
-                        kind[j] = IGNORED
-                        ignored.append((row0 + j, why))
+                ignored += [(row0 + j, why) for j, why in _classify_rejected(chunk, bad, nums, kind, layout, cols, text_cols)]
             data = kind == DATA
             kinds.append(kind)
             values.append(nums[data, :6])
@@ -327,6 +301,40 @@ def read_rows(text: str, roles_option: list[str] | None = None, source: Path | N
         layout.roles["time"] = (layout.roles["time"][0], "us")  # date-times are read as microseconds
     return Rows(layout, all_kinds, np.concatenate(values) if values else np.zeros((0, 6)), cat(times),
                 cat(labels), cat(subjects), sorted(reasons))
+
+
+def _classify_rejected(chunk: pd.DataFrame, bad: np.ndarray, nums: np.ndarray, kind: np.ndarray, layout: Layout,
+                       cols: list[int], text_cols: set[int]) -> list[tuple[int, str]]:
+    """Sort a chunk's rows that did not read as numbers (``bad``) into blank, header, numbers after all
+    (``nums`` filled in) or ignored, in place in ``kind``; (row in chunk, why) of each ignored one."""
+    value_cols = cols[:len(CHANNEL_KEYS)]
+    # blank: a blank line, "","","", or no channel value beside numbers only (a re-saved index or time)
+    empty = (chunk.iloc[bad] == "").all(axis=1).to_numpy().copy()
+    rest = bad[~empty]
+    if len(rest):
+        sub = chunk.iloc[rest]
+        no_channels = (sub[value_cols].apply(lambda c: c.str.strip(" \"'")) == "").all(axis=1).to_numpy()
+        for j in np.flatnonzero(no_channels):
+            others = [c.strip(" \"'") for i, c in enumerate(sub.iloc[j].tolist()) if i not in text_cols]
+            if all(not c or _is_number(c, layout.decimal_comma) for c in others):
+                empty[np.searchsorted(bad, rest[j])] = True
+    kind[bad[empty]] = BLANK
+    ignored = []
+    for j in bad[~empty]:
+        cells = chunk.iloc[j].tolist()
+        second = _second_chance(cells, cols, layout)
+        if second is not None:
+            nums[j] = second
+            continue
+        why = _reason(cells, layout)
+        if why is None:
+            kind[j] = BLANK
+        elif why == "header":
+            kind[j] = HEADER
+        else:
+            kind[j] = IGNORED
+            ignored.append((int(j), why))
+    return ignored
 
 
 def _second_chance(cells: list[str], cols: list[int], layout: Layout) -> np.ndarray | None:

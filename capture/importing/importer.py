@@ -1,7 +1,7 @@
 """``python -m capture import PATH... --out DATA_DIR``: recordings in whatever shape they come.
 
-Each file is read by ``capture.table_reader`` (or ``capture.edge_impulse`` for Edge Impulse
-JSON), cut into takes by ``capture.takes``, converted to g and deg/s (``capture.columns``),
+Each file is read by ``capture.importing.table_reader`` (or ``capture.importing.edge_impulse`` for Edge Impulse
+JSON), cut into takes by ``capture.importing.takes``, converted to g and deg/s (``capture.importing.columns``),
 and written with ``capture.dataset.write_take``, which never overwrites: new takes get the
 next free number, and a file already imported into DATA_DIR (same bytes) is skipped unless
 ``again``. Label and subject come from the options, else from ``layout`` (a path pattern
@@ -24,12 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-from capture import columns as C
 from capture.dataset import DatasetError, TakeMeta, list_takes, read_meta, write_take
 from capture.errors import CaptureError
-from capture.columns import IMU_CAPTURE_SAMPLES
-from capture.table_reader import EXAMPLE_ROW, IMU_CAPTURE_HEADER, Rows, read_path
-from capture.takes import CutOptions, FoundTake, cut_takes
+from capture.importing import columns as C
+from capture.importing.columns import IMU_CAPTURE_SAMPLES
+from capture.importing.edge_impulse import read_ei_json
+from capture.importing.table_reader import EXAMPLE_ROW, IMU_CAPTURE_HEADER, Rows, read_path
+from capture.importing.takes import CutOptions, FoundTake, cut_takes
 from contract.labels import LabelError, label_name
 
 SUFFIXES = (".csv", ".txt", ".tsv", ".log", ".json")
@@ -203,8 +204,6 @@ def _digest(path: Path) -> tuple[str, bytes]:
 def read_file(path: Path, head: bytes, opts: ImportOptions):
     """(takes in file units, header units, measured rate or None, notes, ignored lines, what started the takes)."""
     if path.suffix.lower() == ".json" or head.lstrip()[:1] == b"{":
-        from capture.edge_impulse import read_ei_json
-
         return read_ei_json(path, path.read_bytes())
     rows: Rows = read_path(path, opts.columns)
     cut = cut_takes(rows, CutOptions(samples_per_take=opts.samples_per_take, take_samples=opts.take_samples,

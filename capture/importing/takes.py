@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from capture.columns import IMU_CAPTURE_SAMPLES, TIME_UNITS
 from capture.errors import CaptureError
-from capture.table_reader import BLANK, DATA, HEADER, IGNORED, Rows
+from capture.importing.columns import IMU_CAPTURE_SAMPLES, TIME_UNITS
+from capture.importing.table_reader import BLANK, DATA, HEADER, IGNORED, Rows
 
 _HARD = 1 << 30
 

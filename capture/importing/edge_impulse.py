@@ -2,7 +2,7 @@
 
 In: a JSON sample (``{"protected": ..., "signature": ..., "payload": {"interval_ms", "sensors":
 [{"name", "units"}], "values": [[...], ...]}}``) is one take; its sensor names are matched by
-``capture.columns`` (``accX``, ``gyrX``, ...) and its units read from ``sensors[].units``
+``capture.importing.columns`` (``accX``, ``gyrX``, ...) and its units read from ``sensors[].units``
 (``m/s2``, ``dps``, ``rad/s``, ``g``). Edge Impulse's CSV (``timestamp`` in ms, then the sensor
 columns) is read by the generic reader. Edge Impulse names files ``<label>.<id>.<ext>``, so
 without ``--label`` the label is the name before the first dot.
@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from capture import columns as C
 from capture.dataset import is_usable, list_takes, read_take, safe_name
 from capture.errors import CaptureError
-from capture.takes import FoundTake
+from capture.importing import columns as C
+from capture.importing.takes import FoundTake
 
 EI_SENSORS = (("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2"), ("gyrX", "dps"), ("gyrY", "dps"), ("gyrZ", "dps"))
 EI_EXAMPLE = '{"payload": {"interval_ms": 10, "sensors": [{"name": "accX", "units": "m/s2"}, ...], "values": [[...]]}}'

@@ -18,10 +18,10 @@ from typing import Iterator
 
 import numpy as np
 
-from capture import protocol_spec as spec
 from capture.errors import CaptureError, ReadTimeout
-from capture.ports import Port
-from capture.protocol import Frame, FrameDecoder, SampleBlock, SampleTracker, command_line
+from capture.wire import protocol_spec as spec
+from capture.wire.ports import Port
+from capture.wire.protocol import Frame, FrameDecoder, SampleBlock, SampleTracker, command_line
 
 NO_SAMPLES_TIMEOUT_S = 2.0
 REPLY_TIMEOUT_S = 2.0

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from capture import protocol_spec as spec
 from capture.errors import CaptureError
-from capture.ports import SIM_DEFAULT_RATE_HZ
+from capture.wire import protocol_spec as spec
 from contract.pipeline import CHANNELS
+from contract.resample import IMU_RATES_MHZ, IMU_SCALES
 
 IMU_CAPTURE_SAMPLES = 119  # the IMU_Capture sketch's numSamples: rows per take, on the Rev2 (100 Hz) too
 STANDARD_GRAVITY = 9.80665
@@ -169,13 +169,13 @@ class Board:
     counts_on_chip_axes: bool  # raw counts come on the chip's own axes, not the library's
 
 
-# LSM9DS1 scales as in the firmware (firmware/lib/nanogest_core/src/ng_imu.h; a test ties them). Raw
-# BMI270 counts are what Arduino_BMI270_BMM150 returned before 1.1.0 (February 2023), on the chip's
-# axes; 1.1.0 and later return g and deg/s (count / 8192, count / 16.384) on the board's axes.
+# Rates and LSM9DS1 scales as the firmware runs them (contract/resample.py). Raw BMI270 counts are what
+# Arduino_BMI270_BMM150 returned before 1.1.0 (February 2023), on the chip's axes; 1.1.0 and later
+# return g and deg/s (count / 8192, count / 16.384) on the board's axes.
 BOARDS = {
-    "rev1": Board(spec.BOARD_NAMES[spec.BOARD_REV1], spec.IMU_NAMES[spec.IMU_LSM9DS1], SIM_DEFAULT_RATE_HZ["lsm9ds1"],
-                  0.000122, 0.07, False),
-    "rev2": Board(spec.BOARD_NAMES[spec.BOARD_REV2], spec.IMU_NAMES[spec.IMU_BMI270], SIM_DEFAULT_RATE_HZ["bmi270"],
+    "rev1": Board(spec.BOARD_NAMES[spec.BOARD_REV1], spec.IMU_NAMES[spec.IMU_LSM9DS1], IMU_RATES_MHZ["LSM9DS1"] / 1000,
+                  *IMU_SCALES["LSM9DS1"], False),
+    "rev2": Board(spec.BOARD_NAMES[spec.BOARD_REV2], spec.IMU_NAMES[spec.IMU_BMI270], IMU_RATES_MHZ["BMI270"] / 1000,
                   1.0 / 8192.0, 1.0 / 16.384, True),
 }
 # The BMI270's own axes, turned as Arduino_BMI270_BMM150 turns them on the Rev2 (x = -y_chip,

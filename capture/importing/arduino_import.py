@@ -2,7 +2,7 @@
 
 IMU_Capture prints a header ``aX,aY,aZ,gX,gY,gZ`` and then one line per sample (g and
 deg/s), with a blank line after each take. What people paste from the Serial Monitor is
-messier; the generic reader (``capture.table_reader``, ``capture.takes``) tolerates quoted
+messier; the generic reader (``capture.importing.table_reader``, ``capture.importing.takes``) tolerates quoted
 values, CRLF, a byte-order mark, repeated headers and rows of empty cells (take
 boundaries), stray text lines (reported with their line number on stderr and skipped), the
 Serial Monitor's ``12:34:56.789 -> `` timestamps, and a blank line after *every* row (then a
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from capture.errors import CaptureError
-from capture.importer import ImportOptions, import_one
-from capture.table_reader import read_rows
-from capture.takes import CutOptions, cut_takes
+from capture.importing.importer import ImportOptions, import_one
+from capture.importing.table_reader import read_rows
+from capture.importing.takes import CutOptions, cut_takes
 
 
 @dataclass

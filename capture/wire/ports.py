@@ -28,7 +28,7 @@ from serial.tools import list_ports
 from capture import synth
 from capture.errors import CaptureError, PortGone
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 VIRTUAL_BOARD = REPO_ROOT / "firmware" / "build" / "host" / "virtual_board"
 BAUD = 115200  # ignored by USB CDC and ptys, required by the API
 

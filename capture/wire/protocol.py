@@ -11,7 +11,7 @@ returns plain ``Frame`` objects for callers that want one object per frame.
 the device's 32-bit microsecond clock, and measures the timing jitter.
 
 Encoders for every message live here too (the tests and the C++ comparison use them).
-Layouts come from ``capture.protocol_spec``, the single source of truth.
+Layouts come from ``capture.wire.protocol_spec``, the single source of truth.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from capture import protocol_spec as spec
 from capture.errors import CaptureError
+from capture.wire import protocol_spec as spec
 
 _SYNC = bytes(spec.SYNC)
 _HEADER = struct.Struct(spec.HEADER_FORMAT)
