@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from converter import ConverterError, arena, board_arm, board_verify, convert_step, cost, flatbuffer, gru_step, headers, install, rules, stepping
+from converter import ConverterError, arena, board_arm, board_verify, convert_step, cost, flatbuffer, headers, install, rules, stepping
 from converter.board_tflm import load_or_reason, pinned_library
+from converter.path import GRU_STEP, conversion_path
 from converter.postprocess import settings_from_contract
 from converter.run_dir import check_run_dir, load_contract, load_model, load_windows, normalize
 
@@ -52,7 +53,7 @@ def convert_run(run_dir: Path, header_dir: Path | None = None, max_drop_points: 
     x_train = normalize(windows.x_train, contract)
     x_test = normalize(windows.x_test, contract)
 
-    is_gru = gru_step.find_gru(model) is not None
+    is_gru = conversion_path(contract, model) == GRU_STEP
     if is_gru:
         q, plan, step_float = convert_step.quantize_step_model(model, contract, x_train)
     else:

@@ -8,6 +8,7 @@ import numpy as np
 
 from contract.input import normalize
 from converter import ConverterError, flatbuffer, gru_step, stepping, tflm
+from converter.path import WINDOW, conversion_path
 from converter.run_dir import check_run_dir, load_contract, load_model
 from training import TrainingError
 from training.data import load_dataset, take_windows
@@ -65,7 +66,7 @@ def evaluate_run(run_dir: Path, data_dir: Path) -> dict:
     model_bytes = tflite_path.read_bytes()
     inp, _ = flatbuffer.read_io(model_bytes)
     pred_float = tflm.predict_float(model, x).argmax(axis=1)
-    if gru_step.find_gru(model) is None:
+    if conversion_path(contract, model) == WINDOW:
         pred_int8 = tflm.run_tflm(model_bytes, tflm.quantize_input(x, inp)).argmax(axis=1)
     else:  # the one-step model, stepped through each window from h = 0 as the firmware does
         plan = gru_step.plan_steps(model, contract.window, len(contract.channels))

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from training import ARCHITECTURES, TrainingError
+from training import TrainingError
 from training.data import dataset_rate_hz
 from search.study import (DEFAULT_FOLDS, DEFAULT_GRACE_S, DEFAULT_STUDY, DEFAULT_TRIALS, SEARCH_VERSION, counts,
                              dataset_hash, fail_dead_trials, load_takes, open_study, settings_of, shown_url, storage_url,
@@ -73,8 +73,8 @@ def add_search_parser(sub) -> None:
                    help="RAM budget of the tensor arena plus a GRU's state (default: the converter's --ram-budget-kb)")
     s.add_argument("--latency-ms", type=float, default=None, metavar="MS",
                    help="budget of the converter's estimated latency per window at 64 MHz (default: none)")
-    s.add_argument("--arch", default=",".join(ARCHITECTURES), metavar="LIST",
-                   help=f"architecture families to search, comma-separated (default {','.join(ARCHITECTURES)})")
+    s.add_argument("--arch", default=",".join(Space().archs), metavar="LIST",
+                   help=f"architecture families to search, comma-separated (default {','.join(Space().archs)})")
     s.add_argument("--widths", default=",".join(map(str, WIDTHS)), metavar="LIST",
                    help=f"filter counts of the first convolution to choose from (default {','.join(map(str, WIDTHS))})")
     s.add_argument("--gru-units", default=",".join(map(str, GRU_UNIT_CHOICES)), metavar="LIST",

@@ -1,7 +1,8 @@
 """What ``nanogest search`` varies, and how one point of it becomes ``fit``'s options.
 
-The space covers what sets accuracy, size and speed on the board: the architecture family
-(training/models.py), its widths and depth, kernel sizes, GRU units, the rate the model runs at,
+The space covers what sets accuracy, size and speed on the board: the architecture family and the
+model parameters its spec names with their choices (training/families/: widths, depth, kernel sizes,
+GRU units, the widths and GRU units from the study's own lists), the rate the model runs at,
 the window length and hop of the contract, augmentation (which kinds, and how many augmented copies of each window an
 epoch sees), learning rate and epochs. The strength inside each augmentation kind is
 training/augment.py's (its constants), not searched.
@@ -21,14 +22,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from contract.pipeline import CHANNELS
-from training import ARCHITECTURES, TrainingError
+from training import TrainingError
+from training.families import FAMILIES, MAX_GRU_UNITS, family, names
 from training.fit import FitOptions, learning_rate_for
 
 WIDTHS = (4, 6, 8, 12, 16, 24, 32)
-DEPTHS = (2, 3, 4)  # convolutions of conv1d / ds-conv1d (the default models have 3)
-KERNELS = (3, 5, 7)
-FRONT_LAYERS = (1, 2, 3)  # strided convolutions in front of cnn-gru's GRU
+STUDY_LISTS = ("width", "gru_units")  # model parameters whose choices are the study's (--widths, --gru-units)
 GRU_UNIT_CHOICES = (8, 12, 16, 24, 32)
 WINDOW_SECONDS = (0.75, 1.0, 1.25)
 HOP_SECONDS = (0.125, 0.25)
@@ -74,7 +73,7 @@ def parse_rates(text: str, data_rate_hz: float) -> list[float]:
 class Space:
     """The ranges a study searches; stored with the study so every worker searches the same."""
 
-    archs: list[str] = field(default_factory=lambda: list(ARCHITECTURES))
+    archs: list[str] = field(default_factory=lambda: list(names()))
     widths: list[int] = field(default_factory=lambda: list(WIDTHS))
     gru_units: list[int] = field(default_factory=lambda: list(GRU_UNIT_CHOICES))
     rates_hz: list[float] = field(default_factory=list)  # empty: the dataset's rate only (studies before the rate)
@@ -82,11 +81,9 @@ class Space:
     max_epochs: int = EPOCHS[1]
 
     def check(self) -> None:
-        from training.models import MAX_GRU_UNITS
-
-        unknown = [a for a in self.archs if a not in ARCHITECTURES]
+        unknown = [a for a in self.archs if a not in names()]
         if unknown or not self.archs:
-            raise TrainingError(f"unknown --arch {','.join(unknown) or '(none)'}; choose from {', '.join(ARCHITECTURES)}")
+            raise TrainingError(f"unknown --arch {','.join(unknown) or '(none)'}; choose from {', '.join(names())}")
         if not self.widths or min(self.widths) < 1:
             raise TrainingError(f"--widths must be positive filter counts, got {self.widths}")
         if not self.gru_units or not all(1 <= u <= MAX_GRU_UNITS for u in self.gru_units):
@@ -107,15 +104,9 @@ class Space:
     def suggest(self, trial) -> dict:
         """Draw one point with Optuna's ``trial``; returns ``trial.params``."""
         arch = trial.suggest_categorical("arch", self.archs)
-        if arch in ("conv1d", "ds-conv1d", "cnn-gru"):
-            trial.suggest_categorical("width", self.widths)
-            trial.suggest_categorical("kernel", list(KERNELS))
-        if arch in ("conv1d", "ds-conv1d"):
-            trial.suggest_categorical("depth", list(DEPTHS))
-        if arch == "cnn-gru":
-            trial.suggest_categorical("front_layers", list(FRONT_LAYERS))
-        if arch in ("gru", "cnn-gru"):
-            trial.suggest_categorical("gru_units", self.gru_units)
+        study = {"width": self.widths, "gru_units": self.gru_units}
+        for name, choices in family(arch).search:
+            trial.suggest_categorical(name, list(study[name] if choices is None else choices))
         if self.rates_hz:
             trial.suggest_categorical("rate_hz", list(self.rates_hz))
         trial.suggest_categorical("window_s", list(WINDOW_SECONDS))
@@ -178,7 +169,7 @@ def starting_points(space: "Space", data_rate_hz: float | None = None) -> list[d
 def fit_options(params: dict, seed: int = 0, **extra) -> FitOptions:
     """``fit``'s options for one point of the space (``extra``: more FitOptions fields)."""
     arch = params["arch"]
-    model_options = {k: params[k] for k in ("kernel", "depth", "front_layers") if k in params}
+    model_options = {k: params[k] for k, _ in family(arch).search if k not in STUDY_LISTS and k in params}
     augment = params.get("augment", "auto")
     return FitOptions(
         arch=arch, seed=seed, epochs=int(params["epochs"]), learning_rate=float(params["learning_rate"]),
@@ -191,32 +182,21 @@ def fit_options(params: dict, seed: int = 0, **extra) -> FitOptions:
 
 def too_short(params: dict, window: int) -> str | None:
     """Why a window of ``window`` samples (the point's rate times its seconds) is too short for the
-    point's cnn-gru front (blocks of a 'valid' convolution and max pooling), else None. The front is
-    built, untrained, by training/models.py, so its geometry is stated only there."""
-    if params["arch"] != "cnn-gru":
-        return None
-    import inspect
-
-    from training.models import build_cnn_gru  # Keras: only for cnn-gru points
-
-    defaults = inspect.signature(build_cnn_gru).parameters
-    kernel = int(params.get("kernel", defaults["kernel"].default))
-    layers = int(params.get("front_layers", defaults["front_layers"].default))
-    try:
-        build_cnn_gru((window, len(CHANNELS)), 2, width=2, units=2, kernel=kernel, front_layers=layers)
-    except ValueError:  # Keras: "Computed output size would be zero or negative"
-        return (f"a window of {window} samples is too short for cnn-gru's {layers} front blocks of a kernel "
-                f"{kernel} convolution and pooling by {defaults['pool'].default}; the point is skipped")
-    return None
+    point's model (its family's ``window_check``: cnn-gru's front blocks of a 'valid' convolution and max
+    pooling), else None."""
+    check = family(params["arch"]).window_check
+    return check(params, window) if check is not None else None
 
 
 def describe(params: dict) -> str:
     """One short line: 'conv1d w16 d3 k5, 60 Hz, window 1 s hop 0.25 s, aug mount,rotate x4, lr 0.003, 30 ep'
     (the rate only when the study searches it)."""
     shape = [params["arch"]]
-    for key, tag in (("width", "w"), ("depth", "d"), ("front_layers", "f"), ("kernel", "k"), ("gru_units", "u")):
+    tags = {"width": "w", "depth": "d", "front_layers": "f", "kernel": "k", "gru_units": "u"}
+    spec = FAMILIES.get(params["arch"])  # a study's stored point may name a family no longer registered
+    for key in [*tags, *(k for k, _ in (spec.search if spec else ()) if k not in tags)]:
         if key in params:
-            shape.append(f"{tag}{params[key]}")
+            shape.append(f"{tags.get(key, key + ' ')}{params[key]}")
     aug = params.get("augment", "auto")
     aug_text = aug if aug == "none" else f"{aug} x{params.get('copies', 1)}"
     rate = f", {params['rate_hz']:g} Hz" if "rate_hz" in params else ""

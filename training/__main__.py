@@ -8,11 +8,12 @@ import os
 import sys
 from pathlib import Path
 
-from training import ARCHITECTURES, GRU_UNITS, TrainingError
+from training import TrainingError
 from training.adapt import add_adapt_parser as _add_adapt_arguments, run_adapt
 from training.augment import (AUGMENT_KINDS, AUTO_AUGMENT_MAX_WINDOWS, DEFAULT_AUGMENT, MOUNT_ANY_ANGLE_FROM_DEG,
                               ONE_PERSON_AUGMENT)
 from training.check import CHECK_DESCRIPTION, add_arguments as _add_check_arguments, run_check
+from training.families import FAMILIES, GRU_UNITS, MAX_GRU_UNITS, stepped_names
 
 EXIT_BAD_INPUT = 2
 AUGMENT_HELP = (f"augmentation kinds, comma-separated from {','.join(AUGMENT_KINDS)} (or 'all', 'none'); "
@@ -23,9 +24,8 @@ AUGMENT_HELP = (f"augmentation kinds, comma-separated from {','.join(AUGMENT_KIN
 
 def _add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="dataset directory written by 'nanogest record' or 'nanogest import'")
-    p.add_argument("--arch", default="conv1d", choices=ARCHITECTURES,
-                   help="model: conv1d (default), ds-conv1d (depthwise-separable, smallest), gru (runs one sample "
-                   "at a time on the board), cnn-gru (Conv1D front end, then a GRU)")
+    p.add_argument("--arch", default="conv1d", choices=tuple(FAMILIES),
+                   help="model: " + ", ".join(spec.summary for spec in FAMILIES.values()))
     p.add_argument("--seed", type=int, default=0, help="random seed for the split, augmentation and weights (default 0)")
     p.add_argument("--epochs", type=int, default=40, help="maximum epochs; early stopping may end sooner (default 40)")
     p.add_argument("--patience", type=int, default=None, help="stop after this many epochs without a better validation "
@@ -34,7 +34,7 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=32, help="training batch size (default 32)")
     p.add_argument("--width", type=int, default=16, help="filters in the first convolution; later layers use twice as many (default 16)")
     p.add_argument("--gru-units", type=int, default=GRU_UNITS,
-                   help=f"units of the GRU for gru and cnn-gru, at most 32 (default {GRU_UNITS})")
+                   help=f"units of the GRU for {stepped_names()}, at most {MAX_GRU_UNITS} (default {GRU_UNITS})")
     aug = p.add_mutually_exclusive_group()
     aug.add_argument("--augment", default=None, metavar="KINDS", help=AUGMENT_HELP)
     aug.add_argument("--no-augment", action="store_true", help="train on the windows as recorded, without augmentation")
@@ -48,7 +48,7 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                         "recordings of other motions) train that class without this option")
     p.add_argument("--rate-hz", type=float, default=None, metavar="HZ",
                    help="the model's sample rate (default: the dataset's most common; gru and cnn-gru run lower, "
-                        "training.fit.ARCH_RATE_HZ, when the dataset is faster); takes at another rate are "
+                        "their family's rate in training/families/, when the dataset is faster); takes at another rate are "
                         "resampled to it with the board's resampler, and the board resamples its IMU to it "
                         "(e.g. 50 for a cheaper model on a 119 Hz Rev1 or 100 Hz Rev2 board)")
     p.add_argument("--force", action="store_true", help="train even if 'training check' finds errors in the dataset")

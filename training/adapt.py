@@ -30,7 +30,7 @@ import numpy as np
 from training import TrainingError
 from training.adapt_fit import TRAIN_LAYERS, AdaptOptions, check_adapt_options, fine_tune, replay_pool
 from training.data import load_dataset, windows_for
-from training.fit import _keras, score
+from training.trainer import _keras, score
 from training.report import plot_confusion, plot_history
 from training.run_info import dataset_sha256, library_versions
 

@@ -20,7 +20,7 @@ import numpy as np
 from contract.input import normalize
 from training import TrainingError
 from training.augment import AUGMENT_KINDS, augment_windows
-from training.fit import _keras, compile_on_last_steps
+from training.trainer import _keras, compile_on_last_steps
 
 TRAIN_LAYERS = ("all", "late", "head")
 # Every augmentation but ``mount``: the person adapted to wears the board one way, so the model

@@ -2,7 +2,7 @@
 
 Each kind can be switched on or off (``--augment mount,rotate,scale,warp,shift,noise``):
 
-- ``mount``: the windows (half of them for cnn-gru) turned by a random angle in the board's own plane (about its
+- ``mount``: the windows (a share of them for some model families, training/families/) turned by a random angle in the board's own plane (about its
   z axis, the board's normal), accelerometer and gyroscope alike: people strap the board
   flat but turned any way (in the real recordings one person's x and y axes are swapped
   against everyone else's);
@@ -28,14 +28,11 @@ DEFAULT_AUGMENT = ("mount", "rotate")
 # 'auto' when every training take is one person's: turning one wearer's board in its plane confuses
 # gestures told apart by direction (docs/decisions.md, "One person's augmentation").
 ONE_PERSON_AUGMENT = ("rotate", "scale", "warp", "shift", "noise")
-# 'mount' turns MOUNT_PROBABILITY of the windows, by up to the measured spread (below) or by any angle
-# (or by whole steps of MOUNT_STEP_DEG when that is not 0) (docs/decisions.md, "Rotation augmentation:
-# how far and how often `mount` turns").
+# 'mount' turns MOUNT_PROBABILITY of the windows (a family may set its own share: training/families/), by
+# up to the measured spread (below) or by any angle (or by whole steps of MOUNT_STEP_DEG when that is not
+# 0) (docs/decisions.md, "Rotation augmentation: how far and how often `mount` turns").
 MOUNT_STEP_DEG = 0.0
 MOUNT_PROBABILITY = 1.0
-# cnn-gru does better on real people with half its windows turned (docs/decisions.md, "Rotation
-# augmentation per architecture").
-MOUNT_PROBABILITY_BY_ARCH = {"cnn-gru": 0.5}
 # How far 'mount' turns: as far as the training people's boards are turned against each other,
 # measured from the data (``board_turn_spread_deg``: each take's main rotation axis in the board plane,
 # averaged per person and gesture; a gesture's spread is the largest angle between a person's axis and

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from training.fit import _keras, _progress, _training_data, averaging_callbacks, compiled_model, deployable_model
+from training.trainer import _keras, _progress, _training_data, averaging_callbacks, compiled_model, deployable_model
 
 EPOCH_RULE = ("epochs = the split run's epochs (its best epoch on validation loss with --patience), "
               "from fresh weights, no early stopping")

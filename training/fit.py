@@ -2,55 +2,42 @@
 
 Steps: load takes, decide the contract (rate, window, hop, labels), split by group,
 cut windows (optionally drawing idle windows from still stretches), normalize with
-training statistics, train with augmentation (a validation side and early stopping on
-its loss only when asked for: ``patience``), score it on the test split and write the run directory
-described in docs/architecture.md (plus run.json: versions, dataset hash, options).
+training statistics, train with augmentation (training/trainer.py; a validation side and early
+stopping on its loss only when asked for: ``patience``), score it on the test split and write the run
+directory described in docs/architecture.md (training/run_files.py). What each option left unset
+comes to is its model family's (training/families/, resolved by training/recipe.py).
 With ``final``, the deployable model is then trained on every take (training/final.py).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from contract.input import normalize
 from contract.pipeline import HOP_SECONDS, IDLE_LABEL, UNKNOWN_LABEL, WINDOW_SECONDS
-from training import ARCHITECTURES, GRU_UNITS, TrainingError
-from training.augment import (MOUNT_PROBABILITY_BY_ARCH, augment_windows, board_turn_spread_deg, mount_max_deg,
-                              resolve_augment)
+from training import TrainingError
+from training.augment import resolve_augment
 from training.check import check_dataset
-from training.data import base_contract, dataset_rate_hz, load_dataset, normalization_from, windows_for
+from training.data import base_contract, load_dataset, normalization_from, windows_for
+from training.families import GRU_UNITS, MAX_GRU_UNITS, family, stepped_names
+from training.final import all_windows, train_final
 from training.idle import windows_with_still_idle
-from training.negatives import DEFAULT_NEGATIVE_SHARE
 from training.macs import describe_size
-from training.report import classification_metrics, plot_confusion, plot_history
+from training.negatives import DEFAULT_NEGATIVE_SHARE
+from training.run_files import write_run_files
 from training.run_info import run_description
 from training.split import TEST_FRACTION, Split, split_dataset
+# fit's options resolved and its Keras side, named here too for the callers that import them from fit
+from training.recipe import (DEFAULT_LEARNING_RATE, average_last_for, clipnorm_for, learning_rate_for,  # noqa: F401
+                             rate_for, resolve_mount, supervised_share_for, supervised_steps_for)
+from training.trainer import (_keras, _last_steps_loss, _progress, _training_data, averaging_callbacks,  # noqa: F401
+                              compile_on_last_steps, compiled_model, deployable_model, optimizer_for, score, train_model)
 
-RUN_FILES = ("model.keras", "contract.json", "windows.npz", "split.json", "metrics.json", "run.json",
-             "history.png", "confusion.png")
 CHECKPOINT_NAME = ".best.keras"
-DEFAULT_LEARNING_RATE = 3e-3
-# Adam's step per arch where it differs from DEFAULT_LEARNING_RATE; none does now
-# (docs/decisions.md, "Learning rate per architecture").
-ARCH_LEARNING_RATE: dict[str, float] = {}
-# Keep the mean weights of this last share of the epochs, not one noisy epoch's; the GRUs keep the last
-# (docs/decisions.md, "The weights kept: the mean of the last quarter of the epochs").
-ARCH_AVERAGE_LAST_SHARE = {"conv1d": 0.25, "ds-conv1d": 0.25}  # of the epochs, so a shorter run (training search) averages fewer
-# Adam's gradient clipping by norm per arch; none helped (docs/decisions.md, "Gradient clipping").
-ARCH_CLIPNORM: dict[str, float] = {}
-# The model's rate per arch, never above the dataset's: fewer, more informative GRU steps per window,
-# the board resampling its IMU to it (docs/decisions.md, "Model rate per architecture").
-ARCH_RATE_HZ = {"gru": 40.0, "cnn-gru": 60.0}
-# The share of a GRU window's last steps trained on its label, so h holds the class once seen; the board
-# still reads the last step (docs/decisions.md, "GRU trained on its last steps").
-ARCH_SUPERVISED_STEPS_SHARE = {"gru": 0.75}
 
 
 @dataclass
@@ -65,15 +52,15 @@ class FitOptions:
     patience: int | None = None
     copies_per_epoch: int = 4  # augmented copies of every training window per epoch (docs/decisions.md, "Augmentation kinds")
     batch_size: int = 32
-    learning_rate: float | None = None  # None: ARCH_LEARNING_RATE for the arch, else DEFAULT_LEARNING_RATE
-    average_last: float | None = None  # keep the mean weights of this share of the epochs, the last; None: ARCH_AVERAGE_LAST_SHARE (else 0: the last epoch's)
+    learning_rate: float | None = None  # None: the family's (training/families/), else DEFAULT_LEARNING_RATE
+    average_last: float | None = None  # keep the mean weights of this share of the epochs, the last; None: the family's (0: the last epoch's)
     width: int = 16  # filters of the convolutions
-    gru_units: int = GRU_UNITS  # units of the GRU (gru, cnn-gru)
+    gru_units: int = GRU_UNITS  # units of the GRU (the GRU families: gru, cnn-gru)
     augment: bool | str | tuple | None = None  # None: every kind for small datasets, none for large ones
     # Largest turn of 'mount' (degrees either way; 180: any angle). None: from the training takes,
     # as far as the people's boards are turned against each other (training/augment.py).
     mount_deg: float | None = None
-    mount_share: float | None = None  # of the windows 'mount' turns; None: the arch's (training/augment.py)
+    mount_share: float | None = None  # of the windows 'mount' turns; None: the family's, else training/augment.py's
     idle_from_still: bool = False  # label still stretches of gesture takes as idle
     negatives: tuple = ()  # kinds of generated negatives training an unknown class (training/negatives.py); () none
     negative_share: float = DEFAULT_NEGATIVE_SHARE  # generated unknown windows per gesture window of the training side
@@ -86,28 +73,14 @@ class FitOptions:
     window_seconds: float = WINDOW_SECONDS  # window length and hop of the contract (training search varies them)
     hop_seconds: float = HOP_SECONDS
     model_options: dict | None = None  # more builder arguments (kernel, depth, front_layers): training.models.build_model
-    rate_hz: float | None = None  # the model's rate; None: ARCH_RATE_HZ, else the dataset's most common (takes are resampled to it)
-    clipnorm: float | None = None  # Adam's gradient clipping by norm; None: ARCH_CLIPNORM for the arch, else none
-    supervised_steps: float | None = None  # gru, cnn-gru: share of the window's last steps trained on its label; None: ARCH_SUPERVISED_STEPS_SHARE, else 0 (the last step)
-
-
-def _keras():
-    """Import Keras with TensorFlow's own log noise turned down.
-
-    oneDNN's reordered float sums are turned off too: they announce themselves on stderr
-    and make two runs with the same seed differ in the last bits.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    import keras
-
-    return keras
+    rate_hz: float | None = None  # the model's rate; None: the family's (at most the dataset's), else the dataset's most common (takes are resampled to it)
+    clipnorm: float | None = None  # Adam's gradient clipping by norm; None: the family's, else none
+    supervised_steps: float | None = None  # gru, cnn-gru: share of the window's last steps trained on its label; None: the family's (0: the last step)
 
 
 def check_options(o: FitOptions) -> None:
     """Refuse impossible options before any data is read."""
-    if o.arch not in ARCHITECTURES:
-        raise TrainingError(f"unknown --arch {o.arch!r}; choose one of {', '.join(ARCHITECTURES)}")
+    spec = family(o.arch)
     if o.patience is not None and o.patience < 1:
         raise TrainingError(f"--patience must be at least 1 epoch, got {o.patience}")
     if o.epochs < 1:
@@ -118,8 +91,8 @@ def check_options(o: FitOptions) -> None:
         raise TrainingError(f"the learning rate must be positive, got {o.learning_rate}")
     if o.supervised_steps is not None and not 0 <= o.supervised_steps <= 1:
         raise TrainingError(f"the share of a GRU's steps trained on the label must be between 0 and 1, got {o.supervised_steps}")
-    if o.supervised_steps and o.arch not in ("gru", "cnn-gru"):
-        raise TrainingError(f"only gru and cnn-gru are trained on their last steps; {o.arch} scores the window as a whole")
+    if o.supervised_steps and not spec.steps_a_gru:
+        raise TrainingError(f"only {stepped_names()} are trained on their last steps; {o.arch} scores the window as a whole")
     if o.average_last is not None and not 0 <= o.average_last <= 1:
         raise TrainingError(f"the share of epochs to average must be between 0 and 1, got {o.average_last}")
     if o.mount_share is not None and not 0.0 <= o.mount_share <= 1.0:
@@ -128,8 +101,8 @@ def check_options(o: FitOptions) -> None:
         raise TrainingError(f"the largest 'mount' turn must be between 0 and 180 degrees, got {o.mount_deg}")
     if o.width < 1 or o.batch_size < 1:
         raise TrainingError(f"--width and --batch-size must be at least 1, got {o.width} and {o.batch_size}")
-    if o.arch in ("gru", "cnn-gru") and not 1 <= o.gru_units <= 32:
-        raise TrainingError(f"--gru-units must be between 1 and 32 (the board runs the GRU every sample), got {o.gru_units}")
+    if spec.steps_a_gru and not 1 <= o.gru_units <= MAX_GRU_UNITS:
+        raise TrainingError(f"--gru-units must be between 1 and {MAX_GRU_UNITS} (the board runs the GRU every sample), got {o.gru_units}")
 
 
 def _check_run_dir(run_dir: Path, overwrite: bool) -> None:
@@ -148,14 +121,6 @@ def load_checked(data_dir, o: FitOptions, log) -> list:
         print(f"dataset check: {len(report.errors)} error(s), {len(report.warnings)} warning(s); "
               f"details: nanogest check {data_dir}", file=log)
     return load_dataset(data_dir, include_flagged=o.include_flagged)
-
-
-def rate_for(takes, o: FitOptions) -> float | None:
-    """The model's rate: the one asked for, else the arch's (ARCH_RATE_HZ, at most the dataset's),
-    else None (base_contract then takes the dataset's)."""
-    if o.rate_hz is not None or o.arch not in ARCH_RATE_HZ or not takes:
-        return o.rate_hz
-    return min(float(ARCH_RATE_HZ[o.arch]), dataset_rate_hz(takes))
 
 
 def make_contract(takes, o: FitOptions) -> dict:
@@ -198,61 +163,6 @@ def split_windows(split: Split, contract: dict, o: FitOptions) -> dict:
     return sides
 
 
-def learning_rate_for(o: FitOptions) -> float:
-    """Adam's learning rate of a run: the one asked for, else the arch's default."""
-    if o.learning_rate is not None:
-        return float(o.learning_rate)
-    return ARCH_LEARNING_RATE.get(o.arch, DEFAULT_LEARNING_RATE)
-
-
-def average_last_for(o: FitOptions, epochs: int | None = None) -> int:
-    """Epochs whose weights the kept model averages (0 or 1: the last epoch's); never with early stopping."""
-    if o.patience is not None:
-        return 0
-    share = o.average_last if o.average_last is not None else ARCH_AVERAGE_LAST_SHARE.get(o.arch, 0.0)
-    epochs = int(epochs if epochs is not None else o.epochs)
-    return max(0, min(int(round(float(share) * epochs)), epochs))
-
-
-def supervised_share_for(o: FitOptions) -> float:
-    """The share of a GRU's last steps trained on the window's label (0: the last step only), asked for
-    or the arch's default; 0 for the windowed models."""
-    if o.arch not in ("gru", "cnn-gru"):
-        return 0.0
-    return float(o.supervised_steps if o.supervised_steps is not None else ARCH_SUPERVISED_STEPS_SHARE.get(o.arch, 0.0))
-
-
-def supervised_steps_for(o: FitOptions, steps: int) -> int:
-    """How many of a GRU window's ``steps`` last steps carry the label in training (at least the last)."""
-    return max(1, min(int(steps), int(round(supervised_share_for(o) * steps))))
-
-
-def clipnorm_for(o: FitOptions) -> float | None:
-    """Adam's gradient clipping (by norm) of a run: the one asked for (0: none), else the arch's default."""
-    if o.clipnorm is not None:
-        return float(o.clipnorm) or None
-    return ARCH_CLIPNORM.get(o.arch)
-
-
-def optimizer_for(keras, o: FitOptions):
-    """Adam with the run's learning rate and gradient clipping."""
-    clip = clipnorm_for(o)
-    return keras.optimizers.Adam(learning_rate_for(o), **({"clipnorm": clip} if clip else {}))
-
-
-def resolve_mount(o: FitOptions, train_takes, kinds: tuple) -> dict:
-    """{"max_deg": the turn 'mount' uses, "share": of the windows, "spread": the measured spread}
-    (max_deg and share None without mount)."""
-    if "mount" not in kinds:
-        return {"max_deg": None, "share": None, "spread": None}
-    from training import augment
-
-    spread = board_turn_spread_deg(train_takes)
-    share = o.mount_share if o.mount_share is not None else MOUNT_PROBABILITY_BY_ARCH.get(o.arch, augment.MOUNT_PROBABILITY)
-    return {"max_deg": float(o.mount_deg) if o.mount_deg is not None else mount_max_deg(spread["deg"]),
-            "share": float(share), "spread": spread}
-
-
 def mount_text(mount: dict) -> str:
     """' (mount: ...)' for the split line of the log, '' without mount."""
     if mount["max_deg"] is None:
@@ -262,154 +172,84 @@ def mount_text(mount: dict) -> str:
             f"{100 * mount['share']:.0f} % of windows turned {turn})")
 
 
-def _training_data(keras, x, y, contract, batch_size: int, kinds: tuple, copies: int, seed: int,
-                   mount_deg: float = 180.0, mount_share: float | None = None):
-    """Training batches: ``copies`` freshly augmented versions of each window every epoch, normalized."""
-    copies = copies if kinds else 1
-    y = np.tile(y, copies)
 
-    class AugmentedWindows(keras.utils.PyDataset):
-        def __init__(self):
-            super().__init__()
-            self.rng = np.random.default_rng(seed)
-            self.on_epoch_end()
+@dataclass
+class Prepared:
+    """What a run trains and tests on, decided before any training."""
 
-        def __len__(self):
-            return int(np.ceil(len(y) / batch_size))
-
-        def __getitem__(self, i):
-            sel = self.order[i * batch_size:(i + 1) * batch_size]
-            return self.x_epoch[sel], y[sel]
-
-        def on_epoch_end(self):
-            self.order = self.rng.permutation(len(y))
-            raw = np.concatenate([augment_windows(x, self.rng, kinds, mount_deg, mount_share) for _ in range(copies)]) \
-                if kinds else x
-            self.x_epoch = normalize(raw, contract)
-
-    return AugmentedWindows()
+    takes: list
+    contract: dict
+    split: Split
+    sides: dict  # split_windows
+    kinds: tuple  # augmentation kinds
+    mount: dict  # resolve_mount
 
 
-def _average_last(keras, epochs: int, last: int):
-    """A callback: after the last epoch the model's weights become the mean of its last ``last`` epochs'."""
-    class AverageLast(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.sum, self.n = None, 0
-
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch >= epochs - last:
-                w = [np.asarray(v, dtype=np.float64) for v in self.model.get_weights()]
-                self.sum = w if self.sum is None else [a + b for a, b in zip(self.sum, w)]
-                self.n += 1
-
-        def on_train_end(self, logs=None):
-            if self.n > 1:
-                self.model.set_weights([(a / self.n).astype(np.float32) for a in self.sum])
-
-    return AverageLast()
+def prepare(data_dir, o: FitOptions, log) -> Prepared:
+    """Takes, contract, split, windows and augmentation of a run, each stated on ``log``."""
+    takes = load_checked(data_dir, o, log)
+    contract = make_contract(takes, o)
+    split = split_dataset(takes, seed=o.seed, test_subjects=o.test_subjects, test_fraction=o.test_fraction,
+                          validation=o.patience is not None)
+    sides = split_windows(split, contract, o)
+    kinds = resolve_augment(o.augment, len(sides["train"][0]), len({t.meta.subject for t in split.train}))
+    p = Prepared(takes, contract, split, sides, kinds, resolve_mount(o, split.train, kinds))
+    _log_prepared(p, o, log)
+    if len(sides["test"][0]) == 0:
+        raise TrainingError("the test split is empty; record more takes or subjects")
+    return p
 
 
-def averaging_callbacks(keras, o: FitOptions, epochs: int) -> list:
-    """[the weight-averaging callback] when the run averages its last epochs, else []."""
-    n = average_last_for(o, epochs)
-    return [_average_last(keras, epochs, n)] if n > 1 else []
+def _log_prepared(p: Prepared, o: FitOptions, log) -> None:
+    contract, split, sides = p.contract, p.split, p.sides
+    print(f"dataset: {len(p.takes)} takes, labels {', '.join(contract['labels'])}, {contract['rate_hz']:g} Hz, "
+          f"window {contract['window']}, hop {contract['hop']}", file=log)
+    print(f"split by {split.kind}: test {', '.join(split.test_groups[:8])}{' ...' if len(split.test_groups) > 8 else ''}; "
+          f"windows train {len(sides['train'][0])}, validation {len(sides['validation'][0])} ({split.validation_kind}), "
+          f"test {len(sides['test'][0])}; augment {','.join(p.kinds) or 'off'}{mount_text(p.mount)}", file=log)
+    if o.negatives:
+        print(f"unknown: {sides['train_negatives']} windows made from the training gestures ({', '.join(o.negatives)})",
+              file=log)
+    if o.idle_from_still:
+        print(f"idle from still stretches: train {sides['train_idle_from_still']}, validation "
+              f"{sides['validation_idle_from_still']}, test {sides['test_idle_from_still']} windows", file=log)
 
 
-def _progress(keras, epochs: int, log, prefix: str):
-    class EpochLines(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            logs = logs or {}
-            parts = [f"{k} {v:.4f}" for k, v in logs.items() if k in ("loss", "accuracy", "val_loss", "val_accuracy")]
-            print(f"{prefix}epoch {epoch + 1}/{epochs}: " + ", ".join(parts), file=log, flush=True)
-
-    return EpochLines()
+def resolved_options(o: FitOptions, p: Prepared, size: dict, supervised: dict | None) -> dict:
+    """What the options left to the family or to the data came to (metrics.json and run.json's ``resolved``)."""
+    return {"augment": list(p.kinds), "mount": p.mount, "learning_rate": learning_rate_for(o),
+            "clipnorm": clipnorm_for(o), "average_last_epochs": average_last_for(o), "supervised_steps": supervised,
+            "params": size["params"], "macs": size["macs"]}
 
 
-def _last_steps_loss(keras, k: int):
-    """Cross-entropy of the window's label against the class scores of each of the last ``k`` steps
-    (y_pred: batch, steps, classes), averaged."""
-    def loss(y_true, y_pred):
-        y = keras.ops.cast(keras.ops.reshape(y_true, (-1, 1)), "int32")
-        return keras.ops.mean(keras.losses.sparse_categorical_crossentropy(keras.ops.repeat(y, k, axis=1),
-                                                                           y_pred[:, -k:, :]))
-    return loss
-
-
-def _last_step_accuracy(keras):
-    """Accuracy of the last step's scores: the window's prediction, as the board makes it."""
-    def accuracy(y_true, y_pred):
-        return keras.metrics.sparse_categorical_accuracy(keras.ops.reshape(y_true, (-1,)), y_pred[:, -1, :])
-    return accuracy
-
-
-def compile_on_last_steps(keras, model, k: int, optimizer) -> None:
-    """Compile a GRU's every-step form (``training.models.scoring_every_step``) to learn the window's
-    label at each of its last ``k`` steps; its accuracy is the last step's (the window's prediction)."""
-    model.compile(optimizer=optimizer, loss=_last_steps_loss(keras, k), metrics=[_last_step_accuracy(keras)])
-
-
-def compiled_model(keras, contract: dict, o: FitOptions):
-    """The seeded, compiled, untrained model of ``o`` for ``contract`` (the split fit and the final fit).
-    A GRU trained on its last steps (``supervised_steps_for``) is its every-step form;
-    ``deployable_model`` turns it into the model that scores a window."""
-    from training.models import build_model, scoring_every_step  # Keras (training.models) stays off the fast path
-
-    keras.utils.set_random_seed(o.seed)
-    model = build_model(o.arch, (contract["window"], len(contract["channels"])), len(contract["labels"]),
-                        width=o.width, gru_units=o.gru_units, **(o.model_options or {}))
-    if supervised_share_for(o) > 0:
-        model = scoring_every_step(model)
-        compile_on_last_steps(keras, model, supervised_steps_for(o, int(model.output.shape[1])), optimizer_for(keras, o))
-    else:
-        model.compile(optimizer=optimizer_for(keras, o), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
-
-
-def deployable_model(keras, model, o: FitOptions):
-    """``model`` as it is saved and deployed: a GRU's every-step form becomes the same layers, with the
-    same weights, scoring the last step only (what the converter's one-step model computes); any
-    other model is returned as it is."""
-    if len(model.output.shape) != 3:
-        return model
-    from training.models import scoring_every_step
-
-    plain = scoring_every_step(model, every_step=False)
-    plain.compile(optimizer=optimizer_for(keras, o), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return plain
-
-
-def train_model(sides: dict, contract: dict, o: FitOptions, kinds: tuple, checkpoint: Path, log, prefix: str = "",
-                mount_deg: float = 180.0, mount_share: float | None = None):
-    """Build, train and reload the best checkpoint; returns (model, history, train_seconds)."""
-    keras = _keras()
-    (x_train, y_train), (x_val, y_val) = sides["train"], sides["validation"]
-    model = compiled_model(keras, contract, o)
-    monitor = "val_loss" if len(x_val) else "loss"
-    callbacks = [_progress(keras, o.epochs, log, prefix)] + averaging_callbacks(keras, o, o.epochs)
-    if o.patience is not None:
-        callbacks += [keras.callbacks.ModelCheckpoint(str(checkpoint), monitor=monitor, save_best_only=True),
-                      keras.callbacks.EarlyStopping(monitor=monitor, patience=o.patience)]
-    started = time.monotonic()
-    history = model.fit(
-        _training_data(keras, x_train, y_train, contract, o.batch_size, kinds, o.copies_per_epoch, o.seed,
-                       mount_deg, mount_share),
-        validation_data=(normalize(x_val, contract), y_val) if len(x_val) else None,
-        epochs=o.epochs, callbacks=callbacks, verbose=0,
-    ).history
-    seconds = time.monotonic() - started
-    history = {k: [float(v) for v in vals] for k, vals in history.items()}
-    history["monitor"] = monitor
-    if o.patience is None:
-        deployable_model(keras, model, o).save(str(checkpoint))  # the last epoch's, as a best checkpoint
-    elif len(model.output.shape) == 3:  # the best epoch's checkpoint holds the GRU's training form
-        best = keras.models.load_model(str(checkpoint), compile=False)
-        deployable_model(keras, best, o).save(str(checkpoint))
-    return keras.models.load_model(str(checkpoint)), history, seconds
-
-
-def score(model, x: np.ndarray, y: np.ndarray, contract: dict) -> dict:
-    pred = np.argmax(model.predict(normalize(x, contract), verbose=0), axis=1) if len(x) else np.zeros(0, int)
-    return classification_metrics(y, pred, contract["labels"])
+def run_metrics(best, history: dict, train_seconds: float, o: FitOptions, p: Prepared, resolved: dict) -> dict:
+    """metrics.json: the kept model scored on the test side, and how it was trained."""
+    (x_train, _), (x_val, _), (x_test, y_test) = p.sides["train"], p.sides["validation"], p.sides["test"]
+    metrics = score(best, x_test, y_test, p.contract)
+    monitored = history.get(history.pop("monitor"), [])
+    metrics.update({
+        "split": p.split.kind,
+        "test_groups": p.split.test_groups,
+        "n_train": int(len(x_train)),
+        "n_validation": int(len(x_val)),
+        "epochs_run": len(monitored),
+        "best_epoch": (int(np.argmin(monitored)) + 1 if o.patience is not None else len(monitored)) if monitored else 0,
+        "early_stopping": o.patience is not None,
+        "params": resolved["params"],
+        "macs": resolved["macs"],
+        "train_seconds": round(train_seconds, 2),
+        "arch": o.arch,
+        "seed": o.seed,
+        "augment": resolved["augment"],
+        "mount": resolved["mount"],
+        "learning_rate": resolved["learning_rate"],
+        "average_last_epochs": resolved["average_last_epochs"],
+        "clipnorm": resolved["clipnorm"],
+        "supervised_steps": resolved["supervised_steps"],
+        "idle_from_still": {side: p.sides[f"{side}_idle_from_still"] for side in ("train", "validation", "test")},
+        "negatives": {"kinds": list(o.negatives), "train_windows": p.sides["train_negatives"]},
+    })
+    return metrics
 
 
 def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
@@ -419,114 +259,74 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
     check_options(o)
     run_dir = Path(run_dir)
     _check_run_dir(run_dir, o.overwrite)
-    takes = load_checked(data_dir, o, log)
-    contract = make_contract(takes, o)
-    split = split_dataset(takes, seed=o.seed, test_subjects=o.test_subjects, test_fraction=o.test_fraction,
-                          validation=o.patience is not None)
-    sides = split_windows(split, contract, o)
-    (x_train, y_train), (x_val, _), (x_test, y_test) = sides["train"], sides["validation"], sides["test"]
-    kinds = resolve_augment(o.augment, len(x_train), len({t.meta.subject for t in split.train}))
-    mount = resolve_mount(o, split.train, kinds)
-    print(f"dataset: {len(takes)} takes, labels {', '.join(contract['labels'])}, {contract['rate_hz']:g} Hz, "
-          f"window {contract['window']}, hop {contract['hop']}", file=log)
-    print(f"split by {split.kind}: test {', '.join(split.test_groups[:8])}{' ...' if len(split.test_groups) > 8 else ''}; "
-          f"windows train {len(x_train)}, validation {len(x_val)} ({split.validation_kind}), test {len(x_test)}; "
-          f"augment {','.join(kinds) or 'off'}{mount_text(mount)}", file=log)
-    if o.negatives:
-        print(f"unknown: {sides['train_negatives']} windows made from the training gestures ({', '.join(o.negatives)})",
-              file=log)
-    if o.idle_from_still:
-        print(f"idle from still stretches: train {sides['train_idle_from_still']}, validation "
-              f"{sides['validation_idle_from_still']}, test {sides['test_idle_from_still']} windows", file=log)
-    if len(x_test) == 0:
-        raise TrainingError("the test split is empty; record more takes or subjects")
+    p = prepare(data_dir, o, log)
     run_dir.mkdir(parents=True, exist_ok=True)
 
-    best, history, train_seconds = train_model(sides, contract, o, kinds, run_dir / CHECKPOINT_NAME, log,
-                                               mount_deg=mount["max_deg"] or 180.0, mount_share=mount["share"])
+    best, history, train_seconds = train_model(p.sides, p.contract, o, p.kinds, run_dir / CHECKPOINT_NAME, log,
+                                               mount_deg=p.mount["max_deg"] or 180.0, mount_share=p.mount["share"])
     os.replace(run_dir / CHECKPOINT_NAME, run_dir / "model.keras")
     from training.models import gru_description  # Keras (training.models) stays off the fast path
 
     size = describe_size(best)
     gru = gru_description(best)
     if gru is not None:
-        contract["gru"] = gru
-    metrics = score(best, x_test, y_test, contract)
+        p.contract["gru"] = gru
     # a GRU: {"steps": its window's, "trained": the last ones trained on the label}; windowed models: None
     steps = int(best.get_layer("gru").input.shape[1]) if gru is not None else None
     supervised = {"steps": steps, "trained": supervised_steps_for(o, steps)} if steps else None
-    monitored = history.get(history.pop("monitor"), [])
-    metrics.update({
-        "split": split.kind,
-        "test_groups": split.test_groups,
-        "n_train": int(len(x_train)),
-        "n_validation": int(len(x_val)),
-        "epochs_run": len(monitored),
-        "best_epoch": (int(np.argmin(monitored)) + 1 if o.patience is not None else len(monitored)) if monitored else 0,
-        "early_stopping": o.patience is not None,
-        "params": size["params"],
-        "macs": size["macs"],
-        "train_seconds": round(train_seconds, 2),
-        "arch": o.arch,
-        "seed": o.seed,
-        "augment": list(kinds),
-        "mount": mount,
-        "learning_rate": learning_rate_for(o),
-        "average_last_epochs": average_last_for(o),
-        "clipnorm": clipnorm_for(o),
-        "supervised_steps": supervised,
-        "idle_from_still": {side: sides[f"{side}_idle_from_still"] for side in ("train", "validation", "test")},
-        "negatives": {"kinds": list(o.negatives), "train_windows": sides["train_negatives"]},
-    })
-
-    run = run_description(o, data_dir, takes, {"augment": list(kinds), "mount": mount, "learning_rate": learning_rate_for(o), "clipnorm": clipnorm_for(o), "average_last_epochs": average_last_for(o), "supervised_steps": supervised, "params": size["params"], "macs": size["macs"]})
-    x_calibration, y_calibration = x_train, y_train
+    resolved = resolved_options(o, p, size, supervised)
+    metrics = run_metrics(best, history, train_seconds, o, p, resolved)
+    run = run_description(o, data_dir, p.takes, resolved)
+    calibration = p.sides["train"]
     if o.final:
-        from training.final import all_windows, train_final  # training.final imports this module
-
-        final_model, final_fit = train_final(sides, contract, o, kinds, metrics["best_epoch"], log,
-                                             mount_deg=mount["max_deg"] or 180.0, mount_share=mount["share"])
-        os.replace(run_dir / "model.keras", run_dir / "model_split.keras")
-        final_model.save(run_dir / "model.keras")
-        x_calibration, y_calibration = all_windows(sides)
-        metrics["final_fit"] = run["final_fit"] = final_fit
+        calibration = _train_final(run_dir, metrics, run, o, p, log)
     else:
         (run_dir / "model_split.keras").unlink(missing_ok=True)  # left by an earlier --final run in this dir
-    (run_dir / "contract.json").write_text(json.dumps(contract, indent=2) + "\n")
-    (run_dir / "split.json").write_text(json.dumps(split.describe(), indent=2) + "\n")
-    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    (run_dir / "run.json").write_text(json.dumps(run, indent=2) + "\n")
-    # x_train: the windows model.keras was trained on (the converter calibrates on them); x_test: the split's test side
-    np.savez_compressed(run_dir / "windows.npz", x_train=x_calibration.astype(np.float32),
-                        y_train=y_calibration.astype(np.int32),
-                        x_test=x_test.astype(np.float32), y_test=y_test.astype(np.int32))
-    plot_history(history, run_dir / "history.png")
-    plot_confusion(np.array(metrics["confusion"]), contract["labels"], run_dir / "confusion.png",
-                   f"test ({split.kind} split): accuracy {metrics['accuracy']:.3f}")
+    write_run_files(run_dir, p.contract, p.split, metrics, run, calibration, p.sides["test"], history)
+    _log_result(metrics, o, train_seconds, log)
+    return summary(metrics, run, p, o, run_dir)
+
+
+def _train_final(run_dir: Path, metrics: dict, run: dict, o: FitOptions, p: Prepared, log) -> tuple:
+    """``--final``: model.keras trained on every take, the split's kept as model_split.keras; returns the
+    windows it was trained on (the converter calibrates on them)."""
+    final_model, final_fit = train_final(p.sides, p.contract, o, p.kinds, metrics["best_epoch"], log,
+                                         mount_deg=p.mount["max_deg"] or 180.0, mount_share=p.mount["share"])
+    os.replace(run_dir / "model.keras", run_dir / "model_split.keras")
+    final_model.save(run_dir / "model.keras")
+    metrics["final_fit"] = run["final_fit"] = final_fit
+    return all_windows(p.sides)
+
+
+def _log_result(metrics: dict, o: FitOptions, train_seconds: float, log) -> None:
     averaged = metrics["average_last_epochs"]
     kept = (f"weights: the mean of epochs {metrics['epochs_run'] - averaged + 1}-{metrics['epochs_run']}" if averaged > 1
             else f"best epoch {metrics['best_epoch']} of {metrics['epochs_run']}")
-    print(f"test accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f} on {len(x_test)} windows "
+    print(f"test accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f} on {metrics['n_test']} windows "
           f"({kept}, {train_seconds:.1f} s; "
-          f"{size['params']} parameters, {size['macs']} MACs per inference)", file=log)
+          f"{metrics['params']} parameters, {metrics['macs']} MACs per inference)", file=log)
     if o.final:
         print(f"that is model_split.keras; the deployable model.keras was trained on all {metrics['final_fit']['n_windows']} "
               f"windows of every take for {metrics['final_fit']['epochs']} epochs", file=log)
+
+
+def summary(metrics: dict, run: dict, p: Prepared, o: FitOptions, run_dir: Path) -> dict:
+    """The JSON ``nanogest fit`` prints."""
     return {
         "accuracy": metrics["accuracy"],
         "macro_f1": metrics["macro_f1"],
         "n_test": metrics["n_test"],
-        "split": split.kind,
-        "test_groups": split.test_groups,
+        "split": p.split.kind,
+        "test_groups": p.split.test_groups,
         "arch": o.arch,
-        "params": size["params"],
-        "macs": size["macs"],
+        "params": metrics["params"],
+        "macs": metrics["macs"],
         "epochs_run": metrics["epochs_run"],
         "train_seconds": metrics["train_seconds"],
-        "augment": list(kinds),
-        "rate_hz": contract["rate_hz"],
-        "window": contract["window"],
-        "labels": contract["labels"],
+        "augment": list(p.kinds),
+        "rate_hz": p.contract["rate_hz"],
+        "window": p.contract["window"],
+        "labels": p.contract["labels"],
         "dataset_sha256": run["dataset"]["sha256"],
         "run_dir": str(run_dir),
         **({"final_fit": {k: metrics["final_fit"][k] for k in ("deployable_model", "evaluated_model", "epochs",

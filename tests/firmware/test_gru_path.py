@@ -14,7 +14,7 @@ import pytest
 
 from boardtools.replay import replay
 from converter.tflm_server import parse_settings
-from training.fit import ARCH_RATE_HZ
+from training.families import family
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 120.0
@@ -50,7 +50,7 @@ def test_tflm_server_announces_the_step_settings(gru_run):
     report = json.loads((run_dir / "report.json").read_text())
     gru = report["gru"]
     contract = json.loads((run_dir / "contract.json").read_text())
-    assert contract["rate_hz"] == min(ARCH_RATE_HZ.get("gru", 119.0), 119.0)  # fit's rate for gru on 119 Hz takes
+    assert contract["rate_hz"] == min(family("gru").rate_hz or 119.0, 119.0)  # fit's rate for gru on 119 Hz takes
     assert settings["step_model"] == ["1"] and settings["state_size"] == [str(gru["units"])]
     assert settings["steps_per_window"] == [str(gru["steps_per_window"])] == [str(contract["window"])]
     assert settings["step_input_samples"] == ["1"] and settings["step_stride_samples"] == ["1"]

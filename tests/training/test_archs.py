@@ -64,7 +64,7 @@ def test_arch_writes_a_run_with_its_size(data, runs, arch):
     steps = metrics["supervised_steps"]["steps"]
     assert steps == int(gru.input.shape[1])
     if arch == "gru":
-        # trained on the label at each of its last three quarters of steps (ARCH_SUPERVISED_STEPS_SHARE)
+        # trained on the label at each of its last three quarters of steps (the gru family's supervised_steps_share)
         assert steps == contract["window"] and metrics["supervised_steps"]["trained"] == round(0.75 * steps)
         assert contract["gru"]["front_end"] is None
     else:

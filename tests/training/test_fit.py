@@ -199,11 +199,14 @@ def test_mount_share_is_the_archs_unless_asked_for():
 
 def test_learning_rate_is_the_archs_unless_asked_for(monkeypatch):
     from training import TrainingError
-    from training.fit import ARCH_LEARNING_RATE, DEFAULT_LEARNING_RATE, FitOptions, check_options, learning_rate_for
+    from dataclasses import replace
+
+    from training.families import FAMILIES
+    from training.fit import DEFAULT_LEARNING_RATE, FitOptions, check_options, learning_rate_for
 
     assert learning_rate_for(FitOptions()) == DEFAULT_LEARNING_RATE
-    assert learning_rate_for(FitOptions(arch="gru")) == ARCH_LEARNING_RATE.get("gru", DEFAULT_LEARNING_RATE)
-    monkeypatch.setitem(ARCH_LEARNING_RATE, "gru", 1e-2)  # an arch with a step of its own
+    assert learning_rate_for(FitOptions(arch="gru")) == (FAMILIES["gru"].learning_rate or DEFAULT_LEARNING_RATE)
+    monkeypatch.setitem(FAMILIES, "gru", replace(FAMILIES["gru"], learning_rate=1e-2))  # a family with a step of its own
     assert learning_rate_for(FitOptions(arch="gru")) == 1e-2 and learning_rate_for(FitOptions()) == DEFAULT_LEARNING_RATE
     assert learning_rate_for(FitOptions(arch="gru", learning_rate=1e-3)) == 1e-3
     with pytest.raises(TrainingError, match="learning rate must be positive"):
@@ -235,11 +238,13 @@ def test_weights_kept_are_the_mean_of_the_last_epochs():
 
 def test_averaged_epochs_follow_the_arch_the_share_and_early_stopping():
     from training import TrainingError
-    from training.fit import ARCH_AVERAGE_LAST_SHARE, FitOptions, average_last_for, check_options
+    from training.families import family
+    from training.fit import FitOptions, average_last_for, check_options
 
-    assert average_last_for(FitOptions(epochs=40)) == round(ARCH_AVERAGE_LAST_SHARE["conv1d"] * 40) > 1
-    assert average_last_for(FitOptions(epochs=12)) == round(ARCH_AVERAGE_LAST_SHARE["conv1d"] * 12)
-    assert average_last_for(FitOptions(arch="ds-conv1d", epochs=40)) == round(ARCH_AVERAGE_LAST_SHARE["ds-conv1d"] * 40) > 1
+    share = {arch: family(arch).average_last_share for arch in ("conv1d", "ds-conv1d")}
+    assert average_last_for(FitOptions(epochs=40)) == round(share["conv1d"] * 40) > 1
+    assert average_last_for(FitOptions(epochs=12)) == round(share["conv1d"] * 12)
+    assert average_last_for(FitOptions(arch="ds-conv1d", epochs=40)) == round(share["ds-conv1d"] * 40) > 1
     assert average_last_for(FitOptions(arch="gru")) == 0  # keeps the last epoch until measured
     assert average_last_for(FitOptions(average_last=0.0)) == 0
     assert average_last_for(FitOptions(patience=5)) == 0  # early stopping keeps its best epoch
@@ -249,11 +254,12 @@ def test_averaged_epochs_follow_the_arch_the_share_and_early_stopping():
 
 def test_gradient_clipping_is_the_archs_unless_asked_for():
     from training import TrainingError
-    from training.fit import ARCH_CLIPNORM, FitOptions, _keras, check_options, clipnorm_for, optimizer_for
+    from training.families import family
+    from training.fit import FitOptions, _keras, check_options, clipnorm_for, optimizer_for
 
     assert clipnorm_for(FitOptions()) is None and clipnorm_for(FitOptions(clipnorm=0.0)) is None
     assert clipnorm_for(FitOptions(arch="gru", clipnorm=2.5)) == 2.5
-    assert clipnorm_for(FitOptions(arch="gru")) == ARCH_CLIPNORM.get("gru")
+    assert clipnorm_for(FitOptions(arch="gru")) == family("gru").clipnorm
     assert optimizer_for(_keras(), FitOptions(clipnorm=2.5)).clipnorm == 2.5
     assert optimizer_for(_keras(), FitOptions(clipnorm=0.0)).clipnorm is None
     with pytest.raises(TrainingError, match="clipping norm"):
@@ -261,13 +267,15 @@ def test_gradient_clipping_is_the_archs_unless_asked_for():
 
 
 def test_the_models_rate_is_the_archs_never_above_the_datasets(take_factory):
-    from training.fit import ARCH_RATE_HZ, FitOptions, make_contract
+    from training.families import FAMILIES
+    from training.fit import FitOptions, make_contract
 
+    rates = {name: spec.rate_hz for name, spec in FAMILIES.items() if spec.rate_hz is not None}
     fast = [take_factory(label=label, n=240) for label in ("punch", "flex")]
     slow = [take_factory(label=label, rate_hz=25.0, n=60) for label in ("punch", "flex")]
-    assert ARCH_RATE_HZ  # else the loop below proves nothing
+    assert rates  # else the loop below proves nothing
     assert make_contract(fast, FitOptions())["rate_hz"] == 119.0  # conv1d keeps the dataset's rate
-    for arch, rate in ARCH_RATE_HZ.items():
+    for arch, rate in rates.items():
         contract = make_contract(fast, FitOptions(arch=arch))
         assert contract["rate_hz"] == rate < 119.0 and contract["window"] == round(rate)  # a 1-s window
         assert make_contract(slow, FitOptions(arch=arch))["rate_hz"] == 25.0

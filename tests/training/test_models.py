@@ -4,14 +4,15 @@ import keras
 import pytest
 from keras import layers
 
-from training import ARCHITECTURES, TrainingError
+from training import TrainingError
+from training.families import names
 from training.macs import count_macs
 from training.models import build_cnn_gru, build_gru, build_model, gru_description
 
 SHAPE = (119, 6)
 
 
-@pytest.mark.parametrize("arch", ARCHITECTURES)
+@pytest.mark.parametrize("arch", names())
 def test_every_arch_maps_a_window_to_class_scores(arch):
     model = build_model(arch, SHAPE, 5)
     assert model.input_shape == (None, 119, 6) and model.output_shape == (None, 5)
@@ -19,9 +20,9 @@ def test_every_arch_maps_a_window_to_class_scores(arch):
 
 
 def test_ds_conv1d_is_the_smallest():
-    params = {arch: build_model(arch, SHAPE, 5).count_params() for arch in ARCHITECTURES}
+    params = {arch: build_model(arch, SHAPE, 5).count_params() for arch in names()}
     assert min(params, key=params.get) == "ds-conv1d", params
-    macs = {arch: count_macs(build_model(arch, SHAPE, 5)) for arch in ARCHITECTURES}
+    macs = {arch: count_macs(build_model(arch, SHAPE, 5)) for arch in names()}
     assert min(macs, key=macs.get) == "ds-conv1d", macs
 
 
