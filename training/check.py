@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from capture.dataset import DatasetError, Take, in_label_folder, list_takes, read_take, unusable_reason
+from capture.other_motions import missing_note
 from capture.show import plot_path
 from contract.pipeline import CHANNELS, UNKNOWN_LABEL, WINDOW_SECONDS  # a take shorter than half a window is too short
 from training import TrainingError
@@ -264,13 +265,13 @@ def check_dataset(data_dir, expected_rate_hz: float | None = None) -> CheckRepor
             stats.seconds += len(take.values) / float(take.meta.rate_hz)
             stats.saturated_samples += _check_samples(take, add, float(take.meta.rate_hz))
     rate_hz = float(expected_rate_hz) if expected_rate_hz else _dataset_rate(usable)
-    _check_dataset_level(usable, labels, rate_hz, findings)
+    _check_dataset_level(usable, labels, rate_hz, findings, data_dir)
     plots = {label: str(plot_path(data_dir, label)) for label in sorted(labels)}
     return CheckReport(str(data_dir), rate_hz, n_files, findings, labels, plots)
 
 
 def _check_dataset_level(takes: list[Take], labels: dict[str, LabelStats], rate_hz: float | None,
-                         findings: list[Finding]) -> None:
+                         findings: list[Finding], data_dir: Path = Path("DATA_DIR")) -> None:
     seen: dict[str, Take] = {}
     for take in takes:
         add = _Collector(findings, take)
@@ -300,11 +301,8 @@ def _check_dataset_level(takes: list[Take], labels: dict[str, LabelStats], rate_
                                     f"record at least {MIN_TAKES_PER_LABEL} so it can be trained and tested", label=label))
     present = {label: n for label, n in counts.items() if n > 0}
     if present and UNKNOWN_LABEL not in present:
-        findings.append(Finding(NOTE, "no_other_motions", f"no takes labelled {UNKNOWN_LABEL!r}: the model learns only "
-                                "your gestures and will name other motions of the wrist (waves, claps, reaching) one of "
-                                "them; measured on people never seen, 1.7-2.4 false activations per other motion "
-                                f"(docs/decisions.md). Record some with 'nanogest record --label {UNKNOWN_LABEL}' "
-                                "and check the result with 'nanogest stream RUN_DIR DATA_DIR'"))
+        findings.append(Finding(NOTE, "no_other_motions", f"{missing_note(data_dir)}; check the result with "
+                                "'nanogest stream RUN_DIR DATA_DIR'"))
     if len(present) < MIN_LABELS:
         only = ", ".join(sorted(present)) or "none"
         findings.append(Finding(ERROR, "too_few_labels", f"the dataset has {plural(len(present), 'label')} ({only}); "
@@ -328,7 +326,8 @@ def _motion(values: np.ndarray) -> tuple[float, float]:
 
 def _check_motion(takes: list[Take], findings: list[Finding]) -> None:
     """Warn about a gesture take with far less motion than its label's others (``no_motion``)."""
-    gestures = [t for t in takes if t.meta.label.lower() not in STILL_LABELS]
+    # other motions (UNKNOWN_LABEL) are many motions under one label: a small one is no missing gesture
+    gestures = [t for t in takes if t.meta.label.lower() not in STILL_LABELS and t.meta.label != UNKNOWN_LABEL]
     motion = {id(t): _motion(np.asarray(t.values, dtype=np.float64)) for t in gestures}
     groups: dict[tuple, list] = {}  # (label, subject) and (label, None): the takes' motions
     for t in gestures:
