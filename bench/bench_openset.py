@@ -65,7 +65,7 @@ def import_real(src: Path, out: Path) -> None:
                     "--layout", "{subject}/{label}.csv"], cwd=ROOT, check=True, capture_output=True)
 
 
-def train_fold(takes, fold, arch: str, method: str, seed: int, epochs: int):
+def train_fold(takes, fold, arch: str, method: str, seed: int, epochs: int, shape: dict | None = None):
     from training.augment import board_turn_spread_deg, mount_max_deg
     from training.data import base_contract, normalization_from, take_windows, windows_for
     from training.fit import FitOptions, _keras, _training_data, averaging_callbacks, compiled_model
@@ -73,7 +73,8 @@ def train_fold(takes, fold, arch: str, method: str, seed: int, epochs: int):
 
     train = [t for t in takes if t.meta.label in GESTURES and t.meta.subject not in fold + list(ONLY_OTHER)]
     unknown = method != "none"
-    contract = base_contract(train, arch, extra_labels=("unknown",) if unknown else ())
+    shape = shape or {}
+    contract = base_contract(train, arch, extra_labels=("unknown",) if unknown else (), rate_hz=shape.get("rate_hz"))
     x, y = windows_for(train, contract)
     rng = np.random.default_rng(seed)
     if unknown:
@@ -89,7 +90,7 @@ def train_fold(takes, fold, arch: str, method: str, seed: int, epochs: int):
         contract["unknown_label"] = "unknown"
     contract["normalization"] = normalization_from(x)
     keras = _keras()
-    o = FitOptions(arch=arch, seed=seed, epochs=epochs)
+    o = FitOptions(arch=arch, seed=seed, epochs=epochs, **{k: v for k, v in shape.items() if k == "width"})
     model = compiled_model(keras, contract, o)
     spread = board_turn_spread_deg(train)
     data = _training_data(keras, x, y, contract, o.batch_size, ("mount", "rotate"), o.copies_per_epoch, seed,
@@ -137,7 +138,8 @@ def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, s
     return accuracy, [laptop_figures(settings, contract, runs) for settings in settings_list]
 
 
-def calibrated_settings(takes, fold, arch: str, method: str, seed: int, epochs: int, contract, target_fa: float):
+def calibrated_settings(takes, fold, arch: str, method: str, seed: int, epochs: int, contract, target_fa: float,
+                        shape: dict | None = None):
     """The post-processing boardtools.calibrate would choose on this fold's training people, held out
     two groups in turn, with their gestures and stand-in other motions only (a user who recorded no
     other motion); the settings and the figures it expected."""
@@ -152,7 +154,7 @@ def calibrated_settings(takes, fold, arch: str, method: str, seed: int, epochs: 
     runs = []
     for group in person_groups(trained, 2, seed):
         log(f"  calibrating: training without {', '.join(fold + group)}")
-        inner, inner_contract = train_fold(takes, fold + group, arch, method, seed, epochs)
+        inner, inner_contract = train_fold(takes, fold + group, arch, method, seed, epochs, shape)
         held = [t for t in takes if t.meta.subject in group and t.meta.label in GESTURES]
         streams = calibration_streams(held, GESTURES, contract["rate_hz"], rng, resample)
         streams.append(rest_stream(60.0, contract["rate_hz"], rng))
@@ -183,7 +185,10 @@ def main(argv=None) -> int:
                    help="also the post-processing calibrated on each fold's training people held out in turn "
                         "(boardtools calibrate's recipe, target FA per other motion, default 0.10): two more "
                         "models per fold")
+    p.add_argument("--width", type=int, help="the model's width (default: fit's)")
+    p.add_argument("--rate-hz", type=float, help="the model's rate (default: the recordings')")
     a = p.parse_args(argv)
+    shape = {k: v for k, v in (("width", a.width), ("rate_hz", a.rate_hz)) if v is not None}
     if not a.data.is_dir():
         print(f"bench_openset: no real recordings at {a.data}; skipped", file=sys.stderr)
         return 0
@@ -206,11 +211,11 @@ def main(argv=None) -> int:
                 accs, totals = [], None
                 for fold in FOLDS:
                     log(f"{arch} {method} seed {seed}: training without {', '.join(fold)}")
-                    model, contract = train_fold(takes, fold, arch, method, seed, a.epochs)
+                    model, contract = train_fold(takes, fold, arch, method, seed, a.epochs, shape)
                     settings = settings_for(contract)
                     if a.calibrate is not None:
                         calibrated, chosen = calibrated_settings(takes, fold, arch, method, seed, a.epochs, contract,
-                                                                 a.calibrate)
+                                                                 a.calibrate, shape)
                         log(f"  calibrated: {', '.join(f'{k} {v}' for k, v in chosen.items())}")
                         settings.append(calibrated)
                     acc, figs = fold_figures(model, contract, takes, fold, seed, a.rest_minutes, settings)

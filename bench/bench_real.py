@@ -59,6 +59,9 @@ CROSS_LABELS = ("punch", "flex")
 SPLIT_TRAIN_PEOPLE = ("habits", "martin", "chiahong", "yankun")
 SINGLE_PEOPLE = ("martin", "habits")
 SINGLE_TEST_FRACTION = 0.3
+# nested: choose on the other people with punch and flex (three folds), confirm on three never used to choose
+NESTED_CONFIRM_PEOPLE = ("neethu", "rawalc", "yankun")
+NESTED_FOLDS = 3
 
 
 def log(message: str) -> None:
@@ -174,6 +177,68 @@ def single(src: Path, tmp: Path, arch: str, seed: int, person: str, recipe: dict
     return row
 
 
+def nested(src: Path, tmp: Path, arch: str, seed: int, recipe: dict) -> dict:
+    """Choosing folds on the people outside NESTED_CONFIRM_PEOPLE (leave a fold out, the rest train), then
+    one model on all of them scored on each confirmation person (int8, converter.evaluate)."""
+    from converter.evaluate import evaluate_run
+
+    data = tmp / "cross"
+    if not data.exists():
+        import_people(src, data, labels=CROSS_LABELS)
+    people = people_with(src, CROSS_LABELS)
+    confirm = [p for p in people if p in NESTED_CONFIRM_PEOPLE]
+    choosing = [p for p in people if p not in NESTED_CONFIRM_PEOPLE]
+    folds = [choosing[i::NESTED_FOLDS] for i in range(NESTED_FOLDS)]
+    choose_scores = []
+    for k, fold in enumerate(folds):
+        # the confirmation people are never trained on: test people here, but scored only on the fold's own
+        run = tmp / f"nested-{arch}-{seed}-fold{k}"
+        with quiet():
+            fit(data, run, FitOptions(arch=arch, seed=seed, test_subjects=fold + confirm, **recipe))
+        converted(run)
+        accs = [evaluate_run(run, _person_data(src, tmp, p))["accuracy_int8"] for p in fold]
+        choose_scores.append(sum(accs) / len(accs))
+    run = tmp / f"nested-{arch}-{seed}-confirm"
+    with quiet():
+        fit(data, run, FitOptions(arch=arch, seed=seed, test_subjects=confirm, **recipe))
+    cost = converted(run)
+    per_person = {p: evaluate_run(run, _person_data(src, tmp, p))["accuracy_int8"] for p in confirm}
+    row = {"choose": sum(choose_scores) / len(choose_scores), "confirm": sum(per_person.values()) / len(per_person),
+           "per_person": per_person, "worst": min(per_person, key=per_person.get), **{k: cost[k] for k in (
+               "model_bytes", "arena_bytes", "refused")}, "folds": folds}
+    log(f"  nested {arch} seed {seed}: choosing folds {row['choose']:.3f}, confirmation {row['confirm']:.3f} "
+        f"({', '.join(f'{p} {v:.3f}' for p, v in per_person.items())})")
+    return row
+
+
+def _person_data(src: Path, tmp: Path, person: str) -> Path:
+    data = tmp / f"person-{person}"
+    if not data.exists():
+        import_people(src, data, labels=CROSS_LABELS, people=[person])
+    return data
+
+
+def print_nested(rows: list[tuple]) -> None:
+    """Per arch and seed, then the mean over seeds with their range: choosing folds, confirmation, worst person."""
+    print(f"\n### Chosen on {', '.join(rows[0][2]['folds'][0] + rows[0][2]['folds'][1] + rows[0][2]['folds'][2])} "
+          f"({NESTED_FOLDS} folds), confirmed on {', '.join(NESTED_CONFIRM_PEOPLE)} (int8)\n")
+    print("| arch | seed | choosing folds | confirmation | " + " | ".join(NESTED_CONFIRM_PEOPLE) + " | model bytes | arena bytes |")
+    print("|---|---|---:|---:|" + "---:|" * len(NESTED_CONFIRM_PEOPLE) + "---:|---:|")
+    for arch, seed, r in rows:
+        cells = [arch, str(seed), f"{r['choose']:.3f}", f"{r['confirm']:.3f}"]
+        cells += [f"{r['per_person'].get(p, float('nan')):.3f}" for p in NESTED_CONFIRM_PEOPLE]
+        cells += [f"{r['model_bytes']:,}", f"{r['arena_bytes']:,}" + (" refused" if r["refused"] else "")]
+        print("| " + " | ".join(cells) + " |")
+    print("\n| arch | seeds | choosing folds: mean (range) | confirmation: mean (range) | worst person (mean over seeds) |")
+    print("|---|---|---|---|---|")
+    for arch in dict.fromkeys(a for a, _, _ in rows):
+        mine = [r for a, _, r in rows if a == arch]
+        worst = {p: sum(r["per_person"][p] for r in mine) / len(mine) for p in mine[0]["per_person"]}
+        w = min(worst, key=worst.get)
+        print(f"| {arch} | {len(mine)} | {_stats([r['choose'] for r in mine])} | {_stats([r['confirm'] for r in mine])} "
+              f"| {w} {worst[w]:.3f} |")
+
+
 def _mount(r: dict) -> str:
     """How 'mount' turned the training windows: ', mount any (spread 69 deg)', ', mount +-22 deg', ''."""
     if r.get("mount_deg") is None:
@@ -276,7 +341,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=None, help=f"folder of <person>/<label>.csv (default {DEFAULT_DATA})")
     p.add_argument("--archs", default=",".join(ARCHS), help=f"comma-separated from {','.join(ARCHS)} (default all)")
-    p.add_argument("--parts", default="lopo,split,single", help="comma-separated from lopo,split,single (default all)")
+    p.add_argument("--parts", default="lopo,split,single", help="comma-separated from lopo,split,single,nested (default lopo,split,single; nested: "
+                        "choose on six people in three folds, confirm on three never used to choose)")
     p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds; tables show each and their mean (default 0,1,2)")
     p.add_argument("--ks", default="1,3", help="takes per label for adapt (default 1,3)")
     p.add_argument("--people", default=None, help="leave-one-out only these people (default every one with punch and flex)")
@@ -320,7 +386,7 @@ def main(argv=None) -> int:
         return 0
     archs = [x.strip() for x in a.archs.split(",") if x.strip()]
     parts = [x.strip() for x in a.parts.split(",") if x.strip()]
-    bad = [x for x in archs if x not in ARCHS] + [x for x in parts if x not in ("lopo", "split", "single")]
+    bad = [x for x in archs if x not in ARCHS] + [x for x in parts if x not in ("lopo", "split", "single", "nested")]
     if bad:
         print(f"error: unknown arch or part {', '.join(bad)}", file=sys.stderr)
         return 2
@@ -339,7 +405,7 @@ def main(argv=None) -> int:
         from training.augment import parse_augment
 
         recipe["augment"] = parse_augment(a.augment)
-    lopo_results, split_rows, single_rows, motionless = {}, [], [], {}
+    lopo_results, split_rows, single_rows, nested_rows, motionless = {}, [], [], [], {}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="nanogest-real-") as tmp:
         tmp = Path(tmp)
@@ -351,6 +417,8 @@ def main(argv=None) -> int:
                 if "split" in parts:
                     r = split(src, tmp, arch, seed, recipe)
                     split_rows.append((arch, seed, ", ".join(r["test"]), r))
+                if "nested" in parts:
+                    nested_rows.append((arch, seed, nested(src, tmp, arch, seed, recipe)))
                 if "single" in parts:
                     for person in SINGLE_PEOPLE:
                         single_rows.append((arch, seed, person, single(src, tmp, arch, seed, person, recipe)))
@@ -365,9 +433,12 @@ def main(argv=None) -> int:
     if single_rows:
         print_rows(f"One person, every gesture, takes split {100 - 100 * SINGLE_TEST_FRACTION:.0f}/"
                    f"{100 * SINGLE_TEST_FRACTION:.0f}", single_rows, "person")
-    if len(seeds) > 1:
+    if nested_rows:
+        print_nested(nested_rows)
+    if len(seeds) > 1 and (lopo_results or split_rows or single_rows):
         print_seed_means(lopo_results, split_rows, single_rows, ks)
-    print_drift(lopo_results, split_rows, single_rows, ks)
+    if lopo_results or split_rows or single_rows:
+        print_drift(lopo_results, split_rows, single_rows, ks)
     return 0
 
 
