@@ -3,8 +3,8 @@ invoke, the 32-bit arena, and the outputs against the same library built for the
 
     python bench/bench_board_arm.py [--header-dir DIR] [--board-tflm DIR] [--invokes N]
 
-Needs the board library's sources (see converter/board_tflm.py), arm-none-eabi-gcc with newlib and
-qemu-system-arm. converter/board_arm.py builds the library for Cortex-M4F (cached), links it with
+Needs the board library's sources (see converter/board/board_tflm.py), arm-none-eabi-gcc with newlib and
+qemu-system-arm. converter/board/board_arm.py builds the library for Cortex-M4F (cached), links it with
 the headers in DIR (default: the committed default model) and runs it in QEMU. The outputs for the
 bench's two fixed inputs are compared with the same library built for the laptop and with PyPI
 tflite-micro. Prints one table on stdout.
@@ -34,7 +34,8 @@ def main() -> int:
     parser.add_argument("--invokes", type=int, default=10, help="timed invokes (default 10)")
     args = parser.parse_args()
 
-    from converter import ConverterError, board_arm, board_tflm
+    from converter import ConverterError
+    from converter.board import board_arm, board_tflm
 
     try:
         sources = board_tflm.find_sources(args.board_tflm)

@@ -4,7 +4,7 @@ bit-identical int8 outputs, before and after the converter's board-exact rules.
     python bench/bench_board_kernels.py [--archs conv1d,ds-conv1d,gru] [--board-tflm DIR]
 
 Needs the board library's sources (--board-tflm DIR, $NANOGEST_BOARD_TFLM or PlatformIO's
-.pio/libdeps; see converter/board_tflm.py). Writes the built-in synthetic dataset
+.pio/libdeps; see converter/board/board_tflm.py). Writes the built-in synthetic dataset
 (capture.synth), trains each architecture with `python -m training fit` and converts it with
 `python -m converter convert` (headers to a temporary directory). Then, for each run, the test
 windows (a GRU: every step of every test window, the state carried by each interpreter) go
@@ -52,7 +52,8 @@ def compare(laptop: np.ndarray, board: np.ndarray) -> dict:
 
 def outputs(model_bytes: bytes, inputs, kernels, step_io):
     """Every output the comparison looks at: window scores, or h' and scores of every step."""
-    from converter import stepping, tflm
+    from converter.int8 import tflm
+    from converter.gru import stepping
 
     if step_io is None:
         return tflm.run_tflm(model_bytes, inputs, kernels=kernels)
@@ -61,7 +62,9 @@ def outputs(model_bytes: bytes, inputs, kernels, step_io):
 
 
 def measure(run_dir: Path, arch: str, kernels) -> list[dict]:
-    from converter import convert_step, flatbuffer, gru_step, quantize, stepping, tflm
+    from converter import quantize_and_verify
+    from converter.int8 import flatbuffer, quantize, tflm
+    from converter.gru import gru_step, stepping
     from converter.run_dir import load_contract, load_model, load_windows, normalize
 
     contract = load_contract(run_dir)
@@ -80,7 +83,7 @@ def measure(run_dir: Path, arch: str, kernels) -> list[dict]:
         plan = gru_step.plan_steps(model, contract.window, len(contract.channels))
         step_b1 = gru_step.build_step_model(model, plan, batch_size=1)
         pairs = gru_step.representative_pairs(gru_step.build_step_model(model, plan), plan,
-                                              quantize.calibration_windows(x_train), convert_step.MAX_STEP_PAIRS)
+                                              quantize.calibration_windows(x_train), quantize_and_verify.MAX_STEP_PAIRS)
         models = {"per-channel": quantize.quantize_step_int8(step_b1, pairs, per_tensor_dense=False),
                   "converter": converted}
         x_steps = gru_step.step_inputs(x_test, plan)
@@ -133,7 +136,8 @@ def main() -> int:
     args = parser.parse_args()
 
     from capture.synth import write_dataset
-    from converter import ConverterError, board_tflm
+    from converter import ConverterError
+    from converter.board import board_tflm
 
     start = time.perf_counter()
     try:

@@ -201,8 +201,8 @@ def prepare_run(run_dir: Path, threshold: float | None, tmp: Path) -> Path:
 
 def measure(run_dir: Path, subjects: list[str], reps: int, idle_minutes: float) -> tuple[dict, dict]:
     from boardtools.replay import load_run
-    from converter.flatbuffer import read_io
-    from converter.tflm import run_tflm
+    from converter.int8.flatbuffer import read_io
+    from converter.int8.tflm import run_tflm
 
     contract, model_bytes = load_run(run_dir)
     inp, out = read_io(model_bytes)

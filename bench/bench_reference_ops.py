@@ -8,7 +8,7 @@ inputs were identical in both interpreters (what its kernel computes differently
 gate) and the share of its values that differed then, and the largest difference it inherited
 from upstream. Then the converter's accuracy rule on the test windows. One table row per
 operator that ever differs, and one line per run. A GRU one-step model is compared step by step
-(``converter.stepping.reference_agreement``) and reported on one line.
+(``converter.gru.stepping.reference_agreement``) and reported on one line.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from converter import ConverterError, flatbuffer, gru_step, op_agreement, rules, stepping, tflm  # noqa: E402
+from converter import ConverterError  # noqa: E402
+from converter.int8 import flatbuffer, op_agreement, rules, tflm  # noqa: E402
+from converter.gru import gru_step, stepping  # noqa: E402
 from converter.run_dir import load_contract, load_model, load_windows, normalize  # noqa: E402
 
 

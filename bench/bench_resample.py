@@ -94,8 +94,8 @@ def train_50hz(root: Path, subjects: int, takes: int) -> Path:
 
 def window_accuracy(run_dir: Path, data_dir: Path) -> tuple[float, int]:
     """int8 TFLM accuracy on every window training cuts from the takes (resampled to the model's rate)."""
-    from converter.flatbuffer import read_io
-    from converter.tflm import quantize_input, run_tflm
+    from converter.int8.flatbuffer import read_io
+    from converter.int8.tflm import quantize_input, run_tflm
     from contract.input import normalize
     from training.data import load_dataset, windows_for
 
@@ -108,8 +108,8 @@ def window_accuracy(run_dir: Path, data_dir: Path) -> tuple[float, int]:
 
 
 def estimated_ms_per_window(run_dir: Path) -> float:
-    from converter import cost
-    from converter.flatbuffer import count_macs
+    from converter.int8 import cost
+    from converter.int8.flatbuffer import count_macs
 
     return cost.latency_ms(count_macs((run_dir / "model_int8.tflite").read_bytes()))
 
@@ -222,7 +222,7 @@ def main() -> int:
                           f"{per_window:,.0f} | {ms[0]:.3f}-{ms[1]:.3f} ms | {est_ms:.2f} ms | "
                           f"{100 * ms[0] / est_ms:.2f}-{100 * ms[1] / est_ms:.2f} % |")
             print("\nThe 119 -> 119 row is the bench loop's own overhead (pass-through copies the sample); "
-                  "model estimate = MACs x 4 cycles at 64 MHz (converter/cost.py).")
+                  "model estimate = MACs x 4 cycles at 64 MHz (converter/int8/cost.py).")
     log(f"done in {time.monotonic() - started:.0f} s")
     return 0
 

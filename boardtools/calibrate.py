@@ -93,9 +93,9 @@ def calibration_streams(takes, gestures: list[str], rate_hz: float, rng: np.rand
 
 def laptop_runs(streams: list[Stream], contract: dict, model_bytes: bytes, accel_weight: float) -> list[StreamRun]:
     """Each stream scored by the int8 model in the laptop's TFLM, as the board would score it (no board)."""
-    from converter.flatbuffer import read_io
+    from converter.int8.flatbuffer import read_io
     from converter.postprocess import window_motion
-    from converter.tflm import run_tflm
+    from converter.int8.tflm import run_tflm
 
     inp, _ = read_io(model_bytes)
     window, hop, n_labels = int(contract["window"]), int(contract["hop"]), len(contract["labels"])
@@ -130,9 +130,9 @@ def fold_options(run_dir: Path, group: list[str], epochs: int | None):
 
 
 def fold_model(data_dir: Path, run_dir: Path, group: list[str], work: Path, epochs: int | None) -> bytes:
-    """The int8 model (converter.quantize) of RUN_DIR's recipe trained without ``group``."""
+    """The int8 model (converter.int8.quantize) of RUN_DIR's recipe trained without ``group``."""
     from contract.input import normalize
-    from converter.quantize import calibration_windows, quantize_int8
+    from converter.int8.quantize import calibration_windows, quantize_int8
     from training import TrainingError
     from training.fit import _keras, fit
 
@@ -152,7 +152,7 @@ def calibrate(run_dir: Path, data_dir: Path, groups: int = DEFAULT_GROUPS, targe
               epochs: int | None = None, work_dir: Path | None = None) -> dict:
     """Choose RUN_DIR's post-processing on its training people held out in turn, and write it into
     RUN_DIR/contract.json; the summary."""
-    from converter.flatbuffer import read_io
+    from converter.int8.flatbuffer import read_io
     from converter.postprocess import settings_from_contract
     from training.data import resample
 

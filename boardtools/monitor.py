@@ -157,7 +157,7 @@ def _output_quantization(model: Path | None) -> tuple[float, int] | None:
         return None
     path = model / "model_int8.tflite" if model.is_dir() else model
     try:
-        from converter.flatbuffer import read_io  # tflite-micro (its schema) stays off the fast path
+        from converter.int8.flatbuffer import read_io  # tflite-micro (its schema) stays off the fast path
 
         out = read_io(path.read_bytes())[1]
         return float(out.scale), int(out.zero_point)

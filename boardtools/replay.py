@@ -9,8 +9,8 @@ resamples them to the model's rate, windows, normalizes, quantizes, runs the mod
 answers one PREDICTION frame per window. The laptop computes the same windows from the
 same counts (``input_tensors``: the same resampler to the model's rate, counts -> g and
 deg/s in float32, windows every hop, ``contract.input.normalize``, TFLite's int8 rounding)
-and runs them in the TFLM Python interpreter (``converter.tflm.run_tflm``). A GRU one-step
-model is stepped instead (``host_step_scores``, ``converter.stepping``): windows follow each
+and runs them in the TFLM Python interpreter (``converter.int8.tflm.run_tflm``). A GRU one-step
+model is stepped instead (``host_step_scores``, ``converter.gru.stepping``): windows follow each
 other without overlap, each from h = 0, as the board runs it. The summary (agreement,
 accuracy, inference time) is one JSON object on stdout.
 
@@ -38,7 +38,8 @@ from capture.wire.ports import BAUD, Port, ensure_virtual_board, open_port
 from capture.wire.protocol import FrameDecoder, command_line
 from contract.input import normalize, quantize
 from contract.resample import counts_to_values, rate_mhz, resample_counts, values_to_counts
-from converter import ConverterError, board_tflm
+from converter import ConverterError
+from converter.board import board_tflm
 from converter.run_dir import load_contract
 
 REPLY_TIMEOUT_S = 30.0  # a guard against a silent board, not a speed expectation
@@ -84,9 +85,9 @@ def input_tensors(counts: np.ndarray, contract: dict, scales: tuple[float, float
 def host_step_scores(counts: np.ndarray, contract: dict, scales: tuple[float, float], model_bytes: bytes,
                      step, imu_rate_mhz: int | None = None) -> np.ndarray:
     """A GRU one-step model's int8 window scores (n, labels), stepped as the board steps it
-    (converter.stepping.StepSettings): x_t quantized per sample like the board, a step every
+    (converter.gru.stepping.StepSettings): x_t quantized per sample like the board, a step every
     stride samples on the last chunk, h = 0 at each window's start, the last step's scores."""
-    from converter.stepping import run_tflm_steps_int8  # tflite-micro (its schema) stays off the fast path
+    from converter.gru.stepping import run_tflm_steps_int8  # tflite-micro (its schema) stays off the fast path
 
     counts = to_model_rate(counts, contract, imu_rate_mhz)
     xq = quantize(normalize(counts_to_values(counts, *scales), contract), step.io.x.scale, step.io.x.zero_point)
@@ -290,12 +291,12 @@ def replay(run_dir: Path, data_dir: Path, port: str | None = None, board_tflm: P
            imu: str | None = None) -> dict:
     """Replay every take of ``data_dir`` through a board and compare with the laptop's TFLM. A virtual
     board (emulating ``imu``, default lsm9ds1) runs the model in the board library's own kernels where
-    their sources are found (``board_tflm`` or converter.board_tflm's search), else in PyPI tflite-micro;
+    their sources are found (``board_tflm`` or converter.board.board_tflm's search), else in PyPI tflite-micro;
     the summary says which, and the IMU's and the model's rates."""
-    from converter.flatbuffer import read_io  # tflite-micro (its schema) stays off the fast path
+    from converter.int8.flatbuffer import read_io  # tflite-micro (its schema) stays off the fast path
     from converter.postprocess import reported_top, settings_from_contract
-    from converter.stepping import step_settings
-    from converter.tflm import run_tflm
+    from converter.gru.stepping import step_settings
+    from converter.int8.tflm import run_tflm
 
     contract, model_bytes = load_run(run_dir)
     try:

@@ -73,10 +73,10 @@ def run_streams(run_dir: Path, data_dir: Path, port: str | None = None, rest_min
     """Every stream through the board and the laptop's TFLM; (contract, the board's post-processing
     settings as converter.postprocess reads them, runs)."""
     from converter import ConverterError
-    from converter.flatbuffer import read_io  # tflite-micro (its schema) stays off the fast path
+    from converter.int8.flatbuffer import read_io  # tflite-micro (its schema) stays off the fast path
     from converter.postprocess import settings_from_contract, window_motion
-    from converter.stepping import step_settings
-    from converter.tflm import run_tflm
+    from converter.gru.stepping import step_settings
+    from converter.int8.tflm import run_tflm
     from training.data import resample
 
     contract, model_bytes = load_run(run_dir)

@@ -12,10 +12,11 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
 
-from converter import ConverterError, cost  # noqa: E402
+from converter import ConverterError  # noqa: E402
+from converter.int8 import cost  # noqa: E402
 from converter.convert import DEFAULT_MAX_DROP_POINTS, DEFAULT_MAX_LSB, DEFAULT_MIN_AGREEMENT  # noqa: E402
 from converter.install import FIRMWARE_HEADER_DIR, RUN_HEADER_DIR_NAME  # noqa: E402
-from converter.rules import CONFIDENCE  # noqa: E402
+from converter.int8.rules import CONFIDENCE  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,7 +142,7 @@ def add_evaluate_parser(sub, name: str = "evaluate") -> None:
 
 def _import_tensorflow_quietly() -> None:
     """TensorFlow's native start-up messages are not for our users; import it once with them muted."""
-    from converter.quantize import quiet_native_output
+    from converter.int8.quantize import quiet_native_output
 
     with quiet_native_output():
         import tensorflow  # noqa: F401
@@ -168,7 +169,7 @@ def _convert(args) -> int:
 
 def _board_kernels(args) -> int:
     _import_tensorflow_quietly()
-    from converter import board_tflm
+    from converter.board import board_tflm
 
     return _print(board_tflm.load(args.board_tflm).describe())
 

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from converter import ConverterError, arena, board_arm, board_verify, convert_step, cost, flatbuffer, headers, install, rules, stepping
-from converter.board_tflm import load_or_reason, pinned_library
+from converter import ConverterError, headers, install, quantize_and_verify
+from converter.int8 import arena, cost, flatbuffer, rules
+from converter.gru import stepping
+from converter.board import board_arm, board_verify
+from converter.board.board_tflm import load_or_reason, pinned_library
 from converter.path import GRU_STEP, conversion_path
 from converter.postprocess import settings_from_contract
 from converter.run_dir import check_run_dir, load_contract, load_model, load_windows, normalize
@@ -35,9 +38,9 @@ def convert_run(run_dir: Path, header_dir: Path | None = None, max_drop_points: 
 
     The headers go to ``header_dir``, by default RUN_DIR/generated; `python -m converter
     install RUN_DIR` puts them into the firmware.
-    ``board_tflm``: the board TFLM library's directory (default: converter.board_tflm.find_sources).
+    ``board_tflm``: the board TFLM library's directory (default: converter.board.board_tflm.find_sources).
     ``measure_on_arm``: also run the model in that library built for Cortex-M4F under QEMU
-    (converter.board_arm): instructions per invoke, 32-bit arena, measured latency."""
+    (converter.board.board_arm): instructions per invoke, 32-bit arena, measured latency."""
     run_dir = Path(run_dir)
     header_dir = Path(header_dir) if header_dir is not None else install.run_header_dir(run_dir)
     check_run_dir(run_dir)
@@ -55,9 +58,9 @@ def convert_run(run_dir: Path, header_dir: Path | None = None, max_drop_points: 
 
     is_gru = conversion_path(contract, model) == GRU_STEP
     if is_gru:
-        q, plan, step_float = convert_step.quantize_step_model(model, contract, x_train)
+        q, plan, step_float = quantize_and_verify.quantize_step_model(model, contract, x_train)
     else:
-        q = convert_step.quantize_window_model(model, x_train)
+        q = quantize_and_verify.quantize_window_model(model, x_train)
     # The thresholds must lie in what the int8 scores can represent: refuse before verifying.
     scores = stepping.read_step_io(q.model_bytes).scores if is_gru else flatbuffer.read_io(q.model_bytes)[1]
     settings_from_contract(contract.raw, (scores.scale, scores.zero_point), str(run_dir / "contract.json"))
@@ -70,11 +73,11 @@ def convert_run(run_dir: Path, header_dir: Path | None = None, max_drop_points: 
     tflite_path = run_dir / "model_int8.tflite"
     tflite_path.write_bytes(q.model_bytes)
     if is_gru:
-        convert_step.verify_step_model(q, model, plan, step_float, x_test)
+        quantize_and_verify.verify_step_model(q, model, plan, step_float, x_test)
         board = board_verify.check_step_model(kernels, q.model_bytes, q.laptop_run, stepping.read_step_io(q.model_bytes)) \
             if kernels else None
     else:
-        convert_step.verify_window_model(q, model, x_test)
+        quantize_and_verify.verify_window_model(q, model, x_test)
         board = board_verify.check_window_model(kernels, q.model_bytes, q.x_q, q.laptop_out) if kernels else None
     accuracy_float = float(np.mean(q.pred_float == windows.y_test))
     accuracy_int8 = float(np.mean(q.pred_int8 == windows.y_test))
@@ -161,7 +164,7 @@ def convert_run(run_dir: Path, header_dir: Path | None = None, max_drop_points: 
     return report
 
 
-def worst_op(q: convert_step.Quantized) -> str:
+def worst_op(q: quantize_and_verify.Quantized) -> str:
     """Where the kernel check found its largest difference (the operator, window and step)."""
     return (q.extra.get("reference_agreement") or {}).get("kernel_worst_op") or "some output"
 

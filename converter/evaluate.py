@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from contract.input import normalize
-from converter import ConverterError, flatbuffer, gru_step, stepping, tflm
+from converter import ConverterError
+from converter.int8 import flatbuffer, tflm
+from converter.gru import gru_step, stepping
 from converter.path import WINDOW, conversion_path
 from converter.run_dir import check_run_dir, load_contract, load_model
 from training import TrainingError

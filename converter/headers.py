@@ -12,7 +12,7 @@ import numpy as np
 
 from contract.labels import LabelError, c_identifiers
 from converter import ConverterError
-from converter.flatbuffer import OpInfo, TensorInfo
+from converter.int8.flatbuffer import OpInfo, TensorInfo
 from converter.postprocess import settings_from_contract
 from converter.run_dir import Contract
 

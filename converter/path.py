@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from converter import ConverterError, gru_step
+from converter import ConverterError
+from converter.gru import gru_step
 from converter.run_dir import Contract
 from training.families import FAMILIES, GRU_STEP, WINDOW
 

@@ -16,7 +16,7 @@ FNV-1a hash of the model bytes. Then it serves invocations, binary on stdin/stdo
 A GRU one-step model (inputs x_t and h, outputs h' and scores) adds its step settings
 (``step_model 1``, ``state_size``, ``step_input_samples``, ``step_stride_samples``,
 ``steps_per_window``, the state's scales and zero points, ``state_carried_as_int8``;
-see converter/stepping.py) and serves one step per request: the request holds x_t then h,
+see converter/gru/stepping.py) and serves one step per request: the request holds x_t then h,
 the response h' then the scores. ``input_scale`` / ``output_scale`` are x_t's and the scores'.
 
 ``--arena-bytes N`` creates the interpreter with an N-byte tensor arena (default: the
@@ -27,7 +27,7 @@ and the virtual board reports that as ERROR model_failed.
 ``--print-settings`` writes the settings block and exits (tests compare it with the
 firmware's generated model_settings.h).
 
-The model runs in the board's own TFLM library built for the host (converter/board_tflm.py:
+The model runs in the board's own TFLM library built for the host (converter/board/board_tflm.py:
 ``--board-tflm DIR``, $NANOGEST_BOARD_TFLM or PlatformIO's installed lib_deps) when its sources
 are found, else in PyPI tflite-micro; a line on stderr says which. ``--laptop-tflm`` forces PyPI.
 """
@@ -41,13 +41,14 @@ from pathlib import Path
 
 import numpy as np
 
-from converter import ConverterError, board_tflm
-from converter.flatbuffer import read_io
+from converter import ConverterError
+from converter.board import board_tflm
+from converter.int8.flatbuffer import read_io
 from converter.headers import fnv1a32
 from converter.postprocess import settings_from_contract
 from converter.run_dir import load_contract
-from converter.stepping import is_step_model, read_step_io, step_settings
-from converter.tflm import VERIFY_ARENA_BYTES, make_interpreter
+from converter.gru.stepping import is_step_model, read_step_io, step_settings
+from converter.int8.tflm import VERIFY_ARENA_BYTES, make_interpreter
 
 SETTINGS_VERSION = 1
 _LENGTH = struct.Struct("<I")
@@ -148,7 +149,7 @@ def _read_exact(stream, n: int) -> bytes | None:
 
 def choose_runner(board_tflm_dir: Path | None, laptop_only: bool):
     """(BoardKernels or None, a sentence saying which TFLM runs the model): the board library's own
-    kernels when their sources are found (converter.board_tflm), else the laptop's PyPI tflite-micro."""
+    kernels when their sources are found (converter.board.board_tflm), else the laptop's PyPI tflite-micro."""
     if laptop_only:
         return None, "PyPI tflite-micro (--laptop-tflm), not the board's kernels"
     kernels, reason = board_tflm.load_or_reason(board_tflm_dir)
@@ -159,7 +160,7 @@ def choose_runner(board_tflm_dir: Path | None, laptop_only: bool):
 
 def serve(model_bytes: bytes, stdin, stdout, arena_bytes: int | None = None, kernels=None) -> int:
     """Answer invocation requests until a zero-length request or end of input. ``kernels``: a
-    converter.board_runtime.BoardKernels to run the model in (default: PyPI tflite-micro)."""
+    converter.board.board_runtime.BoardKernels to run the model in (default: PyPI tflite-micro)."""
     inp, _ = read_io(model_bytes)
     try:
         interpreter = make_interpreter(model_bytes, arena_bytes or VERIFY_ARENA_BYTES, kernels)

@@ -137,7 +137,7 @@ def add_worker_parser(sub) -> None:
 
 
 def _budgets(args) -> Budgets:
-    from converter import cost
+    from converter.int8 import cost
 
     b = Budgets(flash_kb=args.flash_kb if args.flash_kb is not None else float(cost.DEFAULT_FLASH_BUDGET_KB),
                 arena_kb=args.arena_kb if args.arena_kb is not None else float(cost.DEFAULT_RAM_BUDGET_KB),

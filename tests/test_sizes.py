@@ -16,7 +16,7 @@ ALLOWED = {
     "converter/convert.py:convert_run": 132,  # the windowed and GRU-step paths woven together (issue 21, Deliver 5)
     "search/cli.py": 403,
     "search/cli.py:summarize": 93,
-    "boardtools/replay.py": 411,
+    "boardtools/replay.py": 412,  # +1: converter.board is imported on a line of its own (issue 21, Deliver 5)
 }
 
 

@@ -1,5 +1,5 @@
 // The board's TFLM library (the sources of the pinned lib_deps entry) as a small C API, built for
-// the host as a shared library by converter/board_tflm.py and called from Python through ctypes.
+// the host as a shared library by converter/board/board_tflm.py and called from Python through ctypes.
 // It runs the library's own kernels (CMSIS-NN where the library has them, built with their
 // portable C paths) in a MicroInterpreter, so the laptop computes what the board computes.
 //

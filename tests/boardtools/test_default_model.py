@@ -8,7 +8,7 @@ import re
 from boardtools.default_model import ARCH, CONTRACT_PATH, DEFAULT_RUN_DIR, RECIPE_PATH, recipe
 from capture.synth import LABELS
 from contract.pipeline import CONTRACT_VERSION
-from converter.flatbuffer import read_io
+from converter.int8.flatbuffer import read_io
 from converter.headers import fnv1a32, model_settings_h
 from converter.install import FIRMWARE_HEADER_DIR
 from converter.run_dir import load_contract

@@ -45,8 +45,8 @@ def monitor(*args: str) -> subprocess.CompletedProcess:
     (119.0, "LSM9DS1", "bmi270"),   # a Rev1 take on a Rev2 board: resampled to 100 Hz, and back by the board
 ])
 def test_monitor_plays_a_recorded_take_and_the_board_sees_its_samples(host_build, tmp_path, take_rate_hz, take_imu, imu):
-    from converter.flatbuffer import read_io
-    from converter.tflm import run_tflm
+    from converter.int8.flatbuffer import read_io
+    from converter.int8.tflm import run_tflm
 
     take_csv = recorded_take(tmp_path / "data", take_rate_hz, take_imu)
     proc = monitor("--replay", str(take_csv), "--imu", imu, "--speed", "20", "--seconds", "2", "--json")

@@ -64,8 +64,8 @@ def test_a_45000_sample_take_replays_with_every_window_answered_and_equal_to_the
 
 
 def test_the_board_answers_every_window_of_a_long_stream_in_order(host_build):
-    from converter.flatbuffer import read_io
-    from converter.tflm import run_tflm
+    from converter.int8.flatbuffer import read_io
+    from converter.int8.tflm import run_tflm
 
     contract, model_bytes = load_run(DEFAULT_RUN)
     inp = read_io(model_bytes)[0]

@@ -31,8 +31,8 @@ def synth_data(tmp_path_factory) -> Path:
 def test_board_and_laptop_agree_on_unknown_windows(host_build, synth_data, tmp_path):
     from capture.dataset import list_takes, read_take
     from contract.resample import values_to_counts
-    from converter.flatbuffer import read_io
-    from converter.tflm import run_tflm
+    from converter.int8.flatbuffer import read_io
+    from converter.int8.tflm import run_tflm
 
     run = tmp_path / "run"
     shutil.copytree(DEFAULT_RUN, run)

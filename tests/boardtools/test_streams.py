@@ -109,7 +109,7 @@ def _stream_cmd(*args) -> subprocess.CompletedProcess:
 
 def test_the_board_detects_what_the_laptop_rules_detect_on_every_stream(run_copy, stream_data):
     from boardtools.stream_eval import board_figures, laptop_figures, run_streams
-    from converter.flatbuffer import read_io
+    from converter.int8.flatbuffer import read_io
     from converter.postprocess import settings_from_contract
 
     contract, _, runs = run_streams(run_copy, stream_data, rest_minutes=0.5)

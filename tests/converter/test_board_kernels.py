@@ -22,7 +22,10 @@ import pytest
 from converter_helpers import REPO, require_tool, run_cli
 from converter_run_fixture import WINDOW, make_windows
 
-from converter import ConverterError, board_tflm, board_verify, flatbuffer, quantize, stepping, tflm
+from converter import ConverterError
+from converter.int8 import flatbuffer, quantize, tflm
+from converter.gru import stepping
+from converter.board import board_tflm, board_verify
 from converter.run_dir import load_contract, load_model, load_windows, normalize
 
 

@@ -8,9 +8,8 @@ import shutil
 import numpy as np
 import pytest
 from converter_helpers import run_cli
-
-from converter import arena
-from converter.flatbuffer import read_io, read_ops
+from converter.int8 import arena
+from converter.int8.flatbuffer import read_io, read_ops
 from converter.headers import fnv1a32
 
 pytestmark = pytest.mark.slow
@@ -146,7 +145,7 @@ def test_over_budget_model_is_refused_with_its_numbers(tmp_path, converted):
 
 
 def test_report_states_budgets_macs_latency_and_per_class(converted):
-    from converter import cost
+    from converter.int8 import cost
 
     report = converted.report
     assert report["flash_budget_bytes"] == (1024 - cost.FLASH_ALLOWANCE_KB) * 1024

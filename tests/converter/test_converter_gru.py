@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 from converter_helpers import require_tool
 from converter_run_fixture import LABELS, WINDOW, build_model, make_windows
-
-from converter import stepping
-from converter.tflm import quantize_input
-from converter.flatbuffer import TFLM_RESOLVER_METHODS, read_ops
-from converter.gru_step import build_step_model, plan_steps, run_float_steps
+from converter.gru import stepping
+from converter.int8.tflm import quantize_input
+from converter.int8.flatbuffer import TFLM_RESOLVER_METHODS, read_ops
+from converter.gru.gru_step import build_step_model, plan_steps, run_float_steps
 
 pytestmark = pytest.mark.slow
 

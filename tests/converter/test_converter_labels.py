@@ -13,7 +13,7 @@ from converter_helpers import REPO, require_tool
 
 from capture.dataset import TakeMeta, write_take
 from converter import ConverterError
-from converter.flatbuffer import TensorInfo
+from converter.int8.flatbuffer import TensorInfo
 from converter.headers import model_settings_h
 from converter.run_dir import load_contract
 

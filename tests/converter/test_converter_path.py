@@ -8,7 +8,7 @@ from converter import ConverterError
 from converter.path import conversion_path
 
 
-class GRU:  # what converter.gru_step.find_gru recognises, by its type's name
+class GRU:  # what converter.gru.gru_step.find_gru recognises, by its type's name
     name = "gru"
 
 

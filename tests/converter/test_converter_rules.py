@@ -12,8 +12,7 @@ import shutil
 import numpy as np
 import pytest
 from converter_helpers import run_cli
-
-from converter import flatbuffer, op_agreement, rules, tflm
+from converter.int8 import flatbuffer, op_agreement, rules, tflm
 from converter.run_dir import load_contract, load_model, load_windows, normalize
 
 

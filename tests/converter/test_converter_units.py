@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from converter import ConverterError
-from converter.arena import round_up
-from converter.flatbuffer import TFLM_RESOLVER_METHODS, OpInfo, TensorInfo, check_tflm_ops
+from converter.int8.arena import round_up
+from converter.int8.flatbuffer import TFLM_RESOLVER_METHODS, OpInfo, TensorInfo, check_tflm_ops
 from converter.headers import c_float, fnv1a32, model_settings_h, op_resolver_h
-from converter.quantize import calibration_windows
+from converter.int8.quantize import calibration_windows
 from converter.run_dir import load_contract
 
 
@@ -91,7 +91,7 @@ def test_broken_contract_json_names_the_line(tmp_path):
 
 
 def test_ops_are_mapped_back_to_keras_layers():
-    from converter.flatbuffer import _layer_of
+    from converter.int8.flatbuffer import _layer_of
 
     names = {"fancy_dense": "fancy_dense", "conv1": "conv1", "gru_x_z": "gru", "add_1": "add_1"}
     assert _layer_of("functional_1/fancy_dense_1/Gelu/mul;functional_1/fancy_dense_1/Gelu/Erfc", names) == "fancy_dense"
@@ -104,7 +104,7 @@ def test_ops_are_mapped_back_to_keras_layers():
 
 
 def test_ram_over_budget_is_refused_with_the_numbers():
-    from converter.cost import budget_report, check_budgets
+    from converter.int8.cost import budget_report, check_budgets
 
     check_budgets(budget_report(10_000, 8_000, flash_budget_kb=704, ram_budget_kb=160))
     with pytest.raises(ConverterError, match=r"needs 9000 bytes of RAM \(tensor arena \+ state\) but the budget is 8192 bytes"):

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_the_default_model_on_cortex_m4f_equals_the_board_kernels_on_the_laptop():
-    from converter import board_tflm
+    from converter.board import board_tflm
 
     try:
         board_tflm.find_sources()

@@ -1,6 +1,6 @@
 """A GRU run on the virtual board: the core steps the one-step model (x_t, h) -> (h', scores),
 carrying h itself, and every window's scores equal the laptop's TFLM stepping
-(converter.stepping) byte for byte. Tiny data and a few epochs: the model need not be good,
+(converter.gru.stepping) byte for byte. Tiny data and a few epochs: the model need not be good,
 board and laptop must agree."""
 
 from __future__ import annotations

@@ -206,7 +206,7 @@ def default_model_settings(settings_h: str, tmp_path: Path) -> dict:
 def test_header_and_run_directory_carry_the_same_postprocessing(host_build, tmp_path):
     """A header generated with non-default post-processing hides ng_model_defaults.h, and equals the
     settings the virtual board reads from the run directory with that contract."""
-    from converter.flatbuffer import read_io
+    from converter.int8.flatbuffer import read_io
     from converter.headers import fnv1a32, model_settings_h
     from converter.run_dir import load_contract
 

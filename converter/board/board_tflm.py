@@ -1,6 +1,6 @@
 """The board's own TFLM on the laptop: the TFLM library the firmware links (the pinned lib_deps
 entry of platformio.ini, or a directory the user names) built for the host with g++ as a shared
-library, and run through ctypes (converter/board_runtime.py) with the same calls as the PyPI
+library, and run through ctypes (converter/board/board_runtime.py) with the same calls as the PyPI
 ``tflite-micro`` interpreter.
 
 Where the sources come from, first found wins:
@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from converter import ConverterError
-from converter.board_runtime import BoardKernels
+from converter.board.board_runtime import BoardKernels
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 ENV_VAR = "NANOGEST_BOARD_TFLM"
 PIO_ENV = "nano33ble"
 PIO_LIBDEPS = REPO / ".pio" / "libdeps" / PIO_ENV
@@ -301,7 +301,7 @@ _loaded: dict = {}
 
 def load(board_tflm: Path | str | None = None):
     """Find (see find_sources), check against the pin, build (cached) and load the board's TFLM (a
-    converter.board_runtime.BoardKernels); BoardSourcesMissing when there are no sources, ConverterError when they are not the pinned
+    converter.board.board_runtime.BoardKernels); BoardSourcesMissing when there are no sources, ConverterError when they are not the pinned
     library or do not build."""
     sources = find_sources(board_tflm)
     check_pinned(sources)

@@ -8,9 +8,9 @@ import numpy as np
 
 from contract.input import quantize  # the board's int8 input rounding, stated once (ng_input.h)
 from converter import ConverterError
-from converter.flatbuffer import TensorInfo
+from converter.int8.flatbuffer import TensorInfo
 
-# Generous arena for verification runs on the host; the firmware's size is measured by converter.arena.
+# Generous arena for verification runs on the host; the firmware's size is measured by converter.int8.arena.
 VERIFY_ARENA_BYTES = 1 << 20
 
 
@@ -27,7 +27,7 @@ def dequantize(q: np.ndarray, tensor: TensorInfo) -> np.ndarray:
 
 def make_interpreter(flatbuffer: bytes, arena_bytes: int = VERIFY_ARENA_BYTES, kernels=None):
     """A TFLM interpreter for the model: the laptop's (PyPI tflite-micro) or, with ``kernels`` (a
-    converter.board_runtime.BoardKernels), the board library's own, both with set_input / invoke / get_output."""
+    converter.board.board_runtime.BoardKernels), the board library's own, both with set_input / invoke / get_output."""
     if kernels is not None:
         return kernels.interpreter(flatbuffer, arena_bytes)
     from tflite_micro.python.tflite_micro import runtime

@@ -1,4 +1,4 @@
-"""The board's TFLM as built by converter/board_tflm.py, loaded with ctypes: BoardKernels makes
+"""The board's TFLM as built by converter/board/board_tflm.py, loaded with ctypes: BoardKernels makes
 BoardInterpreters that take the same calls as the PyPI ``tflite-micro`` interpreter (int8 tensors),
 through the C API of firmware/host/board_tflm_api.cpp."""
 
@@ -13,7 +13,7 @@ import numpy as np
 from converter import ConverterError
 
 if TYPE_CHECKING:  # board_tflm imports this module; the name is for the annotation only
-    from converter.board_tflm import BoardSources
+    from converter.board.board_tflm import BoardSources
 
 
 class _Api:

@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from converter import ConverterError, flatbuffer, gru_step, op_agreement, quantize, rules, stepping, tflm
+from converter import ConverterError
 
 # Calibration (x_t, h) pairs for the one-step model: more, or other, pairs did not lose fewer windows; the
+
+from converter.int8 import flatbuffer, op_agreement, quantize, rules, tflm
+from converter.gru import gru_step, stepping
 # export keeps the update n + z*(h - n) (docs/decisions.md, "GRU step model: calibration pairs and the
 # state update").
 MAX_STEP_PAIRS = 2000

@@ -1,7 +1,7 @@
 """The generated model in the board's TFLM built for Cortex-M4F, run in QEMU mps2-an386: instructions
 per invoke, the 32-bit arena_used_bytes and the outputs for two fixed inputs.
 
-The library is built by converter.board_tflm (target CORTEX_M4F, cached), linked with
+The library is built by converter.board.board_tflm (target CORTEX_M4F, cached), linked with
 firmware/test/arm/board_tflm_bench.cpp and the core tests' startup and linker script, and run with
 ``-icount shift=0``: virtual time advances per instruction, so SysTick ticks become instructions
 through a loop of known instruction count. Latency at 64 MHz is stated for 1.0 and 1.5 cycles per
@@ -18,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from converter import ConverterError, board_tflm, flatbuffer, tflm
+from converter import ConverterError
+from converter.int8 import flatbuffer, tflm
+from converter.board import board_tflm
 
 FIRMWARE = board_tflm.REPO / "firmware"
 CPU_HZ = 64e6

@@ -1,7 +1,7 @@
 """Finding the smallest tensor arena the TFLM interpreter accepts for a model.
 
 A too-small arena can crash the process (TFLM may write past what it was given), so each
-try runs in a child Python: ``python -m converter.arena MODEL.tflite ARENA_BYTES`` creates the
+try runs in a child Python: ``python -m converter.int8.arena MODEL.tflite ARENA_BYTES`` creates the
 interpreter with that arena, invokes once on zeros (every input) and prints ``ok`` (exit 0) or fails.
 
 The size is measured on this 64-bit host; on the 32-bit Cortex-M4 pointers and TFLM's
@@ -31,11 +31,11 @@ _TOTAL = re.compile(r"Arena allocation total (\d+) bytes")
 def _probe(model_path: str, arena_bytes: int, timeout_s: float = 60.0) -> tuple[bool, str]:
     """Does an interpreter with this arena allocate and invoke? Returns (ok, stderr)."""
     env = dict(os.environ)
-    package_parent = str(Path(__file__).resolve().parent.parent)  # so the child finds this converter
+    package_parent = str(Path(__file__).resolve().parents[2])  # so the child finds this converter
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "converter.arena", model_path, str(arena_bytes)],
+            [sys.executable, "-m", "converter.int8.arena", model_path, str(arena_bytes)],
             capture_output=True,
             text=True,
             timeout=timeout_s,
@@ -101,7 +101,7 @@ def _child(model_path: str, arena_bytes: int) -> int:
 
     with open(model_path, "rb") as f:
         flatbuffer = f.read()
-    from converter.flatbuffer import input_count  # tflite-micro, like the runtime above, only when measuring
+    from converter.int8.flatbuffer import input_count  # tflite-micro, like the runtime above, only when measuring
 
     interpreter = runtime.Interpreter.from_bytes(flatbuffer, arena_size=arena_bytes)
     for position in range(input_count(flatbuffer)):  # a GRU step model has two inputs: x_t and h

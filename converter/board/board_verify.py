@@ -1,5 +1,5 @@
 """The converter's board check: every test window through the board library's own TFLM kernels
-(converter/board_tflm.py), compared with the laptop's TFLM. The target is bit-identical int8
+(converter/board/board_tflm.py), compared with the laptop's TFLM. The target is bit-identical int8
 outputs; any difference refuses the model.
 
 The board library's name and version come from platformio.ini's pinned lib_deps entry (the
@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from converter import ConverterError, stepping, tflm
+from converter import ConverterError
+from converter.int8 import tflm
+from converter.gru import stepping
 
 
 def board_label(library: dict) -> str:

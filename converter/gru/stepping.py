@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from converter import ConverterError
-from converter.flatbuffer import TensorInfo, read_signature_io
-from converter.tflm import VERIFY_ARENA_BYTES, make_interpreter, preserving_pair, quantize_input
+from converter.int8.flatbuffer import TensorInfo, read_signature_io
+from converter.int8.tflm import VERIFY_ARENA_BYTES, make_interpreter, preserving_pair, quantize_input
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def run_tflm_steps(flatbuffer: bytes, x_steps: np.ndarray, io: StepIO) -> Steppe
 def run_tflm_steps_int8(flatbuffer: bytes, xq: np.ndarray, io: StepIO, kernels=None) -> SteppedRun:
     """xq: int8 step inputs (n, steps, *x_t shape), quantized by the caller (the board's rounding in
     nanogest replay). Steps every window in TFLM (the board's with ``kernels``, a
-    converter.board_runtime.BoardKernels) from h = 0, carrying h' into h."""
+    converter.board.board_runtime.BoardKernels) from h = 0, carrying h' into h."""
 
     interpreter = make_interpreter(flatbuffer, VERIFY_ARENA_BYTES, kernels)
     n, steps = xq.shape[:2]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from converter.tflm import preserving_pair
+from converter.int8.tflm import preserving_pair
 
 
 @dataclass

@@ -1,0 +1,3 @@
+"""int8 conversion and its checks: quantizing the float model (quantize), reading the flatbuffer
+(flatbuffer), running it in TFLM and in TFLite's reference kernels (tflm, op_agreement), the refusal
+rules (rules), the arena (arena) and what the model costs on the nRF52840 (cost)."""
