@@ -48,9 +48,56 @@ def test_an_upward_import_inside_a_function_is_named(tmp_path):
         (tmp_path / package).mkdir()
         (tmp_path / package / "__init__.py").write_text("")
     (tmp_path / "capture" / "ok.py").write_text("from contract.pipeline import CHANNELS\n")
-    (tmp_path / "training" / "bad.py").write_text("import numpy\n\n\ndef f():\n    from converter.tflm import run_tflm\n")
+    (tmp_path / "training" / "bad.py").write_text("import numpy\n\n\ndef f():\n    from converter.int8.tflm import run_tflm\n")
     (tmp_path / "contract" / "bad.py").write_text("import capture.dataset\n")
     assert upward_edges(tmp_path) == [
         "contract/bad.py:1: contract imports capture, which is above it (contract <- capture <- training <- converter <- search <- boardtools <- nanogest)",
         "training/bad.py:5: training imports converter, which is above it (contract <- capture <- training <- converter <- search <- boardtools <- nanogest)",
     ]
+
+
+def module_graph(root: Path) -> dict[str, set[str]]:
+    """Module name -> the package modules it imports (``from a.b import c`` names a.b.c when that is a module)."""
+    paths = {}
+    for package in LAYERS:
+        for path in (root / package).rglob("*.py"):
+            name = ".".join(path.relative_to(root).with_suffix("").parts)
+            paths[name.removesuffix(".__init__")] = path
+    graph = {}
+    for name, path in paths.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.update(f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in paths else node.module
+                             for a in node.names)
+        graph[name] = {m for m in found if m in paths and m != name}
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[str]:
+    """'a -> b -> a' for one circle through each module that lies on one (depth-first, in name order)."""
+    found, done = [], set()
+
+    def visit(name: str, path: list[str]) -> None:
+        for nxt in sorted(graph[name]):
+            if nxt in path:
+                found.append(" -> ".join(path[path.index(nxt):] + [nxt]))
+            elif nxt not in done:
+                visit(nxt, path + [nxt])
+        done.add(name)
+
+    for name in sorted(graph):
+        if name not in done:
+            visit(name, [name])
+    return found
+
+
+def test_no_import_circle():
+    found = circles(module_graph(REPO))
+    assert not found, "import circles:\n" + "\n".join(found)
+
+
+def test_a_circle_is_named():
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a -> b -> c -> a"]

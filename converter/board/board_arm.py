@@ -21,6 +21,7 @@ import numpy as np
 from converter import ConverterError
 from converter.int8 import flatbuffer, tflm
 from converter.board import board_tflm
+from converter.board.board_runtime import BoardSources
 
 FIRMWARE = board_tflm.REPO / "firmware"
 CPU_HZ = 64e6
@@ -45,7 +46,7 @@ def _tool(name: str) -> str:
     return path
 
 
-def measure(sources: board_tflm.BoardSources, header_dir: Path, invokes: int = 10) -> dict:
+def measure(sources: BoardSources, header_dir: Path, invokes: int = 10) -> dict:
     """Build, link and run the headers in ``header_dir``; the measurement as a dict."""
     cxx, size, qemu = (_tool(t) for t in TOOLS)
     archive = board_tflm.build_library(sources, board_tflm.CORTEX_M4F)

@@ -5,15 +5,30 @@ through the C API of firmware/host/board_tflm_api.cpp."""
 from __future__ import annotations
 
 import ctypes
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from converter import ConverterError
 
-if TYPE_CHECKING:  # board_tflm imports this module; the name is for the annotation only
-    from converter.board.board_tflm import BoardSources
+
+@dataclass(frozen=True)
+class BoardSources:
+    """Where a board library's sources are and what they are (converter/board/board_tflm.py finds them)."""
+
+    root: Path  # the library's root directory (library.properties)
+    name: str
+    version: str
+    found_by: str  # "--board-tflm", "NANOGEST_BOARD_TFLM" or "platformio"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.version}"
+
+    @property
+    def src(self) -> Path:
+        return self.root / "src"
 
 
 class _Api:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from converter import ConverterError
-from converter.board.board_runtime import BoardKernels
+from converter.board.board_runtime import BoardKernels, BoardSources
 
 REPO = Path(__file__).resolve().parents[2]
 ENV_VAR = "NANOGEST_BOARD_TFLM"
@@ -56,22 +56,6 @@ C_FLAGS = ["-std=gnu11"]
 # Files of the library that are not part of the kernel set the firmware links.
 EXCLUDED = re.compile(r"(/experimental/|/test_helper|/kernel_runner\.cpp$|/mock_micro_graph\.cpp$|"
                       r"/fake_micro_context\.cpp$)")
-
-
-@dataclass(frozen=True)
-class BoardSources:
-    root: Path  # the library's root directory (library.properties)
-    name: str
-    version: str
-    found_by: str  # "--board-tflm", "NANOGEST_BOARD_TFLM" or "platformio"
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} {self.version}"
-
-    @property
-    def src(self) -> Path:
-        return self.root / "src"
 
 
 class BoardSourcesMissing(ConverterError):
