@@ -57,30 +57,11 @@ def convert_run(run_dir: Path, header_dir: Path | None = None, max_drop_points: 
     x_test = normalize(windows.x_test, contract)
 
     is_gru = conversion_path(contract, model) == GRU_STEP
-    if is_gru:
-        q, plan, step_float = quantize_and_verify.quantize_step_model(model, contract, x_train)
-    else:
-        q = quantize_and_verify.quantize_window_model(model, x_train)
-    # The thresholds must lie in what the int8 scores can represent: refuse before verifying.
-    scores = stepping.read_step_io(q.model_bytes).scores if is_gru else flatbuffer.read_io(q.model_bytes)[1]
-    settings_from_contract(contract.raw, (scores.scale, scores.zero_point), str(run_dir / "contract.json"))
-    # Too big for flash: refuse before spending time on verification.
-    cost.check_budgets(cost.budget_report(len(q.model_bytes), 0, flash_budget_kb, ram_budget_kb))
-    ops = flatbuffer.read_ops(q.model_bytes)
-    layers = flatbuffer.op_layers(q.model_bytes, q.layer_names)
-    flatbuffer.check_tflm_ops(ops, layers)
-    flatbuffer.check_board_ops(q.model_bytes, layers, board_verify.board_label(board_library))
+    q, step = quantize_model(model, contract, x_train, is_gru)
+    ops = check_before_verifying(q, contract, run_dir, is_gru, flash_budget_kb, ram_budget_kb, board_library)
     tflite_path = run_dir / "model_int8.tflite"
     tflite_path.write_bytes(q.model_bytes)
-    if is_gru:
-        quantize_and_verify.verify_step_model(q, model, plan, step_float, x_test)
-        board = board_verify.check_step_model(kernels, q.model_bytes, q.laptop_run, stepping.read_step_io(q.model_bytes)) \
-            if kernels else None
-    else:
-        quantize_and_verify.verify_window_model(q, model, x_test)
-        board = board_verify.check_window_model(kernels, q.model_bytes, q.x_q, q.laptop_out) if kernels else None
-    accuracy_float = float(np.mean(q.pred_float == windows.y_test))
-    accuracy_int8 = float(np.mean(q.pred_int8 == windows.y_test))
+    board = verify_model(q, model, step, x_test, kernels)
     verdict = rules.accuracy_verdict(windows.y_test, q.pred_float, q.pred_int8, max_drop_points, min_agreement)
 
     log("measuring the smallest working tensor arena ...")
@@ -88,6 +69,82 @@ def convert_run(run_dir: Path, header_dir: Path | None = None, max_drop_points: 
     state_bytes = q.gru["units"] if q.gru else 0
     budget = cost.budget_report(len(q.model_bytes), sizes["arena_bytes"] + state_bytes, flash_budget_kb, ram_budget_kb)
     report = {
+        **cost_report(q, is_gru, ops, sizes, budget),
+        **accuracy_report(q, windows.y_test, contract.labels, verdict, max_lsb),
+        **model_report(q),
+        "board_library": {**board_library, "pinned_in": "platformio.ini"},
+        "board_kernels": board,
+        "board_kernels_reason": None if board else board_reason,
+        "arm_measurement": None,
+        "labels": contract.labels,
+        "header_dir": str(header_dir.resolve()),
+        "headers_written": False,
+        "tflite": str(tflite_path),
+        **seen_windows_note(run_dir),
+    }
+    report_path = run_dir / "report.json"
+    write_report(report_path, report)
+    print_table(report)
+
+    refuse_if_untrustworthy(q, report, max_lsb, tflite_path)
+    cost.check_budgets(budget)
+    board_verify.refuse_if_different(board, tflite_path)
+    if measure_on_arm:
+        report["arm_measurement"] = measure_arm(kernels, Path(header_dir), q, contract, ops, sizes)
+        write_report(report_path, report)
+        print_arm(report)
+    written = headers.write_headers(Path(header_dir), q.model_bytes, contract, q.inp, q.out, ops, sizes["arena_bytes"],
+                                    step=q.gru, arena_measured_bytes=sizes["arena_measured_bytes"],
+                                    board_library=board_verify.board_label(board_library))
+    log("wrote " + ", ".join(str(p) for p in written))
+    report["headers_written"] = True
+    write_report(report_path, report)
+    return report
+
+
+def write_report(path: Path, report: dict) -> None:
+    path.write_text(json.dumps(report, indent=2) + "\n")
+
+
+def quantize_model(model, contract, x_train: np.ndarray, is_gru: bool) -> tuple[quantize_and_verify.Quantized, tuple | None]:
+    """The int8 model of the run's path, and for a GRU what verifying it needs (the step plan, the float one-step
+    model)."""
+    if is_gru:
+        q, plan, step_float = quantize_and_verify.quantize_step_model(model, contract, x_train)
+        return q, (plan, step_float)
+    return quantize_and_verify.quantize_window_model(model, x_train), None
+
+
+def check_before_verifying(q: quantize_and_verify.Quantized, contract, run_dir: Path, is_gru: bool,
+                           flash_budget_kb: float, ram_budget_kb: float, board_library: dict) -> list[flatbuffer.OpInfo]:
+    """What refuses the int8 model before verification spends time on it: thresholds its scores cannot represent,
+    a model too big for flash, operators TFLM or the board's library lacks. Returns the model's operators."""
+    scores = stepping.read_step_io(q.model_bytes).scores if is_gru else flatbuffer.read_io(q.model_bytes)[1]
+    settings_from_contract(contract.raw, (scores.scale, scores.zero_point), str(run_dir / "contract.json"))
+    cost.check_budgets(cost.budget_report(len(q.model_bytes), 0, flash_budget_kb, ram_budget_kb))
+    ops = flatbuffer.read_ops(q.model_bytes)
+    layers = flatbuffer.op_layers(q.model_bytes, q.layer_names)
+    flatbuffer.check_tflm_ops(ops, layers)
+    flatbuffer.check_board_ops(q.model_bytes, layers, board_verify.board_label(board_library))
+    return ops
+
+
+def verify_model(q: quantize_and_verify.Quantized, model, step: tuple | None, x_test: np.ndarray, kernels) -> dict | None:
+    """Verify the int8 model on the test windows in the laptop's TFLM (filling ``q``); the board kernels' check
+    when their sources were found, else None."""
+    if step:
+        plan, step_float = step
+        quantize_and_verify.verify_step_model(q, model, plan, step_float, x_test)
+        return board_verify.check_step_model(kernels, q.model_bytes, q.laptop_run, stepping.read_step_io(q.model_bytes)) \
+            if kernels else None
+    quantize_and_verify.verify_window_model(q, model, x_test)
+    return board_verify.check_window_model(kernels, q.model_bytes, q.x_q, q.laptop_out) if kernels else None
+
+
+def cost_report(q: quantize_and_verify.Quantized, is_gru: bool, ops: list[flatbuffer.OpInfo], sizes: dict,
+                budget: dict) -> dict:
+    """The report's sizes, operators and latency estimate."""
+    return {
         "model_kind": "gru_one_step" if is_gru else "window",
         "model_bytes": len(q.model_bytes),
         "arena_bytes": sizes["arena_bytes"],
@@ -106,62 +163,56 @@ def convert_run(run_dir: Path, header_dir: Path | None = None, max_drop_points: 
         "latency_ms_per_invoke_estimate": round(cost.latency_ms(q.macs_per_invoke), 4),
         "latency_note": f"MACs x {cost.CYCLES_PER_MAC:g} cycles per MAC / {cost.CPU_HZ / 1e6:g} MHz "
                         "(FULLY_CONNECTED and convolutions only; an estimate, not a measurement)",
+    }
+
+
+def accuracy_report(q: quantize_and_verify.Quantized, y_test: np.ndarray, labels: list[str], verdict: dict,
+                    max_lsb: int) -> dict:
+    """The report's float and int8 accuracy, the accuracy rule's verdict and the kernel rule's figures."""
+    accuracy_float = float(np.mean(q.pred_float == y_test))
+    accuracy_int8 = float(np.mean(q.pred_int8 == y_test))
+    return {
         "accuracy_float": accuracy_float,
         "accuracy_int8": accuracy_int8,
         "accuracy_drop_points": round(100.0 * (accuracy_float - accuracy_int8), 4),
         "top1_agreement": float(np.mean(q.pred_float == q.pred_int8)),
-        "per_class": per_class_accuracy(windows.y_test, q.pred_float, q.pred_int8, contract.labels),
+        "per_class": per_class_accuracy(y_test, q.pred_float, q.pred_int8, labels),
         "accuracy_check": verdict,
         "max_output_diff_lsb": q.max_lsb,  # the gate: an operator fed identical inputs in TFLM and reference
         "max_output_diff_lsb_allowed": max_lsb + q.extra_lsb,
         "model_output_max_lsb": q.max_lsb if q.output_max_lsb is None else q.output_max_lsb,
         "kernel_rule": rules.KERNEL_RULE,
-        "n_test": int(len(x_test)),
+        "n_test": int(len(y_test)),
         "n_calibration": q.n_calibration,
+    }
+
+
+def model_report(q: quantize_and_verify.Quantized) -> dict:
+    """The report's model hash, tensor quantization, GRU step figures and what the model's path adds."""
+    return {
         "model_hash": f"0x{headers.fnv1a32(q.model_bytes):08x}",
         "input_quantization": quantization_dict(q.inp),
         "output_quantization": quantization_dict(q.out),
         "gru": q.gru,
         **q.extra,
-        "board_library": {**board_library, "pinned_in": "platformio.ini"},
-        "board_kernels": board,
-        "board_kernels_reason": None if board else board_reason,
-        "arm_measurement": None,
-        "labels": contract.labels,
-        "header_dir": str(header_dir.resolve()),
-        "headers_written": False,
-        "tflite": str(tflite_path),
-        **seen_windows_note(run_dir),
     }
-    report_path = run_dir / "report.json"
-    report_path.write_text(json.dumps(report, indent=2) + "\n")
-    print_table(report)
 
+
+def refuse_if_untrustworthy(q: quantize_and_verify.Quantized, report: dict, max_lsb: int, tflite_path: Path) -> None:
+    """The kernel rule, then the accuracy rule (converter/int8/rules.py): either refuses the headers."""
     if q.max_lsb > max_lsb + q.extra_lsb:
         allowed = f"{max_lsb}" if not q.extra_lsb else f"{max_lsb} + {q.extra_lsb} for the GRU's sigmoid/tanh kernels"
         raise ConverterError(
             f"TFLM and the TFLite reference kernels disagree by {q.max_lsb} LSB at {worst_op(q)}, fed identical "
             f"inputs in both (allowed: {allowed}); the int8 model in {tflite_path} is not trustworthy on the board"
         )
+    verdict = report["accuracy_check"]
     if verdict["refused"]:
         raise ConverterError(
-            f"int8 accuracy {100 * accuracy_int8:.1f}% vs float {100 * accuracy_float:.1f}% on {len(x_test)} test "
-            f"windows: {'; '.join(verdict['refused'])}; headers not written. Check the calibration data or the "
-            "model, or raise --max-drop / lower --min-agreement"
+            f"int8 accuracy {100 * report['accuracy_int8']:.1f}% vs float {100 * report['accuracy_float']:.1f}% on "
+            f"{report['n_test']} test windows: {'; '.join(verdict['refused'])}; headers not written. Check the "
+            "calibration data or the model, or raise --max-drop / lower --min-agreement"
         )
-    cost.check_budgets(budget)
-    board_verify.refuse_if_different(board, tflite_path)
-    if measure_on_arm:
-        report["arm_measurement"] = measure_arm(kernels, Path(header_dir), q, contract, ops, sizes)
-        report_path.write_text(json.dumps(report, indent=2) + "\n")
-        print_arm(report)
-    written = headers.write_headers(Path(header_dir), q.model_bytes, contract, q.inp, q.out, ops, sizes["arena_bytes"],
-                                    step=q.gru, arena_measured_bytes=sizes["arena_measured_bytes"],
-                                    board_library=board_verify.board_label(board_library))
-    log("wrote " + ", ".join(str(p) for p in written))
-    report["headers_written"] = True
-    report_path.write_text(json.dumps(report, indent=2) + "\n")
-    return report
 
 
 def worst_op(q: quantize_and_verify.Quantized) -> str:

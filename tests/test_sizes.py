@@ -13,7 +13,6 @@ MAX_FUNCTION_LINES = 80
 # Those over today, each with its size when it was listed. This list only shrinks: split one and take its
 # line out; a number here may go down, never up.
 ALLOWED = {
-    "converter/convert.py:convert_run": 132,  # the windowed and GRU-step paths woven together (issue 21, Deliver 5)
     "search/cli.py": 403,
     "search/cli.py:summarize": 93,
     "boardtools/replay.py": 412,  # +1: converter.board is imported on a line of its own (issue 21, Deliver 5)
