@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from training import TrainingError
 from training.families import FAMILIES, MAX_GRU_UNITS, family, names
-from training.fit import FitOptions, learning_rate_for
+from training.fit import FitOptions, learning_rate_for, width_for
 
 WIDTHS = (4, 6, 8, 12, 16, 24, 32)
 STUDY_LISTS = ("width", "gru_units")  # model parameters whose choices are the study's (--widths, --gru-units)
@@ -43,9 +43,11 @@ STARTING_WIDTH_DIVISORS = (2, 4)  # starting_points: fit's default with 2x and 4
 
 def rate_choices(data_rate_hz: float) -> list[float]:
     """The rates searched for a dataset at ``data_rate_hz``: that rate, then its ``RATE_FRACTIONS``
-    rounded to whole Hz (highest first, none below ``MIN_RATE_HZ``)."""
+    rounded to whole Hz and the families' own rates below it, so fit's default of every family is in
+    the space (highest first, none below ``MIN_RATE_HZ``)."""
     full = round(float(data_rate_hz), 3)
     lower = {float(round(full * f)) for f in RATE_FRACTIONS[1:]}
+    lower |= {float(f.rate_hz) for f in FAMILIES.values() if f.rate_hz is not None}
     return [full] + sorted((r for r in lower if MIN_RATE_HZ <= r < full), reverse=True)
 
 
@@ -123,8 +125,8 @@ class Space:
 
 def baseline_params(space: "Space", data_rate_hz: float | None = None, width: int | None = None) -> dict:
     """fit's default model (``python -m training fit`` without options) as a point of the space, so a
-    search can score it exactly as its candidates (``search --baseline``); it runs at the dataset's
-    rate ``data_rate_hz``, as fit does, when the space searches rates. ``width``: the same model with
+    search can score it exactly as its candidates (``search --baseline``); when the space searches rates
+    it runs at its family's rate, at most the dataset's ``data_rate_hz``, as fit does. ``width``: the same model with
     that many filters instead (``starting_points``)."""
     import inspect
 
@@ -132,20 +134,22 @@ def baseline_params(space: "Space", data_rate_hz: float | None = None, width: in
 
     o = FitOptions() if width is None else FitOptions(width=width)
     shape = inspect.signature(build_conv1d).parameters
-    params = {"arch": o.arch, "width": o.width, "kernel": shape["kernel"].default, "depth": shape["depth"].default,
+    params = {"arch": o.arch, "width": width_for(o), "kernel": shape["kernel"].default, "depth": shape["depth"].default,
               "window_s": o.window_seconds, "hop_s": o.hop_seconds, "augment": "auto", "copies": o.copies_per_epoch,
               "learning_rate": learning_rate_for(o), "epochs": o.epochs}
-    checks = [("arch", o.arch in space.archs), ("width", o.width in space.widths),
+    checks = [("arch", o.arch in space.archs), ("width", width_for(o) in space.widths),
               ("epochs", space.min_epochs <= o.epochs <= space.max_epochs)]
-    if space.rates_hz:
+    if space.rates_hz:  # fit's default runs at its family's rate, at most the dataset's
+        own = family(o.arch).rate_hz
         full = round(float(data_rate_hz), 3) if data_rate_hz is not None else None
-        params["rate_hz"] = full
-        checks.append(("rates", full in space.rates_hz))
+        rate = min(float(own), full) if own is not None and full is not None else full
+        params["rate_hz"] = rate
+        checks.append(("rates", rate in space.rates_hz))
     outside = [k for k, ok in checks if not ok]
     if outside:
-        raise TrainingError(f"--baseline: fit's default model ({o.arch}, width {o.width}, {o.epochs} epochs) lies "
+        raise TrainingError(f"--baseline: fit's default model ({o.arch}, width {width_for(o)}, {o.epochs} epochs) lies "
                             f"outside the searched {', '.join(outside)}; widen --arch / --widths / --epochs / --rates "
-                            "(fit's default runs at the dataset's rate: 'full')")
+                            "(fit's default runs at its family's rate, at most the dataset's)")
     return params
 
 
@@ -158,7 +162,7 @@ def starting_points(space: "Space", data_rate_hz: float | None = None) -> list[d
     0.926 at width 16, and 0.978 against 0.952 on the 4-vs-5 split, 1.7x smaller (bench/bench_real.py)."""
     points = []
     for divisor in STARTING_WIDTH_DIVISORS:
-        width = FitOptions().width // divisor
+        width = width_for(FitOptions()) // divisor
         try:
             points.append(baseline_params(space, data_rate_hz, width=width))
         except TrainingError:

@@ -32,7 +32,9 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                    "loss and keep the best epoch (default: off, every epoch is trained and the last kept; small "
                    "validation sets choose epochs badly)")
     p.add_argument("--batch-size", type=int, default=32, help="training batch size (default 32)")
-    p.add_argument("--width", type=int, default=16, help="filters in the first convolution; later layers use twice as many (default 16)")
+    p.add_argument("--width", type=int, default=None,
+                   help="filters in the first convolution; later layers use twice as many (default: the family's, "
+                        "conv1d 8, the others 16)")
     p.add_argument("--gru-units", type=int, default=GRU_UNITS,
                    help=f"units of the GRU for {stepped_names()}, at most {MAX_GRU_UNITS} (default {GRU_UNITS})")
     aug = p.add_mutually_exclusive_group()

@@ -33,7 +33,7 @@ from training.run_info import run_description
 from training.split import TEST_FRACTION, Split, split_dataset
 # fit's options resolved and its Keras side, named here too for the callers that import them from fit
 from training.recipe import (DEFAULT_LEARNING_RATE, average_last_for, clipnorm_for, learning_rate_for,  # noqa: F401
-                             rate_for, resolve_mount, supervised_share_for, supervised_steps_for)
+                             rate_for, resolve_mount, supervised_share_for, supervised_steps_for, width_for)
 from training.trainer import (_keras, _last_steps_loss, _progress, _training_data, averaging_callbacks,  # noqa: F401
                               compile_on_last_steps, compiled_model, deployable_model, optimizer_for, score, train_model)
 
@@ -54,7 +54,7 @@ class FitOptions:
     batch_size: int = 32
     learning_rate: float | None = None  # None: the family's (training/families/), else DEFAULT_LEARNING_RATE
     average_last: float | None = None  # keep the mean weights of this share of the epochs, the last; None: the family's (0: the last epoch's)
-    width: int = 16  # filters of the convolutions
+    width: int | None = None  # filters of the first convolution; None: the family's (training/families/)
     gru_units: int = GRU_UNITS  # units of the GRU (the GRU families: gru, cnn-gru)
     augment: bool | str | tuple | None = None  # None: every kind for small datasets, none for large ones
     # Largest turn of 'mount' (degrees either way; 180: any angle). None: from the training takes,
@@ -99,7 +99,7 @@ def check_options(o: FitOptions) -> None:
         raise TrainingError(f"the share of windows 'mount' turns must be between 0 and 1, got {o.mount_share}")
     if o.mount_deg is not None and not 0.0 <= o.mount_deg <= 180.0:
         raise TrainingError(f"the largest 'mount' turn must be between 0 and 180 degrees, got {o.mount_deg}")
-    if o.width < 1 or o.batch_size < 1:
+    if (o.width is not None and o.width < 1) or o.batch_size < 1:
         raise TrainingError(f"--width and --batch-size must be at least 1, got {o.width} and {o.batch_size}")
     if spec.steps_a_gru and not 1 <= o.gru_units <= MAX_GRU_UNITS:
         raise TrainingError(f"--gru-units must be between 1 and {MAX_GRU_UNITS} (the board runs the GRU every sample), got {o.gru_units}")
@@ -217,7 +217,7 @@ def _log_prepared(p: Prepared, o: FitOptions, log) -> None:
 
 def resolved_options(o: FitOptions, p: Prepared, size: dict, supervised: dict | None) -> dict:
     """What the options left to the family or to the data came to (metrics.json and run.json's ``resolved``)."""
-    return {"augment": list(p.kinds), "mount": p.mount, "learning_rate": learning_rate_for(o),
+    return {"augment": list(p.kinds), "mount": p.mount, "width": width_for(o), "learning_rate": learning_rate_for(o),
             "clipnorm": clipnorm_for(o), "average_last_epochs": average_last_for(o), "supervised_steps": supervised,
             "params": size["params"], "macs": size["macs"]}
 

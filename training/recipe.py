@@ -19,6 +19,11 @@ def rate_for(takes, o) -> float | None:
     return min(float(rate), dataset_rate_hz(takes))
 
 
+def width_for(o) -> int:
+    """The filters of the first convolution: the width asked for, else the family's."""
+    return int(o.width) if o.width is not None else family(o.arch).width
+
+
 def learning_rate_for(o) -> float:
     """Adam's learning rate of a run: the one asked for, else the family's, else DEFAULT_LEARNING_RATE."""
     if o.learning_rate is not None:

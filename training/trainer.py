@@ -12,7 +12,8 @@ import numpy as np
 
 from contract.input import normalize
 from training.augment import augment_windows
-from training.recipe import average_last_for, clipnorm_for, learning_rate_for, supervised_share_for, supervised_steps_for
+from training.recipe import (average_last_for, clipnorm_for, learning_rate_for, supervised_share_for, supervised_steps_for,
+                             width_for)
 from training.report import classification_metrics
 
 
@@ -129,7 +130,7 @@ def compiled_model(keras, contract: dict, o):
 
     keras.utils.set_random_seed(o.seed)
     model = build_model(o.arch, (contract["window"], len(contract["channels"])), len(contract["labels"]),
-                        width=o.width, gru_units=o.gru_units, **(o.model_options or {}))
+                        width=width_for(o), gru_units=o.gru_units, **(o.model_options or {}))
     if supervised_share_for(o) > 0:
         model = scoring_every_step(model)
         compile_on_last_steps(keras, model, supervised_steps_for(o, int(model.output.shape[1])), optimizer_for(keras, o))

@@ -246,19 +246,21 @@ def test_two_workers_on_postgresql_finish_distinct_trials_and_a_killed_one_loses
 
 def test_a_new_study_is_started_from_fits_default_with_fewer_filters_and_then_left_to_the_sampler(data, tmp_path):
     """--create-only: the study's first trials wait to be run, fit's default (--baseline) first, then
-    its width-8 and width-4 copies; the same command again does not queue them twice."""
+    its copy with half the filters (a quarter, 2, lies outside the searched widths); the same command
+    again does not queue them twice."""
     out = tmp_path / "search"
     args = ["search", data, "--out", out, "--trials", 5, "--folds", 2, "--arch", "conv1d,ds-conv1d", "--baseline",
-            "--rates", "full", "--create-only"]
+            "--rates", "full,60", "--create-only"]
     proc = _run(*args)
     assert proc.returncode == 0, proc.stderr
-    assert "search: starting point conv1d w8 d3 k5" in proc.stderr
+    assert "search: starting point conv1d w4 d3 k5" in proc.stderr
     url = f"sqlite:///{out / 'study.db'}"
     waiting = [(t.system_attrs["fixed_params"], t.user_attrs) for t in _trials(url)]  # queued: not run yet
-    assert [p["width"] for p, _ in waiting] == [16, 8, 4]
+    assert [p["width"] for p, _ in waiting] == [8, 4]
+    assert {p["rate_hz"] for p, _ in waiting} == {60.0}  # conv1d's own rate, as fit runs it
     assert waiting[0][1] == {"baseline": True} and all(a == {"start_point": True} for _, a in waiting[1:])
     assert {p["arch"] for p, _ in waiting} == {"conv1d"} and len({p["epochs"] for p, _ in waiting}) == 1
-    assert _run(*args).returncode == 0 and len(_trials(url)) == 3
+    assert _run(*args).returncode == 0 and len(_trials(url)) == 2
 
     none = tmp_path / "none"
     proc = _run("search", data, "--out", none, "--trials", 5, "--folds", 2, "--arch", "conv1d", "--no-start-points",

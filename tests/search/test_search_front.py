@@ -9,7 +9,7 @@ from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState, create_trial
 
 from training import TrainingError
-from training.fit import FitOptions, learning_rate_for
+from training.fit import FitOptions, learning_rate_for, width_for
 from search.report import best_fitting, pareto_front, smallest_seen
 from search.space import Space, baseline_params, describe, fit_options
 from search.trial import PRUNE_MARGIN, Budgets, dominated_by
@@ -66,23 +66,24 @@ def test_baseline_is_fits_default_model():
     space = Space()
     o = fit_options(baseline_params(space))
     d = FitOptions()
-    for field in ("arch", "width", "epochs", "copies_per_epoch", "window_seconds", "hop_seconds", "augment"):
+    for field in ("arch", "epochs", "copies_per_epoch", "window_seconds", "hop_seconds", "augment"):
         assert getattr(o, field) == getattr(d, field), field
+    assert o.width == width_for(d) == 8  # the family's width, asked for explicitly
     assert learning_rate_for(o) == learning_rate_for(d)  # fit's default: the arch's learning rate
     with pytest.raises(TrainingError, match="outside the searched"):
-        baseline_params(Space(widths=[4, 8]))
+        baseline_params(Space(widths=[4, 6]))
 
 
 def test_a_new_study_starts_from_fits_default_with_fewer_filters_where_the_space_holds_them():
     from search.space import starting_points
 
     d = FitOptions()
-    points = starting_points(Space(rates_hz=[119.0, 60.0]), 119.0)
-    assert [p["width"] for p in points] == [d.width // 2, d.width // 4]
-    for p in points:  # the default in every other respect, at the dataset's rate
+    points = starting_points(Space(widths=[2, 4, 8, 16], rates_hz=[119.0, 60.0]), 119.0)
+    assert [p["width"] for p in points] == [width_for(d) // 2, width_for(d) // 4]
+    for p in points:  # the default in every other respect, at its family's rate (under the dataset's)
         o = fit_options(p)
         assert (o.arch, o.epochs, o.window_seconds, o.hop_seconds, o.augment, p["rate_hz"]) == \
-            (d.arch, d.epochs, d.window_seconds, d.hop_seconds, d.augment, 119.0)
+            (d.arch, d.epochs, d.window_seconds, d.hop_seconds, d.augment, 60.0)
         assert learning_rate_for(o) == learning_rate_for(d)
     assert [p["width"] for p in starting_points(Space(widths=[4, 6]))] == [4]  # only those the space holds
     assert starting_points(Space(min_epochs=5, max_epochs=10)) == []  # the default's 40 epochs are outside

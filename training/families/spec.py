@@ -30,6 +30,7 @@ class FamilySpec:
     build: Callable
     conversion: str = WINDOW
     rate_hz: float | None = None  # the model's rate (never above the dataset's); None: the dataset's
+    width: int = 16  # filters of the first convolution when fit is not asked for another (--width)
     learning_rate: float | None = None  # Adam's step; None: training.recipe.DEFAULT_LEARNING_RATE
     average_last_share: float = 0.0  # of the epochs whose mean weights are kept; 0: the last epoch's
     clipnorm: float | None = None  # Adam's gradient clipping by norm; None: none
