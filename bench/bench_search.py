@@ -174,7 +174,7 @@ def fit_split_row(name: str, built: dict) -> str:
 
 
 def report(title: str, out: Path, data: Path, result: dict) -> None:
-    from search.cli import build_chosen_run
+    from search.choose import build_chosen_run
     from search.report import best_fitting, front_table, pareto_front
 
     trials = trials_of(out)

@@ -203,8 +203,8 @@ def test_a_note_names_a_much_lighter_trial_within_noise_of_the_pick(tmp_path):
 
 
 def test_the_trials_built_when_the_converter_refuses_the_picks_run_follow_the_confirmed_mean_then_the_score(tmp_path):
-    """search/cli.py ``choices``: what ``search`` builds first, and next when the converter refuses a run."""
-    from search.cli import choices
+    """search/choose.py ``choices``: what ``search`` builds first, and next when the converter refuses a run."""
+    from search.choose import choices
 
     study = _study(tmp_path / "study.db")
     done = finished(study)

@@ -18,7 +18,7 @@ from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState, create_trial
 
 from capture.synth import write_dataset
-from search.cli import summarize
+from search.choose import summarize
 from search.study import load_takes, open_study
 from training import TrainingError
 

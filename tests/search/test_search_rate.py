@@ -10,7 +10,7 @@ from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState, create_trial
 
 from capture.synth import write_dataset
-from search.cli import build_chosen_run
+from search.choose import build_chosen_run
 from search.space import rate_choices
 from search.trial import Budgets
 
