@@ -74,8 +74,9 @@ def test_sim_board_with_the_default_model_matches_its_run(host_build, tmp_path):
     assert result["ok"] is True and result["labels_match"] is True
     assert result["model_hash_board"] == result["model_hash_run"] == default_hash(host_build)
     assert (result["board"], result["imu"], result["rate_hz"]) == ("virtual", "LSM9DS1", 119.0)
-    assert result["model_rate_hz"] == 119.0 and result["board_resamples"] is False and result["rates_note"] == ""
-    assert "resamples" not in proc.stderr
+    model_rate = json.loads((run / "contract.json").read_text())["rate_hz"]
+    assert result["model_rate_hz"] == model_rate and result["board_resamples"] is (model_rate != 119.0)
+    assert ("resamples" in proc.stderr) is (model_rate != 119.0)
     assert "/dev/" in result["port"]
 
 
@@ -84,9 +85,10 @@ def test_a_rev2_board_says_it_resamples_to_the_models_rate(host_build, tmp_path)
     proc = verify("--run", str(run), "--port", f"sim://?model={host_build / 'default_run'}&imu=bmi270")
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout)
-    assert (result["imu"], result["rate_hz"], result["model_rate_hz"]) == ("BMI270", 100.0, 119.0)
+    model_rate = json.loads((run / "contract.json").read_text())["rate_hz"]
+    assert (result["imu"], result["rate_hz"], result["model_rate_hz"]) == ("BMI270", 100.0, model_rate)
     assert result["board_resamples"] is True
-    assert "note: the IMU runs at 100 Hz and the model at 119 Hz: the board resamples" in proc.stderr
+    assert f"note: the IMU runs at 100 Hz and the model at {model_rate:g} Hz: the board resamples" in proc.stderr
 
 
 def test_sim_board_refuses_a_run_converted_to_another_model(host_build, tmp_path):
@@ -114,7 +116,7 @@ def test_pty_path_board_with_other_labels_is_a_mismatch(host_build, board_pty, t
 def test_waits_for_a_port_that_appears_after_the_upload(host_build, board_pty, tmp_path):
     run = make_run(tmp_path / "run", host_build)
     port = tmp_path / "ttyACM_after_upload"  # appears later, like a re-enumerated board
-    timer = threading.Timer(1.0, os.symlink, (board_pty, port))
+    timer = threading.Timer(4.0, os.symlink, (board_pty, port))  # after verify-board has started, even on a busy machine
     timer.start()
     try:
         proc = verify("--run", str(run), "--port", str(port), "--wait", "60")

@@ -39,6 +39,8 @@ def test_the_committed_contract_is_the_recipes():
     assert contract["arch"] == ARCH, f"{CONTRACT_PATH} is a {contract['arch']} run, the recipe trains {ARCH}; {REGENERATE}"
     assert contract["contract_version"] == CONTRACT_VERSION, f"{CONTRACT_PATH} predates contract version {CONTRACT_VERSION}; {REGENERATE}"
     assert set(contract["labels"]) == set(LABELS)
+    rate = recipe()["family_defaults"]["rate_hz"]
+    assert rate is None or contract["rate_hz"] == rate, f"{CONTRACT_PATH} runs at {contract['rate_hz']} Hz; {REGENERATE}"
 
 
 def test_the_committed_header_is_what_todays_converter_writes_for_that_model():

@@ -8,6 +8,7 @@ board's TX ring (8 KiB on the virtual board, 4 KiB on the board) filled while th
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -46,8 +47,15 @@ def long_data(tmp_path_factory) -> Path:
     return data
 
 
-def windows_of(n: int, window: int = 119, hop: int = 30) -> int:
-    return (n - window) // hop + 1
+def model_mhz() -> int:
+    return round(json.loads((DEFAULT_RUN / "contract.json").read_text())["rate_hz"] * 1000)
+
+
+def windows_of(n_imu: int, imu_mhz: int = 119000) -> int:
+    """The default model's windows on ``n_imu`` samples at ``imu_mhz``, resampled to its rate as the board does."""
+    contract = json.loads((DEFAULT_RUN / "contract.json").read_text())
+    n = output_count(n_imu, imu_mhz, model_mhz())
+    return (n - int(contract["window"])) // int(contract["hop"]) + 1
 
 
 @pytest.mark.parametrize("imu", ["lsm9ds1", "bmi270"])
@@ -55,9 +63,9 @@ def test_a_45000_sample_take_replays_with_every_window_answered_and_equal_to_the
     summary = replay(DEFAULT_RUN, long_data, imu=imu)
     if imu == "lsm9ds1":
         expected = windows_of(SAMPLES)
-    else:  # sent at the BMI270's 100 Hz, brought back to the model's 119 Hz by the board
+    else:  # sent at the BMI270's 100 Hz, resampled to the model's rate by the board
         mhz = IMU_RATES_MHZ["BMI270"]
-        expected = windows_of(output_count(output_count(SAMPLES, 119000, mhz), mhz, 119000))
+        expected = windows_of(output_count(SAMPLES, 119000, mhz), mhz)
     assert expected > 1450
     assert summary["windows"] == expected  # replay itself refuses a count that differs from the laptop's
     assert summary["agreement"] == 1.0  # label and int8 score of every window
@@ -71,7 +79,7 @@ def test_the_board_answers_every_window_of_a_long_stream_in_order(host_build):
     inp = read_io(model_bytes)[0]
     scales = IMU_SCALES["LSM9DS1"]
     counts = values_to_counts(long_stream(), *scales)
-    per_chunk = chunk_samples(int(contract["hop"]), IMU_RATES_MHZ["LSM9DS1"], 119000)
+    per_chunk = chunk_samples(int(contract["hop"]), IMU_RATES_MHZ["LSM9DS1"], model_mhz())
     assert per_chunk < SAMPLES // 10  # many chunks, each answered before the next is sent
     with start_virtual_board(DEFAULT_RUN) as board:
         link = BoardLink(board)
@@ -80,7 +88,8 @@ def test_the_board_answers_every_window_of_a_long_stream_in_order(host_build):
         got = board_predictions(link, counts, per_chunk)
         again = board_predictions(link, counts[:5000])  # the default chunk, safe for any hop
         link.command("mode capture")
-    host = run_tflm(model_bytes, input_tensors(counts, contract, scales, (inp.scale, inp.zero_point)))
+    host = run_tflm(model_bytes, input_tensors(counts, contract, scales, (inp.scale, inp.zero_point),
+                                               IMU_RATES_MHZ["LSM9DS1"]))
     assert [p["window_index"] for p in got] == list(range(windows_of(SAMPLES))) == list(range(len(host)))
     assert [p["label_index"] for p in got] == host.argmax(axis=1).tolist()
     assert [p["score_q"] for p in got] == host.max(axis=1).tolist()

@@ -40,7 +40,7 @@ def test_board_and_laptop_agree_on_unknown_windows(host_build, synth_data, tmp_p
     model = (run / "model_int8.tflite").read_bytes()
     inp, out = read_io(model)
     host = np.concatenate([run_tflm(model, input_tensors(values_to_counts(read_take(p).values, *LSM), contract, LSM,
-                                                         (inp.scale, inp.zero_point)))
+                                                         (inp.scale, inp.zero_point), 119000))  # resampled as the board does
                            for p in list_takes(synth_data)])
     # A trained label stands in for "unknown" (what matters is the rule): the one most often above the
     # lowest score while another label is top, with the threshold just above that lowest score.

@@ -37,6 +37,22 @@ def synth_data(tmp_path_factory) -> Path:
     return data
 
 
+def default_contract() -> dict:
+    return json.loads((DEFAULT_RUN / "contract.json").read_text())
+
+
+def windows_per_take(imu_rate_hz: float, seconds: float = 2.0) -> int:
+    """The windows the board completes on one synth_data take (``seconds`` long) sent at ``imu_rate_hz``:
+    resampled to the default model's rate, as the board does, then windowed."""
+    from boardtools.streams import window_ends
+    from contract.resample import rate_mhz, resample_counts
+
+    c = default_contract()
+    n_imu = int(round(seconds * imu_rate_hz))
+    n = len(resample_counts(np.zeros((n_imu, 6), np.int16), rate_mhz(imu_rate_hz), rate_mhz(c["rate_hz"])))
+    return len(window_ends(n, int(c["window"]), int(c["hop"])))
+
+
 def settings_of(text: str) -> dict:
     return parse_settings(text.splitlines())
 
@@ -77,7 +93,8 @@ def test_core_input_tensor_equals_the_python_pipeline_byte_for_byte(host_build, 
     out = subprocess.run([str(host_build / "input_vectors"), *map(str, LSM)], input=settings_text + lines + "\n",
                          capture_output=True, text=True, timeout=WAIT_S, check=True).stdout.split()
     expected = np.concatenate([input_tensors(c, contract, LSM, input_q) for c in counts])
-    assert len(out) == len(expected) == 4 * len(takes)  # 238 samples: windows end at 119, 149, 179, 209
+    w, h = int(contract["window"]), int(contract["hop"])
+    assert len(out) == len(expected) == len(takes) * ((238 - w) // h + 1)  # 238 samples each, at the model's rate
     cpp = np.stack([np.frombuffer(bytes.fromhex(line), dtype=np.int8) for line in out])
     assert np.array_equal(cpp, expected.reshape(len(expected), -1))
     assert len(np.unique(cpp)) > 50  # real, varied tensors, not a constant that trivially matches
@@ -171,7 +188,7 @@ def test_quantize_rounds_ties_away_from_zero_like_the_core():
 
 def test_replay_through_the_virtual_board_agrees_with_host_tflm_on_every_window(host_build, synth_data):
     summary = replay(DEFAULT_RUN, synth_data)
-    assert summary["windows"] == 4 * 10
+    assert summary["windows"] == 10 * windows_per_take(119.0)
     assert summary["agreement"] == 1.0
     assert summary["inference_us_max"] >= summary["inference_us_median"] > 0
 
@@ -179,11 +196,11 @@ def test_replay_through_the_virtual_board_agrees_with_host_tflm_on_every_window(
 @pytest.mark.parametrize("imu,rate_hz", [("lsm9ds1", 119.0), ("bmi270", 100.0)])
 def test_one_model_replays_on_both_revisions_and_the_board_agrees_with_the_laptop(host_build, synth_data, imu, rate_hz):
     summary = replay(DEFAULT_RUN, synth_data, imu=imu)
-    assert summary["imu_rate_hz"] == rate_hz and summary["model_rate_hz"] == 119.0
-    assert summary["board_resamples"] == (imu == "bmi270")
-    # 2 s takes at 119 Hz; on Rev2 they travel as 200 samples at 100 Hz, which the board turns into
-    # 237 samples at 119 Hz: windows start at 0, 30, 60 and 90 either way
-    assert summary["windows"] == 4 * 10
+    model_rate = default_contract()["rate_hz"]
+    assert summary["imu_rate_hz"] == rate_hz and summary["model_rate_hz"] == model_rate
+    assert summary["board_resamples"] == (rate_hz != model_rate)
+    # 2 s takes: 238 samples at 119 Hz, or 200 at 100 Hz on Rev2, which the board resamples to the model's rate
+    assert summary["windows"] == 10 * windows_per_take(rate_hz)
     assert summary["agreement"] == 1.0
     assert summary["accuracy_board"] == summary["accuracy_host"]
 
@@ -193,7 +210,7 @@ def test_replay_command_prints_one_json_object(host_build, synth_data):
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = json.loads(proc.stdout)
-    assert summary["agreement"] == 1.0 and summary["windows"] == 40
+    assert summary["agreement"] == 1.0 and summary["windows"] == 10 * windows_per_take(119.0)
 
 
 def test_replay_refuses_a_run_without_a_model(tmp_path, synth_data):
@@ -212,7 +229,7 @@ def test_virtual_board_announces_labels_and_refuses_bad_samples(host_build):
         from converter.headers import fnv1a32
 
         assert info["model_hash"] == fnv1a32((DEFAULT_RUN / "model_int8.tflite").read_bytes())
-        assert info["rate_mhz"] == 119000 and info["model_rate_mhz"] == 119000
+        assert info["rate_mhz"] == 119000 and info["model_rate_mhz"] == round(default_contract()["rate_hz"] * 1000)
         link.send("sample 1 2 3 4 5 6")  # not in replay mode
         link.send("mode replay")
         link.send("sample 1 2 3")
@@ -239,7 +256,11 @@ def test_monitor_prints_json_lines_of_live_predictions(host_build, tmp_path):
     assert len(records) >= 3
     assert all(r["label"] in ("circle", "flex", "idle", "punch", "wave") and 0 <= r["score"] <= 1 for r in records)
     assert [r["window_index"] for r in records] == list(range(len(records)))
-    assert "resamples" not in proc.stderr  # a 119 Hz model on a 119 Hz IMU
+    model_rate = default_contract()["rate_hz"]
+    if model_rate == 119.0:
+        assert "resamples" not in proc.stderr  # a 119 Hz model on a 119 Hz IMU
+    else:
+        assert f"the IMU runs at 119 Hz and the model at {model_rate:g} Hz: the board resamples" in proc.stderr
 
 
 def test_monitor_on_a_rev2_board_says_it_resamples(host_build, tmp_path):
@@ -251,7 +272,7 @@ def test_monitor_on_a_rev2_board_says_it_resamples(host_build, tmp_path):
                            "--imu", "bmi270", "--speed", "20", "--seconds", "2", "--json"], capture_output=True, text=True,
                           timeout=60, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "the IMU runs at 100 Hz and the model at 119 Hz: the board resamples" in proc.stderr
+    assert f"the IMU runs at 100 Hz and the model at {default_contract()['rate_hz']:g} Hz: the board resamples" in proc.stderr
     records = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(records) >= 3 and [r["window_index"] for r in records] == list(range(len(records)))
 

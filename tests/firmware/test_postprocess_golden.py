@@ -225,7 +225,10 @@ def test_header_and_run_directory_carry_the_same_postprocessing(host_build, tmp_
     served = parse_settings(server_text(run).splitlines())
     unknown = str(len(contract["labels"]) - 1)
     assert [header[k] for k in POST_KEYS] == [served[k] for k in POST_KEYS]
-    assert [header[k] for k in POST_KEYS] == [["3"], ["60"], ["12.5"], ["80"], [unknown], ["0.449999988"]]
+    from converter.postprocess import refractory_samples
+
+    half_second = str(refractory_samples(float(contract["rate_hz"]), 0.5))
+    assert [header[k] for k in POST_KEYS] == [["3"], [half_second], ["12.5"], ["80"], [unknown], ["0.449999988"]]
 
 
 def test_default_model_header_gets_the_documented_defaults(host_build):
@@ -234,7 +237,8 @@ def test_default_model_header_gets_the_documented_defaults(host_build):
     from contract.pipeline import DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S
 
     assert header["agreement"] == [str(DEFAULT_AGREEMENT)]
-    assert header["refractory_samples"] == [str(round(119 * DEFAULT_REFRACTORY_S))]
+    rate = json.loads((DEFAULT_RUN / "contract.json").read_text())["rate_hz"]  # the default model's
+    assert header["refractory_samples"] == [str(round(rate * DEFAULT_REFRACTORY_S))]
     assert np.float32(header["motion_gate"][0]) == np.float32(DEFAULT_MOTION_GATE["threshold"])
     assert np.float32(header["motion_accel_weight"][0]) == np.float32(DEFAULT_MOTION_GATE["accel_weight_dps_per_g"])
     assert header["unknown_index"] == ["-1"] and np.float32(header["unknown_threshold"][0]) == UNKNOWN_THRESHOLD_OFF
@@ -253,7 +257,8 @@ def test_a_header_without_postprocessing_falls_back_to_the_contract_defaults(hos
     assert old != committed
     header = default_model_settings(old, tmp_path)
     assert header["agreement"] == [str(DEFAULT_AGREEMENT)]
-    assert header["refractory_samples"] == [str(round(119 * DEFAULT_REFRACTORY_S))]
+    rate = json.loads((DEFAULT_RUN / "contract.json").read_text())["rate_hz"]  # the default model's
+    assert header["refractory_samples"] == [str(round(rate * DEFAULT_REFRACTORY_S))]
     assert np.float32(header["motion_gate"][0]) == np.float32(DEFAULT_MOTION_GATE["threshold"])
     assert np.float32(header["motion_accel_weight"][0]) == np.float32(DEFAULT_MOTION_GATE["accel_weight_dps_per_g"])
     assert header["unknown_index"] == ["-1"] and np.float32(header["unknown_threshold"][0]) == UNKNOWN_THRESHOLD_OFF

@@ -25,24 +25,24 @@ constexpr int kIdleLabelIndex = 2;
 constexpr float kScoreThreshold = 0.6f;
 
 // Sample rate the model was trained at: integer millihertz, and the same in Hz.
-constexpr uint32_t kSampleRateMilliHz = 119000u;
-constexpr float kSampleRateHz = 119.0f;
+constexpr uint32_t kSampleRateMilliHz = 60000u;
+constexpr float kSampleRateHz = 60.0f;
 
 // One window is kWindowSamples samples of kChannelCount channels; a new window every kHopSamples samples.
-constexpr int kWindowSamples = 119;
-constexpr int kHopSamples = 30;
+constexpr int kWindowSamples = 60;
+constexpr int kHopSamples = 15;
 constexpr int kChannelCount = 6;
 constexpr const char* const kChannelNames[kChannelCount] = {"aX", "aY", "aZ", "gX", "gY", "gZ"};
 constexpr int kInputElementCount = kWindowSamples * kChannelCount;
 
 // Model input per channel: (x - kNormMean[c]) / kNormStd[c], accelerometer in g, gyroscope in deg/s.
-constexpr float kNormMean[kChannelCount] = {0.36320913f, 0.08551887f, 0.64974964f, -4.8732686f, -4.3087516f, -3.9928873f};
-constexpr float kNormStd[kChannelCount] = {0.8291347f, 0.4554616f, 0.71637785f, 115.99911f, 110.3027f, 79.41376f};
+constexpr float kNormMean[kChannelCount] = {0.36341584f, 0.085970074f, 0.6499996f, -4.760981f, -4.1842666f, -4.0733347f};
+constexpr float kNormStd[kChannelCount] = {0.82956153f, 0.45562705f, 0.7168468f, 116.17692f, 110.52341f, 79.50178f};
 
 // int8 quantization read from the model's tensors: real = scale * (q - zero_point).
 // Input: the window (or a step model's x_t); output: the class scores.
-constexpr float kInputScale = 0.06343119f;
-constexpr int kInputZeroPoint = -1;
+constexpr float kInputScale = 0.06306946f;
+constexpr int kInputZeroPoint = 0;
 constexpr float kOutputScale = 0.00390625f;
 constexpr int kOutputZeroPoint = -128;
 
@@ -50,7 +50,7 @@ constexpr int kOutputZeroPoint = -128;
 // samples after the previous one, and (kMotionGate > 0) a window whose motion, gyro RMS (dps) +
 // kMotionAccelWeight x accel RMS (g) over the window, is at least kMotionGate (ng::window_motion).
 constexpr int kAgreement = 2;
-constexpr uint32_t kRefractorySamples = 119u;
+constexpr uint32_t kRefractorySamples = 60u;
 constexpr float kMotionGate = 40.0f;
 constexpr float kMotionAccelWeight = 100.0f;
 // Unknown class: a window whose top-1 is kUnknownLabelIndex, or whose score for that label is at least
@@ -63,16 +63,16 @@ constexpr float kUnknownThreshold = 2.0f;
 constexpr bool kIsStepModel = false;
 
 // Tensor arena: measured on a 64-bit host plus a margin (an upper bound for the 32-bit board).
-constexpr unsigned int kArenaBytes = 7040u;
+constexpr unsigned int kArenaBytes = 4864u;
 // The smallest arena the converter's bisection found on that host (reported when allocation fails).
-constexpr unsigned int kArenaMeasuredBytes = 6016u;
+constexpr unsigned int kArenaMeasuredBytes = 3840u;
 
 // The TFLM library the firmware links (platformio.ini lib_deps); the converter emits only what it
 // computes the same way as the laptop's TFLM.
 constexpr const char* const kBoardTflmLibrary = "Chirale_TensorFLowLite 2.0.0";
 
 // FNV-1a 32-bit hash of g_model_data (reported by the board in DEVICE_INFO).
-constexpr uint32_t kModelHash = 0x3b027d6du;
+constexpr uint32_t kModelHash = 0x2eba756bu;
 
 }  // namespace model
 }  // namespace ng
