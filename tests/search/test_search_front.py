@@ -106,11 +106,14 @@ def test_every_suggested_point_becomes_valid_fit_options():
 
 def test_the_space_draws_rates_at_and_below_the_datasets_rate():
     from search.space import RATE_FRACTIONS, parse_rates, rate_choices
+    from training.families import FAMILIES
 
     for data_rate in (119.0, 100.0):
         rates = rate_choices(data_rate)
         assert rates[0] == data_rate and all(r < data_rate for r in rates[1:])
-        assert rates[1:] == sorted({float(round(data_rate * f)) for f in RATE_FRACTIONS[1:]}, reverse=True)
+        own = {float(f.rate_hz) for f in FAMILIES.values() if f.rate_hz is not None and f.rate_hz < data_rate}
+        assert rates[1:] == sorted({float(round(data_rate * f)) for f in RATE_FRACTIONS[1:]} | own, reverse=True)
+        assert 60.0 in rates  # fit's default conv1d runs there, so the space holds it
     space = Space(rates_hz=rate_choices(119.0))
     assert Space.from_dict(space.to_dict()) == space  # every worker searches the same rates
     study = optuna.create_study(directions=["maximize", "minimize", "minimize"],
@@ -127,9 +130,10 @@ def test_the_space_draws_rates_at_and_below_the_datasets_rate():
     assert parse_rates("full,50", 119.0) == [119.0, 50.0]
     with pytest.raises(TrainingError, match="outside 10..119 Hz"):
         parse_rates("120", 119.0)
-    assert baseline_params(space, 119.0)["rate_hz"] == 119.0  # fit's default runs at the dataset's rate
+    assert baseline_params(space, 119.0)["rate_hz"] == 60.0  # fit's default runs at conv1d's own rate
+    assert baseline_params(Space(rates_hz=rate_choices(50.0)), 50.0)["rate_hz"] == 50.0  # never above the dataset's
     with pytest.raises(TrainingError, match="outside the searched rates"):
-        baseline_params(Space(rates_hz=[60.0]), 119.0)
+        baseline_params(Space(rates_hz=[119.0]), 119.0)
 
 
 def test_a_window_too_short_for_a_cnn_gru_front_is_named_not_trained():
