@@ -109,13 +109,15 @@ def laptop_runs(streams: list[Stream], contract: dict, model_bytes: bytes, accel
     return runs
 
 
-def fold_options(run_dir: Path, group: list[str], epochs: int | None):
-    """RUN_DIR's training options (run.json) with ``group`` held out and no final model."""
+def fold_options(run_dir: Path, group: list[str], epochs: int | None, rate_hz: float | None = None):
+    """RUN_DIR's training options (run.json) with ``group`` held out and no final model, at the rate and
+    width RUN_DIR's model came to (fit's defaults may have changed since it was trained)."""
     from training.fit import FitOptions
 
     path = run_dir / "run.json"
     try:
-        config = json.loads(path.read_text())["config"]
+        described = json.loads(path.read_text())
+        config, resolved = described["config"], described.get("resolved") or {}
     except (OSError, ValueError, KeyError) as e:
         raise CaptureError(f"{path}: cannot read the run's training options ({e}); calibrate a run made by "
                            "`python -m training fit`") from None
@@ -124,12 +126,17 @@ def fold_options(run_dir: Path, group: list[str], epochs: int | None):
     if isinstance(options.get("negatives"), list):
         options["negatives"] = tuple(options["negatives"])
     options.update(test_subjects=list(group), final=False, overwrite=True)
+    if rate_hz is not None:
+        options["rate_hz"] = float(rate_hz)
+    if options.get("width") is None and resolved.get("width") is not None:
+        options["width"] = int(resolved["width"])
     if epochs is not None:
         options["epochs"] = epochs
     return FitOptions(**options)
 
 
-def fold_model(data_dir: Path, run_dir: Path, group: list[str], work: Path, epochs: int | None) -> bytes:
+def fold_model(data_dir: Path, run_dir: Path, group: list[str], work: Path, epochs: int | None,
+               run_contract: dict) -> bytes:
     """The int8 model (converter.int8.quantize) of RUN_DIR's recipe trained without ``group``."""
     from contract.input import normalize
     from converter.int8.quantize import calibration_windows, quantize_int8
@@ -138,10 +145,15 @@ def fold_model(data_dir: Path, run_dir: Path, group: list[str], work: Path, epoc
 
     fold_dir = work / ("without_" + "_".join(group))
     try:
-        fit(data_dir, fold_dir, fold_options(run_dir, group, epochs), log=sys.stderr)
+        fit(data_dir, fold_dir, fold_options(run_dir, group, epochs, run_contract["rate_hz"]), log=sys.stderr)
     except TrainingError as e:
         raise CaptureError(f"training without {', '.join(group)}: {e}") from None
     contract = json.loads((fold_dir / "contract.json").read_text())
+    shape = lambda c: (float(c["rate_hz"]), int(c["window"]), int(c["hop"]), list(c["labels"]))  # noqa: E731
+    if shape(contract) != shape(run_contract):
+        raise CaptureError(f"the model trained without {', '.join(group)} reads {shape(contract)[:3]} (rate, window, "
+                           f"hop) and labels {contract['labels']}, RUN_DIR's {shape(run_contract)[:3]} and "
+                           f"{run_contract['labels']}: calibrate RUN_DIR on the dataset it was trained on")
     model = _keras().models.load_model(fold_dir / "model.keras", compile=False)
     x_train = np.load(fold_dir / "windows.npz")["x_train"]
     return quantize_int8(model, calibration_windows(normalize(x_train, contract)))
@@ -172,7 +184,7 @@ def calibrate(run_dir: Path, data_dir: Path, groups: int = DEFAULT_GROUPS, targe
         work = Path(work_dir) if work_dir is not None else Path(tmp)
         for k, group in enumerate(people, 1):
             log(f"group {k}/{len(people)}: training without {', '.join(group)}")
-            fold_bytes = fold_model(data_dir, run_dir, group, work, epochs)
+            fold_bytes = fold_model(data_dir, run_dir, group, work, epochs, contract)
             fold_out = read_io(fold_bytes)[1]
             if (fold_out.scale, fold_out.zero_point) != (out.scale, out.zero_point):
                 raise CaptureError("a held-out model's output quantization differs from RUN_DIR's model's; "

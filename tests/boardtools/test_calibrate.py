@@ -132,3 +132,14 @@ def test_a_run_without_its_training_options_or_with_one_person_gets_one_error_li
     done = _run("boardtools", "calibrate", bare, data, timeout=300)
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert done.returncode == 2 and len(errors) == 1 and "training options" in errors[0]
+
+
+def test_held_out_models_are_trained_at_the_runs_rate_and_width_not_todays_defaults(tmp_path):
+    from boardtools.calibrate import fold_options
+
+    (tmp_path / "run.json").write_text(json.dumps({"config": {"arch": "conv1d", "seed": 3, "width": None, "rate_hz": None,
+                                                              "negatives": ["reverse"], "no_such_option": 1},
+                                                   "resolved": {"width": 12}}))
+    o = fold_options(tmp_path, ["ann"], 5, rate_hz=119.0)
+    assert (o.arch, o.seed, o.epochs, o.rate_hz, o.width) == ("conv1d", 3, 5, 119.0, 12)
+    assert o.test_subjects == ["ann"] and o.final is False and o.negatives == ("reverse",)
