@@ -101,25 +101,18 @@ def train_fold(takes, fold, arch: str, method: str, seed: int, epochs: int, shap
 
 def float_runs(model, contract, streams):
     """Each stream's windows scored in float, the softmax quantized as the board's output (OUTPUT_Q)."""
+    from boardtools.calibrate import scored_runs  # its counts are the LSM9DS1's, the recordings' board
     from boardtools.replay import board_windows
-    from boardtools.stream_eval import StreamRun
-    from boardtools.streams import window_ends
     from contract.input import normalize
-    from contract.resample import IMU_SCALES, values_to_counts
-    from converter.postprocess import settings_from_contract, window_motion
+    from converter.postprocess import settings_from_contract
 
     w, hop = int(contract["window"]), int(contract["hop"])
-    scales = IMU_SCALES["LSM9DS1"]  # the recordings' board, whose counts the motion measure reads
-    weight = settings_from_contract(contract, OUTPUT_Q).motion_accel_weight
-    runs = []
-    for s in streams:
-        counts = values_to_counts(s.samples, *scales)
-        wins = board_windows(s.samples, w, hop)
-        scores = model.predict(normalize(wins, contract), verbose=0, batch_size=512)
-        q = np.clip(np.round(scores / OUTPUT_Q[0]) + OUTPUT_Q[1], -128, 127).astype(np.int8)
-        motion = window_motion(board_windows(counts, w, hop), *scales, weight)
-        runs.append(StreamRun(s, q, motion, window_ends(len(s.samples), w, hop), []))
-    return runs
+
+    def score(stream, _counts):  # the float windows themselves, not rounded to counts
+        scores = model.predict(normalize(board_windows(stream.samples, w, hop), contract), verbose=0, batch_size=512)
+        return np.clip(np.round(scores / OUTPUT_Q[0]) + OUTPUT_Q[1], -128, 127).astype(np.int8)
+
+    return scored_runs(streams, contract, score, settings_from_contract(contract, OUTPUT_Q).motion_accel_weight)
 
 
 def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, settings_list):

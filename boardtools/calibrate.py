@@ -58,15 +58,13 @@ def stand_in_others(gestures: list[tuple[np.ndarray, str]], rng: np.random.Gener
     out = []
     for i, (samples, label) in enumerate(gestures):
         kind = kinds[i % len(kinds)]
-        x = samples[None].astype(np.float32)
-        if kind == "chimera":
+        x, y = samples[None].astype(np.float32), None
+        if kind == "chimera":  # joined with another label's gesture, cut to the shorter of the two
             partners = [s for s, lab in gestures if lab != label] or [s for s, _ in gestures]
             partner = partners[int(rng.integers(len(partners)))]
             n = min(len(samples), len(partner))
-            made = negatives.chimera(np.stack([samples[:n], partner[:n]]).astype(np.float32), rng, np.array([0, 1]))[0]
-        else:
-            made = {"reverse": negatives.reverse, "redirect": negatives.redirect, "shake": negatives.shake,
-                    "wander": negatives.wander}[kind](x, rng)[0]
+            x, y = np.stack([samples[:n], partner[:n]]).astype(np.float32), np.array([0, 1])
+        made = negatives.make_kind(kind, x, rng, y)[0]
         out.append((made, STAND_IN_PREFIX + kind))
     return out
 
@@ -91,22 +89,33 @@ def calibration_streams(takes, gestures: list[str], rate_hz: float, rng: np.rand
     return streams
 
 
-def laptop_runs(streams: list[Stream], contract: dict, model_bytes: bytes, accel_weight: float) -> list[StreamRun]:
-    """Each stream scored by the int8 model in the laptop's TFLM, as the board would score it (no board)."""
-    from converter.int8.flatbuffer import read_io
+def scored_runs(streams: list[Stream], contract: dict, score, accel_weight: float) -> list[StreamRun]:
+    """Each stream with its windows' int8 scores, ``score(stream, counts)``, and the motion measure the
+    board's gate reads, without a board (the streams' counts are STREAM_SCALES's)."""
     from converter.postprocess import window_motion
-    from converter.int8.tflm import run_tflm
 
-    inp, _ = read_io(model_bytes)
-    window, hop, n_labels = int(contract["window"]), int(contract["hop"]), len(contract["labels"])
+    window, hop = int(contract["window"]), int(contract["hop"])
     runs = []
     for s in streams:
         counts = values_to_counts(s.samples, *STREAM_SCALES)
-        x = input_tensors(counts, contract, STREAM_SCALES, (inp.scale, inp.zero_point))
-        scores = run_tflm(model_bytes, x) if len(x) else np.zeros((0, n_labels), np.int8)
         motion = window_motion(board_windows(counts, window, hop), *STREAM_SCALES, accel_weight)
-        runs.append(StreamRun(s, scores, motion, window_ends(len(counts), window, hop), []))
+        runs.append(StreamRun(s, score(s, counts), motion, window_ends(len(counts), window, hop), []))
     return runs
+
+
+def laptop_runs(streams: list[Stream], contract: dict, model_bytes: bytes, accel_weight: float) -> list[StreamRun]:
+    """Each stream scored by the int8 model in the laptop's TFLM, as the board would score it (no board)."""
+    from converter.int8.flatbuffer import read_io
+    from converter.int8.tflm import run_tflm
+
+    inp, _ = read_io(model_bytes)
+    n_labels = len(contract["labels"])
+
+    def score(_stream, counts):
+        x = input_tensors(counts, contract, STREAM_SCALES, (inp.scale, inp.zero_point))
+        return run_tflm(model_bytes, x) if len(x) else np.zeros((0, n_labels), np.int8)
+
+    return scored_runs(streams, contract, score, accel_weight)
 
 
 def fold_options(run_dir: Path, group: list[str], epochs: int | None, rate_hz: float | None = None):
@@ -137,11 +146,13 @@ def fold_options(run_dir: Path, group: list[str], epochs: int | None, rate_hz: f
 
 def fold_model(data_dir: Path, run_dir: Path, group: list[str], work: Path, epochs: int | None,
                run_contract: dict) -> bytes:
-    """The int8 model (converter.int8.quantize) of RUN_DIR's recipe trained without ``group``."""
-    from contract.input import normalize
-    from converter.int8.quantize import calibration_windows, quantize_int8
+    """The int8 model of RUN_DIR's recipe trained without ``group``, read and quantized as ``nanogest convert``
+    reads and quantizes a windowed run (converter.run_dir, converter.quantize_and_verify)."""
+    from converter import ConverterError
+    from converter.quantize_and_verify import quantize_window_model
+    from converter.run_dir import load_contract, load_model, load_windows, normalize
     from training import TrainingError
-    from training.fit import _keras, fit
+    from training.fit import fit
 
     fold_dir = work / ("without_" + "_".join(group))
     try:
@@ -154,9 +165,12 @@ def fold_model(data_dir: Path, run_dir: Path, group: list[str], work: Path, epoc
         raise CaptureError(f"the model trained without {', '.join(group)} reads {shape(contract)[:3]} (rate, window, "
                            f"hop) and labels {contract['labels']}, RUN_DIR's {shape(run_contract)[:3]} and "
                            f"{run_contract['labels']}: calibrate RUN_DIR on the dataset it was trained on")
-    model = _keras().models.load_model(fold_dir / "model.keras", compile=False)
-    x_train = np.load(fold_dir / "windows.npz")["x_train"]
-    return quantize_int8(model, calibration_windows(normalize(x_train, contract)))
+    try:
+        typed = load_contract(fold_dir)
+        model, windows = load_model(fold_dir, typed), load_windows(fold_dir, typed)
+    except ConverterError as e:
+        raise CaptureError(str(e)) from None
+    return quantize_window_model(model, normalize(windows.x_train, typed)).model_bytes
 
 
 def calibrate(run_dir: Path, data_dir: Path, groups: int = DEFAULT_GROUPS, target_fa: float = DEFAULT_TARGET_FA,

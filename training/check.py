@@ -271,7 +271,7 @@ def check_dataset(data_dir, expected_rate_hz: float | None = None) -> CheckRepor
 
 
 def _check_dataset_level(takes: list[Take], labels: dict[str, LabelStats], rate_hz: float | None,
-                         findings: list[Finding], data_dir: Path = Path("DATA_DIR")) -> None:
+                         findings: list[Finding], data_dir: Path) -> None:
     seen: dict[str, Take] = {}
     for take in takes:
         add = _Collector(findings, take)

@@ -97,6 +97,12 @@ def wander(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 _MAKERS = {"reverse": reverse, "redirect": redirect, "shake": shake, "wander": wander}
 
 
+def make_kind(kind: str, x: np.ndarray, rng: np.random.Generator, y: np.ndarray | None = None) -> np.ndarray:
+    """Windows of ``kind`` made from the gesture windows ``x`` (labels ``y``: chimera joins halves of
+    different labels when given)."""
+    return chimera(x, rng, y) if kind == "chimera" else _MAKERS[kind](x, rng)
+
+
 def make_negatives(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, share: float = DEFAULT_NEGATIVE_SHARE,
                    kinds=NEGATIVE_KINDS) -> np.ndarray:
     """About ``share * len(x)`` unknown windows made from the gesture windows ``x`` (labels ``y``),
@@ -112,7 +118,7 @@ def make_negatives(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, share
             continue
         pick = rng.choice(len(x), count, replace=count > len(x))
         src = x[pick]
-        made = chimera(src, rng, y[pick]) if kind == "chimera" else _MAKERS[kind](src, rng)
+        made = make_kind(kind, src, rng, y[pick])
         parts.append(made.astype(np.float32))
     return np.concatenate(parts)
 

@@ -45,11 +45,10 @@ def windows_per_take(imu_rate_hz: float, seconds: float = 2.0) -> int:
     """The windows the board completes on one synth_data take (``seconds`` long) sent at ``imu_rate_hz``:
     resampled to the default model's rate, as the board does, then windowed."""
     from boardtools.streams import window_ends
-    from contract.resample import rate_mhz, resample_counts
+    from contract.resample import output_count, rate_mhz
 
     c = default_contract()
-    n_imu = int(round(seconds * imu_rate_hz))
-    n = len(resample_counts(np.zeros((n_imu, 6), np.int16), rate_mhz(imu_rate_hz), rate_mhz(c["rate_hz"])))
+    n = output_count(int(round(seconds * imu_rate_hz)), rate_mhz(imu_rate_hz), rate_mhz(c["rate_hz"]))
     return len(window_ends(n, int(c["window"]), int(c["hop"])))
 
 
