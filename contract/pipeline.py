@@ -10,7 +10,7 @@ post-processing keys gets these defaults, as does the firmware for a header with
 from __future__ import annotations
 
 # 2: the unknown class (unknown_label, unknown_threshold). A contract without contract_version, or
-# version 1, is read as before it: no unknown label (converter/run_dir.py says so in one line).
+# version 1, is read as before it: no unknown label (contract/document.py says so in one line).
 CONTRACT_VERSION = 2
 # Channel order of a sample (a SAMPLE payload, a take's CSV columns, a window's last axis), and
 # their physical units after scaling.
@@ -25,7 +25,9 @@ DEFAULT_SCORE_THRESHOLD = 0.6
 # gets the same values (converter/postprocess.py).
 DEFAULT_AGREEMENT = 2
 DEFAULT_REFRACTORY_S = 1.0
-DEFAULT_MOTION_GATE = {"measure": "gyro_rms_dps+weight*accel_rms_g", "accel_weight_dps_per_g": 100.0, "threshold": 40.0}
+# The gate's one measure: per window, gyro RMS (dps) + weight x accel RMS (g) (ng::window_motion).
+MOTION_MEASURE = "gyro_rms_dps+weight*accel_rms_g"
+DEFAULT_MOTION_GATE = {"measure": MOTION_MEASURE, "accel_weight_dps_per_g": 100.0, "threshold": 40.0}
 IDLE_LABEL = "idle"
 # The label of motions unlike every taught gesture. A window whose top-1 is this label, or whose
 # score for it reaches the contract's unknown_threshold (when not null), is "unknown": it reports

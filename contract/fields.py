@@ -1,0 +1,62 @@
+"""The contract's error and its small value types (contract/document.py holds the contract itself)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contract.pipeline import DEFAULT_MOTION_GATE, MOTION_MEASURE
+
+
+class ContractError(Exception):
+    """A contract that cannot be used as it is; one line naming the file and the field. Higher layers
+    re-raise it as their own error (ConverterError, TrainingError, CaptureError)."""
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """The model's input is ``(x - mean) / std`` per channel (the training windows' statistics)."""
+
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class MotionGate:
+    """A window whose motion (gyro RMS in dps + weight x accel RMS in g) is below ``threshold`` cannot detect."""
+
+    accel_weight_dps_per_g: float
+    threshold: float
+    measure: str = MOTION_MEASURE
+
+
+DEFAULT_GATE = MotionGate(float(DEFAULT_MOTION_GATE["accel_weight_dps_per_g"]), float(DEFAULT_MOTION_GATE["threshold"]))
+
+
+@dataclass(frozen=True)
+class FrontEndLayer:
+    """One layer of a GRU's Conv1D front end (``filters`` and ``activation`` are None for a pooling layer)."""
+
+    name: str
+    kernel: int | None
+    stride: int | None  # None only in contracts written before strides were recorded
+    filters: int | None
+    padding: str | None
+    activation: str | None
+
+
+@dataclass(frozen=True)
+class GruShape:
+    """The ``gru`` entry of a GRU run: its units and front end, from which the converter builds the step model."""
+
+    units: int
+    front_end: tuple[FrontEndLayer, ...] | None  # None: the GRU reads the samples themselves
+
+    @property
+    def stride_samples(self) -> int | None:
+        """Samples between two GRU steps (the product of the front end's strides); None when one is not recorded."""
+        stride = 1
+        for layer in self.front_end or ():
+            if layer.stride is None:
+                return None
+            stride *= layer.stride
+        return stride
