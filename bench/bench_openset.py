@@ -30,7 +30,9 @@ detections per gesture, false activations per other motion and in rest. Methods:
 
 ``--calibrate`` adds a third post-processing: the one ``nanogest calibrate`` would choose on the
 fold's training people (two groups held out in turn, their gestures and stand-in other motions
-made from them), judged on the fold's people left out.
+made from them), judged on the fold's people left out. ``--scores`` adds the classifier alone gated by
+scores beside it (feature distances, window statistics, logits; bench/openset_scores.py), each at
+several levels: points on each score's curve of recall against false activations.
 """
 
 from __future__ import annotations
@@ -99,8 +101,9 @@ def train_fold(takes, fold, arch: str, method: str, seed: int, epochs: int, shap
     return model, contract
 
 
-def float_runs(model, contract, streams):
-    """Each stream's windows scored in float, the softmax quantized as the board's output (OUTPUT_Q)."""
+def float_runs(model, contract, streams, scorer=None, window_scores=None):
+    """Each stream's windows scored in float, the softmax quantized as the board's output (OUTPUT_Q);
+    with ``scorer`` (openset_scores.Scorer), each stream's rejection scores appended to ``window_scores``."""
     from boardtools.calibrate import scored_runs  # its counts are the LSM9DS1's, the recordings' board
     from boardtools.replay import board_windows
     from contract.input import normalize
@@ -109,13 +112,18 @@ def float_runs(model, contract, streams):
     w, hop = int(contract["window"]), int(contract["hop"])
 
     def score(stream, _counts):  # the float windows themselves, not rounded to counts
-        scores = model.predict(normalize(board_windows(stream.samples, w, hop), contract), verbose=0, batch_size=512)
+        raw = board_windows(stream.samples, w, hop)
+        scores = model.predict(normalize(raw, contract), verbose=0, batch_size=512)
+        if scorer is not None:
+            window_scores.append(scorer(normalize(raw, contract), raw))
         return np.clip(np.round(scores / OUTPUT_Q[0]) + OUTPUT_Q[1], -128, 127).astype(np.int8)
 
     return scored_runs(streams, contract, score, settings_from_contract(contract, OUTPUT_Q).motion_accel_weight)
 
 
-def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, settings_list):
+def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, settings_list, scored: dict | None = None):
+    """Labelled accuracy and figures per settings; with ``scored`` (``--scores``), also its ``figures``
+    gated by every rejection score (openset_scores.gated_figures) added to its running totals."""
     from boardtools.stream_eval import laptop_figures
     from boardtools.streams import person_streams, rest_stream
     from contract.input import normalize
@@ -127,7 +135,18 @@ def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, s
     rng = np.random.default_rng(1000 + seed)
     streams = person_streams(test, GESTURES, contract["rate_hz"], rng, resample)
     streams.append(rest_stream(rest_minutes * 60, contract["rate_hz"], rng))
-    runs = float_runs(model, contract, streams)
+    scorer, window_scores = None, []
+    if scored is not None:
+        from openset_scores import Scorer, gated_figures
+        from training.fit import _keras
+
+        train = [t for t in takes if t.meta.label in GESTURES and t.meta.subject not in fold + list(ONLY_OTHER)]
+        xr, yr = windows_for(train, contract)
+        scorer = Scorer(_keras(), model, normalize(xr, contract), xr, yr)
+    runs = float_runs(model, contract, streams, scorer, window_scores)
+    if scorer is not None:
+        for key, f in gated_figures(runs, window_scores, contract, settings_list, laptop_figures).items():
+            scored.setdefault(key, type(f)()).add(f)
     return accuracy, [laptop_figures(settings, contract, runs) for settings in settings_list]
 
 
@@ -178,6 +197,9 @@ def main(argv=None) -> int:
                    help="also the post-processing calibrated on each fold's training people held out in turn "
                         "(boardtools calibrate's recipe, target FA per other motion, default 0.10): two more "
                         "models per fold")
+    p.add_argument("--scores", action="store_true",
+                   help="also the classifier alone gated by each rejection score of bench/openset_scores.py, at "
+                        "levels keeping 95..50 %% of the windows (points of each score's curve)")
     p.add_argument("--width", type=int, help="the model's width (default: fit's)")
     p.add_argument("--rate-hz", type=float, help="the model's rate (default: the recordings')")
     a = p.parse_args(argv)
@@ -202,6 +224,7 @@ def main(argv=None) -> int:
         for method in methods:
             for seed in [int(s) for s in a.seeds.split(",")]:
                 accs, totals = [], None
+                scored = {} if a.scores and method == "none" else None
                 for fold in FOLDS:
                     log(f"{arch} {method} seed {seed}: training without {', '.join(fold)}")
                     model, contract = train_fold(takes, fold, arch, method, seed, a.epochs, shape)
@@ -211,7 +234,7 @@ def main(argv=None) -> int:
                                                                  a.calibrate, shape)
                         log(f"  calibrated: {', '.join(f'{k} {v}' for k, v in chosen.items())}")
                         settings.append(calibrated)
-                    acc, figs = fold_figures(model, contract, takes, fold, seed, a.rest_minutes, settings)
+                    acc, figs = fold_figures(model, contract, takes, fold, seed, a.rest_minutes, settings, scored)
                     accs.append(acc)
                     if totals is None:
                         totals = figs
@@ -224,7 +247,21 @@ def main(argv=None) -> int:
                     cells += [f"{s['recall']:.3f}", f"{s['wrong_label_per_gesture']:.3f}", f"{s['repeats_per_gesture']:.3f}",
                               f"{s['false_activations_per_other']:.3f}", str(s["false_activations_in_rest"])]
                 print("| " + " | ".join(cells) + " |", flush=True)
+                if scored:
+                    print_scored(arch, seed, scored, columns)
     return 0
+
+
+def print_scored(arch: str, seed: int, scored: dict, columns: list[str]) -> None:
+    """The ``--scores`` rows: the classifier alone, windows gated by a rejection score."""
+    print(f"\n{arch} seed {seed}, the classifier gated by a rejection score (openset_scores):\n")
+    print("| score | windows kept % | post-processing | recall | wrong/g | repeat/g | FA/other | FA rest |")
+    print("|---|---|---|---|---|---|---|---|")
+    for (name, keep, k), f in scored.items():
+        s = f.summary()
+        print(f"| {name} | {keep} | {columns[k]} | {s['recall']:.3f} | {s['wrong_label_per_gesture']:.3f} | "
+              f"{s['repeats_per_gesture']:.3f} | {s['false_activations_per_other']:.3f} | {s['false_activations_in_rest']} |",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,101 @@
+"""Rejection by a score beside the classifier, for bench_openset's ``--scores``: a window whose score
+says "unlike the training windows" is not confident, whatever its softmax.
+
+Scores (higher: less like the taught gestures):
+
+- ``maha-features``: Mahalanobis distance to the nearest class mean on the features the last dense
+  layer reads (class means, one shared covariance, from the training windows);
+- ``knn-features``: squared distance to the 5th nearest training window on those features;
+- ``maha-stats``, ``knn-stats``: the same on each window's per-channel mean, std, min and max, the
+  kind of features Edge Impulse's anomaly block clusters;
+- ``max-logit``: minus the largest logit; ``energy``: minus the log-sum-exp of the logits.
+
+Each score gates the windows above a level; the levels keep KEEP_PERCENTS of all the streams'
+windows. They are chosen on the streams being judged, so a row is a point of the score's curve of
+recall against false activations, not a setting a user could calibrate; compare rows at equal recall.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+SCORES = ("maha-features", "knn-features", "maha-stats", "knn-stats", "max-logit", "energy")
+KEEP_PERCENTS = (95, 90, 80, 70, 60, 50)
+KNN_K = 5
+
+
+def window_stats(raw: np.ndarray) -> np.ndarray:
+    """(windows, 24): each channel's mean, std, min and max over the window."""
+    return np.concatenate([raw.mean(1), raw.std(1), raw.min(1), raw.max(1)], axis=1)
+
+
+class Mahalanobis:
+    """Distance to the nearest class mean, one covariance shared by the classes (standardized first)."""
+
+    def __init__(self, f: np.ndarray, y: np.ndarray):
+        self.mean, self.std = f.mean(0), f.std(0) + 1e-6
+        z = (f - self.mean) / self.std
+        self.centres = np.stack([z[y == c].mean(0) for c in np.unique(y)])
+        cov = np.cov((z - self.centres[np.searchsorted(np.unique(y), y)]).T) + 1e-3 * np.eye(z.shape[1])
+        self.precision = np.linalg.inv(cov)
+
+    def __call__(self, f: np.ndarray) -> np.ndarray:
+        z = (f - self.mean) / self.std
+        return np.min([np.einsum("ij,jk,ik->i", z - c, self.precision, z - c) for c in self.centres], axis=0)
+
+
+class NearestNeighbours:
+    """Squared distance to the KNN_K-th nearest training window (standardized)."""
+
+    def __init__(self, f: np.ndarray, _y: np.ndarray):
+        self.mean, self.std = f.mean(0), f.std(0) + 1e-6
+        self.train = (f - self.mean) / self.std
+
+    def __call__(self, f: np.ndarray) -> np.ndarray:
+        z = (f - self.mean) / self.std
+        out = [np.sort(((z[i:i + 1000, None, :] - self.train[None]) ** 2).sum(-1), axis=1)[:, KNN_K - 1]
+               for i in range(0, len(z), 1000)]
+        return np.concatenate(out) if out else np.zeros(0)
+
+
+class Scorer:
+    """Every score of SCORES for windows, fitted on the training windows of ``model``."""
+
+    def __init__(self, keras, model, x_train_normalized: np.ndarray, x_train_raw: np.ndarray, y_train: np.ndarray):
+        dense = model.get_layer("scores")  # the windowed families' last layer
+        self.features = keras.Model(model.inputs, dense.input)
+        self.weights, self.bias = dense.get_weights()
+        f = self.features.predict(x_train_normalized, verbose=0, batch_size=512)
+        stats = window_stats(x_train_raw)
+        self.fitted = {"maha-features": Mahalanobis(f, y_train), "knn-features": NearestNeighbours(f, y_train),
+                       "maha-stats": Mahalanobis(stats, y_train), "knn-stats": NearestNeighbours(stats, y_train)}
+
+    def __call__(self, x_normalized: np.ndarray, x_raw: np.ndarray) -> dict[str, np.ndarray]:
+        f = self.features.predict(x_normalized, verbose=0, batch_size=512)
+        logits = f @ self.weights + self.bias
+        top = logits.max(1)
+        stats = window_stats(x_raw)
+        return {"maha-features": self.fitted["maha-features"](f), "knn-features": self.fitted["knn-features"](f),
+                "maha-stats": self.fitted["maha-stats"](stats), "knn-stats": self.fitted["knn-stats"](stats),
+                "max-logit": -top, "energy": -(top + np.log(np.exp(logits - top[:, None]).sum(1)))}
+
+
+def gated_figures(runs, window_scores: list[dict], contract: dict, settings_list, figures_of) -> dict:
+    """{(score, keep percent, settings index): Figures} with the windows above each level made not
+    confident (every int8 score at its lowest)."""
+    out = {}
+    for name in SCORES:
+        pooled = np.concatenate([s[name] for s in window_scores])
+        for keep in KEEP_PERCENTS:
+            level = np.percentile(pooled, keep)
+            gated = []
+            for r, s in zip(runs, window_scores):
+                g = copy.copy(r)
+                g.scores_q = r.scores_q.copy()
+                g.scores_q[s[name] > level] = -128
+                gated.append(g)
+            for k, settings in enumerate(settings_list):
+                out[(name, keep, k)] = figures_of(settings, contract, gated)
+    return out
