@@ -19,10 +19,11 @@ import serial
 
 from capture.wire import protocol_spec as spec
 from capture.errors import CaptureError
-from capture.wire.ports import BAUD, Port, ensure_virtual_board, open_port
+from capture.wire.ports import BAUD, Port, open_port
 from capture.wire.protocol import FrameDecoder, command_line
 from converter import ConverterError
 from converter.board import board_tflm
+from boardtools.virtual_build import board_for
 
 REPLY_TIMEOUT_S = 30.0  # a guard against a silent board, not a speed expectation
 # Windows a chunk of ``sample`` lines may complete before the host reads their PREDICTION frames
@@ -122,9 +123,14 @@ VIRTUAL_IMUS = ("lsm9ds1", "bmi270")  # the virtual board's --imu: Rev1 at 119 H
 
 def start_virtual_board(model: Path, replay_csv: Path | None = None, speed: float = 1.0, env: dict | None = None,
                         imu: str | None = None):
-    """A virtual board running ``model`` (RUN_DIR or .tflite), as a ``capture.wire.ports.Port``; ``env``: its
-    environment (virtual_board_runner), default this process's; ``imu``: one of VIRTUAL_IMUS (default lsm9ds1)."""
-    cmd = [str(ensure_virtual_board()), "--model", str(model), "--python", sys.executable, "--speed", f"{speed:g}"]
+    """A virtual board running ``model`` (RUN_DIR or .tflite), as a ``capture.wire.ports.Port``: the program built
+    with the run's model settings (boardtools.virtual_build). ``env``: its environment (virtual_board_runner), default
+    this process's; ``imu``: one of VIRTUAL_IMUS (default lsm9ds1)."""
+    try:
+        binary = board_for(model)
+    except ConverterError as e:
+        raise CaptureError(str(e)) from None
+    cmd = [str(binary), "--model", str(model), "--python", sys.executable, "--speed", f"{speed:g}"]
     if replay_csv is not None:
         cmd += ["--replay", str(replay_csv)]
     if imu is not None:

@@ -2,18 +2,15 @@
 // converter's generated headers (the same bytes and constants the real board is built
 // with):
 //   default_model --write-tflite PATH   writes g_model_data (model_data.cc) to PATH
-//   default_model --print-settings      prints model_settings.h in the settings text
-//                                       format of converter/tflm_server.py
 //   default_model --write-report PATH   writes the header's arena sizes as a small report.json
 //                                       (arena_bytes, arena_measured_bytes when recorded)
-// `make -C firmware host` uses the first to assemble build/host/default_run/ (with the
-// committed host/default_run/contract.json); tests compare the second with the settings
-// the virtual board reads from that run directory.
+// `make -C firmware host` uses them to assemble build/host/default_run/ (with the committed
+// host/default_run/contract.json and a copy of the generated model_settings.h, which the
+// virtual board built for that run compiles in).
 #include <stdio.h>
 #include <string.h>
 
 #include "model_data.h"
-#include "model_settings_text.h"
 #include "ng_header_settings.h"  // the model's settings from the generated model_settings.h, as on the board
 
 int main(int argc, char** argv) {
@@ -37,12 +34,6 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  if (argc == 2 && strcmp(argv[1], "--print-settings") == 0) {
-    constexpr ng::ModelSettings s = ng::model_settings_from_header();
-    constexpr ng::StepModelSettings step = ng::step_settings_from_header();
-    vboard::write_text_settings(stdout, s, &step);
-    return 0;
-  }
-  fprintf(stderr, "usage: default_model --write-tflite PATH | --write-report PATH | --print-settings\n");
+  fprintf(stderr, "usage: default_model --write-tflite PATH | --write-report PATH\n");
   return 2;
 }

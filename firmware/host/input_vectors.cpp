@@ -1,12 +1,13 @@
 // Prints the int8 input tensors the core computes for windows of counts, one line of
 // hex per window, so tests can compare them byte for byte with the Python pipeline.
 //
-//   input_vectors ACCEL_G_PER_COUNT GYRO_DPS_PER_COUNT [IMU_RATE_HZ] < settings block, then lines
+//   input_vectors ACCEL_G_PER_COUNT GYRO_DPS_PER_COUNT [IMU_RATE_HZ] < count lines
 //
+// Built per model like the virtual board (boardtools/virtual_build.py): the settings are a
+// generated model_settings.h compiled in (run_settings.h).
 // With IMU_RATE_HZ the counts are an IMU stream at that rate and are resampled to the model's
 // rate first (ng_resample.h), as the board's InferencePipeline::push_imu does.
-// stdin: a model settings block (converter/tflm_server.py format, ending with "end"),
-// then one line "ax ay az gx gy gz" of counts per sample; a blank line starts a new
+// stdin: one line "ax ay az gx gy gz" of counts per sample; a blank line starts a new
 // take (the window is emptied, as `start` does in replay mode).
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,23 +16,17 @@
 #include <string>
 #include <vector>
 
-#include "model_settings_text.h"
 #include "ng_input.h"
+#include "run_settings.h"
 #include "ng_resample.h"
 #include "ng_window.h"
 
 int main(int argc, char** argv) {
   if (argc != 3 && argc != 4) {
-    fprintf(stderr, "usage: input_vectors ACCEL_G_PER_COUNT GYRO_DPS_PER_COUNT [IMU_RATE_HZ] < settings + count lines\n");
+    fprintf(stderr, "usage: input_vectors ACCEL_G_PER_COUNT GYRO_DPS_PER_COUNT [IMU_RATE_HZ] < count lines\n");
     return 2;
   }
-  vboard::TextSettings text;
-  std::string error;
-  if (!vboard::read_text_settings(stdin, &text, &error)) {
-    fprintf(stderr, "input_vectors: %s\n", error.c_str());
-    return 2;
-  }
-  const ng::ModelSettings& s = text.settings;
+  const ng::ModelSettings& s = vboard::compiled_run_settings()->model;
   std::vector<int16_t> storage(s.window_samples * ng::kImuChannels);
   std::vector<int8_t> input(storage.size());
   ng::SampleWindow window(storage.data(), s.window_samples, s.hop_samples);

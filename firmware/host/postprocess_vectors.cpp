@@ -1,9 +1,11 @@
 // Runs the core's recognition path (window -> motion -> Postprocess) on counts and
 // scripted scores, so tests can compare every decision with converter/postprocess.py.
 //
-//   postprocess_vectors ACCEL_G_PER_COUNT GYRO_DPS_PER_COUNT < settings block, then lines
+//   postprocess_vectors ACCEL_G_PER_COUNT GYRO_DPS_PER_COUNT < lines
 //
-// stdin: a model settings block (converter/tflm_server.py format, ending with "end"), then
+// Built per model like the virtual board (boardtools/virtual_build.py): the settings are a
+// generated model_settings.h compiled in (run_settings.h).
+// stdin:
 //   "q s0 s1 ..."         the int8 scores the model returns from the next window on
 //   "ax ay az gx gy gz"   one sample in counts
 //   (blank line)          a new take: the pipeline is reset, as `start` does in replay mode
@@ -16,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "model_settings_text.h"
 #include "ng_inference.h"
+#include "run_settings.h"
 
 namespace {
 
@@ -35,16 +37,10 @@ class ScriptedRunner : public ng::ModelRunner {
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    fprintf(stderr, "usage: postprocess_vectors ACCEL_G_PER_COUNT GYRO_DPS_PER_COUNT < settings + lines\n");
+    fprintf(stderr, "usage: postprocess_vectors ACCEL_G_PER_COUNT GYRO_DPS_PER_COUNT < lines\n");
     return 2;
   }
-  vboard::TextSettings text;
-  std::string error;
-  if (!vboard::read_text_settings(stdin, &text, &error)) {
-    fprintf(stderr, "postprocess_vectors: %s\n", error.c_str());
-    return 2;
-  }
-  const ng::ModelSettings& s = text.settings;
+  const ng::ModelSettings& s = vboard::compiled_run_settings()->model;
   const ng::ImuInfo imu = {0, s.rate_mhz, 4, 2000, strtof(argv[1], nullptr), strtof(argv[2], nullptr)};
   std::vector<int16_t> counts(s.window_samples * ng::kImuChannels);
   std::vector<int8_t> input(counts.size());

@@ -51,8 +51,8 @@ TflmChildRunner::~TflmChildRunner() {
   }
 }
 
-bool TflmChildRunner::start(const std::string& python, const std::string& model_path, TextSettings* settings,
-                            std::string* error, unsigned long arena_bytes) {
+bool TflmChildRunner::start(const std::string& python, const std::string& model_path, std::string* error,
+                            unsigned long arena_bytes) {
   const std::string arena = std::to_string(arena_bytes);
   int down[2], up[2];
   if (pipe(down) != 0 || pipe(up) != 0) {
@@ -90,16 +90,11 @@ bool TflmChildRunner::start(const std::string& python, const std::string& model_
     *error = "cannot read from the TFLM child";
     return false;
   }
-  if (!read_text_settings(from_child_, settings, error)) {
-    *error = "the TFLM child (" + python + " -m converter.tflm_server " + model_path +
-             ") gave no usable settings: " + *error + "; its error is printed above";
-    return false;
-  }
   return true;
 }
 
-bool TflmChildRunner::probe(const TextSettings& settings) {
-  const ng::ModelSettings& ms = settings.settings;
+bool TflmChildRunner::probe(const RunSettings& settings) {
+  const ng::ModelSettings& ms = settings.model;
   const ng::StepModelSettings& step = settings.step;
   std::vector<int8_t> in(step.is_step_model ? step.step_input_samples * ng::kImuChannels : ms.window_samples * ng::kImuChannels);
   std::vector<int8_t> state(step.is_step_model ? step.state_size : 0);
@@ -112,30 +107,24 @@ bool TflmChildRunner::probe(const TextSettings& settings) {
   return Invoke(in.data(), in.size(), scores.data(), scores.size()) == ng::InvokeStatus::kOk;
 }
 
-uint32_t read_arena_measured_bytes(const std::string& model_path) {
+bool model_file_hash(const std::string& model_path, uint32_t* hash, std::string* error) {
   struct stat info;
-  std::string dir = model_path;
-  if (stat(model_path.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
-    size_t slash = model_path.rfind('/');
-    dir = slash == std::string::npos ? "." : model_path.substr(0, slash);
+  std::string path = model_path;
+  if (stat(model_path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) path += "/model_int8.tflite";
+  FILE* file = fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    *error = path + ": " + strerror(errno) + "; pass a converted run directory or its .tflite";
+    return false;
   }
-  FILE* file = fopen((dir + "/report.json").c_str(), "rb");
-  if (file == nullptr) return 0;
-  std::string text;
-  char buffer[4096];
+  uint32_t h = 2166136261u;
+  uint8_t buffer[4096];
   size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
+  while ((n = fread(buffer, 1, sizeof buffer, file)) > 0) {
+    for (size_t i = 0; i < n; ++i) h = (h ^ buffer[i]) * 16777619u;
+  }
   fclose(file);
-  const char key[] = "\"arena_measured_bytes\"";
-  size_t at = text.find(key);
-  if (at == std::string::npos) return 0;
-  const char* p = text.c_str() + at + sizeof key - 1;
-  while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') ++p;
-  if (*p++ != ':') return 0;
-  char* end = nullptr;
-  unsigned long value = strtoul(p, &end, 10);
-  if (end == p || value > 0xFFFFFFFFul) return 0;
-  return static_cast<uint32_t>(value);
+  *hash = h;
+  return true;
 }
 
 ng::InvokeStatus TflmChildRunner::Invoke(const int8_t* in, size_t n_in, int8_t* out, size_t n_out) {

@@ -2,11 +2,13 @@
 // IMU and speaking the real protocol over a pseudo-terminal.
 //
 //   virtual_board --replay FILE.csv [--rate-hz 119] [--speed X] [--imu lsm9ds1|bmi270]
-//                 [--model RUN_DIR|MODEL.tflite [--python PYTHON] [--arena-bytes N]]
+//                 [--model RUN_DIR|MODEL.tflite [--python PYTHON] [--arena-bytes N] [--print-settings]]
 //
 // With --model the core's recognition path runs (modes inference, replay,
-// text-inference); only the model invocation is delegated to the real TFLM runtime in a
-// child process (tflm_child_runner.h), which also supplies the run's settings.
+// text-inference) with the run's settings compiled in from its generated model_settings.h
+// (run_settings.h); only the model invocation is delegated to the real TFLM runtime in a
+// child process (tflm_child_runner.h). The plain build has no settings: given --model it asks
+// `python -m boardtools.virtual_build` for the program built for that run and becomes it.
 //
 // Prints the pty slave path as its first stdout line, then serves until stdin
 // reaches end of file or it receives SIGTERM/SIGINT. Device time runs `speed`
@@ -30,6 +32,8 @@
 #include "ng_device.h"
 #include "pty_port.h"
 #include "replay_imu.h"
+#include "run_program.h"
+#include "run_settings.h"
 #include "tflm_child_runner.h"
 
 namespace {
@@ -37,6 +41,7 @@ namespace {
 const char kUsage[] =
     "usage: virtual_board [--replay FILE.csv] [--rate-hz HZ] [--speed X] [--imu lsm9ds1|bmi270]\n"
     "                     [--model RUN_DIR|MODEL.tflite] [--python PYTHON] [--arena-bytes N]\n"
+    "                     [--print-settings]\n"
     "\n"
     "Emulates a Nano 33 BLE Sense running nanogest firmware on a pseudo-terminal.\n"
     "Prints the pty path (open it like a serial port) on the first stdout line and\n"
@@ -49,13 +54,17 @@ const char kUsage[] =
     "  --imu NAME         emulated IMU: lsm9ds1 (Rev1, default) or bmi270 (Rev2)\n"
     "  --model PATH       a converted run directory (model_int8.tflite + contract.json) or a\n"
     "                     .tflite with contract.json beside it: enables modes inference, replay\n"
-    "                     and text-inference; --replay is then optional (no IMU samples)\n"
-    "  --python PYTHON    interpreter for `-m converter.tflm_server` (default: $NANOGEST_PYTHON,\n"
-    "                     else python3)\n"
+    "                     and text-inference; --replay is then optional (no IMU samples).\n"
+    "                     The settings are the run's generated model_settings.h compiled in, as\n"
+    "                     on the board: this program is built per run (cached in\n"
+    "                     firmware/build/host/runs/) by `-m boardtools.virtual_build`\n"
+    "  --python PYTHON    interpreter for that build and for `-m converter.tflm_server`, which\n"
+    "                     runs the model (default: $NANOGEST_PYTHON, else python3)\n"
     "  --arena-bytes N    give the model's TFLM interpreter an N-byte tensor arena (default: 1 MiB);\n"
     "                     when the model does not fit, modes inference, replay and text-inference\n"
-    "                     answer ERROR model_failed naming N and the run's report.json\n"
-    "                     arena_measured_bytes, as the board does; capture keeps working\n";
+    "                     answer ERROR model_failed naming N and the header's kArenaMeasuredBytes,\n"
+    "                     as the board does; capture keeps working\n"
+    "  --print-settings   print the model settings compiled in (JSON) and exit\n";
 
 volatile sig_atomic_t g_stop = 0;
 
@@ -69,6 +78,7 @@ struct Options {
   std::string model_path;
   std::string python;
   unsigned long arena_bytes = 0;  // 0: tflm_server's default arena
+  bool print_settings = false;
 };
 
 // The emulated IMU's description without samples (--model without --replay).
@@ -109,6 +119,10 @@ int parse_options(int argc, char** argv, Options* options) {
       fputs(kUsage, stdout);
       return 0;
     }
+    if (arg == "--print-settings") {
+      options->print_settings = true;
+      continue;
+    }
     if (i + 1 >= argc) return usage_error("option " + arg + " needs a value");
     const char* value = argv[++i];
     if (arg == "--replay") {
@@ -136,7 +150,7 @@ int parse_options(int argc, char** argv, Options* options) {
     }
   }
   if (options->arena_bytes > 0 && options->model_path.empty()) return usage_error("--arena-bytes needs --model");
-  if (options->replay_path.empty() && options->model_path.empty()) {
+  if (options->replay_path.empty() && options->model_path.empty() && !options->print_settings) {
     return usage_error("--replay FILE.csv is required (optional only with --model)");
   }
   if (options->python.empty()) {
@@ -163,123 +177,78 @@ void drain(ng::ByteRing& tx, int fd) {
   }
 }
 
-}  // namespace
+// The recognition path: the compiled-in settings, the buffers they size, and the TFLM child.
+struct ModelSide {
+  vboard::TflmChildRunner runner;
+  std::vector<int16_t> window_counts;
+  std::vector<int8_t> input, output, state, state_next;
+  std::unique_ptr<ng::InferencePipeline> pipeline;
+  char failure[ng::kArenaMessageMaxBytes] = "";  // why the inference modes answer ERROR model_failed
+};
 
-int main(int argc, char** argv) {
-  Options options;
-  int status = parse_options(argc, argv, &options);
-  if (status >= 0) return status;
-  const vboard::ImuModel* model = vboard::find_imu_model(options.imu);
-  if (model == nullptr) return usage_error("unknown --imu " + options.imu + ": use lsm9ds1 or bmi270");
-  double rate_hz = options.rate_hz > 0 ? options.rate_hz : model->chip.rate_mhz / 1000.0;
-
-  vboard::ReplayImu replay_imu(*model, rate_hz);
-  SilentImu silent_imu(replay_imu.info());
+// Returns -1 when the model side is ready (or failed the way the board reports over the
+// protocol: side->failure), otherwise the exit status.
+int start_model(const Options& options, const vboard::RunSettings& run, uint32_t imu_rate_mhz, ModelSide* side) {
+  const ng::ModelSettings& ms = run.model;
+  uint32_t file_hash = 0;
   std::string error;
-  if (!options.replay_path.empty() && !replay_imu.load(options.replay_path, &error)) {
+  if (!vboard::model_file_hash(options.model_path, &file_hash, &error)) {
     fprintf(stderr, "virtual_board: %s\n", error.c_str());
     return 2;
   }
-  ng::ImuProvider& imu = options.replay_path.empty() ? static_cast<ng::ImuProvider&>(silent_imu) : replay_imu;
-
-  // The recognition path: settings and invocation from the TFLM child, everything else in the core.
-  vboard::TflmChildRunner runner;
-  vboard::TextSettings model_settings;
-  std::vector<int16_t> window_counts;
-  std::vector<int8_t> model_input, model_output, model_state, model_state_next;
-  std::unique_ptr<ng::InferencePipeline> pipeline_owner;
-  ng::InferencePipeline* pipeline = nullptr;
-  if (!options.model_path.empty()) {
-    signal(SIGPIPE, SIG_IGN);
-    if (!runner.start(options.python, options.model_path, &model_settings, &error, options.arena_bytes)) {
-      fprintf(stderr, "virtual_board: %s\n", error.c_str());
-      return 2;
-    }
+  if (file_hash != ms.model_hash) {
+    fprintf(stderr, "virtual_board: %s is model 0x%08x, this virtual board was built for model 0x%08x; start "
+            "build/host/virtual_board --model %s to get the one built for it\n", options.model_path.c_str(),
+            static_cast<unsigned>(file_hash), static_cast<unsigned>(ms.model_hash), options.model_path.c_str());
+    return 2;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  if (!side->runner.start(options.python, options.model_path, &error, options.arena_bytes)) {
+    fprintf(stderr, "virtual_board: %s\n", error.c_str());
+    return 2;
   }
   // A child that refuses or dies on a first invocation on zeros (an arena too small: TFLM fails
   // or crashes): the inference modes answer ERROR model_failed, like the board.
-  char model_failure[ng::kArenaMessageMaxBytes] = "";
-  if (!options.model_path.empty() && !runner.probe(model_settings)) {
+  if (!side->runner.probe(run)) {
     if (options.arena_bytes > 0) {
-      ng::format_arena_too_small(model_failure, sizeof model_failure, static_cast<uint32_t>(options.arena_bytes),
-                                 vboard::read_arena_measured_bytes(options.model_path));
+      ng::format_arena_too_small(side->failure, sizeof side->failure, static_cast<uint32_t>(options.arena_bytes),
+                                 run.arena_measured_bytes);
     } else {
-      snprintf(model_failure, sizeof model_failure, "the model runtime failed on a first invocation (see the "
+      snprintf(side->failure, sizeof side->failure, "the model runtime failed on a first invocation (see the "
                "virtual board's stderr); reconvert the run");
     }
-    fprintf(stderr, "virtual_board: the model cannot run: %s\n", model_failure);
+    fprintf(stderr, "virtual_board: the model cannot run: %s\n", side->failure);
+    return -1;
   }
-  if (!options.model_path.empty() && model_failure[0] == '\0') {
-    const ng::ModelSettings& ms = model_settings.settings;
-    window_counts.resize(ms.window_samples * ng::kImuChannels);
-    model_input.resize(ms.window_samples * ng::kImuChannels);
-    model_output.resize(ms.label_count);
-    ng::InferenceBuffers buffers = {window_counts.data(), model_input.data(), model_output.data()};
-    const ng::StepModelSettings& step = model_settings.step;
-    if (step.is_step_model) {  // a GRU one step at a time: the core carries its state
-      if (!ng::step_settings_valid(step)) {
-        fprintf(stderr, "virtual_board: the step model's settings are not usable (a size or scale is zero)\n");
-        return 2;
-      }
-      model_state.resize(step.state_size);
-      model_state_next.resize(step.state_size);
-      pipeline_owner.reset(new ng::InferencePipeline(ms, step, buffers,
-                                                     ng::StepBuffers{model_state.data(), model_state_next.data()},
-                                                     runner, host_micros));
-    } else {
-      pipeline_owner.reset(new ng::InferencePipeline(ms, buffers, runner, host_micros));  // the host may allocate
+  side->window_counts.resize(ms.window_samples * ng::kImuChannels);
+  side->input.resize(ms.window_samples * ng::kImuChannels);
+  side->output.resize(ms.label_count);
+  ng::InferenceBuffers buffers = {side->window_counts.data(), side->input.data(), side->output.data()};
+  if (run.step.is_step_model) {  // a GRU one step at a time: the core carries its state
+    if (!ng::step_settings_valid(run.step)) {
+      fprintf(stderr, "virtual_board: the step model's settings are not usable (a size or scale is zero)\n");
+      return 2;
     }
-    pipeline = pipeline_owner.get();
-    if (ms.rate_mhz != imu.info().rate_mhz) {
-      fprintf(stderr, "virtual_board: note: the model was trained at %.3f Hz, the IMU runs at %.3f Hz: the core "
-              "resamples the IMU's stream to the model's rate\n", ms.rate_mhz / 1000.0, imu.info().rate_mhz / 1000.0);
-    }
-  }
-  vboard::PtyPort port;
-  if (!port.open(&error)) {
-    fprintf(stderr, "virtual_board: %s\n", error.c_str());
-    return 1;
-  }
-
-  struct sigaction action;
-  memset(&action, 0, sizeof action);
-  action.sa_handler = on_signal;
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
-  static uint8_t tx_storage[8192];
-  ng::ByteRing tx(tx_storage, sizeof tx_storage);
-  ng::DeviceConfig config;
-  config.board_rev = ng::proto::kBoardVirtual;
-  config.fw_major = 0;
-  config.fw_minor = 1;
-  config.fw_patch = 0;
-  config.model_hash = 0;
-  config.pacing = ng::Pacing::kByClock;
-  config.inference = pipeline;
-  if (model_failure[0] != '\0') config.model_failure = model_failure;
-  ng::Device device(imu, tx, config);
-
-  printf("%s\n", port.slave_path().c_str());
-  fflush(stdout);
-  if (options.replay_path.empty()) {
-    fprintf(stderr, "virtual_board: %s at %.3f Hz x%.3g, no replay file (IMU silent)\n", model->name, rate_hz,
-            options.speed);
+    side->state.resize(run.step.state_size);
+    side->state_next.resize(run.step.state_size);
+    side->pipeline.reset(new ng::InferencePipeline(ms, run.step, buffers,
+                                                   ng::StepBuffers{side->state.data(), side->state_next.data()},
+                                                   side->runner, host_micros));
   } else {
-    fprintf(stderr, "virtual_board: %s at %.3f Hz x%.3g, replaying %zu samples in %zu takes from %s\n", model->name,
-            rate_hz, options.speed, replay_imu.sample_count(), replay_imu.take_count(), options.replay_path.c_str());
+    side->pipeline.reset(new ng::InferencePipeline(ms, buffers, side->runner, host_micros));  // the host may allocate
   }
-  if (pipeline != nullptr) {
-    const ng::ModelSettings& ms = pipeline->settings();
-    fprintf(stderr, "virtual_board: model %s (hash 0x%08x): %zu labels, window %zu, hop %zu, run by TFLM in %s\n",
-            options.model_path.c_str(), static_cast<unsigned>(ms.model_hash), ms.label_count, ms.window_samples,
-            ms.hop_samples, options.python.c_str());
+  if (ms.rate_mhz != imu_rate_mhz) {
+    fprintf(stderr, "virtual_board: note: the model was trained at %.3f Hz, the IMU runs at %.3f Hz: the core "
+            "resamples the IMU's stream to the model's rate\n", ms.rate_mhz / 1000.0, imu_rate_mhz / 1000.0);
   }
+  return -1;
+}
 
+// Serves the device on the pty until stdin closes or a signal asks to stop.
+int serve(ng::Device& device, ng::ByteRing& tx, const vboard::PtyPort& port, double speed) {
   const uint64_t wall_start_us = monotonic_us();
   auto device_now = [&]() {
-    double device_us = static_cast<double>(monotonic_us() - wall_start_us) * options.speed;
+    double device_us = static_cast<double>(monotonic_us() - wall_start_us) * speed;
     return static_cast<uint32_t>(static_cast<uint64_t>(device_us));
   };
   bool stdin_open = true;
@@ -292,7 +261,7 @@ int main(int argc, char** argv) {
     uint64_t wait_us = 100000;
     uint64_t until_sample = device.us_until_next_sample();
     if (until_sample != UINT64_MAX) {
-      uint64_t wall_us = static_cast<uint64_t>(static_cast<double>(until_sample) / options.speed);
+      uint64_t wall_us = static_cast<uint64_t>(static_cast<double>(until_sample) / speed);
       if (wall_us < wait_us) wait_us = wall_us;
     }
     struct timespec timeout = {static_cast<time_t>(wait_us / 1000000), static_cast<long>(wait_us % 1000000) * 1000};
@@ -314,10 +283,90 @@ int main(int argc, char** argv) {
     device.poll(device_now());
     drain(tx, port.master_fd());
   }
+  return 0;
+}
+
+void describe(const Options& options, const vboard::ImuModel& model, double rate_hz, const vboard::ReplayImu& replay,
+              const ng::InferencePipeline* pipeline) {
+  if (options.replay_path.empty()) {
+    fprintf(stderr, "virtual_board: %s at %.3f Hz x%.3g, no replay file (IMU silent)\n", model.name, rate_hz,
+            options.speed);
+  } else {
+    fprintf(stderr, "virtual_board: %s at %.3f Hz x%.3g, replaying %zu samples in %zu takes from %s\n", model.name,
+            rate_hz, options.speed, replay.sample_count(), replay.take_count(), options.replay_path.c_str());
+  }
+  if (pipeline != nullptr) {
+    const ng::ModelSettings& ms = pipeline->settings();
+    fprintf(stderr, "virtual_board: model %s (hash 0x%08x): %zu labels, window %zu, hop %zu, run by TFLM in %s\n",
+            options.model_path.c_str(), static_cast<unsigned>(ms.model_hash), ms.label_count, ms.window_samples,
+            ms.hop_samples, options.python.c_str());
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  int status = parse_options(argc, argv, &options);
+  if (status >= 0) return status;
+  const vboard::RunSettings* run = vboard::compiled_run_settings();
+  if (!options.model_path.empty() && run == nullptr) return vboard::become_run_program(options.python, options.model_path, argv);
+  if (options.print_settings) {
+    if (run == nullptr) return usage_error("--print-settings needs --model");
+    vboard::print_settings_json(stdout, *run);
+    return 0;
+  }
+  if (run != nullptr && options.model_path.empty()) {
+    return usage_error("this virtual board was built for one model: pass its run directory with --model");
+  }
+  const vboard::ImuModel* model = vboard::find_imu_model(options.imu);
+  if (model == nullptr) return usage_error("unknown --imu " + options.imu + ": use lsm9ds1 or bmi270");
+  double rate_hz = options.rate_hz > 0 ? options.rate_hz : model->chip.rate_mhz / 1000.0;
+
+  vboard::ReplayImu replay_imu(*model, rate_hz);
+  SilentImu silent_imu(replay_imu.info());
+  std::string error;
+  if (!options.replay_path.empty() && !replay_imu.load(options.replay_path, &error)) {
+    fprintf(stderr, "virtual_board: %s\n", error.c_str());
+    return 2;
+  }
+  ng::ImuProvider& imu = options.replay_path.empty() ? static_cast<ng::ImuProvider&>(silent_imu) : replay_imu;
+  ModelSide side;
+  if (run != nullptr && (status = start_model(options, *run, imu.info().rate_mhz, &side)) >= 0) return status;
+  vboard::PtyPort port;
+  if (!port.open(&error)) {
+    fprintf(stderr, "virtual_board: %s\n", error.c_str());
+    return 1;
+  }
+
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = on_signal;
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  static uint8_t tx_storage[8192];
+  ng::ByteRing tx(tx_storage, sizeof tx_storage);
+  ng::DeviceConfig config;
+  config.board_rev = ng::proto::kBoardVirtual;
+  config.fw_major = 0;
+  config.fw_minor = 1;
+  config.fw_patch = 0;
+  config.model_hash = run != nullptr ? run->model.model_hash : 0;
+  config.pacing = ng::Pacing::kByClock;
+  config.inference = side.pipeline.get();
+  if (side.failure[0] != '\0') config.model_failure = side.failure;
+  ng::Device device(imu, tx, config);
+
+  printf("%s\n", port.slave_path().c_str());
+  fflush(stdout);
+  describe(options, *model, rate_hz, replay_imu, side.pipeline.get());
+  status = serve(device, tx, port, options.speed);
   fprintf(stderr, "virtual_board: stopped after %u samples (%u dropped because the host did not read)\n",
           device.samples_produced(), device.samples_dropped());
-  if (pipeline != nullptr && pipeline->failures() > 0) {
-    fprintf(stderr, "virtual_board: the model failed on %u windows\n", pipeline->failures());
+  if (side.pipeline != nullptr && side.pipeline->failures() > 0) {
+    fprintf(stderr, "virtual_board: the model failed on %u windows\n", side.pipeline->failures());
   }
-  return 0;
+  return status;
 }

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -91,28 +89,6 @@ def test_the_unknown_threshold_range_stops_at_1_where_the_board_reads_off():
     assert settings_from_contract({**V2, "unknown_threshold": -1.0}, wide).unknown_threshold == -1.0
     with pytest.raises(ConverterError, match=r"\(-1.27999997 .. 1\)"):
         settings_from_contract({**V2, "unknown_threshold": 1.2}, wide)
-
-
-def test_tflm_server_serves_the_unknown_settings_and_states_an_old_contract_once(tmp_path, host_build):
-    run = tmp_path / "run"
-    shutil.copytree(host_build / "default_run", run)
-    contract = json.loads((run / "contract.json").read_text())
-    labels = contract["labels"]
-    new = {**contract, "contract_version": 2, "unknown_label": labels[-1], "unknown_threshold": 0.4}
-    (run / "contract.json").write_text(json.dumps(new))
-    cmd = [sys.executable, "-m", "converter.tflm_server", str(run), "--laptop-tflm"]
-    out = subprocess.run(cmd, input=b"\0\0\0\0", capture_output=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert f"unknown_index {len(labels) - 1}\nunknown_threshold 0.400000006\nend\n".encode() in out.stdout
-    assert b"version 1" not in out.stderr
-    old = {k: v for k, v in new.items() if k != "contract_version"}
-    (run / "contract.json").write_text(json.dumps(old))
-    out = subprocess.run(cmd, input=b"\0\0\0\0", capture_output=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert b"unknown_index -1\nunknown_threshold 2\nend\n" in out.stdout
-    notes = [line for line in out.stderr.decode().splitlines() if "before the unknown class" in line]
-    assert notes == [f"tflm_server: {run / 'contract.json'} is version 1 (before the unknown class): read with no "
-                     "unknown label; retrain with `nanogest fit` to get one"]
 
 
 @pytest.mark.slow

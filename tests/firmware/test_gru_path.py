@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from boardtools.replay import replay
-from converter.tflm_server import parse_settings
+from run_programs import as_float32, settings_in_header
 from training.families import family
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,18 +44,28 @@ def gru_run(tmp_path_factory, host_build) -> tuple[Path, Path]:
     return run_dir, data
 
 
-def test_tflm_server_announces_the_step_settings(gru_run):
+def board_settings(model: Path) -> dict:
+    """The settings the virtual board built for ``model`` runs with."""
+    proc = subprocess.run([str(ROOT / "firmware/build/host/virtual_board"), "--model", str(model), "--python",
+                           sys.executable, "--print-settings"], capture_output=True, text=True, timeout=WAIT_S)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_the_virtual_board_for_a_gru_run_compiles_in_its_step_settings(gru_run):
     run_dir, _ = gru_run
-    settings = parse_settings(run("converter.tflm_server", str(run_dir), "--print-settings").stdout.splitlines())
+    settings = board_settings(run_dir)
     report = json.loads((run_dir / "report.json").read_text())
     gru = report["gru"]
     contract = json.loads((run_dir / "contract.json").read_text())
     assert contract["rate_hz"] == min(family("gru").rate_hz or 119.0, 119.0)  # fit's rate for gru on 119 Hz takes
-    assert settings["step_model"] == ["1"] and settings["state_size"] == [str(gru["units"])]
-    assert settings["steps_per_window"] == [str(gru["steps_per_window"])] == [str(contract["window"])]
-    assert settings["step_input_samples"] == ["1"] and settings["step_stride_samples"] == ["1"]
-    assert int(settings["state_input_zero_point"][0]) == gru["state_input"]["zero_point"]
-    assert settings["state_carried_as_int8"] == [str(int(gru["state_carried_as_int8"]))]
+    assert settings["step_model"] is True and settings["state_size"] == gru["units"]
+    assert settings["steps_per_window"] == gru["steps_per_window"] == contract["window"]
+    assert settings["step_input_samples"] == 1 and settings["step_stride_samples"] == 1
+    assert settings["state_input_zero_point"] == gru["state_input"]["zero_point"]
+    assert settings["state_carried_as_int8"] == gru["state_carried_as_int8"]
+    converted = (Path(report["header_dir"]) / "model_settings.h").read_text()  # what the board is built from
+    assert as_float32(settings) == as_float32(settings_in_header(converted))
 
 
 def test_board_stepping_equals_host_tflm_stepping_on_every_window(gru_run):
@@ -66,28 +76,21 @@ def test_board_stepping_equals_host_tflm_stepping_on_every_window(gru_run):
     assert summary["accuracy_board"] == summary["accuracy_host"]
 
 
-def test_generated_step_header_gives_the_same_settings_as_the_run(gru_run, tmp_path):
-    """default_model built against the converter's headers of this run (what the real board is built
-    from) prints the same step settings as tflm_server reads from the run's files."""
-    import numpy as np
+def test_a_gru_model_without_its_header_gets_the_same_step_settings(gru_run, tmp_path):
+    """The GRU's .tflite and contract.json alone (no converted header): the header the converter's generator
+    writes from the model's tensors states the same settings as the one convert wrote."""
+    from boardtools.virtual_build import run_header
 
     run_dir, _ = gru_run
-    headers = run_dir.parent / "headers"
-    fw = ROOT / "firmware"
-    exe = tmp_path / "default_model"
-    subprocess.run(["g++", "-std=c++14", "-Wall", "-Wextra", "-Werror", "-I", str(fw / "lib/nanogest_core/src"),
-                    "-I", str(fw / "host"), "-I", str(headers), "-o", str(exe), str(fw / "host/default_model.cpp"),
-                    str(fw / "host/model_settings_text.cpp"), str(headers / "model_data.cc")],
-                   check=True, capture_output=True, text=True, timeout=WAIT_S)
-    board = parse_settings(subprocess.run([str(exe), "--print-settings"], capture_output=True, text=True,
-                                          check=True).stdout.splitlines())
-    host = parse_settings(run("converter.tflm_server", str(run_dir), "--print-settings").stdout.splitlines())
-    assert board.keys() == host.keys() and "step_model" in board
-    for key in board:
-        if key in ("labels", "model_hash"):
-            assert board[key] == host[key], key
-        else:
-            assert np.array_equal(np.float32([float(v) for v in board[key]]), np.float32([float(v) for v in host[key]])), key
+    for name in ("model_int8.tflite", "contract.json"):
+        (tmp_path / name).write_bytes((run_dir / name).read_bytes())
+    converted = Path(json.loads((run_dir / "report.json").read_text())["header_dir"]) / "model_settings.h"
+    generated = settings_in_header(run_header(tmp_path / "model_int8.tflite"))
+    stated = settings_in_header(converted.read_text())
+    assert "arena_measured_bytes" not in generated  # no report.json beside the model: not measured
+    stated.pop("arena_measured_bytes")
+    assert generated["step_model"] is True and as_float32(generated) == as_float32(stated)
+    assert board_settings(tmp_path / "model_int8.tflite")["state_size"] == stated["state_size"]
 
 
 def test_a_step_model_on_a_rev2_board_steps_the_resampled_stream_like_the_laptop(gru_run, tmp_path):

@@ -1,4 +1,4 @@
-"""The on-device recognition path: settings agreement, the int8 input tensor byte for byte,
+"""The on-device recognition path: the settings compiled in from the header, the int8 input tensor byte for byte,
 replay through the virtual board against the laptop's TFLM, and the protocol around it.
 
 Uses the committed default model (firmware/lib/nanogest_model/src/generated) as the run
@@ -8,6 +8,7 @@ directory `make -C firmware host` assembles in firmware/build/host/default_run.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 from capture.wire import protocol_spec as spec
 from boardtools.replay import BoardLink, input_tensors, replay, start_virtual_board, values_to_counts
 from contract.input import quantize
-from converter.tflm_server import parse_settings
+from run_programs import as_float32, compiled_settings, default_header, header_with, programs, settings_in_header
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = ROOT / "firmware" / "build" / "host"
@@ -52,44 +53,53 @@ def windows_per_take(imu_rate_hz: float, seconds: float = 2.0) -> int:
     return len(window_ends(n, int(c["window"]), int(c["hop"])))
 
 
-def settings_of(text: str) -> dict:
-    return parse_settings(text.splitlines())
+def test_the_virtual_board_for_the_default_run_compiles_in_the_committed_header(host_build):
+    """build/host/virtual_board --model hands over to the program built with the run's model_settings.h, which
+    runs with exactly the header's settings (as the board built from it would) and refuses another model."""
+    from converter.headers import fnv1a32
 
-
-def server_settings(run: Path) -> dict:
-    out = subprocess.run([sys.executable, "-m", "converter.tflm_server", str(run), "--print-settings"],
-                         capture_output=True, text=True, timeout=WAIT_S)
+    header = default_header()
+    out = subprocess.run([str(host_build / "virtual_board"), "--model", str(DEFAULT_RUN), "--python", sys.executable,
+                          "--print-settings"], capture_output=True, text=True, timeout=WAIT_S)
     assert out.returncode == 0, out.stderr
-    return settings_of(out.stdout)
+    printed = json.loads(out.stdout)
+    stated = settings_in_header(header)
+    assert len(stated) == len(printed) == 21 and as_float32(printed) == as_float32(stated)
+    assert printed["labels"] == ["circle", "flex", "idle", "punch", "wave"]
+    assert printed["model_hash"] == fnv1a32((DEFAULT_RUN / "model_int8.tflite").read_bytes())
+    board = programs(header) / "virtual_board"
+    other = programs(header_with(header, kModelHash="0x12345678u")) / "virtual_board"
+    assert compiled_settings(board.parent) == printed
+    proc = subprocess.run([str(other), "--model", str(DEFAULT_RUN), "--python", sys.executable], capture_output=True,
+                          text=True, timeout=WAIT_S, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "was built for model 0x12345678" in proc.stderr and len(proc.stderr.splitlines()) == 1
 
 
-def test_header_settings_equal_the_run_files_settings_for_the_default_model(host_build):
-    header = settings_of(subprocess.run([str(host_build / "default_model"), "--print-settings"], capture_output=True,
-                                        text=True, check=True).stdout)
-    run = server_settings(DEFAULT_RUN)
-    assert sorted(header) == sorted(run)
-    for key in header:
-        if key in ("mean", "std", "score_threshold", "input_scale", "output_scale"):
-            assert np.array_equal(np.float32(header[key]), np.float32(run[key])), key
-        elif key == "model_hash":
-            assert int(header[key][0], 16) == int(run[key][0], 16)
-        else:
-            assert header[key] == run[key], key
-    assert header["labels"] == ["circle", "flex", "idle", "punch", "wave"]
+def test_a_run_without_a_header_gets_the_one_convert_writes(host_build, tmp_path):
+    """A bare .tflite with its contract.json (no converted header): the header the virtual board is built with
+    is the converter's, byte for byte the committed one but for the TFLM library line convert adds."""
+    from boardtools.virtual_build import run_header
+
+    (tmp_path / "model.tflite").write_bytes((DEFAULT_RUN / "model_int8.tflite").read_bytes())
+    (tmp_path / "contract.json").write_text((DEFAULT_RUN / "contract.json").read_text())
+    (tmp_path / "report.json").write_text((DEFAULT_RUN / "report.json").read_text())
+    committed = default_header()
+    library = re.search(r"// The TFLM library the firmware links.*?kBoardTflmLibrary = [^\n]*\n\n", committed, re.S)
+    assert library and run_header(tmp_path / "model.tflite") == committed.replace(library.group(0), "")
 
 
 def test_core_input_tensor_equals_the_python_pipeline_byte_for_byte(host_build, synth_data):
     from capture.dataset import list_takes, read_take
 
-    settings_text = subprocess.run([sys.executable, "-m", "converter.tflm_server", str(DEFAULT_RUN), "--print-settings"],
-                                   capture_output=True, text=True, check=True).stdout
-    s = settings_of(settings_text)
+    built = programs(default_header())
+    s = compiled_settings(built)
     contract = json.loads((DEFAULT_RUN / "contract.json").read_text())
-    input_q = (float(s["input_scale"][0]), int(s["input_zero_point"][0]))
+    input_q = (s["input_scale"], s["input_zero_point"])
     takes = [read_take(p) for p in list_takes(synth_data)]
     counts = [values_to_counts(t.values, *LSM) for t in takes]
     lines = "\n\n".join("\n".join(" ".join(map(str, row)) for row in c) for c in counts)
-    out = subprocess.run([str(host_build / "input_vectors"), *map(str, LSM)], input=settings_text + lines + "\n",
+    out = subprocess.run([str(built / "input_vectors"), *map(str, LSM)], input=lines + "\n",
                          capture_output=True, text=True, timeout=WAIT_S, check=True).stdout.split()
     expected = np.concatenate([input_tensors(c, contract, LSM, input_q) for c in counts])
     w, h = int(contract["window"]), int(contract["hop"])
@@ -122,15 +132,11 @@ def _searched_rates() -> list:
 SEARCHED_RATES = _searched_rates()
 
 
-def with_rate(settings_text: str, rate_hz: float, window: int, hop: int) -> str:
-    """The default model's settings block for a model of another rate (the input tensor does not
-    depend on the model's weights, only on rate, window, hop, normalization and input scale)."""
-    out = []
-    for line in settings_text.splitlines():
-        key = line.split(" ", 1)[0]
-        out.append({"rate_mhz": f"rate_mhz {round(rate_hz * 1000)}", "window": f"window {window}",
-                    "hop": f"hop {hop}"}.get(key, line))
-    return "\n".join(out) + "\n"
+def with_rate(rate_hz: float, window: int, hop: int) -> str:
+    """The default model's header for a model of another rate (the input tensor does not depend on the
+    model's weights, only on rate, window, hop, normalization and input scale)."""
+    return header_with(default_header(), kSampleRateMilliHz=f"{round(rate_hz * 1000)}u", kWindowSamples=window,
+                       kHopSamples=hop)
 
 
 @pytest.mark.parametrize("take_rate_hz,imu,model_rate_hz,window,hop", [
@@ -150,18 +156,17 @@ def test_training_windows_of_a_take_equal_the_boards_resampled_windows_byte_for_
     data = tmp_path / "data"
     write_dataset(data, subjects=["p7"], takes_per_label=1, rate_hz=take_rate_hz, take_seconds=2.5, seed=5, imu=imu)
     scales = BMI if imu == "BMI270" else LSM
-    base = subprocess.run([sys.executable, "-m", "converter.tflm_server", str(DEFAULT_RUN), "--print-settings"],
-                          capture_output=True, text=True, check=True).stdout
-    settings_text = with_rate(base, model_rate_hz, window, hop)
-    s = settings_of(settings_text)
+    built = programs(with_rate(model_rate_hz, window, hop))
+    s = compiled_settings(built)
+    assert (s["rate_mhz"], s["window"], s["hop"]) == (round(model_rate_hz * 1000), window, hop)
     contract = json.loads((DEFAULT_RUN / "contract.json").read_text())
     contract.update(rate_hz=model_rate_hz, window=window, hop=hop)
-    input_q = (float(s["input_scale"][0]), int(s["input_zero_point"][0]))
+    input_q = (s["input_scale"], s["input_zero_point"])
     takes = [read_take(p) for p in list_takes(data)]
     counts = [values_to_counts(t.values, *scales) for t in takes]  # what the board's IMU delivered
     lines = "\n\n".join("\n".join(" ".join(map(str, row)) for row in c) for c in counts)
-    out = subprocess.run([str(host_build / "input_vectors"), *map(str, scales), f"{take_rate_hz:g}"],
-                         input=settings_text + lines + "\n", capture_output=True, text=True, timeout=WAIT_S,
+    out = subprocess.run([str(built / "input_vectors"), *map(str, scales), f"{take_rate_hz:g}"],
+                         input=lines + "\n", capture_output=True, text=True, timeout=WAIT_S,
                          check=True).stdout.split()
     cpp = np.stack([np.frombuffer(bytes.fromhex(line), dtype=np.int8) for line in out])
     expected, training_rows = [], []

@@ -1,12 +1,11 @@
 """Post-processing: the core (firmware/host/postprocess_vectors, the real InferencePipeline) and
 converter/postprocess.py give identical decisions and motion for the same counts and scores, and
-the contract's post-processing keys reach the board the same way through the header and the
-run directory."""
+the contract's post-processing keys reach the board through the generated header, which the virtual
+board built for a run compiles in as the board does."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,8 @@ import pytest
 
 from boardtools.replay import board_windows
 from converter.postprocess import UNKNOWN_THRESHOLD_OFF, PostprocessSettings, detections, reported_top, window_motion
-from converter.tflm_server import parse_settings
+from capture.errors import CaptureError
+from run_programs import c_float, compiled_settings, default_header, header_with, programs, settings_in_header
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = ROOT / "firmware" / "build" / "host"
@@ -27,21 +27,12 @@ POST_KEYS = ("agreement", "refractory_samples", "motion_gate", "motion_accel_wei
 
 
 
-def server_text(run: Path) -> str:
-    out = subprocess.run([sys.executable, "-m", "converter.tflm_server", str(run), "--print-settings"],
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    return out.stdout
-
-
-def with_post(text: str, agreement: int, refractory: int, gate: float, weight: float, unknown_index: int = -1,
+def with_post(agreement: int, refractory: int, gate: float, weight: float, unknown_index: int = -1,
               unknown_threshold: float = UNKNOWN_THRESHOLD_OFF) -> str:
-    values = {"agreement": str(agreement), "refractory_samples": str(refractory), "motion_gate": f"{gate:.9g}",
-              "motion_accel_weight": f"{weight:.9g}", "unknown_index": str(unknown_index),
-              "unknown_threshold": f"{np.float32(unknown_threshold):.9g}"}
-    lines = [f"{line.split()[0]} {values[line.split()[0]]}" if line.split() and line.split()[0] in values else line
-             for line in text.splitlines()]
-    return "\n".join(lines) + "\n"
+    """The default model's header with these post-processing constants."""
+    return header_with(default_header(), kAgreement=agreement, kRefractorySamples=f"{refractory}u",
+                       kMotionGate=c_float(gate), kMotionAccelWeight=c_float(weight), kUnknownLabelIndex=unknown_index,
+                       kUnknownThreshold=c_float(unknown_threshold))
 
 
 def takes_of_counts(rng, window: int) -> list[np.ndarray]:
@@ -66,9 +57,10 @@ def scores_for_windows(rng, k: int, label_count: int) -> np.ndarray:
     return scores.astype(np.int8)
 
 
-def core_decisions(host_build: Path, settings_text: str, takes, scores, window: int, hop: int):
+def core_decisions(header: str, takes, scores, window: int, hop: int):
     """(label_index, score_q, detected, motion) of every window, as firmware/host/postprocess_vectors (the
-    core's InferencePipeline) decides them for ``takes`` of counts with the scripted int8 ``scores``."""
+    core's InferencePipeline) built with ``header`` decides them for ``takes`` of counts with the scripted
+    int8 ``scores``."""
     lines = []
     for counts, sc in zip(takes, scores):
         ends = set(range(window, len(counts) + 1, hop))
@@ -79,8 +71,8 @@ def core_decisions(host_build: Path, settings_text: str, takes, scores, window: 
                 k += 1
             lines.append(" ".join(map(str, row)))
         lines.append("")
-    out = subprocess.run([str(host_build / "postprocess_vectors"), *map(str, LSM)],
-                         input=settings_text + "\n".join(lines) + "\n", capture_output=True, text=True, timeout=60)
+    out = subprocess.run([str(programs(header) / "postprocess_vectors"), *map(str, LSM)],
+                         input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     rows = [line.split() for line in out.stdout.splitlines()]
     return (np.array([int(r[1]) for r in rows]), np.array([int(r[2]) for r in rows]),
@@ -90,19 +82,18 @@ def core_decisions(host_build: Path, settings_text: str, takes, scores, window: 
 @pytest.mark.parametrize("agreement,refractory,gate", [(2, 119, "median"), (1, 1, 0.0), (3, 40, "median")])
 def test_core_and_python_postprocessing_decide_every_window_alike(host_build, agreement, refractory, gate):
     rng = np.random.default_rng([5, agreement, refractory])
-    base = parse_settings(server_text(DEFAULT_RUN).splitlines())
-    window, hop, n_labels = int(base["window"][0]), int(base["hop"][0]), len(base["labels"])
+    base = settings_in_header(default_header())
+    window, hop, n_labels = base["window"], base["hop"], len(base["labels"])
     takes = takes_of_counts(rng, window)
     windows = [board_windows(t, window, hop) for t in takes]
     motion = [window_motion(w, *LSM, 100.0) for w in windows]
     all_motion = np.concatenate(motion)
     gate_value = float(np.sort(all_motion)[len(all_motion) // 2]) if gate == "median" else gate  # a window's own value: the edge
     scores = [scores_for_windows(rng, len(w), n_labels) for w in windows]
-    settings = PostprocessSettings(n_labels, int(base["idle_index"][0]), float(base["score_threshold"][0]),
-                                   float(base["output_scale"][0]), int(base["output_zero_point"][0]), agreement, refractory,
-                                   gate_value, 100.0)
-    text = with_post(server_text(DEFAULT_RUN), agreement, refractory, gate_value, 100.0)
-    cpp_label, cpp_score, cpp_detected, cpp_motion = core_decisions(host_build, text, takes, scores, window, hop)
+    settings = PostprocessSettings(n_labels, base["idle_index"], base["score_threshold"], base["output_scale"],
+                                   base["output_zero_point"], agreement, refractory, gate_value, 100.0)
+    header = with_post(agreement, refractory, gate_value, 100.0)
+    cpp_label, cpp_score, cpp_detected, cpp_motion = core_decisions(header, takes, scores, window, hop)
     py_detected = np.concatenate([detections(sc, window + hop * np.arange(len(sc)), m, settings)
                                   for sc, m in zip(scores, motion)])
     all_scores = np.concatenate(scores)
@@ -126,10 +117,10 @@ def test_core_and_python_decide_unknown_windows_alike(host_build, mode):
     """The unknown label (the default run's last label here) wins as top-1, or (mode threshold) when its
     score reaches the threshold while a gesture is top; off ("top"): only as top-1; "none": no unknown label."""
     rng = np.random.default_rng([7, len(mode)])
-    base = parse_settings(server_text(DEFAULT_RUN).splitlines())
-    window, hop, n_labels = int(base["window"][0]), int(base["hop"][0]), len(base["labels"])
+    base = settings_in_header(default_header())
+    window, hop, n_labels = base["window"], base["hop"], len(base["labels"])
     unknown = n_labels - 1
-    assert unknown != int(base["idle_index"][0])
+    assert unknown != base["idle_index"]
     takes = takes_of_counts(rng, window)
     scores = []
     for w in (board_windows(t, window, hop) for t in takes):
@@ -141,11 +132,11 @@ def test_core_and_python_decide_unknown_windows_alike(host_build, mode):
         scores.append(sc.astype(np.int8))
     index = {"threshold": unknown, "top": unknown, "none": -1}[mode]
     threshold = (EDGE_Q + 128) / 256 if mode == "threshold" else UNKNOWN_THRESHOLD_OFF
-    settings = PostprocessSettings(n_labels, int(base["idle_index"][0]), float(base["score_threshold"][0]),
-                                   float(base["output_scale"][0]), int(base["output_zero_point"][0]), 2, 30, 0.0, 100.0,
-                                   unknown_index=index, unknown_threshold=threshold)
-    text = with_post(server_text(DEFAULT_RUN), 2, 30, 0.0, 100.0, index, threshold)
-    cpp_label, cpp_score, cpp_detected, _ = core_decisions(host_build, text, takes, scores, window, hop)
+    settings = PostprocessSettings(n_labels, base["idle_index"], base["score_threshold"], base["output_scale"],
+                                   base["output_zero_point"], 2, 30, 0.0, 100.0, unknown_index=index,
+                                   unknown_threshold=threshold)
+    header = with_post(2, 30, 0.0, 100.0, index, threshold)
+    cpp_label, cpp_score, cpp_detected, _ = core_decisions(header, takes, scores, window, hop)
     all_scores = np.concatenate(scores)
     py_label, py_score = reported_top(all_scores, settings)
     py_detected = np.concatenate([detections(sc, window + hop * np.arange(len(sc)), None, settings) for sc in scores])
@@ -170,95 +161,67 @@ def test_core_and_python_decide_unknown_windows_alike(host_build, mode):
         assert (cpp_label[top != unknown] == top[top != unknown]).all()
 
 
-def test_the_settings_text_refuses_an_unknown_index_that_is_no_label_or_the_idle_one(host_build):
-    base = server_text(DEFAULT_RUN)
-    settings = parse_settings(base.splitlines())
-    for index, words in ((len(settings["labels"]), "unknown_index is not a label index"),
-                         (int(settings["idle_index"][0]), "unknown_index is the idle label's index"),
-                         (-2, "line")):
-        text = with_post(base, 2, 30, 0.0, 100.0, index, 0.5)
-        out = subprocess.run([str(host_build / "postprocess_vectors"), *map(str, LSM)], input=text, capture_output=True,
-                             text=True, timeout=60)
-        assert out.returncode == 2 and words in out.stderr, (index, out.stderr)
-    text = with_post(base, 2, 30, 0.0, 100.0, 1, 0.5).replace("unknown_threshold 0.5\n", "unknown_threshold nan\n")
-    out = subprocess.run([str(host_build / "postprocess_vectors"), *map(str, LSM)], input=text, capture_output=True,
-                         text=True, timeout=60)
-    assert out.returncode == 2 and "(unknown_threshold) is malformed" in out.stderr
+def test_a_header_whose_unknown_index_is_no_label_or_the_idle_one_does_not_build(host_build, capsys):
+    """ng_header_settings.h refuses it at compile time, for the virtual board as for the board."""
+    base = settings_in_header(default_header())
+    for index, words in ((len(base["labels"]), "the unknown label must be a label"),
+                         (base["idle_index"], "the unknown label cannot be the idle label"),
+                         (-2, "the unknown label must be a label")):
+        with pytest.raises(CaptureError, match="building the virtual board failed"):
+            programs(with_post(2, 30, 0.0, 100.0, index, 0.5))
+        assert words in capsys.readouterr().err, index
 
 
-def default_model_settings(settings_h: str, tmp_path: Path) -> dict:
-    """Settings printed by firmware/host/default_model compiled against ``settings_h`` (and the
-    committed model data): what a board built with that header would use."""
-    fw = ROOT / "firmware"
-    gen = tmp_path / "generated"
-    gen.mkdir()
-    (gen / "model_settings.h").write_text(settings_h)
-    for name in ("model_data.h", "model_data.cc"):
-        shutil.copy(fw / "lib" / "nanogest_model" / "src" / "generated" / name, gen)
-    exe = tmp_path / "default_model"
-    subprocess.run(["g++", "-std=c++14", "-Wall", "-Wextra", "-Werror", f"-I{fw / 'lib/nanogest_core/src'}",
-                    f"-I{fw / 'host'}", f"-I{gen}", "-o", str(exe), str(fw / "host/default_model.cpp"),
-                    str(fw / "host/model_settings_text.cpp"), str(gen / "model_data.cc")], check=True, timeout=120)
-    return parse_settings(subprocess.run([str(exe), "--print-settings"], capture_output=True, text=True,
-                                         check=True).stdout.splitlines())
-
-
-def test_header_and_run_directory_carry_the_same_postprocessing(host_build, tmp_path):
-    """A header generated with non-default post-processing hides ng_model_defaults.h, and equals the
-    settings the virtual board reads from the run directory with that contract."""
-    from converter.int8.flatbuffer import read_io
-    from converter.headers import fnv1a32, model_settings_h
-    from converter.run_dir import load_contract
+def test_a_run_with_its_own_postprocessing_runs_it_on_the_virtual_board(host_build, tmp_path):
+    """A contract with non-default post-processing (and no converted header): the virtual board built for the
+    run compiles in what the converter's generator writes from it."""
+    from converter.postprocess import refractory_samples
 
     run = tmp_path / "run"
     run.mkdir()
-    shutil.copy(DEFAULT_RUN / "model_int8.tflite", run)
+    (run / "model_int8.tflite").write_bytes((DEFAULT_RUN / "model_int8.tflite").read_bytes())
     contract = json.loads((DEFAULT_RUN / "contract.json").read_text())
     contract.update(agreement=3, refractory_s=0.5,
                     motion_gate={"measure": "gyro_rms_dps+weight*accel_rms_g", "accel_weight_dps_per_g": 80.0,
                                  "threshold": 12.5},
                     contract_version=2, unknown_label=contract["labels"][-1], unknown_threshold=0.45)
     (run / "contract.json").write_text(json.dumps(contract))
-    model = (run / "model_int8.tflite").read_bytes()
-    inp, out = read_io(model)
-    header = default_model_settings(model_settings_h(load_contract(run), inp, out, 8000, fnv1a32(model)), tmp_path)
-    served = parse_settings(server_text(run).splitlines())
-    unknown = str(len(contract["labels"]) - 1)
-    assert [header[k] for k in POST_KEYS] == [served[k] for k in POST_KEYS]
-    from converter.postprocess import refractory_samples
-
-    half_second = str(refractory_samples(float(contract["rate_hz"]), 0.5))
-    assert [header[k] for k in POST_KEYS] == [["3"], [half_second], ["12.5"], ["80"], [unknown], ["0.449999988"]]
+    out = subprocess.run([str(host_build / "virtual_board"), "--model", str(run), "--python", sys.executable,
+                          "--print-settings"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    board = json.loads(out.stdout)
+    half_second = refractory_samples(float(contract["rate_hz"]), 0.5)
+    assert [board[k] for k in POST_KEYS[:-1]] == [3, half_second, 12.5, 80, len(contract["labels"]) - 1]
+    assert np.float32(board["unknown_threshold"]) == np.float32(0.45)
 
 
 def test_default_model_header_gets_the_documented_defaults(host_build):
-    header = parse_settings(subprocess.run([str(host_build / "default_model"), "--print-settings"], capture_output=True,
-                                           text=True, check=True).stdout.splitlines())
+    header = compiled_settings(programs(default_header()))
     from contract.pipeline import DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S
 
-    assert header["agreement"] == [str(DEFAULT_AGREEMENT)]
+    assert header["agreement"] == DEFAULT_AGREEMENT
     rate = json.loads((DEFAULT_RUN / "contract.json").read_text())["rate_hz"]  # the default model's
-    assert header["refractory_samples"] == [str(round(rate * DEFAULT_REFRACTORY_S))]
-    assert np.float32(header["motion_gate"][0]) == np.float32(DEFAULT_MOTION_GATE["threshold"])
-    assert np.float32(header["motion_accel_weight"][0]) == np.float32(DEFAULT_MOTION_GATE["accel_weight_dps_per_g"])
-    assert header["unknown_index"] == ["-1"] and np.float32(header["unknown_threshold"][0]) == UNKNOWN_THRESHOLD_OFF
+    assert header["refractory_samples"] == round(rate * DEFAULT_REFRACTORY_S)
+    assert np.float32(header["motion_gate"]) == np.float32(DEFAULT_MOTION_GATE["threshold"])
+    assert np.float32(header["motion_accel_weight"]) == np.float32(DEFAULT_MOTION_GATE["accel_weight_dps_per_g"])
+    assert header["unknown_index"] == -1 and np.float32(header["unknown_threshold"]) == UNKNOWN_THRESHOLD_OFF
 
 
-def test_a_header_without_postprocessing_falls_back_to_the_contract_defaults(host_build, tmp_path):
+def test_a_header_without_postprocessing_falls_back_to_the_contract_defaults(host_build):
     """ng_model_defaults.h stands in for a header written before the contract carried
     post-processing; its values must be training's documented defaults."""
     from contract.pipeline import DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S
 
-    committed = (ROOT / "firmware" / "lib" / "nanogest_model" / "src" / "generated" / "model_settings.h").read_text()
+    committed = default_header()
     dropped = ("kAgreement", "kRefractorySamples", "kMotionGate", "kMotionAccelWeight", "kUnknownLabelIndex",
                "kUnknownThreshold")
     old = "".join(line for line in committed.splitlines(keepends=True)
                   if not any(f" {name} =" in line for name in dropped))
     assert old != committed
-    header = default_model_settings(old, tmp_path)
-    assert header["agreement"] == [str(DEFAULT_AGREEMENT)]
+    header = compiled_settings(programs(old))
+    assert header["agreement"] == DEFAULT_AGREEMENT
     rate = json.loads((DEFAULT_RUN / "contract.json").read_text())["rate_hz"]  # the default model's
-    assert header["refractory_samples"] == [str(round(rate * DEFAULT_REFRACTORY_S))]
-    assert np.float32(header["motion_gate"][0]) == np.float32(DEFAULT_MOTION_GATE["threshold"])
-    assert np.float32(header["motion_accel_weight"][0]) == np.float32(DEFAULT_MOTION_GATE["accel_weight_dps_per_g"])
-    assert header["unknown_index"] == ["-1"] and np.float32(header["unknown_threshold"][0]) == UNKNOWN_THRESHOLD_OFF
+    assert header["refractory_samples"] == round(rate * DEFAULT_REFRACTORY_S)
+    assert np.float32(header["motion_gate"]) == np.float32(DEFAULT_MOTION_GATE["threshold"])
+    assert np.float32(header["motion_accel_weight"]) == np.float32(DEFAULT_MOTION_GATE["accel_weight_dps_per_g"])
+    assert header["unknown_index"] == -1 and np.float32(header["unknown_threshold"]) == UNKNOWN_THRESHOLD_OFF

@@ -10,8 +10,6 @@ what differs is the count scale and the rate, which the board resamples.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +18,7 @@ import pytest
 from boardtools.replay import BoardLink, board_predictions, input_tensors, start_virtual_board
 from boardtools.streams import window_ends
 from contract.resample import IMU_RATES_MHZ, IMU_SCALES, resample_counts, values_to_counts
-from converter.tflm_server import parse_settings
+from run_programs import default_header, settings_in_header
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RUN = ROOT / "firmware" / "build" / "host" / "default_run"
@@ -48,9 +46,8 @@ def test_each_emulated_imu_announces_the_scales_and_rate_the_laptop_assumes(host
 
 def test_a_rev1_gesture_replayed_as_rev2_counts_gives_the_same_windows(host_build, rev1_takes):
     contract = json.loads((DEFAULT_RUN / "contract.json").read_text())
-    s = parse_settings(subprocess.run([sys.executable, "-m", "converter.tflm_server", str(DEFAULT_RUN), "--print-settings"],
-                                      capture_output=True, text=True, check=True).stdout.splitlines())
-    input_q = (float(s["input_scale"][0]), int(s["input_zero_point"][0]))
+    s = settings_in_header(default_header())  # what the virtual board for DEFAULT_RUN compiles in
+    input_q = (s["input_scale"], s["input_zero_point"])
     lsm, bmi = IMU_SCALES["LSM9DS1"], IMU_SCALES["BMI270"]
     rev1_counts = [values_to_counts(t.values, *lsm) for t in rev1_takes]  # what the Rev1 board recorded
     rev1_values = [c * np.array([lsm[0]] * 3 + [lsm[1]] * 3) for c in rev1_counts]  # the take's g and deg/s
