@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## create .venv and install nanogest with its dependencies
 
-virtual-board: ## build the virtual board (the firmware core for the host, g++)
+virtual-board: ## build the virtual board (the firmware core for the host, g++; a run's own is built from its header on first use)
 	$(MAKE) -C firmware host
 
 demo: $(STAMP) virtual-board ## run the whole pipeline on built-in data through the virtual board
