@@ -135,7 +135,7 @@ def run_header(path: Path) -> str:
 
 
 def need_compiler() -> None:
-    for tool in (os.environ.get("CXX") or "g++", "make"):
+    for tool in ((os.environ.get("CXX") or "g++").split()[0], "make"):  # CXX may be "ccache g++"
         if shutil.which(tool) is None:
             raise CaptureError(f"the virtual board is built for each model with make and g++, and {tool} is not "
                                "installed (Debian/Ubuntu: sudo apt-get install make g++)")
