@@ -140,10 +140,12 @@ def checked_gru(gru, where: str) -> GruShape | None:
     front = gru.get("front_end")
     if front is None:
         return GruShape(gru["units"], None)
-    if not isinstance(front, list) or not all(isinstance(layer, dict) and "name" in layer for layer in front):
+    if not isinstance(front, list) or not all(isinstance(layer, str) or (isinstance(layer, dict) and "name" in layer)
+                                              for layer in front):
         raise bad
-    return GruShape(gru["units"], tuple(FrontEndLayer(**{k: layer.get(k) for k in FrontEndLayer.__dataclass_fields__})
-                                        for layer in front))
+    return GruShape(gru["units"], tuple(
+        layer if isinstance(layer, str) else FrontEndLayer(**{k: layer.get(k) for k in FrontEndLayer.__dataclass_fields__})
+        for layer in front))
 
 
 def _list(raw: dict, key: str, where: str) -> list:

@@ -158,8 +158,15 @@ class Contract:
 
 
 def _gru_document(gru: GruShape) -> dict:
-    front = None if gru.front_end is None else [dataclasses.asdict(layer) for layer in gru.front_end]
+    front = None if gru.front_end is None else [layer if isinstance(layer, str) else dataclasses.asdict(layer)
+                                                for layer in gru.front_end]
     return {"units": gru.units, "front_end": front}
+
+
+def as_contract(contract: Contract | dict, where: str = "contract.json") -> Contract:
+    """``contract`` itself, or a parsed contract.json read and checked (scripts and tests that hold the
+    file's dict pass it to the functions that take a contract)."""
+    return contract if isinstance(contract, Contract) else Contract.from_dict(contract, where)
 
 
 def normalization_of(mean, std) -> Normalization:

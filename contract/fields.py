@@ -49,14 +49,20 @@ class GruShape:
     """The ``gru`` entry of a GRU run: its units and front end, from which the converter builds the step model."""
 
     units: int
-    front_end: tuple[FrontEndLayer, ...] | None  # None: the GRU reads the samples themselves
+    # None: the GRU reads the samples themselves. A layer given by its name alone (str) is one of a
+    # contract written before the front end's layers were described.
+    front_end: tuple[FrontEndLayer | str, ...] | None
 
     @property
     def stride_samples(self) -> int | None:
         """Samples between two GRU steps (the product of the front end's strides); None when one is not recorded."""
         stride = 1
         for layer in self.front_end or ():
-            if layer.stride is None:
+            if isinstance(layer, str) or layer.stride is None:
                 return None
             stride *= layer.stride
         return stride
+
+    @property
+    def front_end_names(self) -> list[str]:
+        return [layer if isinstance(layer, str) else layer.name for layer in self.front_end or ()]

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from contract.document import Contract, as_contract
 from contract.resample import round_half_away
 
 
-def normalize(x: np.ndarray, contract: dict) -> np.ndarray:
+def normalize(x: np.ndarray, contract: Contract | dict) -> np.ndarray:
     """``(x - mean) / std`` per channel, as the model's input expects."""
-    norm = contract["normalization"]
-    mean = np.asarray(norm["mean"], dtype=np.float32)
-    std = np.asarray(norm["std"], dtype=np.float32)
-    return ((np.asarray(x, dtype=np.float32) - mean) / std).astype(np.float32)
+    contract = as_contract(contract)
+    return ((np.asarray(x, dtype=np.float32) - contract.mean) / contract.std).astype(np.float32)
 
 
 def quantize(x_normalized: np.ndarray, scale: float, zero_point: int) -> np.ndarray:

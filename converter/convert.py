@@ -120,7 +120,7 @@ def check_before_verifying(q: quantize_and_verify.Quantized, contract, run_dir: 
     """What refuses the int8 model before verification spends time on it: thresholds its scores cannot represent,
     a model too big for flash, operators TFLM or the board's library lacks. Returns the model's operators."""
     scores = stepping.read_step_io(q.model_bytes).scores if is_gru else flatbuffer.read_io(q.model_bytes)[1]
-    settings_from_contract(contract.raw, (scores.scale, scores.zero_point), str(run_dir / "contract.json"))
+    settings_from_contract(contract, (scores.scale, scores.zero_point))
     cost.check_budgets(cost.budget_report(len(q.model_bytes), 0, flash_budget_kb, ram_budget_kb))
     ops = flatbuffer.read_ops(q.model_bytes)
     layers = flatbuffer.op_layers(q.model_bytes, q.layer_names)

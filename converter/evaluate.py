@@ -31,7 +31,7 @@ def dataset_windows(data_dir: Path, contract) -> tuple[np.ndarray, np.ndarray, i
     index = {label: i for i, label in enumerate(contract.labels)}
     xs, ys = [], []
     for take in takes:
-        w = take_windows(take, contract.raw)
+        w = take_windows(take, contract)
         xs.append(w)
         ys.append(np.full(len(w), index[take.meta.label], dtype=np.int64))
     return np.concatenate(xs), np.concatenate(ys), len(takes)
@@ -64,7 +64,7 @@ def evaluate_run(run_dir: Path, data_dir: Path) -> dict:
     x_raw, y, n_takes = dataset_windows(data_dir, contract)
     model = load_model(run_dir, contract)
 
-    x = normalize(x_raw, contract.raw)
+    x = normalize(x_raw, contract)
     model_bytes = tflite_path.read_bytes()
     inp, _ = flatbuffer.read_io(model_bytes)
     pred_float = tflm.predict_float(model, x).argmax(axis=1)

@@ -115,9 +115,9 @@ constexpr bool kStateCarriedAsInt8 = {"true" if step["state_carried_as_int8"] el
 """
 
 
-def chosen_by(raw: dict) -> str:
+def chosen_by(contract: Contract) -> str:
     """Comment lines saying how the post-processing was chosen (boardtools calibrate or stream --tune), if it was."""
-    record = raw.get("postprocess_calibration") or raw.get("postprocess_tuning")
+    record = contract.postprocess_record  # a record for people, kept as calibrate or --tune wrote it
     if not record:
         return ""
     how = record.get("method", f"tuned on streams of {record.get('data', '?')}")
@@ -133,8 +133,8 @@ def chosen_by(raw: dict) -> str:
 def postprocess_settings(contract: Contract, out: TensorInfo) -> str:
     """The contract's post-processing constants (ng_postprocess), defaults filled in."""
 
-    p = settings_from_contract(contract.raw, (out.scale, out.zero_point))
-    return f"""{chosen_by(contract.raw)}// Post-processing: a detection needs kAgreement confident windows in a row, kRefractorySamples
+    p = settings_from_contract(contract, (out.scale, out.zero_point))
+    return f"""{chosen_by(contract)}// Post-processing: a detection needs kAgreement confident windows in a row, kRefractorySamples
 // samples after the previous one, and (kMotionGate > 0) a window whose motion, gyro RMS (dps) +
 // kMotionAccelWeight x accel RMS (g) over the window, is at least kMotionGate (ng::window_motion).
 constexpr int kAgreement = {p.agreement};

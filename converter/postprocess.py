@@ -11,10 +11,10 @@ With an unknown label (contract version 2, ``unknown_label``), a window whose to
 or whose score for it reaches ``unknown_threshold``, is unknown: the board reports the unknown
 label with its own score (``reported_top``), and the window counts as not confident.
 
-``settings_from_contract`` reads the post-processing keys of a contract.json (``agreement``,
-``refractory_s``, ``motion_gate``, ``unknown_label``, ``unknown_threshold``); a contract written
-before they existed gets the documented defaults (``contract.pipeline.DEFAULT_*``, no unknown
-label), as does the firmware for a header without them (``ng_model_defaults.h``).
+``settings_from_contract`` takes the post-processing fields of the typed contract (``agreement``,
+``refractory_s``, ``motion_gate``, ``unknown_label``, ``unknown_threshold``; contract/document.py
+gives a contract written before they existed the documented defaults, ``contract.pipeline.DEFAULT_*``,
+no unknown label), as the firmware does for a header without them (``ng_model_defaults.h``).
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from contract.pipeline import (CONTRACT_VERSION, DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S,
-                               UNKNOWN_THRESHOLD_OFF)
+from contract import document
+from contract.document import Contract
+from contract.fields import DEFAULT_GATE, ContractError
+from contract.pipeline import MOTION_MEASURE, UNKNOWN_THRESHOLD_OFF  # noqa: F401 (named here too)
 from converter import ConverterError
-
-MOTION_MEASURE = "gyro_rms_dps+weight*accel_rms_g"
 
 
 @dataclass(frozen=True)
@@ -45,73 +45,6 @@ class PostprocessSettings:
     motion_accel_weight: float  # dps per g
     unknown_index: int = -1  # -1: no unknown label
     unknown_threshold: float = UNKNOWN_THRESHOLD_OFF  # > 1: only a top-1 unknown label is unknown
-
-
-def contract_postprocess(contract: dict, where: str = "contract.json") -> tuple[int, float, float, float]:
-    """(agreement, refractory_s, motion_gate threshold or 0, accel weight) of a contract dict,
-    with the documented defaults for missing keys; ConverterError naming the bad key."""
-    agreement = contract.get("agreement", DEFAULT_AGREEMENT)
-    refractory_s = contract.get("refractory_s", DEFAULT_REFRACTORY_S)
-    gate = contract["motion_gate"] if "motion_gate" in contract else DEFAULT_MOTION_GATE
-    if not isinstance(agreement, int) or isinstance(agreement, bool) or not 1 <= agreement <= 1000:
-        raise ConverterError(f"{where}: agreement must be a whole number of windows from 1 to 1000, got {agreement!r}")
-    if not isinstance(refractory_s, (int, float)) or isinstance(refractory_s, bool) or not 0 <= refractory_s <= 3600:
-        raise ConverterError(f"{where}: refractory_s must be seconds from 0 to 3600, got {refractory_s!r}")
-    if gate is None:
-        return agreement, float(refractory_s), 0.0, float(DEFAULT_MOTION_GATE["accel_weight_dps_per_g"])
-    if not isinstance(gate, dict) or gate.get("measure") != MOTION_MEASURE:
-        raise ConverterError(f"{where}: motion_gate must be null or {{\"measure\": \"{MOTION_MEASURE}\", "
-                             f"\"accel_weight_dps_per_g\": W, \"threshold\": T}}, got {gate!r}")
-    try:
-        weight, threshold = float(gate["accel_weight_dps_per_g"]), float(gate["threshold"])
-    except (KeyError, TypeError, ValueError):
-        raise ConverterError(f"{where}: motion_gate needs numbers accel_weight_dps_per_g and threshold, got {gate!r}") from None
-    if not (weight >= 0 and threshold >= 0 and np.isfinite(weight) and np.isfinite(threshold)):
-        raise ConverterError(f"{where}: motion_gate's accel_weight_dps_per_g and threshold must be finite and >= 0")
-    return agreement, float(refractory_s), threshold, weight
-
-
-def contract_version(contract: dict, where: str = "contract.json") -> int:
-    """The contract's version: 1 when it has none (written before versions were checked); a version
-    newer than this code reads is refused by name."""
-    version = contract.get("contract_version", 1)
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ConverterError(f"{where}: contract_version must be a whole number from 1, got {version!r}")
-    if version > CONTRACT_VERSION:
-        raise ConverterError(f"{where}: contract_version {version} is newer than this nanogest reads (up to "
-                             f"{CONTRACT_VERSION}); update nanogest, or train the run again with this one")
-    return version
-
-
-def version_note(contract: dict, where: str = "contract.json") -> str | None:
-    """The one line saying a contract is read with older behaviour, or None for a current one."""
-    if contract_version(contract, where) >= 2:
-        return None
-    return (f"{where} is version 1 (before the unknown class): read with no unknown label; "
-            "retrain with `nanogest fit` to get one")
-
-
-def contract_unknown(contract: dict, where: str = "contract.json") -> tuple[str | None, float | None]:
-    """(unknown_label or None, unknown_threshold or None) of a contract dict. A version-1 contract has
-    neither, whatever it holds; ConverterError naming the bad key. The threshold's range depends on
-    the model's output (``settings_from_contract`` checks it)."""
-    if contract_version(contract, where) < 2:
-        return None, None
-    label, threshold = contract.get("unknown_label"), contract.get("unknown_threshold")
-    labels = list(contract["labels"])
-    if label is not None:
-        if not isinstance(label, str) or label not in labels:
-            raise ConverterError(f"{where}: unknown_label must be null or one of the labels {labels}, got {label!r}")
-        if label == contract.get("idle_label"):
-            raise ConverterError(f"{where}: unknown_label {label!r} is the idle label; they must be different labels")
-    if threshold is not None:
-        if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not np.isfinite(threshold):
-            raise ConverterError(f"{where}: unknown_threshold must be null or a number, got {threshold!r}")
-        if label is None:
-            raise ConverterError(f"{where}: unknown_threshold is {threshold!r} but unknown_label is null; "
-                                 "a threshold needs the unknown label it applies to")
-        threshold = float(threshold)
-    return label, threshold
 
 
 def output_range(output_q: tuple[float, int]) -> tuple[float, float]:
@@ -132,24 +65,35 @@ def refractory_samples(rate_hz: float, refractory_s: float) -> int:
     return max(1, int(np.floor(rate_hz * refractory_s + 0.5)))
 
 
-def settings_from_contract(contract: dict, output_q: tuple[float, int], where: str = "contract.json") -> PostprocessSettings:
-    """The board's post-processing settings for a contract dict and the model's output quantization."""
-    labels = list(contract["labels"])
-    idle = contract.get("idle_label")
-    agreement, refractory_s, gate, weight = contract_postprocess(contract, where)
-    unknown, unknown_threshold = contract_unknown(contract, where)
+def settings_from_contract(contract: Contract | dict, output_q: tuple[float, int],
+                           where: str | None = None) -> PostprocessSettings:
+    """The board's post-processing settings for a contract and the model's output quantization; the
+    thresholds are checked against what that output can represent (ConverterError naming the file).
+    A dict is read as contract.json (converter/tflm_server.py still passes one)."""
+    contract = as_contract(contract, where)
+    where = where or contract.source
     low, high = output_range(output_q)
-    check_threshold("score_threshold", contract["score_threshold"], low, high, where)
-    if unknown_threshold is not None:  # above 1 means off on the board: probabilities never reach it
-        check_threshold("unknown_threshold", unknown_threshold, low, min(high, 1.0), where)
+    check_threshold("score_threshold", contract.score_threshold, low, high, where)
+    if contract.unknown_threshold is not None:  # above 1 means off on the board: probabilities never reach it
+        check_threshold("unknown_threshold", contract.unknown_threshold, low, min(high, 1.0), where)
+    gate = contract.motion_gate
     return PostprocessSettings(
-        label_count=len(labels), idle_index=labels.index(idle) if idle is not None else -1,
-        score_threshold=float(contract["score_threshold"]), output_scale=float(output_q[0]),
-        output_zero_point=int(output_q[1]), agreement=agreement,
-        refractory_samples=refractory_samples(float(contract["rate_hz"]), refractory_s),
-        motion_gate=gate, motion_accel_weight=weight,
-        unknown_index=labels.index(unknown) if unknown is not None else -1,
-        unknown_threshold=UNKNOWN_THRESHOLD_OFF if unknown_threshold is None else unknown_threshold)
+        label_count=len(contract.labels), idle_index=contract.idle_index,
+        score_threshold=float(contract.score_threshold), output_scale=float(output_q[0]),
+        output_zero_point=int(output_q[1]), agreement=contract.agreement,
+        refractory_samples=refractory_samples(contract.rate_hz, contract.refractory_s),
+        motion_gate=0.0 if gate is None else gate.threshold,
+        motion_accel_weight=(DEFAULT_GATE if gate is None else gate).accel_weight_dps_per_g,
+        unknown_index=contract.unknown_index,
+        unknown_threshold=UNKNOWN_THRESHOLD_OFF if contract.unknown_threshold is None else contract.unknown_threshold)
+
+
+def as_contract(contract: Contract | dict, where: str | None = None) -> Contract:
+    """``contract`` itself, or a contract.json dict read and checked; ContractError becomes ConverterError."""
+    try:
+        return document.as_contract(contract, where or "contract.json")
+    except ContractError as e:
+        raise ConverterError(str(e)) from None
 
 
 def window_motion(windows_counts: np.ndarray, accel_g_per_count: float, gyro_dps_per_count: float,

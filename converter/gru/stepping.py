@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from contract.document import Contract
 from converter import ConverterError
+from converter.postprocess import as_contract
 from converter.int8.flatbuffer import TensorInfo, read_signature_io
 from converter.int8.tflm import VERIFY_ARENA_BYTES, make_interpreter, preserving_pair, quantize_input
 
@@ -209,9 +211,12 @@ def is_step_model(flatbuffer: bytes) -> bool:
     return "x_t" in inputs and "h" in inputs
 
 
-def step_settings(flatbuffer: bytes, contract: dict, where: str = "contract.json") -> StepSettings | None:
+def step_settings(flatbuffer: bytes, contract: Contract | dict, where: str | None = None) -> StepSettings | None:
     """The step settings of a one-step model (None for a windowed model). The samples per step come
-    from x_t's shape; the stride from the contract's GRU front end (the product of its strides)."""
+    from x_t's shape; the stride from the contract's GRU front end (the product of its strides). A
+    dict is read as contract.json (converter/tflm_server.py still passes one)."""
+    contract = as_contract(contract, where)
+    where = where or contract.source
     try:
         if not is_step_model(flatbuffer):
             return None
@@ -219,14 +224,12 @@ def step_settings(flatbuffer: bytes, contract: dict, where: str = "contract.json
         return None  # no signature: a windowed model
     io = read_step_io(flatbuffer)
     chunk = int(io.x.shape[1]) if len(io.x.shape) == 3 else 1
-    front = (contract.get("gru") or {}).get("front_end") or []
-    stride = 1
-    for layer in front:
-        if not isinstance(layer, dict) or "stride" not in layer:
-            raise ConverterError(f"{where}: the GRU's front end {front!r} does not state each layer's stride; "
-                                 "retrain with the current `nanogest fit`")
-        stride *= int(layer["stride"])
-    window = int(contract["window"])
+    stride = contract.gru.stride_samples if contract.gru is not None else 1
+    if stride is None:
+        names = ", ".join(contract.gru.front_end_names)
+        raise ConverterError(f"{where}: the GRU's front end ({names}) does not state each layer's stride; "
+                             "retrain with the current `nanogest fit`")
+    window = contract.window
     if chunk > window:
         raise ConverterError(f"{where}: the one-step model reads {chunk} samples per step, more than a window ({window})")
     return StepSettings(io, chunk, stride, (window - chunk) // stride + 1)

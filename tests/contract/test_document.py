@@ -41,6 +41,9 @@ def test_every_field_round_trips_and_unknown_keys_survive():
     assert c.gru.units == 16 and c.gru.stride_samples == 2 and c.gru.front_end[0].name == "front_conv1"
     assert c.postprocess_record == V2["postprocess_calibration"]
     assert Contract.from_dict(c.to_dict()) == c
+    named = {**raw, "gru": {"units": 8, "front_end": ["front_conv1", "front_conv2"]}}  # before layers were described
+    c = Contract.from_dict(named)
+    assert c.to_dict() == named and c.gru.stride_samples is None and c.gru.front_end_names == ["front_conv1", "front_conv2"]
 
 
 def test_a_change_is_checked_and_written_where_the_file_had_nothing():

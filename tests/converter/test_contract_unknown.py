@@ -1,5 +1,5 @@
-"""The contract's unknown class: versions, validation and the threshold's range (converter/run_dir.py,
-converter/postprocess.py), as a user meets them through the converter's commands."""
+"""The contract's unknown class: versions, validation and the threshold's range (contract/document.py read
+through converter/run_dir.py, converter/postprocess.py), as a user meets them through the converter's commands."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def test_a_version_2_contract_names_its_unknown_label(tmp_path):
     c = load_contract(write_contract(tmp_path / "run", V2))
     assert (c.version, c.unknown_label, c.unknown_index, c.unknown_threshold) == (2, "unknown", 2, 0.5)
     assert c.version_note is None
-    s = settings_from_contract(c.raw, SOFTMAX)
+    s = settings_from_contract(c, SOFTMAX)
     assert (s.unknown_index, s.unknown_threshold) == (2, 0.5)
     none = load_contract(write_contract(tmp_path / "none", {**V2, "unknown_label": None, "unknown_threshold": None}))
     assert (none.unknown_label, none.unknown_index, none.version_note) == (None, -1, None)
@@ -51,7 +51,7 @@ def test_an_old_contract_is_read_without_an_unknown_label_and_says_so(tmp_path, 
     assert (c.version, c.unknown_label, c.unknown_index) == (1, None, -1)
     assert c.version_note == (f"{tmp_path / 'run' / 'contract.json'} is version 1 (before the unknown class): read with "
                               "no unknown label; retrain with `nanogest fit` to get one")
-    s = settings_from_contract(c.raw, SOFTMAX)
+    s = settings_from_contract(c, SOFTMAX)
     assert (s.unknown_index, s.unknown_threshold) == (-1, UNKNOWN_THRESHOLD_OFF)
 
 

@@ -10,7 +10,9 @@ from converter.postprocess import (UNKNOWN_THRESHOLD_OFF, PostprocessSettings, d
                                    reported_top, settings_from_contract, window_motion)
 from contract.pipeline import DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S
 
-BASE = {"labels": ["idle", "one", "two"], "idle_label": "idle", "score_threshold": 0.6, "rate_hz": 119.0}
+BASE = {"labels": ["idle", "one", "two"], "idle_label": "idle", "score_threshold": 0.6, "rate_hz": 119.0,
+        "channels": ["aX", "aY", "aZ", "gX", "gY", "gZ"], "window": 119, "hop": 30,
+        "normalization": {"mean": [0.0] * 6, "std": [1.0] * 6}}
 
 
 def test_a_contract_without_the_keys_gets_the_documented_defaults():
