@@ -19,7 +19,6 @@ more accurate.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import socket
 import tempfile
@@ -29,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from contract.document import Contract, gru_shape
+from contract.run_dir import MODEL_FILE, REPORT_FILE, read_record, write_contract, write_windows
 from training import TrainingError
 from training.augment import resolve_augment
 from training.fit import check_options, make_contract, split_windows, train_model
@@ -87,19 +88,17 @@ def dominated_by(finished: list, acc: float, model_bytes: int, latency_ms: float
     return None
 
 
-def _write_fold_run(run_dir: Path, model, contract: dict, sides: dict) -> None:
+def _write_fold_run(run_dir: Path, model, contract: Contract, sides: dict) -> None:
     """The files the converter reads: model.keras, contract.json, windows.npz (as ``fit`` writes them)."""
     from training.models import gru_description
 
     run_dir.mkdir(parents=True, exist_ok=True)
     gru = gru_description(model)
     if gru is not None:
-        contract["gru"] = gru
-    model.save(run_dir / "model.keras")
-    (run_dir / "contract.json").write_text(json.dumps(contract, indent=2) + "\n")
-    (x_train, y_train), (x_test, y_test) = sides["train"], sides["test"]
-    np.savez_compressed(run_dir / "windows.npz", x_train=x_train.astype(np.float32), y_train=y_train.astype(np.int32),
-                        x_test=x_test.astype(np.float32), y_test=y_test.astype(np.int32))
+        contract = contract.replace(gru=gru_shape(gru))
+    model.save(run_dir / MODEL_FILE)
+    write_contract(run_dir, contract)
+    write_windows(run_dir, sides["train"], sides["test"])
 
 
 def convert_fold(run_dir: Path, log) -> tuple[dict, str | None]:
@@ -115,7 +114,7 @@ def convert_fold(run_dir: Path, log) -> tuple[dict, str | None]:
         except ConverterError as e:
             if not (run_dir / "report.json").is_file():
                 raise
-            report, refused = json.loads((run_dir / "report.json").read_text()), str(e)
+            report, refused = read_record(run_dir, REPORT_FILE), str(e)
     return report, refused
 
 
@@ -126,14 +125,14 @@ def fold_reports(takes, params: dict, kind: str, dealt: list[list[str]], seed: i
     The trials and their confirmation (search/confirm.py) both score through here."""
     o = fit_options(params, seed=seed)
     check_options(o)
-    short = too_short(params, make_contract(takes, o)["window"])
+    short = too_short(params, make_contract(takes, o).window)
     if short:
         raise TrainingError(short)  # a FAILED trial with this sentence, before any training
     with tempfile.TemporaryDirectory(prefix=f"nanogest-{tag.replace(' ', '')}-") as tmp:
         for i, test_groups in enumerate(dealt):
             contract = make_contract(takes, o)
             split = fold_split(takes, kind, test_groups, seed=seed + i, validation=False)
-            sides = split_windows(split, contract, o)
+            sides, contract = split_windows(split, contract, o)
             kinds = resolve_augment(o.augment, len(sides["train"][0]), len({t.meta.subject for t in split.train}))
             fold_dir = Path(tmp) / f"fold{i + 1}"
             print(f"{tag} fold {i + 1}/{len(dealt)} seed {seed}: {params}", file=log, flush=True)
@@ -141,7 +140,7 @@ def fold_reports(takes, params: dict, kind: str, dealt: list[list[str]], seed: i
                                       prefix=f"{tag} fold {i + 1}: ")
             _write_fold_run(fold_dir, model, contract, sides)
             report, refused = convert_fold(fold_dir, log)
-            yield i, report, refused, len(contract["labels"])
+            yield i, report, refused, len(contract.labels)
 
 
 class Objective:

@@ -20,13 +20,16 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
+from contract.document import Contract, ContractError
+from contract.run_dir import (ADAPT_FILE, CONTRACT_FILE, METRICS_FILE, MODEL_FILE, RUN_FILE, SPLIT_FILE, WINDOWS_FILE,
+                              Windows, copy_contract, read_contract, read_record, read_windows, write_record,
+                              write_windows)
 from training import TrainingError
 from training.adapt_fit import TRAIN_LAYERS, AdaptOptions, check_adapt_options, fine_tune, replay_pool
 from training.data import load_dataset, windows_for
@@ -40,31 +43,25 @@ CHECKPOINT_NAME = ".adapted.keras"
 # ------------------------------------------------------------------------- base run
 
 
-def read_base_run(base_dir: Path) -> tuple[dict, dict]:
+def read_base_run(base_dir: Path) -> tuple[Contract, Windows]:
     """The base run's contract and its windows.npz arrays; ``TrainingError`` if it is not a run."""
-    for name in ("model.keras", "contract.json", "windows.npz"):
+    for name in (MODEL_FILE, CONTRACT_FILE, WINDOWS_FILE):
         if not (base_dir / name).is_file():
             raise TrainingError(f"{base_dir}: has no {name}; BASE_RUN_DIR must be a run directory written by "
                                 "'nanogest fit'")
     try:
-        contract = json.loads((base_dir / "contract.json").read_text())
-        contract["labels"], contract["window"], contract["rate_hz"], contract["normalization"]["mean"]  # noqa: B018
-    except (ValueError, KeyError, TypeError) as e:
-        raise TrainingError(f"{base_dir / 'contract.json'}: not a readable contract ({e}); train the base run again") from None
-    try:
-        with np.load(base_dir / "windows.npz") as npz:
-            windows = {k: np.asarray(npz[k]) for k in ("x_train", "y_train", "x_test", "y_test")}
-    except (OSError, ValueError, KeyError) as e:
-        raise TrainingError(f"{base_dir / 'windows.npz'}: unreadable ({e}); train the base run again") from None
-    return contract, windows
+        contract = read_contract(base_dir)
+        return contract, read_windows(base_dir, contract)
+    except ContractError as e:
+        raise TrainingError(f"{e} (train the base run again)") from None
 
 
 def base_last_steps(base_dir: Path) -> int:
     """The last steps of a GRU window the base run trained on the label (metrics.json
     ``supervised_steps``): the fine-tuning learns the same way; 1 for windowed models and older runs."""
     try:
-        supervised = json.loads((base_dir / "metrics.json").read_text()).get("supervised_steps") or {}
-    except (OSError, ValueError):
+        supervised = read_record(base_dir, METRICS_FILE).get("supervised_steps") or {}
+    except (ContractError, AttributeError):
         return 1
     return max(1, int(supervised.get("trained") or 1))
 
@@ -89,22 +86,22 @@ def base_model_identity(base_dir: Path) -> dict:
 # ------------------------------------------------------------------- person's takes
 
 
-def choose_takes(takes: list, contract: dict, takes_per_label: int) -> tuple[list, list, list[str]]:
+def choose_takes(takes: list, contract: Contract, takes_per_label: int) -> tuple[list, list, list[str]]:
     """(takes to adapt on, takes held out, base labels without any take). Labels the base model
     does not know are refused, naming them and one of their files."""
-    known = set(contract["labels"])
+    known = set(contract.labels)
     unknown = sorted({t.meta.label for t in takes} - known)
     if unknown:
         first = next(t for t in takes if t.meta.label in unknown)
         raise TrainingError(f"label(s) {', '.join(unknown)} (e.g. {first.csv_path}) are not known to the base model "
-                            f"({', '.join(contract['labels'])}); adapting cannot add labels: move those takes out "
+                            f"({', '.join(contract.labels)}); adapting cannot add labels: move those takes out "
                             "of PERSON_DATA_DIR, or train a new run with them")
     used, held = [], []
-    for label in contract["labels"]:
+    for label in contract.labels:
         mine = sorted((t for t in takes if t.meta.label == label), key=lambda t: (t.meta.session, str(t.csv_path)))
         used += mine[:takes_per_label]
         held += mine[takes_per_label:]
-    missing = [label for label in contract["labels"] if not any(t.meta.label == label for t in takes)]
+    missing = [label for label in contract.labels if not any(t.meta.label == label for t in takes)]
     return used, held, missing
 
 
@@ -149,9 +146,9 @@ def adapt(base_dir, person_dir, run_dir, options: AdaptOptions | None = None, lo
     x_new, y_new = windows_for(used, contract)
     x_test, y_test = windows_for(held, contract)
     rng = np.random.default_rng(o.seed)
-    x_replay, y_replay = replay_pool(base["x_train"], base["y_train"], o.replay_windows, rng)
-    takes_used = {label: sum(t.meta.label == label for t in used) for label in contract["labels"]}
-    takes_held = {label: sum(t.meta.label == label for t in held) for label in contract["labels"]}
+    x_replay, y_replay = replay_pool(base.x_train, base.y_train, o.replay_windows, rng)
+    takes_used = {label: sum(t.meta.label == label for t in used) for label in contract.labels}
+    takes_held = {label: sum(t.meta.label == label for t in held) for label in contract.labels}
     print(f"adapting {base_dir} to {', '.join(subjects)}: {len(used)} takes ({len(x_new)} windows) to adapt on, "
           f"{len(held)} held out ({len(x_test)} windows), {len(x_replay)} base windows replayed; "
           f"train layers: {o.train_layers}", file=log)
@@ -159,28 +156,26 @@ def adapt(base_dir, person_dir, run_dir, options: AdaptOptions | None = None, lo
     keras = _keras()
     base_model = keras.models.load_model(str(base_dir / "model.keras"))
     before = _accuracy(base_model, x_test, y_test, contract)
-    before_base = _accuracy(base_model, base["x_test"], base["y_test"], contract)
+    before_base = _accuracy(base_model, base.x_test, base.y_test, contract)
     model = keras.models.load_model(str(base_dir / "model.keras"))
     last_steps = base_last_steps(base_dir)
     history, trainable, seconds = fine_tune(model, x_new, y_new, x_replay, y_replay, contract, o, log,
                                             last_steps=last_steps)
     after = _accuracy(model, x_test, y_test, contract)
-    after_base = _accuracy(model, base["x_test"], base["y_test"], contract)
+    after_base = _accuracy(model, base.x_test, base.y_test, contract)
 
     run_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(run_dir / CHECKPOINT_NAME))
     os.replace(run_dir / CHECKPOINT_NAME, run_dir / "model.keras")
-    shutil.copyfile(base_dir / "contract.json", run_dir / "contract.json")
+    copy_contract(base_dir, run_dir)  # unchanged, byte for byte
     no_test = len(x_test) == 0
     if no_test:
         print("note: every take was used to adapt, none is left to measure the adapted model on the person; "
               f"record more than {o.takes_per_label} takes per label to see the gain (x_test in windows.npz holds "
               "the base run's test windows so the run still converts)", file=log)
-    x_test_saved, y_test_saved = (base["x_test"], base["y_test"]) if no_test else (x_test, y_test)
-    np.savez_compressed(run_dir / "windows.npz",
-                        x_train=np.concatenate([x_new, x_replay]).astype(np.float32),
-                        y_train=np.concatenate([y_new, y_replay]).astype(np.int32),
-                        x_test=x_test_saved.astype(np.float32), y_test=y_test_saved.astype(np.int32))
+    x_test_saved, y_test_saved = (base.x_test, base.y_test) if no_test else (x_test, y_test)
+    write_windows(run_dir, (np.concatenate([x_new, x_replay]), np.concatenate([y_new, y_replay])),
+                  (x_test_saved, y_test_saved))
     acc = lambda m: None if m is None else m["accuracy"]  # noqa: E731
     summary = {
         "base_accuracy": acc(before), "adapted_accuracy": acc(after), "last_steps_trained": last_steps,
@@ -214,29 +209,29 @@ def _write_records(run_dir, base_dir, person_dir, contract, o, used, held, takes
         "labels_without_takes": missing,
         "options": asdict(o),
     }
-    (run_dir / "adapt.json").write_text(json.dumps(adapt_record, indent=2) + "\n")
+    write_record(run_dir, ADAPT_FILE, adapt_record)
     split = {"kind": "adapt", "adapt_takes": adapt_record["takes_used"], "test_takes": adapt_record["takes_held_out"],
              "test": "the person's held-out takes" if held else "the base run's test windows (no take held out)",
              "replayed_base_windows": summary["n_replay_windows"]}
-    (run_dir / "split.json").write_text(json.dumps(split, indent=2) + "\n")
+    write_record(run_dir, SPLIT_FILE, split)
     run = {"versions": library_versions(),
            "dataset": {"dir": adapt_record["person_data"]["dir"], "sha256": adapt_record["person_data"]["sha256"],
                        "takes": len(takes)},
            "config": {"command": "adapt", **asdict(o)}, "adapted_from": adapt_record["base"]}
-    (run_dir / "run.json").write_text(json.dumps(run, indent=2) + "\n")
+    write_record(run_dir, RUN_FILE, run)
     metrics = after if after is not None else score(model, x_test, y_test, contract)
     metrics = dict(metrics, split="adapt", base_accuracy=summary["base_accuracy"],
                    base_accuracy_on_base_test=summary["base_accuracy_on_base_test"],
                    adapted_accuracy_on_base_test=summary["adapted_accuracy_on_base_test"],
                    base_per_class=None if before is None else before["per_class"],
                    n_train=summary["n_adapt_windows"] + summary["n_replay_windows"],
-                   epochs_run=o.epochs, train_seconds=summary["train_seconds"], arch=contract.get("arch"),
+                   epochs_run=o.epochs, train_seconds=summary["train_seconds"], arch=contract.arch,
                    seed=o.seed, takes_used=summary["takes_used"])
-    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    write_record(run_dir, METRICS_FILE, metrics)
     plot_history(history, run_dir / "history.png")
     title = (f"adapted, person's held-out takes: accuracy {metrics['accuracy']:.3f}" if held
              else f"adapted, base run's test windows: accuracy {metrics['accuracy']:.3f}")
-    plot_confusion(np.array(metrics["confusion"]), contract["labels"], run_dir / "confusion.png", title)
+    plot_confusion(np.array(metrics["confusion"]), contract.labels, run_dir / "confusion.png", title)
 
 
 # ------------------------------------------------------------------------- command

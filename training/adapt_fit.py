@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from contract.document import Contract
 from contract.input import normalize
 from training import TrainingError
 from training.augment import AUGMENT_KINDS, augment_windows
@@ -123,7 +124,7 @@ def _epoch_batches(keras, x_new, y_new, x_replay, y_replay, contract, o: AdaptOp
     return MixedWindows()
 
 
-def fine_tune(model, x_new, y_new, x_replay, y_replay, contract: dict, o: AdaptOptions, log, last_steps: int = 1):
+def fine_tune(model, x_new, y_new, x_replay, y_replay, contract: Contract, o: AdaptOptions, log, last_steps: int = 1):
     """Fine-tune ``model`` in place; returns (history, trainable layer names, seconds). ``last_steps``
     > 1: a GRU learns the label at each of its window's last steps, as its base run did
     (training/fit.py ``compile_on_last_steps``), through its every-step form, whose weights are then

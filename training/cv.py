@@ -40,7 +40,7 @@ def cross_validate(data_dir, options: FitOptions | None = None, folds: int = DEF
             prefix = f"fold {i + 1}/{len(dealt)}: "
             contract = make_contract(takes, o)
             split = fold_split(takes, kind, test_groups, seed=o.seed + i, validation=o.patience is not None)
-            sides = split_windows(split, contract, o)
+            sides, contract = split_windows(split, contract, o)
             kinds = resolve_augment(o.augment, len(sides["train"][0]), len({t.meta.subject for t in split.train}))
             mount = resolve_mount(o, split.train, kinds)
             print(f"{prefix}test {', '.join(test_groups[:6])}{' ...' if len(test_groups) > 6 else ''} "
@@ -65,5 +65,5 @@ def cross_validate(data_dir, options: FitOptions | None = None, folds: int = DEF
         "std_accuracy": float(acc.std()),
         "mean_macro_f1": float(f1.mean()),
         "std_macro_f1": float(f1.std()),
-        "labels": make_contract(takes, o)["labels"],
+        "labels": make_contract(takes, o).labels,
     }

@@ -13,8 +13,8 @@ import numpy as np
 
 from capture.dataset import DatasetError, Take, is_usable, list_takes, read_take, take_scales
 from contract.labels import LabelError, c_identifiers
-from contract.pipeline import (CHANNELS, CONTRACT_VERSION, DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S,
-                               DEFAULT_SCORE_THRESHOLD, HOP_SECONDS, IDLE_LABEL, UNITS, UNKNOWN_LABEL, WINDOW_SECONDS)
+from contract.document import Contract, Normalization, as_contract, normalization_of
+from contract.pipeline import CHANNELS, HOP_SECONDS, IDLE_LABEL, UNKNOWN_LABEL, WINDOW_SECONDS
 from contract.resample import ResampleError, counts_to_values, rate_mhz, resample_counts, values_to_counts
 from training import TrainingError
 
@@ -118,21 +118,22 @@ def cut_windows(samples: np.ndarray, window: int, hop: int) -> np.ndarray:
     return np.stack([samples[s:s + window] for s in window_starts(len(samples), window, hop)]).astype(np.float32)
 
 
-def take_windows(take: Take, contract: dict) -> np.ndarray:
+def take_windows(take: Take, contract: Contract | dict) -> np.ndarray:
     """The take as ``(k, window, 6)`` raw windows at the contract's rate."""
-    samples = resample(take, float(contract["rate_hz"]))
-    return cut_windows(samples, int(contract["window"]), int(contract["hop"]))
+    contract = as_contract(contract)
+    samples = resample(take, contract.rate_hz)
+    return cut_windows(samples, contract.window, contract.hop)
 
 
-def normalization_from(x_train: np.ndarray) -> dict:
+def normalization_from(x_train: np.ndarray) -> Normalization:
     """Per-channel mean and std of the training windows (std floored to avoid dividing by ~0)."""
     flat = np.asarray(x_train, dtype=np.float64).reshape(-1, x_train.shape[-1])
     std = np.maximum(flat.std(axis=0), 1e-3)
-    return {"mean": [float(v) for v in flat.mean(axis=0)], "std": [float(v) for v in std]}
+    return normalization_of(flat.mean(axis=0), std)
 
 
 def base_contract(takes: list[Take], arch: str, window_seconds: float = WINDOW_SECONDS,
-                  hop_seconds: float = HOP_SECONDS, extra_labels=(), rate_hz: float | None = None) -> dict:
+                  hop_seconds: float = HOP_SECONDS, extra_labels=(), rate_hz: float | None = None) -> Contract:
     """Everything of the contract except the normalization, decided from the dataset
     (``extra_labels``: labels the run adds itself, such as idle drawn from still stretches;
     ``rate_hz``: the model's rate, default the dataset's most common; every take at another rate
@@ -149,36 +150,25 @@ def base_contract(takes: list[Take], arch: str, window_seconds: float = WINDOW_S
         rate_hz = dataset_rate_hz(takes)
     elif not (rate_hz > 0 and np.isfinite(rate_hz)):
         raise TrainingError(f"--rate-hz must be a positive number of Hz, not {rate_hz!r}")
-    return {
-        "contract_version": CONTRACT_VERSION,
-        "rate_hz": float(rate_hz),
-        "channels": list(CHANNELS),
-        "units": dict(UNITS),
-        "window": max(2, int(round(rate_hz * window_seconds))),
-        "hop": max(1, int(round(rate_hz * hop_seconds))),
-        "labels": labels,
-        "idle_label": IDLE_LABEL if IDLE_LABEL in labels else None,
-        "normalization": {"mean": [0.0] * len(CHANNELS), "std": [1.0] * len(CHANNELS)},
-        "arch": arch,
-        "score_threshold": DEFAULT_SCORE_THRESHOLD,
-        "agreement": DEFAULT_AGREEMENT,
-        "refractory_s": DEFAULT_REFRACTORY_S,
-        "motion_gate": dict(DEFAULT_MOTION_GATE),
-        # The unknown class (contract version 2): its label when the run trains one; the threshold
-        # stays null (unknown only as top-1) until a calibration sets it.
-        "unknown_label": UNKNOWN_LABEL if UNKNOWN_LABEL in labels else None,
-        "unknown_threshold": None,
-    }
+    # The post-processing starts at contract/pipeline.py's defaults (the Contract's own); the unknown
+    # class (version 2) is named when the run trains one, its threshold stays null (unknown only as
+    # top-1) until a calibration sets it. The normalization is the training side's (split_windows).
+    return Contract(
+        rate_hz=float(rate_hz), window=max(2, int(round(rate_hz * window_seconds))),
+        hop=max(1, int(round(rate_hz * hop_seconds))), labels=labels,
+        idle_label=IDLE_LABEL if IDLE_LABEL in labels else None,
+        normalization=normalization_of([0.0] * len(CHANNELS), [1.0] * len(CHANNELS)), arch=arch,
+        unknown_label=UNKNOWN_LABEL if UNKNOWN_LABEL in labels else None)
 
 
-def windows_for(takes: list[Take], contract: dict) -> tuple[np.ndarray, np.ndarray]:
+def windows_for(takes: list[Take], contract: Contract) -> tuple[np.ndarray, np.ndarray]:
     """Raw windows and integer labels for a list of takes."""
-    index = {label: i for i, label in enumerate(contract["labels"])}
+    index = {label: i for i, label in enumerate(contract.labels)}
     xs, ys = [], []
     for take in takes:
         w = take_windows(take, contract)
         xs.append(w)
         ys.append(np.full(len(w), index[take.meta.label], dtype=np.int32))
     if not xs:
-        return np.zeros((0, contract["window"], len(CHANNELS)), np.float32), np.zeros(0, np.int32)
+        return np.zeros((0, contract.window, len(CHANNELS)), np.float32), np.zeros(0, np.int32)
     return np.concatenate(xs), np.concatenate(ys)

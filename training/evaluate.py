@@ -7,27 +7,25 @@ the contract does not know is refused: the model cannot be right about it.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
+from contract.document import Contract, ContractError
+from contract.run_dir import MODEL_FILE, read_contract
 from training import TrainingError
 from training.data import load_dataset, take_windows
 from training.fit import _keras, score
 
 
-def _read_contract(run_dir: Path) -> dict:
-    path = run_dir / "contract.json"
-    if not (run_dir / "model.keras").is_file() or not path.is_file():
+def _read_contract(run_dir: Path) -> Contract:
+    if not (run_dir / MODEL_FILE).is_file() or not (run_dir / "contract.json").is_file():
         raise TrainingError(f"{run_dir}: not a run directory (model.keras and contract.json are written by "
                             "'nanogest fit')")
     try:
-        contract = json.loads(path.read_text())
-        contract["labels"], contract["window"], contract["normalization"]["mean"]  # noqa: B018
-    except (ValueError, KeyError, TypeError) as e:
-        raise TrainingError(f"{path}: not a readable contract ({e}); train the run again") from None
-    return contract
+        return read_contract(run_dir)
+    except ContractError as e:
+        raise TrainingError(str(e)) from None
 
 
 def evaluate_run(run_dir, data_dir, include_flagged: bool = False) -> dict:
@@ -35,12 +33,12 @@ def evaluate_run(run_dir, data_dir, include_flagged: bool = False) -> dict:
     run_dir = Path(run_dir)
     contract = _read_contract(run_dir)
     takes = load_dataset(data_dir, include_flagged=include_flagged)
-    index = {label: i for i, label in enumerate(contract["labels"])}
+    index = {label: i for i, label in enumerate(contract.labels)}
     unknown = sorted({t.meta.label for t in takes} - set(index))
     if unknown:
         first = next(t for t in takes if t.meta.label in unknown)
         raise TrainingError(f"label(s) {', '.join(unknown)} (e.g. {first.csv_path}) are not in the run's contract "
-                            f"({', '.join(contract['labels'])}); evaluate on takes of those labels only")
+                            f"({', '.join(contract.labels)}); evaluate on takes of those labels only")
     xs, ys = [], []
     for take in takes:
         w = take_windows(take, contract)
@@ -54,6 +52,6 @@ def evaluate_run(run_dir, data_dir, include_flagged: bool = False) -> dict:
         "accuracy": m["accuracy"],
         "macro_f1": m["macro_f1"],
         "recall": {label: m["per_class"][label]["recall"] for label in present},
-        "labels": contract["labels"],
+        "labels": list(contract.labels),
         "takes": len(takes),
     }

@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from contract.document import Contract
 from training.trainer import _keras, _progress, _training_data, averaging_callbacks, compiled_model, deployable_model
 
 EPOCH_RULE = ("epochs = the split run's epochs (its best epoch on validation loss with --patience), "
@@ -29,7 +30,7 @@ def all_windows(sides: dict) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def train_final(sides: dict, contract: dict, o, kinds: tuple, epochs: int, log, mount_deg: float = 180.0,
+def train_final(sides: dict, contract: Contract, o, kinds: tuple, epochs: int, log, mount_deg: float = 180.0,
                 mount_share: float | None = None):
     """The deployable model on every window; returns (model, description for run.json and metrics.json)."""
     keras = _keras()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from contract.document import Contract, gru_shape
 from contract.pipeline import HOP_SECONDS, IDLE_LABEL, UNKNOWN_LABEL, WINDOW_SECONDS
 from training import TrainingError
 from training.augment import resolve_augment
@@ -123,13 +124,13 @@ def load_checked(data_dir, o: FitOptions, log) -> list:
     return load_dataset(data_dir, include_flagged=o.include_flagged)
 
 
-def make_contract(takes, o: FitOptions) -> dict:
+def make_contract(takes, o: FitOptions) -> Contract:
     extra = ((IDLE_LABEL,) if o.idle_from_still else ()) + ((UNKNOWN_LABEL,) if o.negatives else ())
     return base_contract(takes, o.arch, window_seconds=o.window_seconds, hop_seconds=o.hop_seconds,
                          extra_labels=extra, rate_hz=rate_for(takes, o))
 
 
-def side_windows(takes, contract: dict, o: FitOptions, rng) -> tuple[np.ndarray, np.ndarray, int]:
+def side_windows(takes, contract: Contract, o: FitOptions, rng) -> tuple[np.ndarray, np.ndarray, int]:
     """Raw windows, labels and the number of idle windows drawn from still stretches."""
     if not o.idle_from_still:
         x, y = windows_for(takes, contract)
@@ -137,8 +138,8 @@ def side_windows(takes, contract: dict, o: FitOptions, rng) -> tuple[np.ndarray,
     return windows_with_still_idle(takes, contract, rng)
 
 
-def split_windows(split: Split, contract: dict, o: FitOptions) -> dict:
-    """Windows of every side of ``split``; the contract's normalization is set from the training side."""
+def split_windows(split: Split, contract: Contract, o: FitOptions) -> tuple[dict, Contract]:
+    """Windows of every side of ``split``, and the contract with the training side's normalization."""
     rng = np.random.default_rng(o.seed)
     sides = {}
     for side in ("train", "validation", "test"):
@@ -147,20 +148,19 @@ def split_windows(split: Split, contract: dict, o: FitOptions) -> dict:
         sides[f"{side}_idle_from_still"] = idle
     had_idle = any(t.meta.label == IDLE_LABEL for t in split.train)
     if o.idle_from_still and not had_idle and sides["train_idle_from_still"] == 0:
-        raise TrainingError(f"--idle-from-still found no still stretch as long as a window ({contract['window']} "
+        raise TrainingError(f"--idle-from-still found no still stretch as long as a window ({contract.window} "
                             "samples) in the training takes; record idle takes or leave still pauses in gesture takes")
     sides["train_negatives"] = 0
     if o.negatives:
         from training.negatives import make_negatives
 
         x, y = sides["train"]
-        gesture = ~np.isin(y, [contract["labels"].index(l) for l in (IDLE_LABEL, UNKNOWN_LABEL) if l in contract["labels"]])
+        gesture = ~np.isin(y, [contract.labels.index(l) for l in (IDLE_LABEL, UNKNOWN_LABEL) if l in contract.labels])
         neg = make_negatives(x[gesture], y[gesture], rng, o.negative_share, o.negatives)
-        unknown = contract["labels"].index(UNKNOWN_LABEL)
+        unknown = contract.labels.index(UNKNOWN_LABEL)
         sides["train"] = (np.concatenate([x, neg]), np.concatenate([y, np.full(len(neg), unknown, np.int32)]))
         sides["train_negatives"] = int(len(neg))
-    contract["normalization"] = normalization_from(sides["train"][0])
-    return sides
+    return sides, contract.replace(normalization=normalization_from(sides["train"][0]))
 
 
 def mount_text(mount: dict) -> str:
@@ -178,7 +178,7 @@ class Prepared:
     """What a run trains and tests on, decided before any training."""
 
     takes: list
-    contract: dict
+    contract: Contract
     split: Split
     sides: dict  # split_windows
     kinds: tuple  # augmentation kinds
@@ -191,7 +191,7 @@ def prepare(data_dir, o: FitOptions, log) -> Prepared:
     contract = make_contract(takes, o)
     split = split_dataset(takes, seed=o.seed, test_subjects=o.test_subjects, test_fraction=o.test_fraction,
                           validation=o.patience is not None)
-    sides = split_windows(split, contract, o)
+    sides, contract = split_windows(split, contract, o)
     kinds = resolve_augment(o.augment, len(sides["train"][0]), len({t.meta.subject for t in split.train}))
     p = Prepared(takes, contract, split, sides, kinds, resolve_mount(o, split.train, kinds))
     _log_prepared(p, o, log)
@@ -202,8 +202,8 @@ def prepare(data_dir, o: FitOptions, log) -> Prepared:
 
 def _log_prepared(p: Prepared, o: FitOptions, log) -> None:
     contract, split, sides = p.contract, p.split, p.sides
-    print(f"dataset: {len(p.takes)} takes, labels {', '.join(contract['labels'])}, {contract['rate_hz']:g} Hz, "
-          f"window {contract['window']}, hop {contract['hop']}", file=log)
+    print(f"dataset: {len(p.takes)} takes, labels {', '.join(contract.labels)}, {contract.rate_hz:g} Hz, "
+          f"window {contract.window}, hop {contract.hop}", file=log)
     print(f"split by {split.kind}: test {', '.join(split.test_groups[:8])}{' ...' if len(split.test_groups) > 8 else ''}; "
           f"windows train {len(sides['train'][0])}, validation {len(sides['validation'][0])} ({split.validation_kind}), "
           f"test {len(sides['test'][0])}; augment {','.join(p.kinds) or 'off'}{mount_text(p.mount)}", file=log)
@@ -270,7 +270,7 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
     size = describe_size(best)
     gru = gru_description(best)
     if gru is not None:
-        p.contract["gru"] = gru
+        p.contract = p.contract.replace(gru=gru_shape(gru))
     # a GRU: {"steps": its window's, "trained": the last ones trained on the label}; windowed models: None
     steps = int(best.get_layer("gru").input.shape[1]) if gru is not None else None
     supervised = {"steps": steps, "trained": supervised_steps_for(o, steps)} if steps else None
@@ -324,9 +324,9 @@ def summary(metrics: dict, run: dict, p: Prepared, o: FitOptions, run_dir: Path)
         "epochs_run": metrics["epochs_run"],
         "train_seconds": metrics["train_seconds"],
         "augment": list(p.kinds),
-        "rate_hz": p.contract["rate_hz"],
-        "window": p.contract["window"],
-        "labels": p.contract["labels"],
+        "rate_hz": p.contract.rate_hz,
+        "window": p.contract.window,
+        "labels": list(p.contract.labels),
         "dataset_sha256": run["dataset"]["sha256"],
         "run_dir": str(run_dir),
         **({"final_fit": {k: metrics["final_fit"][k] for k in ("deployable_model", "evaluated_model", "epochs",

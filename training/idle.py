@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from capture.dataset import Take
+from contract.document import Contract
 from contract.pipeline import IDLE_LABEL
 from training.check import STILL_ACCEL_REL_STD, STILL_GYRO_STD, STILL_SECONDS
 from training.data import resample, take_windows, window_starts
@@ -46,13 +47,13 @@ def still_mask(samples: np.ndarray, rate_hz: float) -> np.ndarray:
     return np.cumsum(cover[:n]) > 0
 
 
-def split_still(take: Take, contract: dict) -> tuple[np.ndarray, np.ndarray]:
+def split_still(take: Take, contract: Contract) -> tuple[np.ndarray, np.ndarray]:
     """The take's windows as (windows with motion, windows wholly inside still stretches)."""
-    window, hop = int(contract["window"]), int(contract["hop"])
-    samples = resample(take, float(contract["rate_hz"]))
+    window, hop = contract.window, contract.hop
+    samples = resample(take, contract.rate_hz)
     if len(samples) < window:
         return take_windows(take, contract), np.zeros((0, window, samples.shape[1]), np.float32)
-    mask = still_mask(samples, float(contract["rate_hz"]))
+    mask = still_mask(samples, contract.rate_hz)
     moving, still = [], []
     for s in window_starts(len(samples), window, hop):
         (still if mask[s:s + window].all() else moving).append(samples[s:s + window])
@@ -61,10 +62,10 @@ def split_still(take: Take, contract: dict) -> tuple[np.ndarray, np.ndarray]:
             np.stack(still).astype(np.float32) if still else empty)
 
 
-def windows_with_still_idle(takes: list[Take], contract: dict, rng: np.random.Generator):
+def windows_with_still_idle(takes: list[Take], contract: Contract, rng: np.random.Generator):
     """Raw windows and labels like ``windows_for``, with still windows of gesture takes labelled
     idle (at most about as many as the largest gesture label has); returns (x, y, idle_drawn)."""
-    index = {label: i for i, label in enumerate(contract["labels"])}
+    index = {label: i for i, label in enumerate(contract.labels)}
     idle = index[IDLE_LABEL]
     xs, ys, still_parts = [], [], []
     for take in takes:
@@ -75,7 +76,7 @@ def windows_with_still_idle(takes: list[Take], contract: dict, rng: np.random.Ge
             still_parts.append(still)
         xs.append(w)
         ys.append(np.full(len(w), index[take.meta.label], dtype=np.int32))
-    window = int(contract["window"])
+    window = contract.window
     still = np.concatenate(still_parts) if still_parts else np.zeros((0, window, 6), np.float32)
     counts = np.bincount(np.concatenate(ys) if ys else np.zeros(0, int), minlength=len(index))
     cap = int(max((c for i, c in enumerate(counts) if i != idle), default=0))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from contract.document import Contract
 from contract.input import normalize
 from training.augment import augment_windows
 from training.recipe import (average_last_for, clipnorm_for, learning_rate_for, supervised_share_for, supervised_steps_for,
@@ -122,14 +123,14 @@ def compile_on_last_steps(keras, model, k: int, optimizer) -> None:
     model.compile(optimizer=optimizer, loss=_last_steps_loss(keras, k), metrics=[_last_step_accuracy(keras)])
 
 
-def compiled_model(keras, contract: dict, o):
+def compiled_model(keras, contract: Contract, o):
     """The seeded, compiled, untrained model of ``o`` for ``contract`` (the split fit and the final fit).
     A GRU trained on its last steps (``supervised_steps_for``) is its every-step form;
     ``deployable_model`` turns it into the model that scores a window."""
     from training.models import build_model, scoring_every_step  # Keras (training.models) stays off the fast path
 
     keras.utils.set_random_seed(o.seed)
-    model = build_model(o.arch, (contract["window"], len(contract["channels"])), len(contract["labels"]),
+    model = build_model(o.arch, (contract.window, len(contract.channels)), len(contract.labels),
                         width=width_for(o), gru_units=o.gru_units, **(o.model_options or {}))
     if supervised_share_for(o) > 0:
         model = scoring_every_step(model)
@@ -152,7 +153,7 @@ def deployable_model(keras, model, o):
     return plain
 
 
-def train_model(sides: dict, contract: dict, o, kinds: tuple, checkpoint: Path, log, prefix: str = "",
+def train_model(sides: dict, contract: Contract, o, kinds: tuple, checkpoint: Path, log, prefix: str = "",
                 mount_deg: float = 180.0, mount_share: float | None = None):
     """Build, train and reload the best checkpoint; returns (model, history, train_seconds)."""
     keras = _keras()
@@ -181,6 +182,6 @@ def train_model(sides: dict, contract: dict, o, kinds: tuple, checkpoint: Path, 
     return keras.models.load_model(str(checkpoint)), history, seconds
 
 
-def score(model, x: np.ndarray, y: np.ndarray, contract: dict) -> dict:
+def score(model, x: np.ndarray, y: np.ndarray, contract: Contract) -> dict:
     pred = np.argmax(model.predict(normalize(x, contract), verbose=0), axis=1) if len(x) else np.zeros(0, int)
-    return classification_metrics(y, pred, contract["labels"])
+    return classification_metrics(y, pred, list(contract.labels))

@@ -4,14 +4,15 @@ import numpy as np
 import pytest
 
 from capture.synth import write_dataset
+from contract.document import Contract, normalization_of
 from contract.input import normalize
 from training import TrainingError
 from training.data import base_contract, cut_windows, dataset_rate_hz, load_dataset, normalization_from, resample, take_windows
 
 
 def _contract(rate_hz=119.0, window=119, hop=30):
-    return {"rate_hz": rate_hz, "window": window, "hop": hop,
-            "normalization": {"mean": [0.0] * 6, "std": [1.0] * 6}}
+    return Contract(rate_hz=rate_hz, window=window, hop=hop, labels=["a", "b"], idle_label=None,
+                    normalization=normalization_of([0.0] * 6, [1.0] * 6))
 
 
 LSM_COUNT = np.array([0.000122] * 3 + [0.07] * 3)  # one count of the LSM9DS1, the default for takes without scales
@@ -80,27 +81,27 @@ def test_normalize_uses_the_contract_statistics():
     x = np.random.default_rng(1).normal(3.0, 2.0, size=(50, 119, 6)).astype(np.float32)
     norm = normalization_from(x)
     flat = x.reshape(-1, 6)
-    assert np.allclose(norm["mean"], flat.mean(axis=0), atol=1e-4)
-    assert np.allclose(norm["std"], flat.std(axis=0), atol=1e-4)
-    z = normalize(x, {"normalization": norm}).reshape(-1, 6)
+    assert np.allclose(norm.mean, flat.mean(axis=0), atol=1e-4)
+    assert np.allclose(norm.std, flat.std(axis=0), atol=1e-4)
+    z = normalize(x, _contract().replace(normalization=norm)).reshape(-1, 6)
     assert np.allclose(z.mean(axis=0), 0, atol=1e-4) and np.allclose(z.std(axis=0), 1, atol=1e-3)
 
 
 def test_constant_channel_does_not_divide_by_zero():
     x = np.zeros((4, 10, 6), np.float32)
     norm = normalization_from(x)
-    assert min(norm["std"]) > 0
-    assert np.all(np.isfinite(normalize(x, {"normalization": norm})))
+    assert min(norm.std) > 0
+    assert np.all(np.isfinite(normalize(x, _contract().replace(normalization=norm))))
 
 
 def test_contract_takes_the_most_common_rate_and_sorted_labels(take_factory):
     takes = [take_factory("wave", rate_hz=119.0), take_factory("punch", rate_hz=100.0), take_factory("idle", rate_hz=119.0)]
     assert dataset_rate_hz(takes) == 119.0
     c = base_contract(takes, "conv1d")
-    assert c["labels"] == ["idle", "punch", "wave"] and c["idle_label"] == "idle"
-    assert (c["rate_hz"], c["window"], c["hop"]) == (119.0, 119, 30)
-    assert c["channels"] == ["aX", "aY", "aZ", "gX", "gY", "gZ"]
-    assert base_contract([take_factory("wave", rate_hz=100.0), take_factory("flex", rate_hz=100.0)], "conv1d")["window"] == 100
+    assert c.labels == ["idle", "punch", "wave"] and c.idle_label == "idle"
+    assert (c.rate_hz, c.window, c.hop) == (119.0, 119, 30)
+    assert c.channels == ["aX", "aY", "aZ", "gX", "gY", "gZ"]
+    assert base_contract([take_factory("wave", rate_hz=100.0), take_factory("flex", rate_hz=100.0)], "conv1d").window == 100
 
 
 def test_a_single_label_is_refused(take_factory):
@@ -127,8 +128,8 @@ def test_load_dataset_refuses_missing_and_empty_directories(tmp_path):
 def test_a_contract_may_choose_a_rate_below_the_takes_and_windows_follow_it(take_factory):
     takes = [take_factory(rate_hz=119.0, n=238, label=label) for label in ("a", "b")]
     contract = base_contract(takes, "conv1d", rate_hz=50.0)
-    assert (contract["rate_hz"], contract["window"], contract["hop"]) == (50.0, 50, 12)
-    windows = take_windows(takes[0], {**contract, "normalization": {"mean": [0.0] * 6, "std": [1.0] * 6}})
+    assert (contract.rate_hz, contract.window, contract.hop) == (50.0, 50, 12)
+    windows = take_windows(takes[0], contract)
     assert windows.shape[1:] == (50, 6) and len(windows) == 6  # 238 samples at 119 Hz -> 100 at 50 Hz
     with pytest.raises(TrainingError, match="--rate-hz"):
         base_contract(takes, "conv1d", rate_hz=0.0)
@@ -139,6 +140,6 @@ def test_contract_names_the_unknown_label_only_when_the_run_adds_it(take_factory
 
     takes = [take_factory("wave"), take_factory("punch")]
     c = base_contract(takes, "conv1d")
-    assert (c["contract_version"], c["unknown_label"], c["unknown_threshold"]) == (CONTRACT_VERSION, None, None)
+    assert (c.version, c.unknown_label, c.unknown_threshold) == (CONTRACT_VERSION, None, None)
     c = base_contract(takes, "conv1d", extra_labels=(UNKNOWN_LABEL,))
-    assert UNKNOWN_LABEL in c["labels"] and c["unknown_label"] == UNKNOWN_LABEL and c["unknown_threshold"] is None
+    assert UNKNOWN_LABEL in c.labels and c.unknown_label == UNKNOWN_LABEL and c.unknown_threshold is None

@@ -30,7 +30,7 @@ def test_every_familys_resolved_options_are_todays(arch, take_factory):
     takes = [take_factory(label=label, n=240) for label in ("punch", "flex")]
     o = FitOptions(arch=arch)
     resolved = (learning_rate_for(o), average_last_for(o), clipnorm_for(o), supervised_share_for(o),
-                resolve_mount(o, [], ("mount",))["share"], make_contract(takes, o)["rate_hz"])
+                resolve_mount(o, [], ("mount",))["share"], make_contract(takes, o).rate_hz)
     assert resolved == PINNED[arch]
 
 

@@ -100,9 +100,10 @@ def test_saved_model_reproduces_the_reported_accuracy(fitted):
     import keras
 
     from contract.input import normalize
+    from contract.run_dir import read_contract
 
     _, run, _ = fitted
-    contract = json.loads((run / "contract.json").read_text())
+    contract = read_contract(run)
     w = np.load(run / "windows.npz")
     model = keras.models.load_model(run / "model.keras")
     pred = model.predict(normalize(w["x_test"], contract), verbose=0).argmax(axis=1)
@@ -275,9 +276,9 @@ def test_the_models_rate_is_the_archs_never_above_the_datasets(take_factory):
     fast = [take_factory(label=label, n=240) for label in ("punch", "flex")]
     slow = [take_factory(label=label, rate_hz=25.0, n=60) for label in ("punch", "flex")]
     assert rates  # else the loop below proves nothing
-    assert make_contract(fast, FitOptions(arch="ds-conv1d"))["rate_hz"] == 119.0  # a family without a rate keeps the dataset's
+    assert make_contract(fast, FitOptions(arch="ds-conv1d")).rate_hz == 119.0  # a family without a rate keeps the dataset's
     for arch, rate in rates.items():
         contract = make_contract(fast, FitOptions(arch=arch))
-        assert contract["rate_hz"] == rate < 119.0 and contract["window"] == round(rate)  # a 1-s window
-        assert make_contract(slow, FitOptions(arch=arch))["rate_hz"] == 25.0
-        assert make_contract(fast, FitOptions(arch=arch, rate_hz=119.0))["rate_hz"] == 119.0
+        assert contract.rate_hz == rate < 119.0 and contract.window == round(rate)  # a 1-s window
+        assert make_contract(slow, FitOptions(arch=arch)).rate_hz == 25.0
+        assert make_contract(fast, FitOptions(arch=arch, rate_hz=119.0)).rate_hz == 119.0

@@ -7,11 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from contract.document import Contract, normalization_of
 from training import TrainingError
 from training.fit import (FitOptions, _keras, _last_steps_loss, check_options, compiled_model, deployable_model,
                           supervised_steps_for)
 
-CONTRACT = {"window": 40, "channels": ["ax", "ay", "az", "gx", "gy", "gz"], "labels": ["flex", "idle", "punch"]}
+CONTRACT = Contract(rate_hz=40.0, window=40, hop=10, labels=["flex", "idle", "punch"], idle_label="idle",
+                    normalization=normalization_of([0.0] * 6, [1.0] * 6))
 
 
 def _softmax_ce(scores: np.ndarray, y: np.ndarray) -> float:

@@ -3,6 +3,7 @@
 import numpy as np
 
 from capture.synth import write_dataset
+from contract.document import Contract, normalization_of
 from training.data import base_contract, load_dataset
 from training.idle import split_still, still_mask, windows_with_still_idle
 
@@ -26,7 +27,8 @@ def test_still_mask_marks_rest_and_not_motion():
 def test_gesture_takes_give_idle_windows_only_where_still(tmp_path, take_factory):
     take = take_factory("wave", rate_hz=100.0, n=500, values=_still_then_moving())
     take.meta.rate_hz = 100.0
-    contract = {"rate_hz": 100.0, "window": 100, "hop": 25, "labels": ["idle", "wave"]}
+    contract = Contract(rate_hz=100.0, window=100, hop=25, labels=["idle", "wave"], idle_label="idle",
+                        normalization=normalization_of([0.0] * 6, [1.0] * 6))
     moving, still = split_still(take, contract)
     assert len(still) >= 6 and len(moving) >= 3
     assert np.all(still[..., 3:].std(axis=1) < 5)  # every idle window is at rest
@@ -37,7 +39,7 @@ def test_idle_windows_are_added_and_capped(tmp_path):
     write_dataset(tmp_path, ["ann"], 3, 119, labels=("wave", "punch"), take_seconds=3.0)
     takes = load_dataset(tmp_path)
     contract = base_contract(takes, "conv1d", extra_labels=("idle",))
-    assert contract["labels"] == ["idle", "punch", "wave"] and contract["idle_label"] == "idle"
+    assert contract.labels == ["idle", "punch", "wave"] and contract.idle_label == "idle"
     x, y, drawn = windows_with_still_idle(takes, contract, np.random.default_rng(0))
     counts = np.bincount(y, minlength=3)
     assert drawn == counts[0] > 0
