@@ -29,7 +29,6 @@ Tables go to stdout, progress to stderr.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -43,6 +42,7 @@ from capture.errors import CaptureError
 from boardtools.replay import (BoardLink, board_predictions, board_windows, chunk_samples, input_tensors,
                                start_virtual_board, values_to_counts)
 from contract.resample import rate_mhz
+from contract.run_dir import read_contract, write_contract
 from converter.postprocess import PostprocessSettings, detections_of_top, refractory_samples, settings_from_contract, window_motion
 
 REPO = Path(__file__).resolve().parent.parent
@@ -193,9 +193,7 @@ def prepare_run(run_dir: Path, threshold: float | None, tmp: Path) -> Path:
     copy = tmp / "run"
     copy.mkdir()
     shutil.copy(run_dir / "model_int8.tflite", copy)
-    contract = json.loads((run_dir / "contract.json").read_text())
-    contract["score_threshold"] = threshold
-    (copy / "contract.json").write_text(json.dumps(contract))
+    write_contract(copy, read_contract(run_dir).replace(score_threshold=threshold))
     return copy
 
 
@@ -206,15 +204,15 @@ def measure(run_dir: Path, subjects: list[str], reps: int, idle_minutes: float) 
 
     contract, model_bytes = load_run(run_dir)
     inp, out = read_io(model_bytes)
-    labels, rate_hz = list(contract["labels"]), float(contract["rate_hz"])
-    idle_index = labels.index(contract["idle_label"]) if contract.get("idle_label") else -1
+    labels, rate_hz = list(contract.labels), contract.rate_hz
+    idle_index = contract.idle_index
     board_post = settings_from_contract(contract, (out.scale, out.zero_point))
     meta = {"labels": labels, "rate_hz": rate_hz, "idle_index": idle_index, "output_q": (out.scale, out.zero_point),
-            "threshold": float(contract["score_threshold"]), "accel_weight": board_post.motion_accel_weight,
+            "threshold": contract.score_threshold, "accel_weight": board_post.motion_accel_weight,
             "board": Post(board_post.score_threshold, board_post.agreement, board_post.refractory_samples / rate_hz,
                           board_post.motion_gate, board_post.motion_accel_weight)}
-    gesture_labels = [x for x in labels if x != contract.get("idle_label") and x in synth.LABELS]
-    window, hop = int(contract["window"]), int(contract["hop"])
+    gesture_labels = [x for x in labels if x != contract.idle_label and x in synth.LABELS]
+    window, hop = contract.window, contract.hop
     streams = []
     for subject in subjects:
         streams.append(("gesture", gesture_stream(subject, gesture_labels, reps, rate_hz)))

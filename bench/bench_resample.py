@@ -29,7 +29,6 @@ host``); step 3 needs arm-none-eabi-g++ with newlib and qemu-system-arm (``--ski
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
 import subprocess
@@ -97,10 +96,11 @@ def window_accuracy(run_dir: Path, data_dir: Path) -> tuple[float, int]:
     from converter.int8.flatbuffer import read_io
     from converter.int8.tflm import quantize_input, run_tflm
     from contract.input import normalize
+    from contract.run_dir import read_contract
     from training.data import load_dataset, windows_for
 
-    contract = json.loads((run_dir / "contract.json").read_text())
-    takes = [t for t in load_dataset(data_dir) if t.meta.label in contract["labels"]]
+    contract = read_contract(run_dir)
+    takes = [t for t in load_dataset(data_dir) if t.meta.label in contract.labels]
     x, y = windows_for(takes, contract)
     model = (run_dir / "model_int8.tflite").read_bytes()
     pred = run_tflm(model, quantize_input(normalize(x, contract), read_io(model)[0])).argmax(axis=1)
@@ -157,6 +157,7 @@ def main() -> int:
 
     from boardtools.replay import replay
     from contract.resample import rate_mhz
+    from contract.run_dir import read_contract
 
     if not (DEFAULT_RUN / "model_int8.tflite").is_file():
         run(["make", "-C", FIRMWARE, "host"])
@@ -208,14 +209,14 @@ def main() -> int:
                   "window | at 1.0-1.5 cycles/instr | model estimate per window | share |")
             print("|---|---|---|---|---|---|---|")
             for name, run_dir in runs.items():
-                contract = json.loads((run_dir / "contract.json").read_text())
-                model_mhz = rate_mhz(contract["rate_hz"])
+                contract = read_contract(run_dir)
+                model_mhz = rate_mhz(contract.rate_hz)
                 est_ms = estimated_ms_per_window(run_dir)
                 for imu_mhz in (119000, 100000):
                     if (imu_mhz, model_mhz) not in per_input:
                         continue
                     insns = per_input[(imu_mhz, model_mhz)]
-                    inputs = contract["hop"] * imu_mhz / model_mhz
+                    inputs = contract.hop * imu_mhz / model_mhz
                     per_window = insns * inputs
                     ms = [1e3 * per_window * cpi / CPU_HZ for cpi in CYCLES_PER_INSTRUCTION]
                     print(f"| {imu_mhz / 1000:g} -> {model_mhz / 1000:g} ({name}) | {insns:.0f} | {inputs:.1f} | "

@@ -18,6 +18,7 @@ from boardtools.replay import add_replay_parser
 from boardtools.stream_eval import add_stream_parser
 from capture.dataset import DatasetError
 from capture.errors import CaptureError
+from contract.document import ContractError
 
 STREAM_EPILOG = """examples:
   %(prog)s runs/r1 new-people --rest-minutes 5 --plots stream-plots
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     """Run a parsed board-side command (``args.func``); a problem the user can fix ends in one ``error:`` line."""
     try:
         return args.func(args)
-    except (CaptureError, DatasetError) as e:
+    except (CaptureError, ContractError, DatasetError) as e:  # ContractError: writing the chosen post-processing
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -30,7 +30,9 @@ from boardtools.replay import start_virtual_board
 from capture.errors import CaptureError
 from capture.wire.ports import ensure_virtual_board, find_ports, format_ports, open_port
 from capture.wire.session import Session
+from contract.document import ContractError
 from contract.resample import rates_note
+from contract.run_dir import CONTRACT_FILE, read_contract
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SIM_MODEL = REPO_ROOT / "firmware" / "build" / "host" / "default_run"
@@ -85,12 +87,13 @@ def run_model(run_dir: Path) -> tuple[int, list[str]]:
     if not run_dir.is_dir():
         raise CaptureError(f"{run_dir}: no such run directory; pass the RUN_DIR you converted "
                            "(nanogest convert RUN_DIR)")
-    contract_path = run_dir / "contract.json"
+    contract_path = run_dir / CONTRACT_FILE
     if not contract_path.is_file():
         raise CaptureError(f"{contract_path}: missing; RUN_DIR must be a run written by `nanogest fit`")
-    labels = _read_json(contract_path).get("labels")
-    if not (isinstance(labels, list) and labels and all(isinstance(x, str) for x in labels)):
-        raise CaptureError(f"{contract_path}: 'labels' must be a non-empty list of names")
+    try:
+        labels = list(read_contract(run_dir).labels)
+    except ContractError as e:
+        raise CaptureError(str(e)) from None
     report_path, tflite = run_dir / "report.json", run_dir / "model_int8.tflite"
     tflite_hash = fnv1a32(tflite.read_bytes()) if tflite.is_file() else None
     if report_path.is_file():

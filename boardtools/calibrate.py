@@ -29,8 +29,10 @@ from boardtools.replay import board_windows, input_tensors, load_run
 from boardtools.stream_eval import DEFAULT_TARGET_FA, StreamRun, load_takes, log, tune
 from boardtools.streams import Stream, build_stream, rest_stream, window_ends
 from capture.errors import CaptureError
+from contract.document import Contract, ContractError
 from contract.pipeline import IDLE_LABEL, UNKNOWN_LABEL
 from contract.resample import IMU_SCALES, values_to_counts
+from contract.run_dir import RUN_FILE, read_contract, read_record, write_contract
 
 DEFAULT_GROUPS = 3
 DEFAULT_REST_MINUTES = 3.0  # of rest alone per group
@@ -89,12 +91,12 @@ def calibration_streams(takes, gestures: list[str], rate_hz: float, rng: np.rand
     return streams
 
 
-def scored_runs(streams: list[Stream], contract: dict, score, accel_weight: float) -> list[StreamRun]:
+def scored_runs(streams: list[Stream], contract: Contract, score, accel_weight: float) -> list[StreamRun]:
     """Each stream with its windows' int8 scores, ``score(stream, counts)``, and the motion measure the
     board's gate reads, without a board (the streams' counts are STREAM_SCALES's)."""
     from converter.postprocess import window_motion
 
-    window, hop = int(contract["window"]), int(contract["hop"])
+    window, hop = contract.window, contract.hop
     runs = []
     for s in streams:
         counts = values_to_counts(s.samples, *STREAM_SCALES)
@@ -103,13 +105,13 @@ def scored_runs(streams: list[Stream], contract: dict, score, accel_weight: floa
     return runs
 
 
-def laptop_runs(streams: list[Stream], contract: dict, model_bytes: bytes, accel_weight: float) -> list[StreamRun]:
+def laptop_runs(streams: list[Stream], contract: Contract, model_bytes: bytes, accel_weight: float) -> list[StreamRun]:
     """Each stream scored by the int8 model in the laptop's TFLM, as the board would score it (no board)."""
     from converter.int8.flatbuffer import read_io
     from converter.int8.tflm import run_tflm
 
     inp, _ = read_io(model_bytes)
-    n_labels = len(contract["labels"])
+    n_labels = len(contract.labels)
 
     def score(_stream, counts):
         x = input_tensors(counts, contract, STREAM_SCALES, (inp.scale, inp.zero_point))
@@ -123,11 +125,11 @@ def fold_options(run_dir: Path, group: list[str], epochs: int | None, rate_hz: f
     width RUN_DIR's model came to (fit's defaults may have changed since it was trained)."""
     from training.fit import FitOptions
 
-    path = run_dir / "run.json"
+    path = run_dir / RUN_FILE
     try:
-        described = json.loads(path.read_text())
+        described = read_record(run_dir, RUN_FILE)
         config, resolved = described["config"], described.get("resolved") or {}
-    except (OSError, ValueError, KeyError) as e:
+    except (ContractError, KeyError, TypeError, AttributeError) as e:
         raise CaptureError(f"{path}: cannot read the run's training options ({e}); calibrate a run made by "
                            "`python -m training fit`") from None
     known = {f.name for f in dataclasses.fields(FitOptions)}
@@ -145,7 +147,7 @@ def fold_options(run_dir: Path, group: list[str], epochs: int | None, rate_hz: f
 
 
 def fold_model(data_dir: Path, run_dir: Path, group: list[str], work: Path, epochs: int | None,
-               run_contract: dict) -> bytes:
+               run_contract: Contract) -> bytes:
     """The int8 model of RUN_DIR's recipe trained without ``group``, read and quantized as ``nanogest convert``
     reads and quantizes a windowed run (converter.run_dir, converter.quantize_and_verify)."""
     from converter import ConverterError
@@ -156,21 +158,20 @@ def fold_model(data_dir: Path, run_dir: Path, group: list[str], work: Path, epoc
 
     fold_dir = work / ("without_" + "_".join(group))
     try:
-        fit(data_dir, fold_dir, fold_options(run_dir, group, epochs, run_contract["rate_hz"]), log=sys.stderr)
+        fit(data_dir, fold_dir, fold_options(run_dir, group, epochs, run_contract.rate_hz), log=sys.stderr)
     except TrainingError as e:
         raise CaptureError(f"training without {', '.join(group)}: {e}") from None
-    contract = json.loads((fold_dir / "contract.json").read_text())
-    shape = lambda c: (float(c["rate_hz"]), int(c["window"]), int(c["hop"]), list(c["labels"]))  # noqa: E731
-    if shape(contract) != shape(run_contract):
-        raise CaptureError(f"the model trained without {', '.join(group)} reads {shape(contract)[:3]} (rate, window, "
-                           f"hop) and labels {contract['labels']}, RUN_DIR's {shape(run_contract)[:3]} and "
-                           f"{run_contract['labels']}: calibrate RUN_DIR on the dataset it was trained on")
     try:
-        typed = load_contract(fold_dir)
-        model, windows = load_model(fold_dir, typed), load_windows(fold_dir, typed)
+        contract = load_contract(fold_dir)
+        shape = lambda c: (c.rate_hz, c.window, c.hop, list(c.labels))  # noqa: E731
+        if shape(contract) != shape(run_contract):
+            raise CaptureError(f"the model trained without {', '.join(group)} reads {shape(contract)[:3]} (rate, "
+                               f"window, hop) and labels {contract.labels}, RUN_DIR's {shape(run_contract)[:3]} and "
+                               f"{run_contract.labels}: calibrate RUN_DIR on the dataset it was trained on")
+        model, windows = load_model(fold_dir, contract), load_windows(fold_dir, contract)
     except ConverterError as e:
         raise CaptureError(str(e)) from None
-    return quantize_window_model(model, normalize(windows.x_train, typed)).model_bytes
+    return quantize_window_model(model, normalize(windows.x_train, contract)).model_bytes
 
 
 def calibrate(run_dir: Path, data_dir: Path, groups: int = DEFAULT_GROUPS, target_fa: float = DEFAULT_TARGET_FA,
@@ -183,12 +184,12 @@ def calibrate(run_dir: Path, data_dir: Path, groups: int = DEFAULT_GROUPS, targe
     from training.data import resample
 
     contract, model_bytes = load_run(run_dir)
-    if contract.get("gru") is not None:
+    if contract.gru is not None:
         raise CaptureError("calibration runs windowed models (conv1d, ds-conv1d); a GRU's is not built yet")
     _, out = read_io(model_bytes)
-    base = settings_from_contract(contract, (out.scale, out.zero_point), str(run_dir / "contract.json"))
-    labels = list(contract["labels"])
-    idle = contract.get("idle_label") or IDLE_LABEL
+    base = settings_from_contract(contract, (out.scale, out.zero_point))
+    labels = list(contract.labels)
+    idle = contract.idle_label or IDLE_LABEL
     gestures = [label for label in labels if label not in (idle, UNKNOWN_LABEL)]
     takes = load_takes(data_dir, labels)
     people = person_groups(sorted({t.meta.subject for t in takes if t.meta.label in gestures}), groups, seed)
@@ -204,9 +205,9 @@ def calibrate(run_dir: Path, data_dir: Path, groups: int = DEFAULT_GROUPS, targe
                 raise CaptureError("a held-out model's output quantization differs from RUN_DIR's model's; "
                                    "their thresholds would not mean the same")
             held = [t for t in takes if t.meta.subject in group]
-            streams = calibration_streams(held, gestures, float(contract["rate_hz"]), rng, resample, stand_ins, idle)
+            streams = calibration_streams(held, gestures, contract.rate_hz, rng, resample, stand_ins, idle)
             if rest_minutes > 0:
-                streams.append(rest_stream(rest_minutes * 60.0, float(contract["rate_hz"]), rng))
+                streams.append(rest_stream(rest_minutes * 60.0, contract.rate_hz, rng))
             runs += laptop_runs(streams, contract, fold_bytes, base.motion_accel_weight)
             log(f"group {k}/{len(people)}: {sum(len(s.items) for s in streams)} motions scored")
     chosen, points = tune(base, contract, runs, target_fa)
@@ -225,12 +226,8 @@ def write_calibration(run_dir: Path, chosen: dict, record: dict, has_unknown: bo
     """The chosen post-processing, and how it was chosen, into RUN_DIR/contract.json (atomically)."""
     from boardtools.stream_eval import apply_choice
 
-    path = run_dir / "contract.json"
-    contract = apply_choice(json.loads(path.read_text()), chosen, has_unknown)
-    contract["postprocess_calibration"] = record
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(contract, indent=2) + "\n")
-    tmp.replace(path)
+    contract = apply_choice(read_contract(run_dir), chosen, has_unknown)
+    write_contract(run_dir, contract.replace(postprocess_calibration=record))
 
 
 def main_calibrate(a) -> int:

@@ -26,6 +26,7 @@ import tempfile
 from pathlib import Path
 
 from boardtools.demo import TRAIN_PEOPLE, DemoError, _record, _run
+from contract.run_dir import copy_contract
 from training.families import family
 from training.fit import FitOptions, width_for
 
@@ -73,7 +74,7 @@ def install(run_dir: Path, report: dict, log) -> dict:
     log.write(f"$ {' '.join(cmd)}\n{proc.stderr}\n{proc.stdout}\n")
     if proc.returncode != 0:
         raise DemoError(f"step 'install' failed (exit {proc.returncode}): {proc.stderr.strip()}")
-    shutil.copyfile(run_dir / "contract.json", CONTRACT_PATH)
+    copy_contract(run_dir, CONTRACT_PATH.parent)
     stamp = {**recipe(), "model_hash": report.get("model_hash"), "model_bytes": report.get("model_bytes"),
              "arena_bytes": report.get("arena_bytes"), "accuracy_int8_heldout": report.get("accuracy_int8")}
     RECIPE_PATH.write_text(json.dumps(stamp, indent=2) + "\n")

@@ -35,10 +35,11 @@ from capture.dataset import DatasetError, list_takes, read_take
 from capture.errors import CaptureError
 from contract.input import normalize, quantize
 from contract.resample import counts_to_values, rate_mhz, resample_counts, values_to_counts
+from contract.document import Contract, ContractError, as_contract
+from contract.run_dir import INT8_MODEL_FILE, read_contract
 from converter import ConverterError
-from converter.run_dir import load_contract
 
-MODEL_NAME = "model_int8.tflite"
+MODEL_NAME = INT8_MODEL_FILE
 
 
 # ------------------------------------------------------------------ the laptop side
@@ -50,24 +51,24 @@ def board_windows(samples: np.ndarray, window: int, hop: int) -> np.ndarray:
     return np.stack([samples[s:s + window] for s in starts]) if len(starts) else np.zeros((0, window, 6), np.float32)
 
 
-def to_model_rate(counts: np.ndarray, contract: dict, imu_rate_mhz: int | None) -> np.ndarray:
+def to_model_rate(counts: np.ndarray, contract: Contract, imu_rate_mhz: int | None) -> np.ndarray:
     """IMU counts at ``imu_rate_mhz`` as the board resamples them to the contract's rate (None: already there)."""
     if imu_rate_mhz is None:
         return counts
-    return resample_counts(counts, imu_rate_mhz, rate_mhz(contract["rate_hz"]))
+    return resample_counts(counts, imu_rate_mhz, rate_mhz(contract.rate_hz))
 
 
-def input_tensors(counts: np.ndarray, contract: dict, scales: tuple[float, float], input_q: tuple[float, int],
+def input_tensors(counts: np.ndarray, contract: Contract | dict, scales: tuple[float, float], input_q: tuple[float, int],
                   imu_rate_mhz: int | None = None) -> np.ndarray:
     """The int8 input tensors (n, window, 6) of every board window of one take's counts (an IMU
     stream at ``imu_rate_mhz``, resampled to the model's rate as the board does; None: at that rate)."""
-
+    contract = as_contract(contract)
     counts = to_model_rate(counts, contract, imu_rate_mhz)
-    windows = board_windows(counts_to_values(counts, *scales), int(contract["window"]), int(contract["hop"]))
+    windows = board_windows(counts_to_values(counts, *scales), contract.window, contract.hop)
     return quantize(normalize(windows, contract), *input_q)
 
 
-def host_step_scores(counts: np.ndarray, contract: dict, scales: tuple[float, float], model_bytes: bytes,
+def host_step_scores(counts: np.ndarray, contract: Contract, scales: tuple[float, float], model_bytes: bytes,
                      step, imu_rate_mhz: int | None = None) -> np.ndarray:
     """A GRU one-step model's int8 window scores (n, labels), stepped as the board steps it
     (converter.gru.stepping.StepSettings): x_t quantized per sample like the board, a step every
@@ -78,7 +79,7 @@ def host_step_scores(counts: np.ndarray, contract: dict, scales: tuple[float, fl
     xq = quantize(normalize(counts_to_values(counts, *scales), contract), step.io.x.scale, step.io.x.zero_point)
     starts = step.step_starts(len(xq))
     if not len(starts):
-        return np.zeros((0, len(contract["labels"])), np.int8)
+        return np.zeros((0, len(contract.labels)), np.int8)
     if len(step.io.x.shape) == 3:  # a chunk of samples per step (Conv1D front end)
         steps_x = xq[starts[..., None] + np.arange(step.chunk_samples)]
     else:
@@ -89,11 +90,11 @@ def host_step_scores(counts: np.ndarray, contract: dict, scales: tuple[float, fl
 # ----------------------------------------------------------------------- replay
 
 
-def load_run(run_dir: Path):
-    """(contract dict, model bytes) of a converted run directory."""
+def load_run(run_dir: Path) -> tuple[Contract, bytes]:
+    """(contract, model bytes) of a converted run directory."""
     try:
-        contract = load_contract(run_dir).raw
-    except ConverterError as e:
+        contract = read_contract(run_dir)
+    except ContractError as e:
         raise CaptureError(str(e)) from None
     model = run_dir / MODEL_NAME
     if not model.is_file():
@@ -122,12 +123,12 @@ def replay(run_dir: Path, data_dir: Path, port: str | None = None, board_tflm: P
 
     contract, model_bytes = load_run(run_dir)
     try:
-        step = step_settings(model_bytes, contract, str(run_dir / "contract.json"))  # None: a windowed model
+        step = step_settings(model_bytes, contract)  # None: a windowed model
     except ConverterError as e:
         raise CaptureError(str(e)) from None
     inp, out = read_io(model_bytes) if step is None else (step.io.x, step.io.scores)
     try:  # the laptop reports each window as the board does (the unknown label when it is unknown)
-        post = settings_from_contract(contract, (out.scale, out.zero_point), str(run_dir / "contract.json"))
+        post = settings_from_contract(contract, (out.scale, out.zero_point))
     except ConverterError as e:
         raise CaptureError(str(e)) from None
     try:
@@ -136,7 +137,7 @@ def replay(run_dir: Path, data_dir: Path, port: str | None = None, board_tflm: P
         raise CaptureError(str(e)) from None
     if not takes:
         raise CaptureError(f"{data_dir}: no takes found (expected DATA_DIR/<label>/<take>.csv)")
-    labels = list(contract["labels"])
+    labels = list(contract.labels)
     if port is not None and imu is not None:
         raise CaptureError("--imu chooses the virtual board's IMU; a real board on --port has its own")
     if port is None:
@@ -148,8 +149,8 @@ def replay(run_dir: Path, data_dir: Path, port: str | None = None, board_tflm: P
         link = BoardLink(board)
         info = enter_replay(link, labels, model_bytes, run_dir)
         scales = (float(info["accel_g_per_count"]), float(info["gyro_dps_per_count"]))
-        imu_mhz, model_mhz = int(info["rate_mhz"]), rate_mhz(contract["rate_hz"])
-        period = int(contract["hop"]) if step is None else step.window_period_samples  # model samples per window
+        imu_mhz, model_mhz = int(info["rate_mhz"]), rate_mhz(contract.rate_hz)
+        period = contract.hop if step is None else step.window_period_samples  # model samples per window
         per_chunk = chunk_samples(period, imu_mhz, model_mhz)
         if imu_mhz != model_mhz:
             log(f"the board's IMU runs at {imu_mhz / 1000:g} Hz, the model at {model_mhz / 1000:g} Hz: the board resamples")

@@ -31,7 +31,9 @@ from boardtools.replay import (BoardLink, board_predictions, board_windows, chun
 from boardtools.streams import Figures, match, person_streams, rest_stream, window_ends
 from capture.dataset import DatasetError, list_takes, read_take
 from capture.errors import CaptureError
-from contract.pipeline import DEFAULT_MOTION_GATE, IDLE_LABEL, UNKNOWN_LABEL
+from contract.document import DEFAULT_GATE, Contract, MotionGate
+from contract.pipeline import IDLE_LABEL, UNKNOWN_LABEL
+from contract.run_dir import read_contract, write_contract
 from contract.resample import rate_mhz, resample_counts, values_to_counts
 
 DEFAULT_REST_MINUTES = 10.0
@@ -80,22 +82,22 @@ def run_streams(run_dir: Path, data_dir: Path, port: str | None = None, rest_min
     from training.data import resample
 
     contract, model_bytes = load_run(run_dir)
-    if step_settings(model_bytes, contract, str(run_dir / "contract.json")) is not None:
+    if step_settings(model_bytes, contract) is not None:
         raise CaptureError("stream evaluation runs windowed models (conv1d, ds-conv1d); a GRU's is not built yet")
     inp, out = read_io(model_bytes)
     try:
-        post = settings_from_contract(contract, (out.scale, out.zero_point), str(run_dir / "contract.json"))
+        post = settings_from_contract(contract, (out.scale, out.zero_point))
     except ConverterError as e:
         raise CaptureError(str(e)) from None
-    labels = list(contract["labels"])
+    labels = list(contract.labels)
     takes = load_takes(data_dir, labels)
-    rate = float(contract["rate_hz"])
+    rate = contract.rate_hz
     rng = np.random.default_rng(seed)
-    idle = contract.get("idle_label") or IDLE_LABEL
+    idle = contract.idle_label or IDLE_LABEL
     streams = person_streams(takes, [l for l in labels if l not in (idle, UNKNOWN_LABEL)], rate, rng, resample, idle)
     if rest_minutes > 0:
         streams.append(rest_stream(rest_minutes * 60.0, rate, rng))
-    window, hop = int(contract["window"]), int(contract["hop"])
+    window, hop = contract.window, contract.hop
     kernels, against, env = virtual_board_runner(board_tflm) if port is None else (None, f"the board on {port}", None)
     log(against)
     runs = []
@@ -121,31 +123,31 @@ def run_streams(run_dir: Path, data_dir: Path, port: str | None = None, rest_min
     return contract, post, runs
 
 
-def board_figures(contract: dict, runs: list[StreamRun]) -> tuple[Figures, list[list[str]]]:
+def board_figures(contract: Contract, runs: list[StreamRun]) -> tuple[Figures, list[list[str]]]:
     """The figures of what the board itself detected (its frames' ``detected``)."""
-    labels, total, verdicts = list(contract["labels"]), Figures(), []
+    labels, total, verdicts = list(contract.labels), Figures(), []
     for r in runs:
         det = [k for k, f in enumerate(r.board) if f.get("detected")]
-        f, v = match(r.stream, r.ends[det], [labels[r.board[k]["label_index"]] for k in det], int(contract["window"]))
+        f, v = match(r.stream, r.ends[det], [labels[r.board[k]["label_index"]] for k in det], contract.window)
         total.add(f)
         verdicts.append(v)
     return total, verdicts
 
 
-def laptop_figures(settings, contract: dict, runs: list[StreamRun]) -> Figures:
+def laptop_figures(settings, contract: Contract, runs: list[StreamRun]) -> Figures:
     """The figures the board's rules (converter.postprocess) give with ``settings`` on the laptop's scores."""
     from converter.postprocess import detections
 
-    labels, total = list(contract["labels"]), Figures()
+    labels, total = list(contract.labels), Figures()
     for r in runs:
         det = np.flatnonzero(detections(r.scores_q, r.ends + 1, r.motion, settings))
         top = r.scores_q.argmax(axis=1)
-        f, _ = match(r.stream, r.ends[det], [labels[int(top[k])] for k in det], int(contract["window"]))
+        f, _ = match(r.stream, r.ends[det], [labels[int(top[k])] for k in det], contract.window)
         total.add(f)
     return total
 
 
-def tune(base, contract: dict, runs: list[StreamRun], target_fa: float, log_every: int = 50) -> tuple[dict, list]:
+def tune(base, contract: Contract, runs: list[StreamRun], target_fa: float, log_every: int = 50) -> tuple[dict, list]:
     """Every combination of TUNE_* in place of the post-processing settings ``base``; the chosen one
     (most gestures right, fewest wrong or repeated, false activations per other motion at most
     ``target_fa`` and none in rest; when none reaches that, the fewest mistakes of all kinds) and all points."""
@@ -157,7 +159,7 @@ def tune(base, contract: dict, runs: list[StreamRun], target_fa: float, log_ever
     points = []
     for n, (thr, agree, refr, gate, unk) in enumerate(grid, 1):
         change = {"score_threshold": thr, "agreement": agree, "motion_gate": gate,
-                  "refractory_samples": refractory_samples(float(contract["rate_hz"]), refr)}
+                  "refractory_samples": refractory_samples(contract.rate_hz, refr)}
         if has_unknown:
             change["unknown_threshold"] = UNKNOWN_THRESHOLD_OFF if unk is None else unk
         s = laptop_figures(dataclasses.replace(base, **change), contract, runs).summary()
@@ -179,39 +181,38 @@ def tune(base, contract: dict, runs: list[StreamRun], target_fa: float, log_ever
     return chosen, points
 
 
-def apply_choice(contract: dict, chosen: dict, has_unknown: bool) -> dict:
-    """``contract`` with the chosen post-processing (a tuning point) in place of its own."""
-    contract = dict(contract, score_threshold=chosen["score_threshold"], agreement=chosen["agreement"],
-                    refractory_s=chosen["refractory_s"])
-    if contract.get("motion_gate") is not None or chosen["motion_gate"]:
-        contract["motion_gate"] = dict(contract.get("motion_gate") or DEFAULT_MOTION_GATE, threshold=chosen["motion_gate"])
+def apply_choice(contract: Contract, chosen: dict, has_unknown: bool) -> Contract:
+    """``contract`` with the chosen post-processing (a tuning point) in place of its own. A gate of 0 on a
+    contract without one stays no gate."""
+    change = dict(score_threshold=chosen["score_threshold"], agreement=chosen["agreement"],
+                  refractory_s=chosen["refractory_s"])
+    gate = contract.motion_gate
+    if gate is not None or chosen["motion_gate"]:
+        change["motion_gate"] = MotionGate((gate or DEFAULT_GATE).accel_weight_dps_per_g, chosen["motion_gate"])
     if has_unknown:
-        contract["unknown_threshold"] = chosen["unknown_threshold"]
-    return contract
+        change["unknown_threshold"] = chosen["unknown_threshold"]
+    return contract.replace(**change)
 
 
 def write_tuning(run_dir: Path, chosen: dict, target_fa: float, data_dir: Path, met: bool, has_unknown: bool) -> None:
-    path = run_dir / "contract.json"
-    contract = apply_choice(json.loads(path.read_text()), chosen, has_unknown)
-    contract["postprocess_tuning"] = {"data": str(data_dir), "target_false_activations_per_other": target_fa,
-                                      "target_met": met, "figures": {k: chosen[k] for k in (
-                                          "recall", "wrong_or_repeat_per_gesture", "false_activations_per_other",
-                                          "false_activations_in_rest")}}
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(contract, indent=2) + "\n")
-    tmp.replace(path)
+    """The chosen post-processing, and how it was chosen, into RUN_DIR/contract.json (atomically)."""
+    contract = apply_choice(read_contract(run_dir), chosen, has_unknown)
+    record = {"data": str(data_dir), "target_false_activations_per_other": target_fa, "target_met": met,
+              "figures": {k: chosen[k] for k in ("recall", "wrong_or_repeat_per_gesture",
+                                                 "false_activations_per_other", "false_activations_in_rest")}}
+    write_contract(run_dir, contract.replace(postprocess_tuning=record))
 
 
-def plot_timeline(run: StreamRun, contract: dict, verdicts: list[str], post, path: Path, seconds: float = 60.0) -> None:
+def plot_timeline(run: StreamRun, contract: Contract, verdicts: list[str], post, path: Path, seconds: float = 60.0) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    s, rate = run.stream, float(contract["rate_hz"])
+    s, rate = run.stream, contract.rate_hz
     n = min(len(s.samples), int(seconds * rate))
     t = np.arange(n) / rate
-    labels = list(contract["labels"])
+    labels = list(contract.labels)
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(12, 5.5), sharex=True)
     ax1.plot(t, s.samples[:n, 3:], lw=0.7)
     ax1.set_ylabel("gyro (deg/s)")
@@ -229,7 +230,7 @@ def plot_timeline(run: StreamRun, contract: dict, verdicts: list[str], post, pat
         if run.ends[k] < n:
             ax2.axvline(run.ends[k] / rate, color=colors.get(v, "k"), lw=1.5)
             ax2.text(run.ends[k] / rate, 1.02, f"{labels[run.board[k]['label_index']]} ({v})", fontsize=7, rotation=30)
-    ax2.axhline(float(contract["score_threshold"]), color="k", ls=":", lw=0.8)
+    ax2.axhline(contract.score_threshold, color="k", ls=":", lw=0.8)
     ax2.set_ylabel("score")
     ax2.set_xlabel("seconds (shaded: green gestures, gray other motions; lines: detections)")
     ax2.legend(fontsize=7, loc="lower right")

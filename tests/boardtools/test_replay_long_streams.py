@@ -79,7 +79,7 @@ def test_the_board_answers_every_window_of_a_long_stream_in_order(host_build):
     inp = read_io(model_bytes)[0]
     scales = IMU_SCALES["LSM9DS1"]
     counts = values_to_counts(long_stream(), *scales)
-    per_chunk = chunk_samples(int(contract["hop"]), IMU_RATES_MHZ["LSM9DS1"], model_mhz())
+    per_chunk = chunk_samples(contract.hop, IMU_RATES_MHZ["LSM9DS1"], model_mhz())
     assert per_chunk < SAMPLES // 10  # many chunks, each answered before the next is sent
     with start_virtual_board(DEFAULT_RUN) as board:
         link = BoardLink(board)
