@@ -88,9 +88,8 @@ def train_fold(takes, fold, arch: str, method: str, seed: int, epochs: int, shap
         else:
             neg = make_negatives(x, y, rng, 0.15, (method,))
         x = np.concatenate([x, neg])
-        y = np.concatenate([y, np.full(len(neg), contract["labels"].index("unknown"), np.int32)])
-        contract["unknown_label"] = "unknown"
-    contract["normalization"] = normalization_from(x)
+        y = np.concatenate([y, np.full(len(neg), contract.labels.index("unknown"), np.int32)])  # its unknown_label
+    contract = contract.replace(normalization=normalization_from(x))
     keras = _keras()
     o = FitOptions(arch=arch, seed=seed, epochs=epochs, **{k: v for k, v in shape.items() if k == "width"})
     model = compiled_model(keras, contract, o)
@@ -109,7 +108,7 @@ def float_runs(model, contract, streams, scorer=None, window_scores=None):
     from contract.input import normalize
     from converter.postprocess import settings_from_contract
 
-    w, hop = int(contract["window"]), int(contract["hop"])
+    w, hop = contract.window, contract.hop
 
     def score(stream, _counts):  # the float windows themselves, not rounded to counts
         raw = board_windows(stream.samples, w, hop)
@@ -133,8 +132,8 @@ def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, s
     xt, yt = windows_for([t for t in test if t.meta.label in GESTURES], contract)
     accuracy = float((model.predict(normalize(xt, contract), verbose=0).argmax(1) == yt).mean())
     rng = np.random.default_rng(1000 + seed)
-    streams = person_streams(test, GESTURES, contract["rate_hz"], rng, resample)
-    streams.append(rest_stream(rest_minutes * 60, contract["rate_hz"], rng))
+    streams = person_streams(test, GESTURES, contract.rate_hz, rng, resample)
+    streams.append(rest_stream(rest_minutes * 60, contract.rate_hz, rng))
     scorer, window_scores = None, []
     if scored is not None:
         from openset_scores import Scorer, gated_figures
@@ -168,20 +167,22 @@ def calibrated_settings(takes, fold, arch: str, method: str, seed: int, epochs: 
         log(f"  calibrating: training without {', '.join(fold + group)}")
         inner, inner_contract = train_fold(takes, fold + group, arch, method, seed, epochs, shape)
         held = [t for t in takes if t.meta.subject in group and t.meta.label in GESTURES]
-        streams = calibration_streams(held, GESTURES, contract["rate_hz"], rng, resample)
-        streams.append(rest_stream(60.0, contract["rate_hz"], rng))
+        streams = calibration_streams(held, GESTURES, contract.rate_hz, rng, resample)
+        streams.append(rest_stream(60.0, contract.rate_hz, rng))
         runs += float_runs(inner, inner_contract, streams)
     base = settings_from_contract(contract, OUTPUT_Q)
     chosen, _ = tune(base, contract, runs, target_fa, log_every=10 ** 9)
     return settings_from_contract(apply_choice(contract, chosen, base.unknown_index >= 0), OUTPUT_Q), chosen
 
 
-def settings_for(contract: dict):
+def settings_for(contract):
+    from contract.document import MotionGate
     from converter.postprocess import settings_from_contract
 
     default = settings_from_contract(contract, OUTPUT_Q)
-    strict = dict(contract, score_threshold=STRICT["score_threshold"], agreement=STRICT["agreement"],
-                  refractory_s=STRICT["refractory_s"], motion_gate=dict(contract["motion_gate"], threshold=STRICT["motion_gate"]))
+    gate = MotionGate(contract.motion_gate.accel_weight_dps_per_g, STRICT["motion_gate"])
+    strict = contract.replace(score_threshold=STRICT["score_threshold"], agreement=STRICT["agreement"],
+                              refractory_s=STRICT["refractory_s"], motion_gate=gate)
     return [default, settings_from_contract(strict, OUTPUT_Q)]
 
 

@@ -95,7 +95,7 @@ def generated_header(model_bytes: bytes, run: Path) -> str:
     contract = load_contract(run)
     if contract.version_note:
         log(contract.version_note)
-    step = stepping.step_settings(model_bytes, contract.raw, str(contract_path))
+    step = stepping.step_settings(model_bytes, contract)
     inp, out = read_io(model_bytes) if step is None else (step.io.x, step.io.scores)
     if inp.type != "INT8" or out.type != "INT8":
         raise CaptureError(f"the model's input/output are {inp.type}/{out.type}, not INT8; convert it with "

@@ -101,11 +101,6 @@ class Contract:
         """How the post-processing was chosen (calibrate's record first, else stream --tune's), or None."""
         return self.postprocess_calibration or self.postprocess_tuning
 
-    @property
-    def raw(self) -> dict:
-        """The document as a dict: kept only for converter/tflm_server.py, which is being rewritten; use the fields."""
-        return self.to_dict()
-
     def replace(self, **changes) -> Contract:
         """A copy with ``changes`` (field names), checked like a contract read from a file."""
         changed = dataclasses.replace(self, **changes)

@@ -69,7 +69,7 @@ def settings_from_contract(contract: Contract | dict, output_q: tuple[float, int
                            where: str | None = None) -> PostprocessSettings:
     """The board's post-processing settings for a contract and the model's output quantization; the
     thresholds are checked against what that output can represent (ConverterError naming the file).
-    A dict is read as contract.json (converter/tflm_server.py still passes one)."""
+    A parsed contract.json (a dict, as tests and scripts hold it) is read with Contract.from_dict."""
     contract = as_contract(contract, where)
     where = where or contract.source
     low, high = output_range(output_q)

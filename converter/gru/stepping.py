@@ -214,7 +214,7 @@ def is_step_model(flatbuffer: bytes) -> bool:
 def step_settings(flatbuffer: bytes, contract: Contract | dict, where: str | None = None) -> StepSettings | None:
     """The step settings of a one-step model (None for a windowed model). The samples per step come
     from x_t's shape; the stride from the contract's GRU front end (the product of its strides). A
-    dict is read as contract.json (converter/tflm_server.py still passes one)."""
+    parsed contract.json (a dict, as tests and scripts hold it) is read with Contract.from_dict."""
     contract = as_contract(contract, where)
     where = where or contract.source
     try:
