@@ -1,6 +1,8 @@
 """The pipeline contract, at the bottom of the import graph: what every stage agrees on.
 
-``contract.pipeline``: channel order and units, window and hop, the contract's version and the
+``contract.document``: contract.json as a typed, checked and versioned ``Contract``;
+``contract.run_dir``: the run directory's one reader and writer. ``contract.pipeline``: channel
+order and units, window and hop, the contract's version and the
 post-processing defaults. ``contract.resample``: the fixed-ratio resampler of the board's core
 (ng_resample.h) and the IMUs' scales and rates. ``contract.input``: normalization and the int8
 input rounding the board mirrors (ng_input.h). ``contract.board_header``: the firmware's copies of

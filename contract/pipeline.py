@@ -22,7 +22,7 @@ DEFAULT_SCORE_THRESHOLD = 0.6
 # Post-processing on the board (ng_postprocess), chosen with bench/bench_inference.py: a detection
 # needs DEFAULT_AGREEMENT confident windows in a row, DEFAULT_REFRACTORY_S seconds after the last,
 # and a window that moves (the motion gate; docs/architecture.md). A contract without these keys
-# gets the same values (converter/postprocess.py).
+# gets the same values (contract/document.py).
 DEFAULT_AGREEMENT = 2
 DEFAULT_REFRACTORY_S = 1.0
 # The gate's one measure: per window, gyro RMS (dps) + weight x accel RMS (g) (ng::window_motion).
