@@ -157,9 +157,8 @@ def starting_points(space: "Space", data_rate_hz: float | None = None) -> list[d
     """The first candidates of a new study (``search --start-points``, on by default): fit's default
     model with ``STARTING_WIDTH_DIVISORS`` times fewer filters, those of them that lie in the space.
     They are ordinary candidates: a short search then holds a known-sound model at 2x and 4x fewer
-    filters beside whatever the sampler draws, and the sampler learns from them. On the real
-    recordings, leave-one-person-out, the default at width 8 scores 0.913 int8 (seeds 0-2) against
-    0.926 at width 16, and 0.978 against 0.952 on the 4-vs-5 split, 1.7x smaller (bench/bench_real.py)."""
+    filters beside whatever the sampler draws, and the sampler learns from them (docs/decisions.md,
+    "The default conv1d: width 8 at 60 Hz", for what fewer filters cost on new people)."""
     points = []
     for divisor in STARTING_WIDTH_DIVISORS:
         width = width_for(FitOptions()) // divisor
@@ -177,7 +176,9 @@ def fit_options(params: dict, seed: int = 0, **extra) -> FitOptions:
     augment = params.get("augment", "auto")
     return FitOptions(
         arch=arch, seed=seed, epochs=int(params["epochs"]), learning_rate=float(params["learning_rate"]),
-        width=int(params.get("width", 16)), gru_units=int(params.get("gru_units", 24)),
+        # a point that does not draw a size gets the family's own (FitOptions' None / GRU_UNITS), as fit would
+        width=int(params["width"]) if "width" in params else None,
+        **({"gru_units": int(params["gru_units"])} if "gru_units" in params else {}),
         augment=None if augment == "auto" else (() if augment == "none" else augment),
         copies_per_epoch=int(params.get("copies", 1)),
         window_seconds=float(params["window_s"]), hop_seconds=float(params["hop_s"]),

@@ -143,3 +143,13 @@ def test_a_window_too_short_for_a_cnn_gru_front_is_named_not_trained():
     assert too_short(point, 89) is None  # 0.75 s at 119 Hz: 89 -> 41 -> 17 -> 5 steps
     assert "too short" in too_short(point, 30)  # 0.75 s at 40 Hz: 30 -> 12 -> 3, too few for kernel 7
     assert too_short({"arch": "conv1d"}, 30) is None
+
+
+@pytest.mark.parametrize("arch", ["conv1d", "gru"])
+def test_a_point_without_sizes_gets_the_family_own(arch):
+    from training.fit import FitOptions
+    from training.recipe import width_for
+
+    o = fit_options({"arch": arch, "epochs": 3, "learning_rate": 0.003, "window_s": 1.0, "hop_s": 0.25})
+    assert width_for(o) == width_for(FitOptions(arch=arch))
+    assert o.gru_units == FitOptions(arch=arch).gru_units
