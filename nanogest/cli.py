@@ -18,6 +18,7 @@ import boardtools.__main__ as boardtools_cli
 import boardtools.default_model as default_model_cli
 import capture.__main__ as capture_cli
 import contract.cli as contract_cli
+import nanogest.completion as completion_cli
 import converter.__main__ as converter_cli
 import search.cli as search_cli
 import training.__main__ as training_cli
@@ -61,6 +62,7 @@ COMMANDS = (
     Command("gen-protocol-header", capture_cli.add_protocol_header_parser, capture_cli.run),
     Command("gen-contract-header", contract_cli.add_contract_header_parser, contract_cli.run),
     Command("default-model", default_model_cli.add_default_model_parser, default_model_cli.run),
+    Command("completion", completion_cli.add_completion_parser, completion_cli.run),
 )
 RUNS = {c.name: c.run for c in COMMANDS}
 
