@@ -32,7 +32,8 @@ detections per gesture, false activations per other motion and in rest. Methods:
 fold's training people (two groups held out in turn, their gestures and stand-in other motions
 made from them), judged on the fold's people left out. ``--scores`` adds the classifier alone gated by
 scores beside it (feature distances, window statistics, logits; bench/openset_scores.py), each at
-several levels: points on each score's curve of recall against false activations.
+several levels: points on each score's curve of recall against false activations. ``--trigger`` adds
+the classifier run as the official tutorial runs it, one window from each accelerometer trigger.
 """
 
 from __future__ import annotations
@@ -120,11 +121,13 @@ def float_runs(model, contract, streams, scorer=None, window_scores=None):
     return scored_runs(streams, contract, score, settings_from_contract(contract, OUTPUT_Q).motion_accel_weight)
 
 
-def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, settings_list, scored: dict | None = None):
+def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, settings_list, scored: dict | None = None,
+                 triggered: dict | None = None):
     """Labelled accuracy and figures per settings; with ``scored`` (``--scores``), also its ``figures``
-    gated by every rejection score (openset_scores.gated_figures) added to its running totals."""
+    gated by every rejection score (openset_scores.gated_figures) added to its running totals; with
+    ``triggered`` (``--trigger``), the onset-triggered figures (openset_trigger) likewise."""
     from boardtools.stream_eval import laptop_figures
-    from boardtools.streams import person_streams, rest_stream
+    from boardtools.streams import Figures, person_streams, rest_stream
     from contract.input import normalize
     from training.data import resample, windows_for
 
@@ -134,6 +137,12 @@ def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, s
     rng = np.random.default_rng(1000 + seed)
     streams = person_streams(test, GESTURES, contract.rate_hz, rng, resample)
     streams.append(rest_stream(rest_minutes * 60, contract.rate_hz, rng))
+    if triggered is not None:
+        from boardtools.streams import match
+        from openset_trigger import trigger_figures
+
+        for key, f in trigger_figures(model, contract, streams, normalize, match, Figures).items():
+            triggered.setdefault(key, type(f)()).add(f)
     scorer, window_scores = None, []
     if scored is not None:
         from openset_scores import Scorer, gated_figures
@@ -201,6 +210,9 @@ def main(argv=None) -> int:
     p.add_argument("--scores", action="store_true",
                    help="also the classifier alone gated by each rejection score of bench/openset_scores.py, at "
                         "levels keeping 95..50 %% of the windows (points of each score's curve)")
+    p.add_argument("--trigger", action="store_true",
+                   help="also the classifier alone run as the official tutorial runs it: one window from each "
+                        "accelerometer trigger (bench/openset_trigger.py)")
     p.add_argument("--width", type=int, help="the model's width (default: fit's)")
     p.add_argument("--rate-hz", type=float, help="the model's rate (default: the recordings')")
     a = p.parse_args(argv)
@@ -226,6 +238,7 @@ def main(argv=None) -> int:
             for seed in [int(s) for s in a.seeds.split(",")]:
                 accs, totals = [], None
                 scored = {} if a.scores and method == "none" else None
+                triggered = {} if a.trigger and method == "none" else None
                 for fold in FOLDS:
                     log(f"{arch} {method} seed {seed}: training without {', '.join(fold)}")
                     model, contract = train_fold(takes, fold, arch, method, seed, a.epochs, shape)
@@ -235,7 +248,8 @@ def main(argv=None) -> int:
                                                                  a.calibrate, shape)
                         log(f"  calibrated: {', '.join(f'{k} {v}' for k, v in chosen.items())}")
                         settings.append(calibrated)
-                    acc, figs = fold_figures(model, contract, takes, fold, seed, a.rest_minutes, settings, scored)
+                    acc, figs = fold_figures(model, contract, takes, fold, seed, a.rest_minutes, settings, scored,
+                                             triggered)
                     accs.append(acc)
                     if totals is None:
                         totals = figs
@@ -250,7 +264,21 @@ def main(argv=None) -> int:
                 print("| " + " | ".join(cells) + " |", flush=True)
                 if scored:
                     print_scored(arch, seed, scored, columns)
+                if triggered:
+                    print_triggered(arch, seed, triggered)
     return 0
+
+
+def print_triggered(arch: str, seed: int, triggered: dict) -> None:
+    """The ``--trigger`` rows: one window from each accelerometer trigger (openset_trigger)."""
+    print(f"\n{arch} seed {seed}, one window from each accelerometer trigger (openset_trigger):\n")
+    print("| trigger (g) | threshold | recall | wrong/g | repeat/g | FA/other | FA rest |")
+    print("|---|---|---|---|---|---|---|")
+    for (level, threshold), f in triggered.items():
+        s = f.summary()
+        print(f"| {level} | {threshold} | {s['recall']:.3f} | {s['wrong_label_per_gesture']:.3f} | "
+              f"{s['repeats_per_gesture']:.3f} | {s['false_activations_per_other']:.3f} | {s['false_activations_in_rest']} |",
+              flush=True)
 
 
 def print_scored(arch: str, seed: int, scored: dict, columns: list[str]) -> None:
