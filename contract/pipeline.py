@@ -34,5 +34,5 @@ IDLE_LABEL = "idle"
 # this label and never detects (ng_postprocess, converter/postprocess.py).
 UNKNOWN_LABEL = "unknown"
 # ng::kUnknownThresholdOff: an unknown threshold above 1 is off (scores are probabilities), so only a
-# top-1 unknown label makes a window unknown. The header and the settings text carry it for null.
+# top-1 unknown label makes a window unknown. The header carries it for null.
 UNKNOWN_THRESHOLD_OFF = 2.0

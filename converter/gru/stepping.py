@@ -185,17 +185,6 @@ class StepSettings:
         """Samples from one window's first step to the next window's (windows do not overlap)."""
         return self.steps_per_window * self.stride_samples
 
-    def lines(self, c_float) -> list[str]:
-        """The settings-text lines of a step model (firmware/host/model_settings_text.cpp reads them)."""
-        io = self.io
-        return [
-            "step_model 1", f"state_size {self.state_size}", f"step_input_samples {self.chunk_samples}",
-            f"step_stride_samples {self.stride_samples}", f"steps_per_window {self.steps_per_window}",
-            f"state_input_scale {c_float(io.h.scale)}", f"state_input_zero_point {io.h.zero_point}",
-            f"state_output_scale {c_float(io.h_next.scale)}", f"state_output_zero_point {io.h_next.zero_point}",
-            f"state_carried_as_int8 {int(io.state_carried_as_int8)}",
-        ]
-
     def step_starts(self, n_samples: int) -> np.ndarray:
         """First sample of every step of every whole window in a take of ``n_samples``: (windows, steps)."""
         if n_samples < self.chunk_samples:
