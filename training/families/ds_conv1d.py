@@ -38,6 +38,5 @@ SPEC = FamilySpec(
     name="ds-conv1d",
     summary="ds-conv1d (depthwise-separable, smallest)",
     build=build,
-    average_last_share=0.25,  # as conv1d (docs/decisions.md, "The weights kept: the mean of the last quarter of the epochs")
     search=(("width", None), ("kernel", KERNELS), ("depth", DEPTHS)),
 )
