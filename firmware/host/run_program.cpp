@@ -41,6 +41,8 @@ int become_run_program(const std::string& python, const std::string& model_path,
     return 2;
   }
   while (!path.empty() && (path.back() == '\n' || path.back() == '\r')) path.pop_back();
+  size_t line = path.rfind('\n');  // the path is the last line, whatever else reached stdout
+  if (line != std::string::npos) path.erase(0, line + 1);
   execv(path.c_str(), argv);
   fprintf(stderr, "virtual_board: cannot start %s: %s\n", path.c_str(), strerror(errno));
   return 1;
