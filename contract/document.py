@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from contract.checks import checked_fields, checked_gru
-from contract.fields import DEFAULT_GATE, ContractError, FrontEndLayer, GruShape, MotionGate, Normalization  # noqa: F401 (named here too)
+# The value types and the error, named from here too: callers import the contract's parts from one module.
+from contract.fields import DEFAULT_GATE, ContractError, FrontEndLayer, GruShape, MotionGate, Normalization  # noqa: F401
 from contract.pipeline import (CHANNELS, CONTRACT_VERSION, DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S,
                                DEFAULT_SCORE_THRESHOLD, UNITS)
 

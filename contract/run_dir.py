@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,7 +106,7 @@ def read_windows(run_dir, contract: Contract) -> Windows:
             if missing:
                 raise ContractError(f"{path}: missing arrays {', '.join(missing)}")
             w = Windows(*(np.asarray(npz[k]) for k in WINDOW_ARRAYS))
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, zipfile.BadZipFile) as e:
         raise ContractError(f"{path}: unreadable ({e}); re-run `nanogest fit`") from None
     _check_windows(path, w, contract)
     return Windows(w.x_train.astype(np.float32), w.y_train.astype(np.int64),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from contract.document import ContractError
+from contract.run_dir import REPORT_FILE, RUN_FILE, read_record, write_record
 from converter import ConverterError, headers, install, quantize_and_verify
 from converter.int8 import arena, cost, flatbuffer, rules
 from converter.gru import stepping
@@ -82,8 +83,7 @@ def convert_run(run_dir: Path, header_dir: Path | None = None, max_drop_points: 
         "tflite": str(tflite_path),
         **seen_windows_note(run_dir),
     }
-    report_path = run_dir / "report.json"
-    write_report(report_path, report)
+    write_record(run_dir, REPORT_FILE, report)
     print_table(report)
 
     refuse_if_untrustworthy(q, report, max_lsb, tflite_path)
@@ -91,19 +91,15 @@ def convert_run(run_dir: Path, header_dir: Path | None = None, max_drop_points: 
     board_verify.refuse_if_different(board, tflite_path)
     if measure_on_arm:
         report["arm_measurement"] = measure_arm(kernels, Path(header_dir), q, contract, ops, sizes)
-        write_report(report_path, report)
+        write_record(run_dir, REPORT_FILE, report)
         print_arm(report)
     written = headers.write_headers(Path(header_dir), q.model_bytes, contract, q.inp, q.out, ops, sizes["arena_bytes"],
                                     step=q.gru, arena_measured_bytes=sizes["arena_measured_bytes"],
                                     board_library=board_verify.board_label(board_library))
     log("wrote " + ", ".join(str(p) for p in written))
     report["headers_written"] = True
-    write_report(report_path, report)
+    write_record(run_dir, REPORT_FILE, report)
     return report
-
-
-def write_report(path: Path, report: dict) -> None:
-    path.write_text(json.dumps(report, indent=2) + "\n")
 
 
 def quantize_model(model, contract, x_train: np.ndarray, is_gru: bool) -> tuple[quantize_and_verify.Quantized, tuple | None]:
@@ -223,8 +219,8 @@ def worst_op(q: quantize_and_verify.Quantized) -> str:
 def seen_windows_note(run_dir: Path) -> dict:
     """Whether the deployable model was trained on the test windows (``training fit --final``)."""
     try:
-        final = json.loads((run_dir / "run.json").read_text()).get("final_fit")
-    except (OSError, ValueError):
+        final = read_record(run_dir, RUN_FILE).get("final_fit")
+    except (ContractError, AttributeError):
         final = None
     if not final:
         return {"test_windows_seen_by_model": False}

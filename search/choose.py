@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from contract.run_dir import METRICS_FILE, REPORT_FILE, read_record
 from training import TrainingError
 from search.study import counts, fail_dead_trials, settings_of, shown_url
 from search.confirm import DEFAULT_CONFIRM_SEEDS, confirm, confirm_seeds, lighter_note, noise_note, real_scorer
@@ -179,8 +180,8 @@ def build_chosen_run(trial, data_dir: Path, search_dir: Path, budgets: Budgets, 
     run_dir = search_dir / CHOSEN_RUN
     marker = run_dir / "search_trial.json"
     mark = {"trial": trial.number, "params": dict(trial.params), "seed": seed}
-    if marker.is_file() and json.loads(marker.read_text()) == mark and (run_dir / "report.json").is_file():
-        report = json.loads((run_dir / "report.json").read_text())
+    if marker.is_file() and json.loads(marker.read_text()) == mark and (run_dir / REPORT_FILE).is_file():
+        report = read_record(run_dir, REPORT_FILE)
         print(f"chosen: trial {trial.number}, already built in {run_dir}", file=sys.stderr)
     else:
         marker.unlink(missing_ok=True)
@@ -193,7 +194,7 @@ def build_chosen_run(trial, data_dir: Path, search_dir: Path, budgets: Budgets, 
             raise ChosenRunRefused(f"the run of trial {trial.number} was trained in {run_dir} but the converter "
                                    f"refused it: {e}") from None
         marker.write_text(json.dumps(mark) + "\n")
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    metrics = read_record(run_dir, METRICS_FILE)
     return {"run_dir": str(run_dir), "run_split": metrics["split"], "run_test_groups": metrics["test_groups"],
             "run_accuracy_float": metrics["accuracy"], "run_accuracy_int8": report["accuracy_int8"],
             "run_model_bytes": report["model_bytes"], "run_arena_bytes": report["arena_bytes"],

@@ -56,3 +56,9 @@ def test_records_are_json_with_a_newline(tmp_path):
     assert read_record(tmp_path, "metrics.json") == {"accuracy": 0.5}
     with pytest.raises(ContractError, match="run.json: missing"):
         read_record(tmp_path, "run.json")
+
+
+def test_a_damaged_windows_file_is_one_line_naming_it(tmp_path):
+    (tmp_path / "windows.npz").write_bytes(b"PK\x03\x04 not a zip")
+    with pytest.raises(ContractError, match=r"windows.npz: unreadable \(.*\); re-run `nanogest fit`"):
+        read_windows(tmp_path, Contract.from_dict(RAW))
