@@ -1,0 +1,198 @@
+"""Tries at recognition that holds on new people, on bench_real's nested split (issue 22).
+
+    python bench/bench_generalize.py [--data DIR] [--seeds 0,1,2] [--tries base,distill,gravity-frame]
+                                     [--teachers 3] [--teacher-width 16] [--soft-share 0.5]
+
+The people with punch and flex other than neethu, rawalc and yankun are dealt into three folds;
+each fold's model trains on the others (adam's punch always in) and is scored on the fold's people
+(choosing folds); one model on all of them is scored on each of neethu, rawalc and yankun
+(confirmation). conv1d at fit's recipe (its family's width and 60 Hz, mount and rotate, four copies
+per epoch, the mean of the last quarter's weights, 40 epochs), scored in float. Tries:
+
+- ``base``: the recipe as it is;
+- ``distill``: first ``--teachers`` conv1d of ``--teacher-width`` filters (other seeds) train on the
+  same windows; the model then learns from targets that are ``--soft-share`` the teachers' mean
+  softmax on each freshly augmented window and the rest its label;
+- ``gravity-frame``: every person's samples turned so that the mean of their accelerometer over all
+  their takes points along +z (a frame a board could keep from a wearer's long-run average),
+  before anything else.
+
+DIR holds the published IMU_Capture recordings (default ``../shared/data/real``; skipped when missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+GESTURES = ("flex", "punch")
+CONFIRM = ("neethu", "rawalc", "yankun")  # bench_real's NESTED_CONFIRM_PEOPLE
+FOLDS = 3
+RATE_HZ = 60.0
+TRIES = ("base", "distill", "gravity-frame")
+
+
+def log(text: str) -> None:
+    print(f"[generalize] {text}", file=sys.stderr, flush=True)
+
+
+def turn_to_z(g: np.ndarray) -> np.ndarray:
+    """The smallest rotation taking the direction of ``g`` to +z."""
+    g = g / np.linalg.norm(g)
+    axis, c = np.cross(g, [0.0, 0.0, 1.0]), float(g[2])
+    if np.linalg.norm(axis) < 1e-9:
+        return np.eye(3) if c > 0 else np.diag([1.0, -1.0, -1.0])
+    k = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    return np.eye(3) + k + k @ k / (1.0 + c)
+
+
+def gravity_frame(takes):
+    """Each person's takes turned so their mean accelerometer points along +z (both sensors turned)."""
+    out = []
+    for person in sorted({t.meta.subject for t in takes}):
+        mine = [t for t in takes if t.meta.subject == person]
+        r = turn_to_z(np.concatenate([t.values[:, :3] for t in mine]).mean(axis=0)).astype(np.float32)
+        for t in mine:
+            v = np.array(t.values, dtype=np.float32)
+            v[:, :3], v[:, 3:] = v[:, :3] @ r.T, v[:, 3:] @ r.T
+            out.append(dataclasses.replace(t, values=v))
+    return out
+
+
+def training_batches(keras, x, y, contract, seed: int, mount_deg: float, teachers, soft_share: float):
+    """Four freshly augmented copies of each window per epoch, with one-hot targets mixed with the
+    teachers' mean softmax (none: the labels alone)."""
+    from contract.input import normalize
+    from training.augment import augment_windows
+
+    n_labels = len(contract.labels)
+
+    class Batches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(seed)
+            self.on_epoch_end()
+
+        def __len__(self):
+            return int(np.ceil(len(self.y) / 32))
+
+        def __getitem__(self, i):
+            sel = self.order[i * 32:(i + 1) * 32]
+            return self.x[sel], self.y[sel]
+
+        def on_epoch_end(self):
+            raw = np.concatenate([augment_windows(x, self.rng, ("mount", "rotate"), mount_deg, None) for _ in range(4)])
+            self.x = normalize(raw, contract)
+            self.y = np.eye(n_labels, dtype=np.float32)[np.tile(y, 4)]
+            if teachers:
+                soft = np.mean([t.predict(self.x, verbose=0, batch_size=1024) for t in teachers], axis=0)
+                self.y = (1.0 - soft_share) * self.y + soft_share * soft
+            self.order = self.rng.permutation(len(self.y))
+
+    return Batches()
+
+
+def train(keras, takes, seed: int, width=None, teachers=None, soft_share: float = 0.0):
+    from training.augment import board_turn_spread_deg, mount_max_deg
+    from training.data import base_contract, normalization_from, windows_for
+    from training.fit import FitOptions, averaging_callbacks, compiled_model
+
+    contract = base_contract(takes, "conv1d", rate_hz=RATE_HZ)
+    x, y = windows_for(takes, contract)
+    contract = contract.replace(normalization=normalization_from(x))
+    o = FitOptions(arch="conv1d", seed=seed, width=width)
+    model = compiled_model(keras, contract, o)
+    model.compile(optimizer=model.optimizer, loss="categorical_crossentropy")  # soft targets
+    mount = mount_max_deg(board_turn_spread_deg(takes)["deg"])
+    model.fit(training_batches(keras, x, y, contract, seed, mount, teachers, soft_share), epochs=o.epochs, verbose=0,
+              callbacks=averaging_callbacks(keras, o, o.epochs))
+    return model, contract
+
+
+def accuracy(model, contract, takes, person: str) -> float:
+    from contract.input import normalize
+    from training.data import windows_for
+
+    x, y = windows_for([t for t in takes if t.meta.subject == person], contract)
+    return float((model.predict(normalize(x, contract), verbose=0).argmax(1) == y).mean())
+
+
+def nested_row(keras, takes, try_: str, seed: int, a) -> dict:
+    people = sorted({t.meta.subject for t in takes if t.meta.label == "flex"} & {t.meta.subject for t in takes if t.meta.label == "punch"})
+    choosing = [p for p in people if p not in CONFIRM]
+    folds = [choosing[i::FOLDS] for i in range(FOLDS)]
+
+    def model_without(out):
+        kept = [t for t in takes if t.meta.subject not in out]
+        teachers = None
+        if try_ == "distill":
+            teachers = [train(keras, kept, 100 * seed + k + 1, width=a.teacher_width)[0] for k in range(a.teachers)]
+        return train(keras, kept, seed, teachers=teachers, soft_share=a.soft_share if teachers else 0.0)
+
+    choose, per_person = [], {}
+    for fold in folds:
+        model, contract = model_without(list(fold) + list(CONFIRM))
+        scores = {p: accuracy(model, contract, takes, p) for p in fold}
+        per_person.update(scores)
+        choose.append(float(np.mean(list(scores.values()))))
+    model, contract = model_without(list(CONFIRM))
+    confirm = {p: accuracy(model, contract, takes, p) for p in CONFIRM}
+    return {"choose": float(np.mean(choose)), "confirm": float(np.mean(list(confirm.values()))), "confirm_people": confirm,
+            "choose_people": per_person}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "real")
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--tries", default=",".join(TRIES), help=f"comma-separated from {','.join(TRIES)}")
+    p.add_argument("--teachers", type=int, default=3)
+    p.add_argument("--teacher-width", type=int, default=16)
+    p.add_argument("--soft-share", type=float, default=0.5, help="of the target that is the teachers' (distill)")
+    a = p.parse_args(argv)
+    tries = [t for t in a.tries.split(",") if t]
+    bad = [t for t in tries if t not in TRIES]
+    if bad:
+        p.error(f"unknown tries {', '.join(bad)}; choose from {', '.join(TRIES)}")
+    if not a.data.is_dir():
+        print(f"bench_generalize: no real recordings at {a.data}; skipped", file=sys.stderr)
+        return 0
+    from training.data import load_dataset
+    from training.fit import _keras
+
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "capture", "import", str(a.data), "--out", str(Path(tmp) / "real"),
+                        "--layout", "{subject}/{label}.csv"], cwd=ROOT, check=True, capture_output=True)
+        takes = [t for t in load_dataset(Path(tmp) / "real") if t.meta.label in GESTURES]
+    keras = _keras()
+    print("| try | seed | choosing folds | confirmation | " + " | ".join(CONFIRM) + " |")
+    print("|---|---|---:|---:|" + "---:|" * len(CONFIRM))
+    summary = {}
+    for try_ in tries:
+        data = gravity_frame(takes) if try_ == "gravity-frame" else takes
+        for seed in [int(s) for s in a.seeds.split(",")]:
+            log(f"{try_} seed {seed}")
+            r = nested_row(keras, data, try_, seed, a)
+            summary.setdefault(try_, []).append(r)
+            print(f"| {try_} | {seed} | {r['choose']:.3f} | {r['confirm']:.3f} | "
+                  + " | ".join(f"{r['confirm_people'][c]:.3f}" for c in CONFIRM) + " |", flush=True)
+    print("\n| try | choosing folds: mean (range) | confirmation: mean (range) |\n|---|---|---|")
+    for try_, rows in summary.items():
+        c, f = [r["choose"] for r in rows], [r["confirm"] for r in rows]
+        print(f"| {try_} | {np.mean(c):.3f} ({min(c):.3f}-{max(c):.3f}) | {np.mean(f):.3f} ({min(f):.3f}-{max(f):.3f}) |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
