@@ -182,11 +182,16 @@ def test_incomplete_takes_are_left_out_with_a_note(tmp_path):
     assert len(takes) == 3 and paths[0] not in [t.csv_path for t in takes]
 
 
-def test_mount_share_is_the_archs_unless_asked_for():
+def test_mount_share_is_the_archs_unless_asked_for(monkeypatch):
+    import dataclasses
+
+    from training.families import FAMILIES, family
     from training.fit import FitOptions, resolve_mount
 
     kinds = ("mount", "rotate")
     assert resolve_mount(FitOptions(), [], kinds)["share"] == 1.0
+    assert resolve_mount(FitOptions(arch="cnn-gru"), [], kinds)["share"] == 1.0  # no family sets its own today
+    monkeypatch.setitem(FAMILIES, "cnn-gru", dataclasses.replace(family("cnn-gru"), mount_share=0.5))
     assert resolve_mount(FitOptions(arch="cnn-gru"), [], kinds)["share"] == 0.5
     assert resolve_mount(FitOptions(arch="cnn-gru", mount_share=0.25), [], kinds)["share"] == 0.25
     assert resolve_mount(FitOptions(), [], ("rotate",)) == {"max_deg": None, "share": None, "spread": None}

@@ -61,8 +61,6 @@ SPEC = FamilySpec(
     build=build,
     conversion=GRU_STEP,
     rate_hz=60.0,  # docs/decisions.md, "Model rate per architecture"
-    # half its windows turned does better on real people (docs/decisions.md, "Rotation augmentation per architecture")
-    mount_share=0.5,
     search=(("width", None), ("kernel", KERNELS), ("front_layers", FRONT_LAYERS), ("gru_units", None)),
     window_check=window_check,
 )
