@@ -63,7 +63,7 @@ def outputs(model_bytes: bytes, inputs, kernels, step_io):
 
 def measure(run_dir: Path, arch: str, kernels) -> list[dict]:
     from converter import quantize_and_verify
-    from converter.int8 import flatbuffer, quantize, tflm
+    from converter.int8 import board_ops, flatbuffer, quantize, tflm
     from converter.gru import gru_step, stepping
     from converter.run_dir import load_contract, load_model, load_windows, normalize
 
@@ -94,7 +94,7 @@ def measure(run_dir: Path, arch: str, kernels) -> list[dict]:
         ops = [o.name for o in flatbuffer.read_ops(model_bytes)]
         laptop = outputs(model_bytes, inputs[variant], None, ios[variant])
         board = outputs(model_bytes, inputs[variant], kernels, ios[variant])
-        differences = sorted({k for k, _ in flatbuffer.board_differences(model_bytes)})
+        differences = sorted({k for k, _ in board_ops.board_differences(model_bytes)})
         rows.append({"arch": arch, "variant": variant, "ops": ops, "differences": differences,
                      "pypi_vs_pypi": compare(laptop, laptop), "board": compare(laptop, board),
                      "top1_changed": int(np.sum(laptop.reshape(len(laptop), -1)[:, -len(contract.labels):].argmax(1)

@@ -10,7 +10,7 @@ import numpy as np
 from contract.document import ContractError
 from contract.run_dir import REPORT_FILE, RUN_FILE, read_record, write_record
 from converter import ConverterError, headers, install, quantize_and_verify
-from converter.int8 import arena, cost, flatbuffer, rules
+from converter.int8 import arena, board_ops, cost, flatbuffer, rules
 from converter.gru import stepping
 from converter.board import board_arm, board_verify
 from converter.board.board_tflm import load_or_reason, pinned_library
@@ -120,8 +120,8 @@ def check_before_verifying(q: quantize_and_verify.Quantized, contract, run_dir: 
     cost.check_budgets(cost.budget_report(len(q.model_bytes), 0, flash_budget_kb, ram_budget_kb))
     ops = flatbuffer.read_ops(q.model_bytes)
     layers = flatbuffer.op_layers(q.model_bytes, q.layer_names)
-    flatbuffer.check_tflm_ops(ops, layers)
-    flatbuffer.check_board_ops(q.model_bytes, layers, board_verify.board_label(board_library))
+    board_ops.check_tflm_ops(ops, layers)
+    board_ops.check_board_ops(q.model_bytes, layers, board_verify.board_label(board_library))
     return ops
 
 

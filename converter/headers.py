@@ -12,6 +12,7 @@ import numpy as np
 
 from contract.labels import LabelError, c_identifiers
 from converter import ConverterError
+from converter.int8.board_ops import resolver_method
 from converter.int8.flatbuffer import OpInfo, TensorInfo
 from converter.postprocess import settings_from_contract
 from converter.run_dir import Contract
@@ -226,7 +227,7 @@ constexpr uint32_t kModelHash = 0x{model_hash:08x}u;
 
 def op_resolver_h(ops: list[OpInfo]) -> str:
     calls = "\n".join(
-        f"  if ((status = resolver.{op.resolver_method}()) != kTfLiteOk) return status;  // {op.name} v{op.version}"
+        f"  if ((status = resolver.{resolver_method(op.name)}()) != kTfLiteOk) return status;  // {op.name} v{op.version}"
         for op in ops
     )
     return (

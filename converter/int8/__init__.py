@@ -1,3 +1,4 @@
 """int8 conversion and its checks: quantizing the float model (quantize), reading the flatbuffer
-(flatbuffer), running it in TFLM and in TFLite's reference kernels (tflm, op_agreement), the refusal
+(flatbuffer), the board's operator policy (board_ops: what its TFLM registers and computes differently, and what
+the converter emits instead), running it in TFLM and in TFLite's reference kernels (tflm, op_agreement), the refusal
 rules (rules), the arena (arena) and what the model costs on the nRF52840 (cost)."""

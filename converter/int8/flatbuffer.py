@@ -1,5 +1,5 @@
-"""Reading a .tflite flatbuffer: its operators (with versions) and its input/output quantization,
-and the list of builtin operators TFLM's MicroMutableOpResolver can register."""
+"""Reading a .tflite flatbuffer: its operators (with versions and weight scales) and its input/output
+quantization. What the board may run is judged in board_ops.py, from what this module reads."""
 
 from __future__ import annotations
 
@@ -11,97 +11,6 @@ from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as sch
 
 from converter import ConverterError
 
-# Builtin operator -> the MicroMutableOpResolver method that registers its TFLM kernel.
-TFLM_RESOLVER_METHODS = {
-    "ABS": "AddAbs",
-    "ADD": "AddAdd",
-    "ADD_N": "AddAddN",
-    "ARG_MAX": "AddArgMax",
-    "ARG_MIN": "AddArgMin",
-    "AVERAGE_POOL_2D": "AddAveragePool2D",
-    "BATCH_MATMUL": "AddBatchMatMul",
-    "BATCH_TO_SPACE_ND": "AddBatchToSpaceNd",
-    "CAST": "AddCast",
-    "CEIL": "AddCeil",
-    "CONCATENATION": "AddConcatenation",
-    "CONV_2D": "AddConv2D",
-    "COS": "AddCos",
-    "CUMSUM": "AddCumSum",
-    "DEPTH_TO_SPACE": "AddDepthToSpace",
-    "DEPTHWISE_CONV_2D": "AddDepthwiseConv2D",
-    "DEQUANTIZE": "AddDequantize",
-    "DIV": "AddDiv",
-    "ELU": "AddElu",
-    "EQUAL": "AddEqual",
-    "EXP": "AddExp",
-    "EXPAND_DIMS": "AddExpandDims",
-    "FILL": "AddFill",
-    "FLOOR": "AddFloor",
-    "FLOOR_DIV": "AddFloorDiv",
-    "FLOOR_MOD": "AddFloorMod",
-    "FULLY_CONNECTED": "AddFullyConnected",
-    "GATHER": "AddGather",
-    "GATHER_ND": "AddGatherNd",
-    "GREATER": "AddGreater",
-    "GREATER_EQUAL": "AddGreaterEqual",
-    "HARD_SWISH": "AddHardSwish",
-    "L2_NORMALIZATION": "AddL2Normalization",
-    "L2_POOL_2D": "AddL2Pool2D",
-    "LEAKY_RELU": "AddLeakyRelu",
-    "LESS": "AddLess",
-    "LESS_EQUAL": "AddLessEqual",
-    "LOG": "AddLog",
-    "LOG_SOFTMAX": "AddLogSoftmax",
-    "LOGICAL_AND": "AddLogicalAnd",
-    "LOGICAL_NOT": "AddLogicalNot",
-    "LOGICAL_OR": "AddLogicalOr",
-    "LOGISTIC": "AddLogistic",
-    "MAX_POOL_2D": "AddMaxPool2D",
-    "MAXIMUM": "AddMaximum",
-    "MEAN": "AddMean",
-    "MINIMUM": "AddMinimum",
-    "MIRROR_PAD": "AddMirrorPad",
-    "MUL": "AddMul",
-    "NEG": "AddNeg",
-    "NOT_EQUAL": "AddNotEqual",
-    "PACK": "AddPack",
-    "PAD": "AddPad",
-    "PADV2": "AddPadV2",
-    "PRELU": "AddPrelu",
-    "QUANTIZE": "AddQuantize",
-    "REDUCE_MAX": "AddReduceMax",
-    "RELU": "AddRelu",
-    "RELU6": "AddRelu6",
-    "RESHAPE": "AddReshape",
-    "RESIZE_BILINEAR": "AddResizeBilinear",
-    "RESIZE_NEAREST_NEIGHBOR": "AddResizeNearestNeighbor",
-    "ROUND": "AddRound",
-    "RSQRT": "AddRsqrt",
-    "SELECT_V2": "AddSelectV2",
-    "SHAPE": "AddShape",
-    "SIN": "AddSin",
-    "SLICE": "AddSlice",
-    "SOFTMAX": "AddSoftmax",
-    "SPACE_TO_BATCH_ND": "AddSpaceToBatchNd",
-    "SPACE_TO_DEPTH": "AddSpaceToDepth",
-    "SPLIT": "AddSplit",
-    "SPLIT_V": "AddSplitV",
-    "SQRT": "AddSqrt",
-    "SQUARE": "AddSquare",
-    "SQUARED_DIFFERENCE": "AddSquaredDifference",
-    "SQUEEZE": "AddSqueeze",
-    "STRIDED_SLICE": "AddStridedSlice",
-    "SUB": "AddSub",
-    "SUM": "AddSum",
-    "SVDF": "AddSvdf",
-    "TANH": "AddTanh",
-    "TRANSPOSE": "AddTranspose",
-    "TRANSPOSE_CONV": "AddTransposeConv",
-    "UNIDIRECTIONAL_SEQUENCE_LSTM": "AddUnidirectionalSequenceLSTM",
-    "UNPACK": "AddUnpack",
-    "ZEROS_LIKE": "AddZerosLike",
-}
-
 _BUILTIN_NAMES = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
 _TENSOR_TYPES = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
 
@@ -111,9 +20,15 @@ class OpInfo:
     name: str
     version: int
 
-    @property
-    def resolver_method(self) -> str:
-        return TFLM_RESOLVER_METHODS[self.name]
+
+@dataclass(frozen=True)
+class OpUse:
+    """One operator of the graph: its position in its subgraph, its name, and how many scales its weights
+    (input 1) carry: 0 without, 1 per-tensor, more per-channel."""
+
+    index: int
+    name: str
+    weight_scales: int
 
 
 @dataclass(frozen=True)
@@ -172,6 +87,19 @@ def _layer_of(tensor_name: str, layer_names: dict[str, str]) -> str | None:
     return None
 
 
+def read_op_uses(flatbuffer: bytes) -> list[OpUse]:
+    """Every operator of every subgraph, in order, with its weights' scale count."""
+    model = _model(flatbuffer)
+    uses = []
+    for subgraph in model.subgraphs or []:
+        for i, op in enumerate(subgraph.operators or []):
+            weights = int(op.inputs[1]) if op.inputs is not None and len(op.inputs) > 1 else -1  # -1: none
+            q = subgraph.tensors[weights].quantization if weights >= 0 else None
+            scales = len(q.scale) if q is not None and q.scale is not None else 0
+            uses.append(OpUse(i, _op_name(model, op), scales))
+    return uses
+
+
 def op_layers(flatbuffer: bytes, layer_names: dict[str, str]) -> dict[str, list[str]]:
     """Operator name -> the Keras layers that produced it (best effort, read from the output tensors'
     names; 'unknown layer' when a name carries no layer, e.g. a model output)."""
@@ -189,20 +117,6 @@ def op_layers(flatbuffer: bytes, layer_names: dict[str, str]) -> dict[str, list[
             if (layer or "unknown layer") not in entry:
                 entry.append(layer or "unknown layer")
     return found
-
-
-def check_tflm_ops(ops: list[OpInfo], layers: dict[str, list[str]] | None = None) -> None:
-    """Refuse a model that uses an operator TFLM's MicroMutableOpResolver cannot register, naming
-    the operator and (when ``layers`` from op_layers() is given) the Keras layer that produced it."""
-    unsupported = [o.name for o in ops if o.name not in TFLM_RESOLVER_METHODS]
-    if unsupported:
-        named = [f"{name} (from layer {', '.join(repr(n) if n != 'unknown layer' else n for n in layers[name])})"
-                 if layers and layers.get(name) else name for name in unsupported]
-        raise ConverterError(
-            f"the int8 model uses operator(s) {'; '.join(named)} that TensorFlow Lite for "
-            "Microcontrollers cannot run; change the model's layers so they convert to supported builtins "
-            "(Conv1D, DepthwiseConv1D, pooling, Dense, ReLU, sigmoid, tanh, softmax)"
-        )
 
 
 def _tensor_info(model, subgraph, index: int) -> TensorInfo:
@@ -268,60 +182,6 @@ def count_macs(flatbuffer: bytes) -> int:
 
 def input_count(flatbuffer: bytes) -> int:
     return len(_model(flatbuffer).subgraphs[0].inputs)
-
-
-# What the board's TFLM library (platformio.ini's pinned lib_deps entry: Chirale_TensorFLowLite 2.0.0,
-# a tflite-micro snapshot of January 2023) computes differently from the laptop's tflite-micro, as
-# measured by building both for the same CPU. Each entry: operator, how to tell the affected use in a
-# model, what the board does, and what the converter emits instead.
-BOARD_DIFFERENCES = {
-    "FULLY_CONNECTED per-channel": {
-        "op": "FULLY_CONNECTED",
-        "board": "applies the first output channel's weight scale to every output (per-channel weights arrived "
-                 "in TFLM's FULLY_CONNECTED later), so all other outputs are scaled wrongly",
-        "instead": "per-tensor weights (one scale per FULLY_CONNECTED; the converter asks for them)",
-    },
-    "MEAN": {
-        "op": "MEAN",
-        "board": "rounds its int8 average differently (TFLM aligned MEAN with TFLite in April 2023): "
-                 "outputs differ by 1 LSB on a share of the values",
-        "instead": "GlobalAveragePooling1D is converted as AVERAGE_POOL_2D over the whole sequence; use "
-                   "GlobalAveragePooling1D (channels_last, keepdims=False) or AveragePooling1D, not a reduce_mean",
-    },
-}
-
-
-def board_differences(flatbuffer: bytes) -> list[tuple[str, int]]:
-    """(BOARD_DIFFERENCES key, operator index) for every operator of the model the board computes differently."""
-    model = _model(flatbuffer)
-    found = []
-    for subgraph in model.subgraphs or []:
-        for i, op in enumerate(subgraph.operators or []):
-            name = _op_name(model, op)
-            if name == "MEAN":
-                found.append(("MEAN", i))
-            elif name == "FULLY_CONNECTED" and op.inputs is not None and len(op.inputs) > 1:
-                q = subgraph.tensors[int(op.inputs[1])].quantization
-                if q is not None and q.scale is not None and len(q.scale) > 1:
-                    found.append(("FULLY_CONNECTED per-channel", i))
-    return found
-
-
-def check_board_ops(flatbuffer: bytes, layers: dict[str, list[str]] | None = None, board_label: str = "the board's TFLM") -> None:
-    """Refuse a model that uses an operator (or option) the board's TFLM computes differently from the
-    laptop's (BOARD_DIFFERENCES), naming the operator, its layer, what the board does and the way out."""
-    found = board_differences(flatbuffer)
-    if not found:
-        return
-    reasons = []
-    for key in dict.fromkeys(k for k, _ in found):
-        d = BOARD_DIFFERENCES[key]
-        where = ", ".join(layers.get(d["op"], [])) if layers else ""
-        ops = ", ".join(f"op {i}" for k, i in found if k == key)
-        reasons.append(f"{key} ({ops}{'; layer ' + where if where else ''}): {board_label} {d['board']}; "
-                       f"instead: {d['instead']}")
-    raise ConverterError("the int8 model uses what the board computes differently from the laptop's TFLM: "
-                         + " | ".join(reasons))
 
 
 def io_shapes(flatbuffer: bytes) -> tuple[list[tuple], int]:

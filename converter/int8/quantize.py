@@ -11,9 +11,9 @@ import warnings
 import numpy as np
 
 from converter import ConverterError
+from converter.int8.board_ops import ask_per_tensor_dense, board_exact_layer
 
 MAX_CALIBRATION_WINDOWS = 300
-DENSE_PER_TENSOR_ATTRIBUTE = "_experimental_disable_per_channel_quantization_for_dense_layers"
 
 
 @contextlib.contextmanager
@@ -40,26 +40,9 @@ def quiet_native_output():
             captured.extend(sink.read().decode(errors="replace").splitlines())
 
 
-def board_exact_layer(layer):
-    """The layer the batch-1 copy uses for ``layer``: GlobalAveragePooling1D (which converts to MEAN, a
-    kernel the board's TFLM rounds differently, see flatbuffer.BOARD_DIFFERENCES) becomes an
-    AveragePooling1D over the whole sequence + Reshape, i.e. AVERAGE_POOL_2D: the same average,
-    computed bit for bit the same by the board's and the laptop's TFLM (bench/bench_board_kernels.py)."""
-    import keras
-
-    if type(layer).__name__ != "GlobalAveragePooling1D":
-        return layer.__class__.from_config(layer.get_config())
-    config = layer.get_config()
-    if config.get("data_format", "channels_last") != "channels_last" or config.get("keepdims"):
-        return layer.__class__.from_config(config)  # flatbuffer.check_board_ops refuses the MEAN it makes
-    length, channels = (int(d) for d in layer.input.shape[1:])
-    return keras.Sequential([keras.layers.AveragePooling1D(pool_size=length, strides=length, padding="valid"),
-                             keras.layers.Reshape((channels,))], name=layer.name)
-
-
 def batch1_copy(model, pool_for_mean: bool = True):
     """The same layers and weights with the input batch size fixed to 1 (static shapes for TFLM), and
-    (``pool_for_mean``) GlobalAveragePooling1D as a full-length average pool (board_exact_layer)."""
+    (``pool_for_mean``) GlobalAveragePooling1D as a full-length average pool (board_ops.board_exact_layer)."""
     import keras
 
     shape = tuple(model.inputs[0].shape[1:])
@@ -112,12 +95,7 @@ def convert_full_int8(model_batch1, representative, per_tensor_dense: bool = Tru
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
-    # One scale per FULLY_CONNECTED weight tensor: the board's TFLM applies the first channel's scale to
-    # every output of a per-channel FULLY_CONNECTED (flatbuffer.BOARD_DIFFERENCES).
-    if not hasattr(converter, DENSE_PER_TENSOR_ATTRIBUTE):
-        raise ConverterError(f"this TensorFlow ({tf.__version__}) has no TFLiteConverter.{DENSE_PER_TENSOR_ATTRIBUTE}; "
-                             "the board needs per-tensor FULLY_CONNECTED weights (install the pinned tensorflow)")
-    setattr(converter, DENSE_PER_TENSOR_ATTRIBUTE, per_tensor_dense)
+    ask_per_tensor_dense(converter, per_tensor_dense)  # the board's FULLY_CONNECTED (board_ops.BOARD_DIFFERENCES)
     try:
         with quiet_native_output(), warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -23,7 +23,7 @@ from converter_helpers import REPO, require_tool, run_cli
 from converter_run_fixture import WINDOW, make_windows
 
 from converter import ConverterError
-from converter.int8 import flatbuffer, quantize, tflm
+from converter.int8 import board_ops, flatbuffer, quantize, tflm
 from converter.gru import stepping
 from converter.board import board_tflm, board_verify
 from converter.run_dir import load_contract, load_model, load_windows, normalize
@@ -44,7 +44,7 @@ def test_the_converted_window_model_is_bit_identical_on_the_board_kernels(conver
     model_bytes = (converted.run_dir / "model_int8.tflite").read_bytes()
     names = [o.name for o in flatbuffer.read_ops(model_bytes)]
     assert "MEAN" not in names and "AVERAGE_POOL_2D" in names  # GlobalAveragePooling1D, converted board-exact
-    assert flatbuffer.board_differences(model_bytes) == []
+    assert board_ops.board_differences(model_bytes) == []
     contract = load_contract(converted.run_dir)
     x = normalize(load_windows(converted.run_dir, contract).x_test, contract)
     x_q = tflm.quantize_input(x, flatbuffer.read_io(model_bytes)[0])
@@ -61,7 +61,7 @@ def test_the_gru_step_model_is_bit_identical_on_the_board_kernels(converted_gru,
     b = converted_gru.report["board_kernels"]
     assert b["identical"] == b["n"] == converted_gru.report["n_test"] and b["max_lsb"] == 0
     model_bytes = (converted_gru.run_dir / "model_int8.tflite").read_bytes()
-    assert flatbuffer.board_differences(model_bytes) == []
+    assert board_ops.board_differences(model_bytes) == []
     io = stepping.read_step_io(model_bytes)
     rng = np.random.default_rng(4)
     xq = rng.integers(-128, 128, size=(6, WINDOW, *io.x.shape[1:]), dtype=np.int8)
@@ -78,7 +78,7 @@ def test_per_channel_dense_and_mean_differ_on_the_board_and_are_refused(converte
     windows = load_windows(converted.run_dir, contract)
     calibration = quantize.calibration_windows(normalize(windows.x_train, contract))
     default = quantize.quantize_int8(model, calibration, per_tensor_dense=False, pool_for_mean=False)
-    assert {k for k, _ in flatbuffer.board_differences(default)} == {"FULLY_CONNECTED per-channel", "MEAN"}
+    assert {k for k, _ in board_ops.board_differences(default)} == {"FULLY_CONNECTED per-channel", "MEAN"}
     x_q = tflm.quantize_input(normalize(windows.x_test, contract), flatbuffer.read_io(default)[0])
     laptop, board = tflm.run_tflm(default, x_q), tflm.run_tflm(default, x_q, kernels=kernels)
     assert not np.array_equal(laptop, board)
@@ -87,7 +87,7 @@ def test_per_channel_dense_and_mean_differ_on_the_board_and_are_refused(converte
     with pytest.raises(ConverterError, match=r"the board's kernels \(Chirale_TensorFLowLite 2\.0\.0\) compute \d+ of"):
         board_verify.refuse_if_different(check, Path("model_int8.tflite"))
     with pytest.raises(ConverterError) as err:
-        flatbuffer.check_board_ops(default, flatbuffer.op_layers(default, {"gap": "gap"}), "Chirale_TensorFLowLite 2.0.0")
+        board_ops.check_board_ops(default, flatbuffer.op_layers(default, {"gap": "gap"}), "Chirale_TensorFLowLite 2.0.0")
     text = str(err.value)
     assert "FULLY_CONNECTED per-channel" in text and "first output channel's weight scale" in text
     assert "MEAN" in text and "AVERAGE_POOL_2D" in text

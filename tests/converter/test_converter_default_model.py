@@ -7,7 +7,8 @@ import subprocess
 
 from converter_helpers import REPO, require_tool
 
-from converter.int8.flatbuffer import TFLM_RESOLVER_METHODS, check_tflm_ops, read_io, read_ops
+from converter.int8.board_ops import TFLM_RESOLVER_METHODS, check_tflm_ops
+from converter.int8.flatbuffer import read_io, read_ops
 from converter.headers import HEADER_FILES, c_float, fnv1a32
 
 GENERATED = REPO / "firmware/lib/nanogest_model/src/generated"

@@ -11,7 +11,8 @@ from converter_helpers import require_tool
 from converter_run_fixture import LABELS, WINDOW, build_model, make_windows
 from converter.gru import stepping
 from converter.int8.tflm import quantize_input
-from converter.int8.flatbuffer import TFLM_RESOLVER_METHODS, read_ops
+from converter.int8.board_ops import TFLM_RESOLVER_METHODS
+from converter.int8.flatbuffer import read_ops
 from converter.gru.gru_step import build_step_model, plan_steps, run_float_steps
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from converter_helpers import require_tool
 
-from converter.int8.flatbuffer import TFLM_RESOLVER_METHODS, read_io, read_ops
+from converter.int8.board_ops import TFLM_RESOLVER_METHODS
+from converter.int8.flatbuffer import read_io, read_ops
 from converter.headers import HEADER_FILES, fnv1a32
 
 pytestmark = pytest.mark.slow

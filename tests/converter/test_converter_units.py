@@ -9,7 +9,8 @@ import pytest
 
 from converter import ConverterError
 from converter.int8.arena import round_up
-from converter.int8.flatbuffer import TFLM_RESOLVER_METHODS, OpInfo, TensorInfo, check_tflm_ops
+from converter.int8.board_ops import TFLM_RESOLVER_METHODS, check_tflm_ops
+from converter.int8.flatbuffer import OpInfo, TensorInfo
 from converter.headers import c_float, fnv1a32, model_settings_h, op_resolver_h
 from converter.int8.quantize import calibration_windows
 from converter.run_dir import load_contract
