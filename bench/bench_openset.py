@@ -145,15 +145,19 @@ def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, s
             triggered.setdefault(key, type(f)()).add(f)
     scorer, window_scores = None, []
     if scored is not None:
-        from openset_scores import Scorer, gated_figures
+        from boardtools.calibrate import person_groups
+        from openset_scores import Scorer, gated_figures, held_out_levels
         from training.fit import _keras
 
         train = [t for t in takes if t.meta.label in GESTURES and t.meta.subject not in fold + list(ONLY_OTHER)]
         xr, yr = windows_for(train, contract)
         scorer = Scorer(_keras(), model, normalize(xr, contract), xr, yr)
+        people = sorted({t.meta.subject for t in train})
+        held_out = held_out_levels(train, contract, windows_for, person_groups(people, 3, seed))
     runs = float_runs(model, contract, streams, scorer, window_scores)
     if scorer is not None:
-        for key, f in gated_figures(runs, window_scores, contract, settings_list, laptop_figures).items():
+        for key, f in gated_figures(runs, window_scores, contract, settings_list, laptop_figures,
+                                    held_out).items():
             scored.setdefault(key, type(f)()).add(f)
     return accuracy, [laptop_figures(settings, contract, runs) for settings in settings_list]
 

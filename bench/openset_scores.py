@@ -13,6 +13,8 @@ Scores (higher: less like the taught gestures):
 Each score gates the windows above a level; the levels keep KEEP_PERCENTS of all the streams'
 windows. They are chosen on the streams being judged, so a row is a point of the score's curve of
 recall against false activations, not a setting a user could calibrate; compare rows at equal recall.
+``maha-stats held out`` is the one a user could: its levels keep HELD_OUT_KEEPS of the gesture
+windows of the training people held out in turn (``held_out_levels``), no window of the people judged.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import numpy as np
 SCORES = ("maha-features", "knn-features", "maha-stats", "knn-stats", "max-logit", "energy")
 KEEP_PERCENTS = (95, 90, 80, 70, 60, 50)
 KNN_K = 5
+HELD_OUT_KEEPS = (95, 90, 80, 70, 60)
+HELD_OUT = "maha-stats held out"
 
 
 def window_stats(raw: np.ndarray) -> np.ndarray:
@@ -82,20 +86,34 @@ class Scorer:
                 "max-logit": -top, "energy": -(top + np.log(np.exp(logits - top[:, None]).sum(1)))}
 
 
-def gated_figures(runs, window_scores: list[dict], contract: dict, settings_list, figures_of) -> dict:
+def held_out_levels(train_takes, contract, windows_for, groups: list[list[str]]) -> dict[int, float]:
+    """{keep percent: maha-stats level}: each group of training people scored by a Mahalanobis on the
+    window statistics of the others; the levels keep HELD_OUT_KEEPS % of those gesture windows, pooled."""
+    distances = []
+    for group in groups:
+        x, y = windows_for([t for t in train_takes if t.meta.subject not in group], contract)
+        held, _ = windows_for([t for t in train_takes if t.meta.subject in group], contract)
+        distances.append(Mahalanobis(window_stats(x), y)(window_stats(held)))
+    pooled = np.concatenate(distances)
+    return {keep: float(np.percentile(pooled, keep)) for keep in HELD_OUT_KEEPS}
+
+
+def gated_figures(runs, window_scores: list[dict], contract: dict, settings_list, figures_of,
+                  held_out: dict[int, float] | None = None) -> dict:
     """{(score, keep percent, settings index): Figures} with the windows above each level made not
-    confident (every int8 score at its lowest)."""
+    confident (every int8 score at its lowest); ``held_out``: maha-stats levels from held_out_levels."""
     out = {}
-    for name in SCORES:
-        pooled = np.concatenate([s[name] for s in window_scores])
-        for keep in KEEP_PERCENTS:
-            level = np.percentile(pooled, keep)
-            gated = []
-            for r, s in zip(runs, window_scores):
-                g = copy.copy(r)
-                g.scores_q = r.scores_q.copy()
-                g.scores_q[s[name] > level] = -128
-                gated.append(g)
-            for k, settings in enumerate(settings_list):
-                out[(name, keep, k)] = figures_of(settings, contract, gated)
+    plans = [(name, keep, np.percentile(np.concatenate([s[name] for s in window_scores]), keep))
+             for name in SCORES for keep in KEEP_PERCENTS]
+    plans += [(HELD_OUT, keep, level) for keep, level in (held_out or {}).items()]
+    for name, keep, level in plans:
+        score = "maha-stats" if name == HELD_OUT else name
+        gated = []
+        for r, s in zip(runs, window_scores):
+            g = copy.copy(r)
+            g.scores_q = r.scores_q.copy()
+            g.scores_q[s[score] > level] = -128
+            gated.append(g)
+        for k, settings in enumerate(settings_list):
+            out[(name, keep, k)] = figures_of(settings, contract, gated)
     return out
