@@ -62,9 +62,8 @@ def outputs(model_bytes: bytes, inputs, kernels, step_io):
 
 
 def measure(run_dir: Path, arch: str, kernels) -> list[dict]:
-    from converter import quantize_and_verify
     from converter.int8 import board_ops, flatbuffer, quantize, tflm
-    from converter.gru import gru_step, stepping
+    from converter.gru import gru_step, step_kind, stepping
     from converter.run_dir import load_contract, load_model, load_windows, normalize
 
     contract = load_contract(run_dir)
@@ -83,7 +82,7 @@ def measure(run_dir: Path, arch: str, kernels) -> list[dict]:
         plan = gru_step.plan_steps(model, contract.window, len(contract.channels))
         step_b1 = gru_step.build_step_model(model, plan, batch_size=1)
         pairs = gru_step.representative_pairs(gru_step.build_step_model(model, plan), plan,
-                                              quantize.calibration_windows(x_train), quantize_and_verify.MAX_STEP_PAIRS)
+                                              quantize.calibration_windows(x_train), step_kind.MAX_STEP_PAIRS)
         models = {"per-channel": quantize.quantize_step_int8(step_b1, pairs, per_tensor_dense=False),
                   "converter": converted}
         x_steps = gru_step.step_inputs(x_test, plan)

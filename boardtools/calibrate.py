@@ -149,9 +149,9 @@ def fold_options(run_dir: Path, group: list[str], epochs: int | None, rate_hz: f
 def fold_model(data_dir: Path, run_dir: Path, group: list[str], work: Path, epochs: int | None,
                run_contract: Contract) -> bytes:
     """The int8 model of RUN_DIR's recipe trained without ``group``, read and quantized as ``nanogest convert``
-    reads and quantizes a windowed run (converter.run_dir, converter.quantize_and_verify)."""
+    reads and quantizes a windowed run (converter.run_dir, converter.int8.window_kind)."""
     from converter import ConverterError
-    from converter.quantize_and_verify import quantize_window_model
+    from converter.int8.window_kind import quantize_window_model
     from converter.run_dir import load_contract, load_model, load_windows, normalize
     from training import TrainingError
     from training.fit import fit

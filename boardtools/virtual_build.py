@@ -32,7 +32,7 @@ from capture.errors import CaptureError
 from converter import ConverterError, headers, install
 from converter.gru import stepping
 from converter.int8.flatbuffer import read_io
-from converter.quantize_and_verify import RESET_RULE
+from converter.gru.step_kind import RESET_RULE
 from converter.run_dir import load_contract
 
 FIRMWARE = Path(__file__).resolve().parents[1] / "firmware"

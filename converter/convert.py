@@ -9,12 +9,12 @@ import numpy as np
 
 from contract.document import ContractError
 from contract.run_dir import REPORT_FILE, RUN_FILE, read_record, write_record
-from converter import ConverterError, headers, install, quantize_and_verify
+from converter import ConverterError, headers, install
 from converter.int8 import arena, board_ops, cost, flatbuffer, rules
-from converter.gru import stepping
 from converter.board import board_arm, board_verify
 from converter.board.board_tflm import load_or_reason, pinned_library
-from converter.path import GRU_STEP, conversion_path
+from converter.kind import ModelKind, Quantized
+from converter.path import model_kind
 from converter.postprocess import settings_from_contract
 from converter.run_dir import check_run_dir, load_contract, load_model, load_windows, normalize
 
@@ -57,22 +57,22 @@ def convert_run(run_dir: Path, header_dir: Path | None = None, max_drop_points: 
     x_train = normalize(windows.x_train, contract)
     x_test = normalize(windows.x_test, contract)
 
-    is_gru = conversion_path(contract, model) == GRU_STEP
-    q, step = quantize_model(model, contract, x_train, is_gru)
-    ops = check_before_verifying(q, contract, run_dir, is_gru, flash_budget_kb, ram_budget_kb, board_library)
+    kind = model_kind(contract, model)  # the one place the run's kind is chosen; the rest calls through it
+    q = kind.quantize(model, contract, x_train)
+    ops = check_before_verifying(q, kind, contract, flash_budget_kb, ram_budget_kb, board_library)
     tflite_path = run_dir / "model_int8.tflite"
     tflite_path.write_bytes(q.model_bytes)
-    board = verify_model(q, model, step, x_test, kernels)
+    board = kind.verify(q, model, x_test, kernels)
     verdict = rules.accuracy_verdict(windows.y_test, q.pred_float, q.pred_int8, max_drop_points, min_agreement)
 
     log("measuring the smallest working tensor arena ...")
     sizes = arena.measure_arena(str(tflite_path))
-    state_bytes = q.gru["units"] if q.gru else 0
-    budget = cost.budget_report(len(q.model_bytes), sizes["arena_bytes"] + state_bytes, flash_budget_kb, ram_budget_kb)
+    budget = cost.budget_report(len(q.model_bytes), sizes["arena_bytes"] + kind.state_bytes(q), flash_budget_kb,
+                                ram_budget_kb)
     report = {
-        **cost_report(q, is_gru, ops, sizes, budget),
+        **cost_report(q, kind, ops, sizes, budget),
         **accuracy_report(q, windows.y_test, contract.labels, verdict, max_lsb),
-        **model_report(q),
+        **model_report(q, kind),
         "board_library": {**board_library, "pinned_in": "platformio.ini"},
         "board_kernels": board,
         "board_kernels_reason": None if board else board_reason,
@@ -84,17 +84,17 @@ def convert_run(run_dir: Path, header_dir: Path | None = None, max_drop_points: 
         **seen_windows_note(run_dir),
     }
     write_record(run_dir, REPORT_FILE, report)
-    print_table(report)
+    print_table(report, kind)
 
     refuse_if_untrustworthy(q, report, max_lsb, tflite_path)
     cost.check_budgets(budget)
     board_verify.refuse_if_different(board, tflite_path)
     if measure_on_arm:
-        report["arm_measurement"] = measure_arm(kernels, Path(header_dir), q, contract, ops, sizes)
+        report["arm_measurement"] = measure_arm(kernels, Path(header_dir), q, kind, contract, ops, sizes)
         write_record(run_dir, REPORT_FILE, report)
         print_arm(report)
     written = headers.write_headers(Path(header_dir), q.model_bytes, contract, q.inp, q.out, ops, sizes["arena_bytes"],
-                                    step=q.gru, arena_measured_bytes=sizes["arena_measured_bytes"],
+                                    step=kind.step(q), arena_measured_bytes=sizes["arena_measured_bytes"],
                                     board_library=board_verify.board_label(board_library))
     log("wrote " + ", ".join(str(p) for p in written))
     report["headers_written"] = True
@@ -102,20 +102,11 @@ def convert_run(run_dir: Path, header_dir: Path | None = None, max_drop_points: 
     return report
 
 
-def quantize_model(model, contract, x_train: np.ndarray, is_gru: bool) -> tuple[quantize_and_verify.Quantized, tuple | None]:
-    """The int8 model of the run's path, and for a GRU what verifying it needs (the step plan, the float one-step
-    model)."""
-    if is_gru:
-        q, plan, step_float = quantize_and_verify.quantize_step_model(model, contract, x_train)
-        return q, (plan, step_float)
-    return quantize_and_verify.quantize_window_model(model, x_train), None
-
-
-def check_before_verifying(q: quantize_and_verify.Quantized, contract, run_dir: Path, is_gru: bool,
-                           flash_budget_kb: float, ram_budget_kb: float, board_library: dict) -> list[flatbuffer.OpInfo]:
+def check_before_verifying(q: Quantized, kind: ModelKind, contract, flash_budget_kb: float, ram_budget_kb: float,
+                           board_library: dict) -> list[flatbuffer.OpInfo]:
     """What refuses the int8 model before verification spends time on it: thresholds its scores cannot represent,
     a model too big for flash, operators TFLM or the board's library lacks. Returns the model's operators."""
-    scores = stepping.read_step_io(q.model_bytes).scores if is_gru else flatbuffer.read_io(q.model_bytes)[1]
+    scores = kind.scores(q.model_bytes)
     settings_from_contract(contract, (scores.scale, scores.zero_point))
     cost.check_budgets(cost.budget_report(len(q.model_bytes), 0, flash_budget_kb, ram_budget_kb))
     ops = flatbuffer.read_ops(q.model_bytes)
@@ -125,23 +116,10 @@ def check_before_verifying(q: quantize_and_verify.Quantized, contract, run_dir: 
     return ops
 
 
-def verify_model(q: quantize_and_verify.Quantized, model, step: tuple | None, x_test: np.ndarray, kernels) -> dict | None:
-    """Verify the int8 model on the test windows in the laptop's TFLM (filling ``q``); the board kernels' check
-    when their sources were found, else None."""
-    if step:
-        plan, step_float = step
-        quantize_and_verify.verify_step_model(q, model, plan, step_float, x_test)
-        return board_verify.check_step_model(kernels, q.model_bytes, q.laptop_run, stepping.read_step_io(q.model_bytes)) \
-            if kernels else None
-    quantize_and_verify.verify_window_model(q, model, x_test)
-    return board_verify.check_window_model(kernels, q.model_bytes, q.x_q, q.laptop_out) if kernels else None
-
-
-def cost_report(q: quantize_and_verify.Quantized, is_gru: bool, ops: list[flatbuffer.OpInfo], sizes: dict,
-                budget: dict) -> dict:
+def cost_report(q: Quantized, kind: ModelKind, ops: list[flatbuffer.OpInfo], sizes: dict, budget: dict) -> dict:
     """The report's sizes, operators and latency estimate."""
     return {
-        "model_kind": "gru_one_step" if is_gru else "window",
+        "model_kind": kind.name,
         "model_bytes": len(q.model_bytes),
         "arena_bytes": sizes["arena_bytes"],
         "arena_measured_bytes": sizes["arena_measured_bytes"],
@@ -162,7 +140,7 @@ def cost_report(q: quantize_and_verify.Quantized, is_gru: bool, ops: list[flatbu
     }
 
 
-def accuracy_report(q: quantize_and_verify.Quantized, y_test: np.ndarray, labels: list[str], verdict: dict,
+def accuracy_report(q: Quantized, y_test: np.ndarray, labels: list[str], verdict: dict,
                     max_lsb: int) -> dict:
     """The report's float and int8 accuracy, the accuracy rule's verdict and the kernel rule's figures."""
     accuracy_float = float(np.mean(q.pred_float == y_test))
@@ -183,18 +161,18 @@ def accuracy_report(q: quantize_and_verify.Quantized, y_test: np.ndarray, labels
     }
 
 
-def model_report(q: quantize_and_verify.Quantized) -> dict:
+def model_report(q: Quantized, kind: ModelKind) -> dict:
     """The report's model hash, tensor quantization, GRU step figures and what the model's path adds."""
     return {
         "model_hash": f"0x{headers.fnv1a32(q.model_bytes):08x}",
         "input_quantization": quantization_dict(q.inp),
         "output_quantization": quantization_dict(q.out),
-        "gru": q.gru,
+        "gru": kind.step(q),
         **q.extra,
     }
 
 
-def refuse_if_untrustworthy(q: quantize_and_verify.Quantized, report: dict, max_lsb: int, tflite_path: Path) -> None:
+def refuse_if_untrustworthy(q: Quantized, report: dict, max_lsb: int, tflite_path: Path) -> None:
     """The kernel rule, then the accuracy rule (converter/int8/rules.py): either refuses the headers."""
     if q.max_lsb > max_lsb + q.extra_lsb:
         allowed = f"{max_lsb}" if not q.extra_lsb else f"{max_lsb} + {q.extra_lsb} for the GRU's sigmoid/tanh kernels"
@@ -211,7 +189,7 @@ def refuse_if_untrustworthy(q: quantize_and_verify.Quantized, report: dict, max_
         )
 
 
-def worst_op(q: quantize_and_verify.Quantized) -> str:
+def worst_op(q: Quantized) -> str:
     """Where the kernel check found its largest difference (the operator, window and step)."""
     return (q.extra.get("reference_agreement") or {}).get("kernel_worst_op") or "some output"
 
@@ -230,13 +208,13 @@ def seen_windows_note(run_dir: Path) -> dict:
                                   "accuracy on unseen data is metrics.json's, of model_split.keras")}
 
 
-def measure_arm(kernels, header_dir: Path, q, contract, ops, sizes) -> dict:
+def measure_arm(kernels, header_dir: Path, q: Quantized, kind: ModelKind, contract, ops, sizes) -> dict:
     """The model in the board's TFLM on Cortex-M4F (QEMU); refuses outputs that differ from the laptop's."""
     import tempfile
 
     log(f"measuring on Cortex-M4F in QEMU ({kernels.label}; the first build takes minutes) ...")
     with tempfile.TemporaryDirectory(prefix="ng_arm_headers_") as tmp:
-        headers.write_headers(Path(tmp), q.model_bytes, contract, q.inp, q.out, ops, sizes["arena_bytes"], step=q.gru,
+        headers.write_headers(Path(tmp), q.model_bytes, contract, q.inp, q.out, ops, sizes["arena_bytes"], step=kind.step(q),
                               arena_measured_bytes=sizes["arena_measured_bytes"])
         m = board_arm.measure(kernels.sources, Path(tmp))
     laptop = board_arm.laptop_outputs(q.model_bytes)
@@ -284,13 +262,12 @@ def per_class_accuracy(y: np.ndarray, pred_float: np.ndarray, pred_int8: np.ndar
     return out
 
 
-def print_table(report: dict) -> None:
+def print_table(report: dict, kind: ModelKind) -> None:
     """The report as a table on stderr (stdout carries the JSON)."""
     q_in, q_out = report["input_quantization"], report["output_quantization"]
-    gru = report.get("gru")
-    per = "window" if not gru else f"window = {gru['steps_per_window']} steps"
+    per, kind_rows = kind.table_rows(report)
     rows = [
-        ("model kind", "windowed classifier" if not gru else "GRU one-step (x_t, h) -> (h', scores)"),
+        ("model kind", kind.description),
         ("model bytes", f"{report['model_bytes']}  (flash budget {report['flash_budget_bytes']})"),
         ("arena bytes (firmware)", f"{report['arena_bytes']}  (RAM used {report['ram_used_bytes']}, "
                                    f"budget {report['ram_budget_bytes']})"),
@@ -316,15 +293,7 @@ def print_table(report: dict) -> None:
     for label, c in report["per_class"].items():
         if c["n"]:
             rows.append((f"  {label} (n={c['n']})", f"float {100 * c['accuracy_float']:.1f}%, int8 {100 * c['accuracy_int8']:.1f}%"))
-    if gru:
-        s_in, s_out = gru["state_input"], gru["state_output"]
-        rows += [
-            ("GRU state", f"{gru['units']} int8 values, carried by the firmware between steps"),
-            ("GRU step input", f"{gru['chunk_samples']} sample(s), a step every {gru['stride_samples']} sample(s)"),
-            ("h in / h' out scale, zp", f"{s_in['scale']:.6g}, {s_in['zero_point']} / {s_out['scale']:.6g}, {s_out['zero_point']}"),
-            ("state carry", gru["state_carry"]),
-            ("state reset", gru["reset_rule"]),
-        ]
+    rows += kind_rows
     rows.append(("model hash (FNV-1a)", report["model_hash"]))
     width = max(len(k) for k, _ in rows)
     for key, value in rows:

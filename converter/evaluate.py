@@ -8,9 +8,8 @@ import numpy as np
 
 from contract.input import normalize
 from converter import ConverterError
-from converter.int8 import flatbuffer, tflm
-from converter.gru import gru_step, stepping
-from converter.path import WINDOW, conversion_path
+from converter.int8 import tflm
+from converter.path import model_kind
 from converter.run_dir import check_run_dir, load_contract, load_model
 from training import TrainingError
 from training.data import load_dataset, take_windows
@@ -66,14 +65,8 @@ def evaluate_run(run_dir: Path, data_dir: Path) -> dict:
 
     x = normalize(x_raw, contract)
     model_bytes = tflite_path.read_bytes()
-    inp, _ = flatbuffer.read_io(model_bytes)
     pred_float = tflm.predict_float(model, x).argmax(axis=1)
-    if conversion_path(contract, model) == WINDOW:
-        pred_int8 = tflm.run_tflm(model_bytes, tflm.quantize_input(x, inp)).argmax(axis=1)
-    else:  # the one-step model, stepped through each window from h = 0 as the firmware does
-        plan = gru_step.plan_steps(model, contract.window, len(contract.channels))
-        xs = gru_step.step_inputs(x, plan)
-        pred_int8 = stepping.run_tflm_steps(model_bytes, xs, stepping.read_step_io(model_bytes)).scores.argmax(axis=1)
+    pred_int8 = model_kind(contract, model).int8_scores(model_bytes, model, contract, x).argmax(axis=1)
     present = np.unique(y)
     recall, _, f1 = per_class(y, pred_int8, len(contract.labels))
     return {

@@ -80,6 +80,7 @@ def serve(model_bytes: bytes, stdin, stdout, arena_bytes: int | None = None, ker
         arena = f" with a {arena_bytes}-byte arena" if arena_bytes else ""
         raise ConverterError(f"the TFLM interpreter refuses the model{arena}: {e}") from None
     n_in = int(np.prod(inp.shape))
+    # A bare .tflite (no contract, no Keras model) has no family to pick its kind (converter/path.py): its signature tells.
     try:
         io = read_step_io(model_bytes) if is_step_model(model_bytes) else None
     except ConverterError:

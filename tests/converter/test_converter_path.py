@@ -5,7 +5,8 @@ from types import SimpleNamespace
 import pytest
 
 from converter import ConverterError
-from converter.path import conversion_path
+from converter.path import KINDS, conversion_path, model_kind
+from training.families import CONVERSIONS
 
 
 class GRU:  # what converter.gru.gru_step.find_gru recognises, by its type's name
@@ -34,3 +35,9 @@ def test_an_arch_no_family_names_follows_the_models_layers():
 def test_a_contract_that_does_not_describe_its_model_is_refused():
     with pytest.raises(ConverterError, match="'conv1d' is converted as 'window', but the model has GRU layer"):
         conversion_path(SimpleNamespace(arch="conv1d"), _model(GRU, Dense))
+
+
+def test_every_conversion_a_family_can_name_has_one_kind():
+    assert set(KINDS) == set(CONVERSIONS)
+    assert model_kind(SimpleNamespace(arch="conv1d"), _model(Dense)).name == "window"  # report.json's model_kind
+    assert model_kind(SimpleNamespace(arch="gru"), _model(GRU, Dense)).name == "gru_one_step"

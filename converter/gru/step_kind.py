@@ -1,26 +1,24 @@
-"""The two ways a trained run becomes an int8 model: a windowed classifier (Conv1D: one invoke per
-window) or a GRU network exported as a one-step model (one invoke per step, state carried by the
-firmware). Each quantizes and verifies; convert.py does what is common (ops, arena, budgets,
-report, headers)."""
+"""The GRU step model's path (converter/kind.py): the GRU exported as one step (x_t, h) -> (h', scores),
+one invoke per step, its state carried by the firmware between steps."""
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from converter import ConverterError
+from converter.board import board_verify
+from converter.gru import gru_step, stepping
+from converter.int8 import flatbuffer, quantize, tflm
+from converter.kind import Quantized
 
 # Calibration (x_t, h) pairs for the one-step model: more, or other, pairs did not lose fewer windows; the
-
-from converter.int8 import flatbuffer, op_agreement, quantize, rules, tflm
-from converter.gru import gru_step, stepping
 # export keeps the update n + z*(h - n) (docs/decisions.md, "GRU step model: calibration pairs and the
 # state update").
 MAX_STEP_PAIRS = 2000
 MAX_STEP_FLOAT_DIFF = 1e-4
-MAX_OP_WINDOWS = 400  # test windows compared operator by operator (every window's outputs are compared)
 # TFLM vs the TFLite reference kernels on a step model: both get the same x_t and h at every step, and
 # every operator whose inputs were identical in both must agree within --max-lsb (stepping.reference_agreement).
 # The h' / scores outputs themselves are only reported: a FULLY_CONNECTED that rounds one LSB apart grows
@@ -37,56 +35,14 @@ def log(message: str) -> None:
 
 
 @dataclass
-class Quantized:
-    """An int8 model, how it was calibrated, and what the verification found."""
-
-    model_bytes: bytes
-    n_calibration: int
-    layer_names: dict[str, str]
-    inp: flatbuffer.TensorInfo | None = None  # model input (x or x_t)
-    out: flatbuffer.TensorInfo | None = None  # class scores
-    pred_float: np.ndarray | None = None
-    pred_int8: np.ndarray | None = None
-    max_lsb: int = 0  # the gate: largest difference of an operator fed identical inputs in TFLM and reference
-    output_max_lsb: int | None = None  # the model outputs' largest difference (reported); None: as max_lsb
-    extra_lsb: int = 0  # allowed on top of --max-lsb (activation kernels that differ by design)
-    macs_per_window: int = 0
-    macs_per_invoke: int = 0
-    gru: dict | None = None
-    extra: dict = field(default_factory=dict)
-    x_q: np.ndarray | None = None  # windowed model: the int8 test windows the laptop's TFLM ran
-    laptop_out: np.ndarray | None = None  # windowed model: their int8 scores in the laptop's TFLM
-    laptop_run: stepping.SteppedRun | None = None  # step model: every step of every test window
+class StepQuantized(Quantized):
+    plan: gru_step.StepPlan | None = None
+    step_float: object = None  # the float one-step Keras model the int8 one is checked against
+    laptop_run: stepping.SteppedRun | None = None  # every step of every test window in the laptop's TFLM
+    gru: dict | None = None  # the step's figures: report.json's "gru", the header's step constants
 
 
-def quantize_window_model(model, x_train: np.ndarray) -> Quantized:
-    calibration = quantize.calibration_windows(x_train)
-    log(f"quantizing to int8 with {len(calibration)} calibration windows ...")
-    model_bytes = quantize.quantize_int8(model, calibration)
-    return Quantized(model_bytes, len(calibration), {layer.name: layer.name for layer in model.layers})
-
-
-def verify_window_model(q: Quantized, model, x_test: np.ndarray) -> None:
-    inp, out = flatbuffer.read_io(q.model_bytes)
-    if inp.type != "INT8" or out.type != "INT8":
-        raise ConverterError(f"the converted model's input is {inp.type} and output {out.type}; expected INT8 for both")
-    log(f"verifying on {len(x_test)} test windows (Keras float, TFLM int8, TFLite reference int8) ...")
-    x_q = tflm.quantize_input(x_test, inp)
-    out_tflm = tflm.run_tflm(q.model_bytes, x_q)
-    out_ref = tflm.run_tflite_reference(q.model_bytes, x_q)
-    q.inp, q.out = inp, out
-    q.x_q, q.laptop_out = x_q, out_tflm
-    q.max_lsb = int(np.max(np.abs(out_tflm.astype(np.int32) - out_ref.astype(np.int32))))
-    log(f"comparing every operator with the TFLite reference kernels on {min(len(x_q), MAX_OP_WINDOWS)} windows ...")
-    agreement = op_agreement.compare_ops(q.model_bytes, x_q[:MAX_OP_WINDOWS])
-    q.output_max_lsb, q.max_lsb = q.max_lsb, agreement.kernel_max_lsb
-    q.extra["reference_agreement"] = {**agreement.as_dict(), "rule": rules.KERNEL_RULE}
-    q.pred_float = tflm.predict_float(model, x_test).argmax(axis=1)
-    q.pred_int8 = out_tflm.argmax(axis=1)
-    q.macs_per_invoke = q.macs_per_window = flatbuffer.count_macs(q.model_bytes)
-
-
-def quantize_step_model(model, contract, x_train: np.ndarray) -> tuple[Quantized, gru_step.StepPlan, object]:
+def quantize_step_model(model, contract, x_train: np.ndarray) -> StepQuantized:
     plan = gru_step.plan_steps(model, contract.window, len(contract.channels))
     step_float = gru_step.build_step_model(model, plan)
     step_b1 = gru_step.build_step_model(model, plan, batch_size=1)
@@ -98,10 +54,11 @@ def quantize_step_model(model, contract, x_train: np.ndarray) -> tuple[Quantized
     model_bytes = quantize.quantize_step_int8(step_b1, pairs)
     names = {layer.name: layer.name for layer in model.layers}
     names.update(gru_step.step_layer_names(plan))
-    return Quantized(model_bytes, len(pairs), names), plan, step_float
+    return StepQuantized(model_bytes, len(pairs), names, plan=plan, step_float=step_float)
 
 
-def verify_step_model(q: Quantized, model, plan: gru_step.StepPlan, step_float, x_test: np.ndarray) -> None:
+def verify_step_model(q: StepQuantized, model, x_test: np.ndarray) -> None:
+    plan = q.plan
     io = stepping.read_step_io(q.model_bytes)
     for name, t in (("x_t", io.x), ("h", io.h), ("h'", io.h_next), ("scores", io.scores)):
         if t.type != "INT8":
@@ -109,7 +66,7 @@ def verify_step_model(q: Quantized, model, plan: gru_step.StepPlan, step_float, 
     log(f"verifying on {len(x_test)} test windows: Keras GRU float, float one-step, and the int8 one-step "
         f"stepped {plan.steps_per_window} times per window in TFLM ...")
     scores_keras = tflm.predict_float(model, x_test)
-    scores_step, x_steps, _, _ = gru_step.run_float_steps(step_float, plan, x_test)
+    scores_step, x_steps, _, _ = gru_step.run_float_steps(q.step_float, plan, x_test)
     float_diff = float(np.max(np.abs(scores_step - scores_keras)))
     if float_diff > MAX_STEP_FLOAT_DIFF and not plan.notes:
         raise ConverterError(f"stepping the float one-step model gives scores up to {float_diff:.2g} away from the "
@@ -127,11 +84,16 @@ def verify_step_model(q: Quantized, model, plan: gru_step.StepPlan, step_float, 
     q.macs_per_invoke = flatbuffer.count_macs(q.model_bytes)
     q.macs_per_window = q.macs_per_invoke * plan.steps_per_window
     q.extra["top1_agreement_float_step"] = float(np.mean(scores_step.argmax(axis=1) == q.pred_int8))
+    q.gru = step_figures(plan, io, float_diff)
+
+
+def step_figures(plan: gru_step.StepPlan, io: stepping.StepIO, float_diff: float) -> dict:
+    """What the firmware needs to step the model (the header's step constants), as report.json's ``gru``."""
 
     def quant(t: flatbuffer.TensorInfo, position: int) -> dict:
         return {"scale": t.scale, "zero_point": t.zero_point, "position": position}
 
-    q.gru = {
+    return {
         **plan.as_dict(),
         "state_input": quant(io.h, io.h_pos),
         "state_output": quant(io.h_next, io.h_next_pos),
@@ -143,3 +105,47 @@ def verify_step_model(q: Quantized, model, plan: gru_step.StepPlan, step_float, 
         "reset_rule": RESET_RULE,
         "step_float_max_score_diff": float_diff,
     }
+
+
+class GruStepKind:
+    """A GRU network converted as a one-step model the board steps through each window."""
+
+    name = "gru_one_step"
+    description = "GRU one-step (x_t, h) -> (h', scores)"
+
+    def quantize(self, model, contract, x_train: np.ndarray) -> StepQuantized:
+        return quantize_step_model(model, contract, x_train)
+
+    def scores(self, model_bytes: bytes) -> flatbuffer.TensorInfo:
+        return stepping.read_step_io(model_bytes).scores
+
+    def verify(self, q: StepQuantized, model, x_test: np.ndarray, kernels) -> dict | None:
+        verify_step_model(q, model, x_test)
+        return board_verify.check_step_model(kernels, q.model_bytes, q.laptop_run, stepping.read_step_io(q.model_bytes)) \
+            if kernels else None
+
+    def int8_scores(self, model_bytes: bytes, model, contract, x: np.ndarray) -> np.ndarray:
+        """Each window stepped from h = 0, as the firmware does."""
+        plan = gru_step.plan_steps(model, contract.window, len(contract.channels))
+        xs = gru_step.step_inputs(x, plan)
+        return stepping.run_tflm_steps(model_bytes, xs, stepping.read_step_io(model_bytes)).scores
+
+    def step(self, q: StepQuantized) -> dict | None:
+        return q.gru
+
+    def state_bytes(self, q: StepQuantized) -> int:
+        return q.gru["units"]
+
+    def table_rows(self, report: dict) -> tuple[str, list[tuple[str, str]]]:
+        gru = report["gru"]
+        s_in, s_out = gru["state_input"], gru["state_output"]
+        return f"window = {gru['steps_per_window']} steps", [
+            ("GRU state", f"{gru['units']} int8 values, carried by the firmware between steps"),
+            ("GRU step input", f"{gru['chunk_samples']} sample(s), a step every {gru['stride_samples']} sample(s)"),
+            ("h in / h' out scale, zp", f"{s_in['scale']:.6g}, {s_in['zero_point']} / {s_out['scale']:.6g}, {s_out['zero_point']}"),
+            ("state carry", gru["state_carry"]),
+            ("state reset", gru["reset_rule"]),
+        ]
+
+
+GRU_STEP_KIND = GruStepKind()
