@@ -144,7 +144,7 @@ def test_a_gru_is_adapted_on_the_last_steps_its_base_run_trained_on(base_run, tm
 
     root = base_run
     gru = tmp_path / "gru_run"
-    fit(root / "base_data", gru, FitOptions(arch="gru", epochs=2, test_subjects=["a4"], seed=0))
+    fit(root / "base_data", gru, FitOptions(arch="gru", epochs=2, test_subjects=["a4"], seed=0, supervised_steps=0.75))
     trained = json.loads((gru / "metrics.json").read_text())["supervised_steps"]
     assert trained["trained"] > 1 and base_last_steps(gru) == trained["trained"]
     assert base_last_steps(root / "base_run") == 1  # conv1d: the window as a whole

@@ -63,12 +63,11 @@ def test_arch_writes_a_run_with_its_size(data, runs, arch):
     assert not gru.return_sequences  # what is saved scores the window's last step, whatever it was trained on
     steps = metrics["supervised_steps"]["steps"]
     assert steps == int(gru.input.shape[1])
+    assert metrics["supervised_steps"]["trained"] == 1  # neither GRU family trains more than its last step
     if arch == "gru":
-        # trained on the label at each of its last three quarters of steps (the gru family's supervised_steps_share)
-        assert steps == contract["window"] and metrics["supervised_steps"]["trained"] == round(0.75 * steps)
+        assert steps == contract["window"]
         assert contract["gru"]["front_end"] is None
     else:
-        assert metrics["supervised_steps"]["trained"] == 1  # cnn-gru: its last step
         front = contract["gru"]["front_end"]
         assert [f["name"] for f in front] == ["front_conv1", "front_pool1", "front_conv2", "front_pool2"]
         assert [f["stride"] for f in front] == [model.get_layer(f["name"]).strides[0] for f in front]

@@ -12,7 +12,7 @@ from training.fit import (FitOptions, average_last_for, clipnorm_for, learning_r
 PINNED = {
     "conv1d": (3e-3, 10, None, 0.0, 1.0, 60.0),
     "ds-conv1d": (3e-3, 0, None, 0.0, 1.0, 119.0),
-    "gru": (3e-3, 0, None, 0.75, 1.0, 40.0),
+    "gru": (3e-3, 0, None, 0.0, 1.0, 40.0),
     "cnn-gru": (3e-3, 0, None, 0.0, 1.0, 60.0),
 }
 # The model parameters search draws per family, in the order it draws them, with their choices (None: the

@@ -52,8 +52,5 @@ SPEC = FamilySpec(
     # fewer, more informative steps per window, the board resampling its IMU to it (docs/decisions.md,
     # "Model rate per architecture")
     rate_hz=40.0,
-    # its last three quarters of steps trained on the label, so h holds the class once seen; the board still
-    # reads the last step (docs/decisions.md, "GRU trained on its last steps")
-    supervised_steps_share=0.75,
     search=(("gru_units", None),),
 )
