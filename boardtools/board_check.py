@@ -32,7 +32,7 @@ from capture.wire.ports import ensure_virtual_board, find_ports, format_ports, o
 from capture.wire.session import Session
 from contract.document import ContractError
 from contract.resample import rates_note
-from contract.run_dir import CONTRACT_FILE, read_contract
+from contract.run_dir import CONTRACT_FILE, read_contract, read_record
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SIM_MODEL = REPO_ROOT / "firmware" / "build" / "host" / "default_run"
@@ -54,12 +54,9 @@ def log(message: str) -> None:
 
 def _read_json(path: Path) -> dict:
     try:
-        data = json.loads(path.read_text())
-    except OSError as e:
-        raise CaptureError(f"{path}: cannot read it ({e.strerror})") from None
-    except json.JSONDecodeError as e:
-        raise CaptureError(f"{path}: not valid JSON (line {e.lineno}: {e.msg}); re-run "
-                           f"`nanogest convert {path.parent}`") from None
+        data = read_record(path.parent, path.name)
+    except ContractError as e:
+        raise CaptureError(f"{e}; re-run `nanogest convert {path.parent}`") from None
     if not isinstance(data, dict):
         raise CaptureError(f"{path}: expected a JSON object")
     return data

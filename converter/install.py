@@ -10,10 +10,11 @@ model_settings.h and the FNV-1a hash of the bytes in model_data.cc), then copies
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
+from contract.document import ContractError
+from contract.run_dir import REPORT_FILE, read_record
 from converter import ConverterError
 from converter.headers import HEADER_FILES, fnv1a32
 
@@ -57,14 +58,12 @@ def _report(run_dir: Path) -> dict:
     if not run_dir.is_dir():
         raise ConverterError(f"{run_dir}: no such run directory; pass a RUN_DIR written by `nanogest fit` "
                              "and converted with `nanogest convert RUN_DIR`")
-    path = run_dir / "report.json"
-    if not path.is_file():
-        raise ConverterError(f"{path}: missing; convert the run first: nanogest convert {run_dir}")
+    path = run_dir / REPORT_FILE
     try:
-        report = json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        raise ConverterError(f"{path}: not valid JSON (line {e.lineno}: {e.msg}); "
-                             f"convert again: nanogest convert {run_dir}") from None
+        report = read_record(run_dir, REPORT_FILE)
+    except ContractError as e:
+        first = "first" if not path.is_file() else "again"
+        raise ConverterError(f"{e}; convert the run {first}: nanogest convert {run_dir}") from None
     if not isinstance(report, dict):
         raise ConverterError(f"{path}: expected a JSON object; convert again: nanogest convert {run_dir}")
     return report

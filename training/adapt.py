@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from contract.document import Contract, ContractError
-from contract.run_dir import (ADAPT_FILE, CONTRACT_FILE, METRICS_FILE, MODEL_FILE, RUN_FILE, SPLIT_FILE, WINDOWS_FILE,
+from contract.run_dir import (ADAPT_FILE, CONTRACT_FILE, METRICS_FILE, MODEL_FILE, REPORT_FILE, RUN_FILE, SPLIT_FILE,
+                              WINDOWS_FILE,
                               Windows, copy_contract, read_contract, read_record, read_windows, write_record,
                               write_windows)
 from training import TrainingError
@@ -72,11 +73,10 @@ def base_model_identity(base_dir: Path) -> dict:
     sha = hashlib.sha256((base_dir / "model.keras").read_bytes()).hexdigest()
     identity = {"run_dir": str(base_dir.resolve()), "model_keras_sha256": sha,
                 "model_hash": sha, "model_hash_kind": "sha256 of model.keras"}
-    report = base_dir / "report.json"
-    if report.is_file():
+    if (base_dir / REPORT_FILE).is_file():
         try:
-            model_hash = json.loads(report.read_text()).get("model_hash")
-        except ValueError:
+            model_hash = read_record(base_dir, REPORT_FILE).get("model_hash")
+        except (ContractError, AttributeError):  # a damaged report: the sha256 of model.keras stands
             model_hash = None
         if model_hash:
             identity.update(model_hash=model_hash, model_hash_kind="report.json model_hash (FNV-1a of model_int8.tflite)")
