@@ -60,7 +60,9 @@ SPEC = FamilySpec(
     summary="cnn-gru (Conv1D front end, then a GRU)",
     build=build,
     conversion=GRU_STEP,
-    rate_hz=60.0,  # docs/decisions.md, "Model rate per architecture"
+    # under at 119 Hz on every seed, on people never used to choose (docs/decisions.md, "Per-family constants
+    # re-checked on the nested bench (issue 22)")
+    rate_hz=60.0,
     search=(("width", None), ("kernel", KERNELS), ("front_layers", FRONT_LAYERS), ("gru_units", None)),
     window_check=window_check,
 )

@@ -50,7 +50,7 @@ SPEC = FamilySpec(
     build=build,
     conversion=GRU_STEP,
     # fewer, more informative steps per window, the board resampling its IMU to it (docs/decisions.md,
-    # "Model rate per architecture")
+    # "Per-family constants re-checked on the nested bench (issue 22)")
     rate_hz=40.0,
     search=(("gru_units", None),),
 )
