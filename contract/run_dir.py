@@ -54,15 +54,7 @@ def read_contract(run_dir) -> Contract:
 
 def read_contract_file(path: Path) -> Contract:
     path = Path(path)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ContractError(f"{path}: missing; re-run `nanogest fit` to write it") from None
-    except json.JSONDecodeError as e:
-        raise ContractError(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ContractError(f"{path}: cannot be read ({e})") from None
-    return Contract.from_dict(raw, str(path))
+    return Contract.from_dict(_read_json(path, "; re-run `nanogest fit` to write it"), str(path))
 
 
 def write_contract(run_dir, contract: Contract) -> Path:
@@ -135,11 +127,16 @@ def write_record(run_dir, name: str, content: dict) -> Path:
 
 def read_record(run_dir, name: str) -> dict:
     """One of the run's JSON records; ``ContractError`` naming the file when it is missing or not JSON."""
-    path = Path(run_dir) / name
+    return _read_json(Path(run_dir) / name)
+
+
+def _read_json(path: Path, when_missing: str = ""):
+    """The JSON in ``path``; ``ContractError`` naming it when it is missing (then ``when_missing`` follows),
+    unreadable or not JSON."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ContractError(f"{path}: missing") from None
+        raise ContractError(f"{path}: missing{when_missing}") from None
     except json.JSONDecodeError as e:
         raise ContractError(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from None
     except (OSError, UnicodeDecodeError) as e:
