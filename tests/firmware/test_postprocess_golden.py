@@ -195,8 +195,8 @@ def test_a_run_with_its_own_postprocessing_runs_it_on_the_virtual_board(host_bui
     assert np.float32(board["unknown_threshold"]) == np.float32(0.45)
 
 
-def test_default_model_header_gets_the_documented_defaults(host_build):
-    header = compiled_settings(programs(default_header()))
+def assert_documented_defaults(header: dict) -> None:
+    """The compiled post-processing settings are training's documented defaults (at the default model's rate)."""
     from contract.pipeline import DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S
 
     assert header["agreement"] == DEFAULT_AGREEMENT
@@ -207,11 +207,14 @@ def test_default_model_header_gets_the_documented_defaults(host_build):
     assert header["unknown_index"] == -1 and np.float32(header["unknown_threshold"]) == UNKNOWN_THRESHOLD_OFF
 
 
+def test_default_model_header_gets_the_documented_defaults(host_build):
+    header = compiled_settings(programs(default_header()))
+    assert_documented_defaults(header)
+
+
 def test_a_header_without_postprocessing_falls_back_to_the_contract_defaults(host_build):
     """ng_model_defaults.h stands in for a header written before the contract carried
     post-processing; its values must be training's documented defaults."""
-    from contract.pipeline import DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S
-
     committed = default_header()
     dropped = ("kAgreement", "kRefractorySamples", "kMotionGate", "kMotionAccelWeight", "kUnknownLabelIndex",
                "kUnknownThreshold")
@@ -219,9 +222,4 @@ def test_a_header_without_postprocessing_falls_back_to_the_contract_defaults(hos
                   if not any(f" {name} =" in line for name in dropped))
     assert old != committed
     header = compiled_settings(programs(old))
-    assert header["agreement"] == DEFAULT_AGREEMENT
-    rate = json.loads((DEFAULT_RUN / "contract.json").read_text())["rate_hz"]  # the default model's
-    assert header["refractory_samples"] == round(rate * DEFAULT_REFRACTORY_S)
-    assert np.float32(header["motion_gate"]) == np.float32(DEFAULT_MOTION_GATE["threshold"])
-    assert np.float32(header["motion_accel_weight"]) == np.float32(DEFAULT_MOTION_GATE["accel_weight_dps_per_g"])
-    assert header["unknown_index"] == -1 and np.float32(header["unknown_threshold"]) == UNKNOWN_THRESHOLD_OFF
+    assert_documented_defaults(header)
