@@ -1,9 +1,9 @@
 """``nanogest completion bash``: a bash completion script made from the parser itself.
 
 Commands and their options are read from the parser ``nanogest`` itself runs (the subcommands this
-command was added among) when the script is made, so it
-never lists a command or an option the parser does not have; arguments that are not options (files,
-folders, ports) fall back to bash's own file completion. zsh runs it through ``bashcompinit``.
+command was added among) when the script is made, so it never lists a command or an option the
+parser does not have; arguments that are not options (files, folders, ports) fall back to bash's own
+file completion. zsh runs it through ``bashcompinit``.
 """
 
 from __future__ import annotations
