@@ -127,7 +127,7 @@ def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, s
     gated by every rejection score (openset_scores.gated_figures) added to its running totals; with
     ``triggered`` (``--trigger``), the onset-triggered figures (openset_trigger) likewise."""
     from boardtools.stream_eval import laptop_figures
-    from boardtools.streams import Figures, person_streams, rest_stream
+    from boardtools.streams import person_streams, rest_stream
     from contract.input import normalize
     from training.data import resample, windows_for
 
@@ -138,10 +138,9 @@ def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, s
     streams = person_streams(test, GESTURES, contract.rate_hz, rng, resample)
     streams.append(rest_stream(rest_minutes * 60, contract.rate_hz, rng))
     if triggered is not None:
-        from boardtools.streams import match
         from openset_trigger import trigger_figures
 
-        for key, f in trigger_figures(model, contract, streams, normalize, match, Figures).items():
+        for key, f in trigger_figures(model, contract, streams).items():
             triggered.setdefault(key, type(f)()).add(f)
     scorer, window_scores = None, []
     if scored is not None:

@@ -103,8 +103,8 @@ def gated_figures(runs, window_scores: list[dict], contract: dict, settings_list
     """{(score, keep percent, settings index): Figures} with the windows above each level made not
     confident (every int8 score at its lowest); ``held_out``: maha-stats levels from held_out_levels."""
     out = {}
-    plans = [(name, keep, np.percentile(np.concatenate([s[name] for s in window_scores]), keep))
-             for name in SCORES for keep in KEEP_PERCENTS]
+    pooled = {name: np.concatenate([s[name] for s in window_scores]) for name in SCORES}
+    plans = [(name, keep, np.percentile(pooled[name], keep)) for name in SCORES for keep in KEEP_PERCENTS]
     plans += [(HELD_OUT, keep, level) for keep, level in (held_out or {}).items()]
     for name, keep, level in plans:
         score = "maha-stats" if name == HELD_OUT else name

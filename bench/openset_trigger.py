@@ -29,8 +29,11 @@ def triggers(samples: np.ndarray, level_g: float, window: int) -> np.ndarray:
     return np.asarray(out, dtype=np.int64)
 
 
-def trigger_figures(model, contract, streams, normalize, match, figures_cls) -> dict:
+def trigger_figures(model, contract, streams) -> dict:
     """{(trigger level, threshold): Figures} over ``streams``."""
+    from boardtools.streams import Figures, match
+    from contract.input import normalize
+
     window, labels = int(contract.window), list(contract.labels)
     out = {}
     for level in TRIGGER_G:
@@ -44,5 +47,5 @@ def trigger_figures(model, contract, streams, normalize, match, figures_cls) -> 
             for threshold in THRESHOLDS:
                 keep = p.max(axis=1) >= threshold
                 f, _ = match(s, starts[keep] + window - 1, [labels[k] for k in p.argmax(axis=1)[keep]], window)
-                out.setdefault((level, threshold), figures_cls()).add(f)
+                out.setdefault((level, threshold), Figures()).add(f)
     return out
