@@ -37,9 +37,11 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 GESTURES = ("flex", "punch")
-CONFIRM = ("neethu", "rawalc", "yankun")  # bench_real's NESTED_CONFIRM_PEOPLE
-FOLDS = 3
-RATE_HZ = 60.0
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_real import NESTED_CONFIRM_PEOPLE as CONFIRM, NESTED_FOLDS as FOLDS  # noqa: E402  the same split
+from training.families import family  # noqa: E402
+
+RATE_HZ = family("conv1d").rate_hz  # the default model's rate, as fit trains it
 TRIES = ("base", "distill", "gravity-frame")
 
 
