@@ -12,6 +12,7 @@ import numpy as np
 
 from contract.labels import LabelError, c_identifiers
 from converter import ConverterError
+from converter.gate import MEAN_SCALE, gate_constants
 from converter.int8.board_ops import resolver_method
 from converter.int8.flatbuffer import OpInfo, TensorInfo
 from converter.postprocess import settings_from_contract
@@ -150,6 +151,47 @@ constexpr float kUnknownThreshold = {c_float(p.unknown_threshold)};
 """
 
 
+def _int_rows(values, per_line: int) -> str:
+    """Whole numbers as the lines of a C initializer, ``per_line`` to a line."""
+    values = [int(v) for v in values]
+    return "\n".join("    " + ", ".join(map(str, values[i:i + per_line])) + "," for i in range(0, len(values), per_line))
+
+
+def gate_chosen_by(record: dict) -> str:
+    """A comment line saying how the gate's level was chosen (the contract's novelty_gate record)."""
+    keep, groups, windows = record.get("keep_percent"), record.get("held_out_groups"), record.get("held_out_windows")
+    return (f"// Level chosen to keep {keep} % of the gesture windows of training people held out in turn "
+            f"({groups} groups, {windows} windows).\n")
+
+
+def gate_settings(contract: Contract, inp: TensorInfo, step: dict | None) -> str:
+    """The novelty gate's constants (ng_gate.h) in the int8 input's whole numbers (converter.gate);
+    kGateEnabled false without one. A step model has none: the board gates whole windows only."""
+    gate = gate_constants(contract, (inp.scale, inp.zero_point))
+    if gate is None:
+        return ("// No novelty gate: every window is scored by the model alone (ng_gate.h).\n"
+                "constexpr bool kGateEnabled = false;\n")
+    if step:
+        raise ConverterError("the contract has a novelty_gate, but a step (GRU) model cannot carry one: the board "
+                             "gates whole windows only; train it without the gate")
+    n = gate.bias.size
+    return f"""// Novelty gate (ng_gate.h, converter/gate.py): a window whose int8 input statistics lie farther than
+// kGateLevel from the training windows' reports kUnknownLabelIndex, whatever the model scored.
+constexpr bool kGateEnabled = true;
+constexpr int kGateStatistics = 4 * kChannelCount;
+constexpr int kGateMeanScale = {MEAN_SCALE};
+// kGateStatistics x kGateStatistics, row-major: the whitening of the statistics.
+constexpr int16_t kGateWeights[{n * n}] = {{
+{_int_rows(gate.weights.ravel(), n)}
+}};
+constexpr int64_t kGateBias[{n}] = {{
+{_int_rows(gate.bias, 8)}
+}};
+// The contract's level {contract.novelty_gate.level!r} in the whole numbers of kGateWeights.
+{gate_chosen_by(contract.novelty_gate.record)}constexpr int64_t kGateLevel = {gate.level};
+"""
+
+
 def arena_settings(arena_bytes: int, arena_measured_bytes: int | None) -> str:
     """kArenaBytes, and kArenaMeasuredBytes when the converter measured it (0 in ng_model_defaults.h otherwise)."""
     text = ("// Tensor arena: measured on a 64-bit host plus a margin (an upper bound for the 32-bit board).\n"
@@ -213,6 +255,7 @@ constexpr int kOutputZeroPoint = {out.zero_point};
 
 {postprocess_settings(contract, out)}
 {step_settings(step)}
+{gate_settings(contract, inp, step)}
 {arena_settings(arena_bytes, arena_measured_bytes)}
 {board_library_settings(board_library)}// FNV-1a 32-bit hash of g_model_data (reported by the board in DEVICE_INFO).
 constexpr uint32_t kModelHash = 0x{model_hash:08x}u;

@@ -40,7 +40,7 @@ struct Rig {
   int8_t output[3];
   NewestRunner runner;
   ModelSettings settings{3, kLabels, 0, 0.6f, 119000, 3, 2, kMean, kStd, 0.000122f, 0, 1.0f / 256, -128,
-                         0x12345678u, 1, 1, 0.0f, 100.0f, -1, kUnknownThresholdOff};
+                         0x12345678u, 1, 1, 0.0f, 100.0f, -1, kUnknownThresholdOff, nullptr};
   InferencePipeline pipeline{settings, InferenceBuffers{counts, input, output}, runner, zero_clock};
   DeviceConfig config;
   Device* device = nullptr;

@@ -152,7 +152,7 @@ TEST(pipeline_runs_the_model_once_per_window_and_postprocesses) {
   const float mean[6] = {0, 0, 0, 0, 0, 0};
   const float std[6] = {1, 1, 1, 1, 1, 1};
   ModelSettings s = {3, kLabels, 0, 0.6f, 119000, 4, 2, mean, std, 0.000122f, 0, 1.0f / 256.0f, -128, 0xABCDu, 1, 5,
-                     0.0f, 100.0f, -1, kUnknownThresholdOff};
+                     0.0f, 100.0f, -1, kUnknownThresholdOff, nullptr};
   int16_t counts[4 * 6];
   int8_t input[4 * 6];
   int8_t output[3];
@@ -234,7 +234,7 @@ TEST(pipeline_gates_detections_on_the_windows_own_motion) {
   const float mean[6] = {0, 0, 0, 0, 0, 0};
   const float std[6] = {1, 1, 1, 1, 1, 1};
   ModelSettings s = {3, kLabels, 0, 0.6f, 119000, 4, 2, mean, std, 0.000122f, 0, 1.0f / 256.0f, -128, 0xABCDu, 1, 1,
-                     5.0f, 100.0f, -1, kUnknownThresholdOff};
+                     5.0f, 100.0f, -1, kUnknownThresholdOff, nullptr};
   int16_t counts[4 * 6];
   int8_t input[4 * 6];
   int8_t output[3];

@@ -68,7 +68,7 @@ struct StepRig {
   int8_t state_next[kStateSize];
   CountingStepRunner runner;
   ModelSettings settings{3, kLabels, 0, 0.6f, 119000, 99, 99, kMean, kStd, 1.0f, 0, 1.0f / 256, -128,
-                         0x12345678u, 1, 1, 0.0f, 100.0f, -1, kUnknownThresholdOff};
+                         0x12345678u, 1, 1, 0.0f, 100.0f, -1, kUnknownThresholdOff, nullptr};
   StepModelSettings step;
   InferencePipeline* pipeline = nullptr;
   explicit StepRig(size_t chunk, size_t stride, size_t steps, bool as_int8 = true) {

@@ -7,11 +7,13 @@ import subprocess
 
 import numpy as np
 import pytest
-from converter_helpers import require_tool
+from converter_helpers import REPO, require_tool
 
+from converter import ConverterError
+from converter.gate import MEAN_SCALE, gate_constants
 from converter.int8.board_ops import TFLM_RESOLVER_METHODS
-from converter.int8.flatbuffer import read_io, read_ops
-from converter.headers import HEADER_FILES, fnv1a32
+from converter.int8.flatbuffer import TensorInfo, read_io, read_ops
+from converter.headers import HEADER_FILES, fnv1a32, model_settings_h
 
 pytestmark = pytest.mark.slow
 
@@ -126,3 +128,102 @@ def test_headers_compile_for_cortex_m4(converted, tmp_path):
                                str(tmp_path / (source.stem + ".o"))], capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
         assert (tmp_path / (source.stem + ".o")).stat().st_size > 0
+
+
+# ------------------------------------------------------------------ the novelty gate (no conversion needed)
+
+CORE = REPO / "firmware" / "lib" / "nanogest_core" / "src"
+GATE_INPUT = TensorInfo("INT8", (1, 119, 6), 0.0421, -7)
+GATE_OUTPUT = TensorInfo("INT8", (1, 6), 1 / 256, -128)
+GATE_RECORD = {"keep_percent": 95.0, "held_out_groups": 3, "held_out_windows": 1234}
+# Includes the header as the board and the virtual board do (ng_header_settings.h: its static_asserts,
+# the defaults of a header without a gate) and prints what a windowed pipeline would gate with.
+GATE_CHECK = r"""
+#include <cstdio>
+#include "ng_header_settings.h"
+constexpr ng::ModelSettings kSettings = ng::model_settings_from_header();
+int main() {
+  const ng::GateSettings* g = kSettings.gate;
+  if (g == nullptr) { std::printf("none\n"); return 0; }
+  long long weights = 0, bias = 0;
+  for (size_t i = 0; i < ng::kGateStatistics * ng::kGateStatistics; ++i) weights += g->weights[i] * (long long)(i + 1);
+  for (size_t i = 0; i < ng::kGateStatistics; ++i) bias += g->bias[i] * (long long)(i + 1);
+  std::printf("%d %lld %lld %lld %d\n", (int)g->mean_scale, (long long)g->level, weights, bias,
+              (int)kSettings.unknown_index);
+  return 0;
+}
+"""
+
+
+def gated_contract(seed: int = 0):
+    from contract.fields import NoveltyGate
+    from converter.run_dir import load_contract
+
+    rng = np.random.default_rng(seed)
+    base = load_contract(REPO / "firmware" / "host" / "default_run")
+    weights = tuple(tuple(float(v) for v in row) for row in rng.normal(0.0, 2.0, (24, 24)))
+    return base.replace(labels=[*base.labels, "unknown"], unknown_label="unknown",
+                        novelty_gate=NoveltyGate(weights, tuple(float(v) for v in rng.normal(0, 3, 24)), 61.5,
+                                                 GATE_RECORD))
+
+
+def gate_header(contract, step: dict | None = None) -> str:
+    return model_settings_h(contract, GATE_INPUT, GATE_OUTPUT, 8192, 0x1234ABCD, step)
+
+
+def test_a_contract_with_a_gate_writes_the_constants_gate_constants_computes():
+    contract = gated_contract()
+    c = gate_constants(contract, (GATE_INPUT.scale, GATE_INPUT.zero_point))
+    header = gate_header(contract)
+    s = dict(re.findall(r"constexpr [^=]*?\b(k\w+)(?:\[\w*\])? = (.+?);", header, re.S))
+    assert s["kGateEnabled"] == "true" and s["kGateStatistics"] == "4 * kChannelCount"
+    assert int(s["kGateMeanScale"]) == MEAN_SCALE
+    assert [int(v) for v in re.findall(r"-?\d+", s["kGateWeights"])] == c.weights.ravel().tolist()
+    assert "kGateWeights[576]" in header and "kGateBias[24]" in header
+    assert [int(v) for v in re.findall(r"-?\d+", s["kGateBias"])] == c.bias.tolist()
+    assert int(s["kGateLevel"]) == c.level and int(s["kUnknownLabelIndex"]) == c.unknown_index == 5
+    assert np.abs(c.weights).max() == 32767  # the whole int16 range is used
+    assert "keep 95.0 % of the gesture windows of training people held out in turn (3 groups, 1234 windows)" in header
+    assert "level 61.5 in the whole numbers" in header
+
+
+def test_a_contract_without_a_gate_writes_kgateenabled_false():
+    from converter.run_dir import load_contract
+
+    header = gate_header(load_contract(REPO / "firmware" / "host" / "default_run"))
+    assert "constexpr bool kGateEnabled = false;" in header and "kGateWeights" not in header
+
+
+def test_a_step_model_with_a_gate_is_refused():
+    step = {"units": 16, "chunk_samples": 1, "stride_samples": 1, "steps_per_window": 119, "x_input_position": 1,
+            "state_input": {"scale": 0.0078125, "zero_point": 0, "position": 0},
+            "state_output": {"scale": 0.0078125, "zero_point": 0, "position": 1}, "scores_output_position": 0,
+            "state_carried_as_int8": True, "state_carry": "copy", "reset_rule": "set h to zero"}
+    with pytest.raises(ConverterError, match="a step \\(GRU\\) model cannot carry one"):
+        gate_header(gated_contract(), step)
+
+
+@pytest.mark.parametrize("gated", [True, False])
+def test_the_gate_header_compiles_into_the_board_settings_on_host_and_cortex_m4(tmp_path, gated):
+    """What the board and the virtual board build from: ng_header_settings.h over the generated header."""
+    from converter.run_dir import load_contract
+
+    contract = gated_contract(1) if gated else load_contract(REPO / "firmware" / "host" / "default_run")
+    (tmp_path / "model_settings.h").write_text(gate_header(contract))
+    (tmp_path / "check.cc").write_text(GATE_CHECK)
+    gxx, arm = require_tool("g++"), require_tool("arm-none-eabi-g++")
+    include = ["-I", str(tmp_path), "-I", str(CORE)]
+    build = subprocess.run([gxx, "-std=c++14", "-Wall", "-Wextra", "-Werror", *include, str(tmp_path / "check.cc"),
+                            "-o", str(tmp_path / "check")], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    printed = subprocess.run([str(tmp_path / "check")], capture_output=True, text=True, check=True).stdout.split()
+    if gated:
+        c = gate_constants(contract, (GATE_INPUT.scale, GATE_INPUT.zero_point))
+        rank = np.arange(1, 577, dtype=np.int64)
+        assert [int(v) for v in printed] == [MEAN_SCALE, c.level, int(c.weights.ravel().astype(np.int64) @ rank),
+                                             int(c.bias @ rank[:24]), 5]
+    else:
+        assert printed == ["none"]
+    proc = subprocess.run([arm, *ARM_FLAGS, *include, str(tmp_path / "check.cc"), "-o", str(tmp_path / "check.o")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

@@ -12,6 +12,8 @@
 
 #include "model_settings.h"
 #include "ng_model_defaults.h"  // after model_settings.h: what the header lacks
+#include "ng_gate_defaults.h"   // likewise for the novelty gate
+#include "ng_gate.h"
 #include "ng_inference.h"
 #include "ng_step.h"
 
@@ -27,6 +29,20 @@ static_assert(model::kUnknownLabelIndex < 0 || model::kUnknownLabelIndex != mode
               "the unknown label cannot be the idle label");
 static_assert(!model::kIsStepModel || model::kStepInputSamples <= model::kWindowSamples,
               "a step model's step reads at most one window of samples");
+
+static_assert(!model::kGateEnabled || model::kUnknownLabelIndex >= 0,
+              "the novelty gate reports its windows as the unknown label: the model needs one");
+static_assert(!model::kGateEnabled || !model::kIsStepModel, "only a windowed model has a novelty gate");
+static_assert(model::kGateStatistics == static_cast<int>(kGateStatistics) &&
+                  model::kGateStatistics == 4 * model::kChannelCount,
+              "the novelty gate reads four statistics per channel");
+static_assert(!model::kGateEnabled ||
+                  (sizeof(model::kGateWeights) == sizeof(int16_t) * kGateStatistics * kGateStatistics &&
+                   sizeof(model::kGateBias) == sizeof(int64_t) * kGateStatistics && model::kGateMeanScale > 0),
+              "the novelty gate's weights are kGateStatistics x kGateStatistics, its bias kGateStatistics");
+
+// The header's novelty gate; ModelSettings points here only when kGateEnabled.
+constexpr GateSettings kHeaderGate = {model::kGateMeanScale, model::kGateWeights, model::kGateBias, model::kGateLevel};
 
 constexpr ModelSettings model_settings_from_header() {
   ModelSettings s{};
@@ -50,6 +66,7 @@ constexpr ModelSettings model_settings_from_header() {
   s.motion_accel_weight = model::kMotionAccelWeight;
   s.unknown_index = model::kUnknownLabelIndex;
   s.unknown_threshold = model::kUnknownThreshold;
+  s.gate = model::kGateEnabled ? &kHeaderGate : nullptr;
   return s;
 }
 

@@ -171,6 +171,11 @@ WindowResult InferencePipeline::push(const ImuCounts& sample, const ImuInfo& imu
                            ? window_motion(window_, imu.accel_g_per_count, imu.gyro_dps_per_count,
                                            settings_.motion_accel_weight)
                            : 0.0f;
+  // A window unlike the training windows is unknown whatever the model scored (ng_gate.h).
+  if (settings_.gate != nullptr &&
+      gate_fires(*settings_.gate, buffers_.input, settings_.window_samples, settings_.input_zero_point)) {
+    gate_override(buffers_.output, settings_.label_count, settings_.unknown_index);
+  }
   r.decision = postprocess_.update(buffers_.output, samples_seen_, motion);
   return r;
 }

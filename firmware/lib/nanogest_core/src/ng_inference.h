@@ -1,6 +1,6 @@
 // The on-device recognition path for windowed models:
 //   IMU counts -> Resampler (IMU rate -> the model's, ng_resample) -> SampleWindow
-//   -> int8 input (ng_input) -> ModelRunner -> Postprocess
+//   -> int8 input (ng_input) -> ModelRunner -> novelty gate (ng_gate) -> Postprocess
 // The model's settings arrive as a ModelSettings struct: on the real board built from
 // the converter's generated model_settings.h, on the virtual board read at start-up
 // from the run directory. All buffers are the caller's (no heap).
@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ng_gate.h"
 #include "ng_imu.h"
 #include "ng_input.h"
 #include "ng_model_runner.h"
@@ -39,6 +40,7 @@ struct ModelSettings {
   float motion_accel_weight;    // dps per g: how the accelerometer weighs into window_motion()
   int32_t unknown_index;        // -1: no unknown label (ng_postprocess.h)
   float unknown_threshold;      // > 1 (kUnknownThresholdOff): unknown only as top-1
+  const GateSettings* gate;     // nullptr: no novelty gate; windowed models only (ng_gate.h)
 };
 
 // Buffers sized for one model: window_samples * kImuChannels counts and int8 inputs,

@@ -62,6 +62,9 @@ constexpr float kUnknownThreshold = 2.0f;
 // A windowed model: one invoke per window of kWindowSamples samples.
 constexpr bool kIsStepModel = false;
 
+// No novelty gate: every window is scored by the model alone (ng_gate.h).
+constexpr bool kGateEnabled = false;
+
 // Tensor arena: measured on a 64-bit host plus a margin (an upper bound for the 32-bit board).
 constexpr unsigned int kArenaBytes = 4864u;
 // The smallest arena the converter's bisection found on that host (reported when allocation fails).
