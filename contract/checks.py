@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 
-from contract.fields import (DEFAULT_GATE, ContractError, FrontEndLayer, GruShape, MotionGate, Normalization)
+from contract.fields import (DEFAULT_GATE, ContractError, FrontEndLayer, GruShape, MotionGate, Normalization,
+                             NoveltyGate)
 from contract.labels import LabelError, c_identifiers
 from contract.pipeline import CONTRACT_VERSION, DEFAULT_AGREEMENT, DEFAULT_REFRACTORY_S, MOTION_MEASURE
 
@@ -45,7 +46,34 @@ def checked_fields(raw: dict, where: str) -> dict:
         idle_label=None if idle is None else str(idle), normalization=checked_normalization(raw, len(channels), where),
         arch=arch, score_threshold=_number(raw, "score_threshold", where), agreement=agreement,
         refractory_s=refractory_s, motion_gate=gate, unknown_label=unknown_label, unknown_threshold=unknown_threshold,
-        gru=checked_gru(raw.get("gru"), where), **records)
+        gru=checked_gru(raw.get("gru"), where),
+        novelty_gate=checked_novelty_gate(raw.get("novelty_gate"), len(channels), unknown_label, where), **records)
+
+
+GATE_STATISTICS_PER_CHANNEL = 4  # max, minus min, mean of the positive part, of the negative part
+
+
+def checked_novelty_gate(raw, n_channels: int, unknown_label: str | None, where: str) -> NoveltyGate | None:
+    """The novelty gate of contract.json (None when absent): a square whitening over 4 statistics per
+    channel, its bias, a positive level, and an unknown label for the windows it rejects."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ContractError(f"{where}: novelty_gate must be null or an object, got {raw!r}")
+    n = GATE_STATISTICS_PER_CHANNEL * n_channels
+    weights, bias, level = raw.get("weights"), raw.get("bias"), raw.get("level")
+    if (not isinstance(weights, list) or len(weights) != n
+            or not all(isinstance(r, list) and len(r) == n and all(is_number(v) for v in r) for r in weights)):
+        raise ContractError(f"{where}: novelty_gate.weights must be {n} rows of {n} numbers")
+    if not isinstance(bias, list) or len(bias) != n or not all(is_number(v) for v in bias):
+        raise ContractError(f"{where}: novelty_gate.bias must be {n} numbers")
+    if not is_number(level) or not math.isfinite(level) or level <= 0:
+        raise ContractError(f"{where}: novelty_gate.level must be a positive number, got {level!r}")
+    if unknown_label is None:
+        raise ContractError(f"{where}: novelty_gate needs an unknown_label, the label its windows are reported as")
+    record = {k: v for k, v in raw.items() if k not in ("weights", "bias", "level")}
+    return NoveltyGate(tuple(tuple(float(v) for v in r) for r in weights), tuple(float(v) for v in bias),
+                       float(level), record)
 
 
 def checked_version(raw: dict, where: str) -> int:

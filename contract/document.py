@@ -21,15 +21,16 @@ import numpy as np
 
 from contract.checks import checked_fields, checked_gru
 # The value types and the error, named from here too: callers import the contract's parts from one module.
-from contract.fields import DEFAULT_GATE, ContractError, FrontEndLayer, GruShape, MotionGate, Normalization  # noqa: F401
+from contract.fields import (DEFAULT_GATE, ContractError, FrontEndLayer, GruShape, MotionGate, Normalization,  # noqa: F401
+                             NoveltyGate)
 from contract.pipeline import (CHANNELS, CONTRACT_VERSION, DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S,
                                DEFAULT_SCORE_THRESHOLD, UNITS)
 
 # Every key in the order ``nanogest fit`` writes them; the last three only when they hold something.
 KEYS = ("contract_version", "rate_hz", "channels", "units", "window", "hop", "labels", "idle_label", "normalization",
         "arch", "score_threshold", "agreement", "refractory_s", "motion_gate", "unknown_label", "unknown_threshold",
-        "gru", "postprocess_tuning", "postprocess_calibration")
-WRITTEN_WHEN_SET = ("gru", "postprocess_tuning", "postprocess_calibration")
+        "gru", "novelty_gate", "postprocess_tuning", "postprocess_calibration")
+WRITTEN_WHEN_SET = ("gru", "novelty_gate", "postprocess_tuning", "postprocess_calibration")
 UNKNOWN_CLASS_KEYS = ("unknown_label", "unknown_threshold")  # version 2
 
 
@@ -37,7 +38,8 @@ UNKNOWN_CLASS_KEYS = ("unknown_label", "unknown_threshold")  # version 2
 # once it holds something else.
 ABSENT = {"contract_version": 1, "units": None, "arch": None, "agreement": DEFAULT_AGREEMENT,
           "refractory_s": DEFAULT_REFRACTORY_S, "motion_gate": dict(DEFAULT_MOTION_GATE), "unknown_label": None,
-          "unknown_threshold": None, "gru": None, "postprocess_tuning": None, "postprocess_calibration": None}
+          "unknown_threshold": None, "gru": None, "novelty_gate": None, "postprocess_tuning": None,
+          "postprocess_calibration": None}
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Contract:
     unknown_label: str | None = None  # None: no unknown class (always so for version 1)
     unknown_threshold: float | None = None  # None: a window is unknown only when that label is top-1
     gru: GruShape | None = None  # GRU runs only
+    novelty_gate: NoveltyGate | None = None  # None: every window is scored by the classifier alone
     # How ``nanogest calibrate`` / ``stream --tune`` chose the post-processing: a record for people, kept as written.
     postprocess_calibration: dict | None = None
     postprocess_tuning: dict | None = None
@@ -148,6 +151,7 @@ class Contract:
                                                       gate.accel_weight_dps_per_g, "threshold": gate.threshold},
             "unknown_label": self.unknown_label, "unknown_threshold": self.unknown_threshold,
             "gru": None if self.gru is None else _gru_document(self.gru),
+            "novelty_gate": None if self.novelty_gate is None else self.novelty_gate.document(),
             "postprocess_tuning": copy.deepcopy(self.postprocess_tuning),
             "postprocess_calibration": copy.deepcopy(self.postprocess_calibration),
         }

@@ -33,6 +33,23 @@ DEFAULT_GATE = MotionGate(float(DEFAULT_MOTION_GATE["accel_weight_dps_per_g"]), 
 
 
 @dataclass(frozen=True)
+class NoveltyGate:
+    """A window whose statistics (training.novelty: each channel's max, minus its min, and the means of
+    its positive and negative parts, on the normalized input) lie farther than ``level`` from the
+    training windows' is unknown: the L1 norm of ``weights @ s + bias`` (the training statistics'
+    whitening). ``record`` says how the level was chosen (kept as written)."""
+
+    weights: tuple[tuple[float, ...], ...]
+    bias: tuple[float, ...]
+    level: float
+    record: dict
+
+    def document(self) -> dict:
+        return {"weights": [list(r) for r in self.weights], "bias": list(self.bias), "level": self.level,
+                **self.record}
+
+
+@dataclass(frozen=True)
 class FrontEndLayer:
     """One layer of a GRU's Conv1D front end (``filters`` and ``activation`` are None for a pooling layer)."""
 
