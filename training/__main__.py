@@ -48,6 +48,10 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                         "reverse,redirect,shake,chimera,wander, or 'all'); off by default: on the real recordings it cost "
                         "new people's gestures more than it saved (docs/decisions.md). Takes labelled 'unknown' (your "
                         "recordings of other motions) train that class without this option")
+    p.add_argument("--no-gate", action="store_true",
+                   help="no novelty gate: by default a conv1d or ds-conv1d run reports 'unknown' for a window whose "
+                        "statistics lie farther from the training windows' than the training people's own windows did "
+                        "when held out in turn (training/novelty.py; docs/decisions.md, \"The novelty gate\")")
     p.add_argument("--rate-hz", type=float, default=None, metavar="HZ",
                    help="the model's sample rate (default: the dataset's most common; gru and cnn-gru run lower, "
                         "their family's rate in training/families/, when the dataset is faster); takes at another rate are "
@@ -142,6 +146,7 @@ def _options(args):
         negatives=parse_negatives(getattr(args, "negatives", None)),
         overwrite=getattr(args, "overwrite", False), force=args.force, include_flagged=args.include_flagged,
         final=getattr(args, "final", False), rate_hz=getattr(args, "rate_hz", None),
+        gate=not getattr(args, "no_gate", False),
         test_subjects=[s.strip() for s in args.test_subject.split(",") if s.strip()]
         if getattr(args, "test_subject", None) else None,
     )

@@ -121,6 +121,12 @@ def _accuracy(model, x, y, contract) -> dict | None:
     return score(model, x, y, contract) if len(x) else None
 
 
+def taught_labels(contract, y_train: np.ndarray) -> list[str]:
+    """The labels training windows taught: all but an unknown label only the novelty gate reports."""
+    gate_only = contract.novelty_gate is not None and not (np.asarray(y_train) == contract.unknown_index).any()
+    return [label for label in contract.labels if not (gate_only and label == contract.unknown_label)]
+
+
 def adapt(base_dir, person_dir, run_dir, options: AdaptOptions | None = None, log=None) -> dict:
     """Adapt the base run to the person; write ``run_dir`` and return the summary printed on stdout."""
     log = log or sys.stderr
@@ -136,6 +142,8 @@ def adapt(base_dir, person_dir, run_dir, options: AdaptOptions | None = None, lo
     contract, base = read_base_run(base_dir)
     takes = load_dataset(person_dir, include_flagged=o.include_flagged)
     used, held, missing = choose_takes(takes, contract, o.takes_per_label)
+    taught = taught_labels(contract, base.y_train)
+    missing = [label for label in missing if label in taught]
     subjects = sorted({t.meta.subject for t in takes})
     if len(subjects) > 1:
         print(f"note: PERSON_DATA_DIR holds {len(subjects)} subjects ({', '.join(subjects)}); adapting to all of "
@@ -147,8 +155,8 @@ def adapt(base_dir, person_dir, run_dir, options: AdaptOptions | None = None, lo
     x_test, y_test = windows_for(held, contract)
     rng = np.random.default_rng(o.seed)
     x_replay, y_replay = replay_pool(base.x_train, base.y_train, o.replay_windows, rng)
-    takes_used = {label: sum(t.meta.label == label for t in used) for label in contract.labels}
-    takes_held = {label: sum(t.meta.label == label for t in held) for label in contract.labels}
+    takes_used = {label: sum(t.meta.label == label for t in used) for label in taught}
+    takes_held = {label: sum(t.meta.label == label for t in held) for label in taught}
     print(f"adapting {base_dir} to {', '.join(subjects)}: {len(used)} takes ({len(x_new)} windows) to adapt on, "
           f"{len(held)} held out ({len(x_test)} windows), {len(x_replay)} base windows replayed; "
           f"train layers: {o.train_layers}", file=log)

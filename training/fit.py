@@ -77,6 +77,7 @@ class FitOptions:
     rate_hz: float | None = None  # the model's rate; None: the family's (at most the dataset's), else the dataset's most common (takes are resampled to it)
     clipnorm: float | None = None  # Adam's gradient clipping by norm; None: the family's, else none
     supervised_steps: float | None = None  # gru, cnn-gru: share of the window's last steps trained on its label; None: the family's (0: the last step)
+    gate: bool = True  # the novelty gate (training/novelty.py) for the windowed families: unlike windows report unknown
 
 
 def check_options(o: FitOptions) -> None:
@@ -124,8 +125,13 @@ def load_checked(data_dir, o: FitOptions, log) -> list:
     return load_dataset(data_dir, include_flagged=o.include_flagged)
 
 
+def gated(o: FitOptions) -> bool:
+    """Whether the run gets a novelty gate: asked for, on a family scoring whole windows."""
+    return o.gate and not family(o.arch).steps_a_gru
+
+
 def make_contract(takes, o: FitOptions) -> Contract:
-    extra = ((IDLE_LABEL,) if o.idle_from_still else ()) + ((UNKNOWN_LABEL,) if o.negatives else ())
+    extra = ((IDLE_LABEL,) if o.idle_from_still else ()) + ((UNKNOWN_LABEL,) if o.negatives or gated(o) else ())
     return base_contract(takes, o.arch, window_seconds=o.window_seconds, hop_seconds=o.hop_seconds,
                          extra_labels=extra, rate_hz=rate_for(takes, o))
 
@@ -282,6 +288,8 @@ def fit(data_dir, run_dir, options: FitOptions | None = None, log=None) -> dict:
         calibration = _train_final(run_dir, metrics, run, o, p, log)
     else:
         (run_dir / "model_split.keras").unlink(missing_ok=True)  # left by an earlier --final run in this dir
+    if gated(o):
+        _add_gate(best, metrics, o, p, log)
     write_run_files(run_dir, p.contract, p.split, metrics, run, calibration, p.sides["test"], history)
     _log_result(metrics, o, train_seconds, log)
     return summary(metrics, run, p, o, run_dir)
@@ -296,6 +304,27 @@ def _train_final(run_dir: Path, metrics: dict, run: dict, o: FitOptions, p: Prep
     final_model.save(run_dir / "model.keras")
     metrics["final_fit"] = run["final_fit"] = final_fit
     return all_windows(p.sides)
+
+
+def _add_gate(split_model, metrics: dict, o: FitOptions, p: Prepared, log) -> None:
+    """The contract's novelty gate from the deployable model's people, and its figures on the test people
+    from a gate of the split's training people only."""
+    from contract.input import normalize
+    from training.novelty import contract_gate, gate_metrics
+
+    gate = contract_gate(p.takes if o.final else p.split.train, p.contract, o.seed)
+    if gate is None:
+        print("novelty gate: none (it holds training people out in turn and needs at least 2)", file=log)
+        return
+    p.contract = p.contract.replace(novelty_gate=gate)
+    split_gate = gate if not o.final else contract_gate(p.split.train, p.contract, o.seed)
+    x, y = p.sides["test"]
+    figures = gate_metrics(split_model, split_gate, normalize(x, p.contract), y) if split_gate else {}
+    metrics["novelty_gate"] = {"keep_percent": gate.record["keep_percent"], **figures}
+    if figures:
+        print(f"novelty gate: keeps {100 * figures['test_windows_kept']:.1f} % of the test people's windows "
+              f"(level from training people held out in turn, keeping {gate.record['keep_percent']:g} % of theirs); "
+              f"accuracy with the rest counted wrong {figures['accuracy_gated']:.3f}", file=log)
 
 
 def _log_result(metrics: dict, o: FitOptions, train_seconds: float, log) -> None:

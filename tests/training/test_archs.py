@@ -54,7 +54,10 @@ def test_arch_writes_a_run_with_its_size(data, runs, arch):
     assert contract["arch"] == arch
     assert contract["window"] == round(contract["rate_hz"])  # a 1-s window at the arch's rate
     pred = model.predict(np.zeros((1, contract["window"], 6), np.float32), verbose=0)
-    assert pred.shape == (1, 3) and abs(float(pred.sum()) - 1) < 1e-4
+    # the windowed families get the novelty gate and its unknown label, the GRU families neither
+    gated = arch == "ds-conv1d"
+    assert ("novelty_gate" in contract) == gated and ("unknown" in contract["labels"]) == gated
+    assert pred.shape == (1, 3 + gated) and abs(float(pred.sum()) - 1) < 1e-4
     if arch == "ds-conv1d":
         assert "gru" not in contract and metrics["supervised_steps"] is None
         return
@@ -133,7 +136,8 @@ def test_idle_from_still_adds_the_idle_label(tmp_path):
     summary = fit(tmp_path / "data", tmp_path / "run", FitOptions(epochs=1, idle_from_still=True), log=io.StringIO())
     contract = json.loads((tmp_path / "run" / "contract.json").read_text())
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert summary["labels"] == contract["labels"] == ["flex", "idle", "wave"] and contract["idle_label"] == "idle"
+    assert summary["labels"] == contract["labels"] == ["flex", "idle", "unknown", "wave"]  # unknown: the gate's
+    assert contract["idle_label"] == "idle"
     assert metrics["idle_from_still"]["train"] > 0 and metrics["idle_from_still"]["test"] > 0
     w = np.load(tmp_path / "run" / "windows.npz")
     idle = w["x_train"][w["y_train"] == 1]

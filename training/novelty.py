@@ -1,0 +1,133 @@
+"""The novelty gate: a window unlike every training window is reported unknown, from the default commands.
+
+A window's 24 statistics (each channel's max, minus its min, and the means of its positive and negative
+parts, on the normalized input) are whitened with the training windows' mean and covariance; the gate's
+distance is the L1 norm of the result. Above ``level`` the window's class logits are pushed down and an
+unknown logit up, so its softmax says unknown and the board's post-processing never detects it. The level
+keeps ``keep_percent`` of the gesture windows of training people held out in turn, never the windows the
+level is fitted on: a model and its statistics are far closer to the people they came from than to anyone
+new (docs/decisions.md, "The novelty gate").
+
+The gate is fitted here in float and written into the contract (``novelty_gate``); the converter
+carries it into the int8 input's whole numbers (converter/gate.py, the board's ng_gate exactly) and the
+header. A window the gate rejects scores unknown on the board, so the model has an unknown label that
+no training window carries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from contract.fields import NoveltyGate
+
+# docs/decisions.md, "The novelty gate": at 95 % the bench lost no recall, below it did
+KEEP_PERCENT = 95.0
+GROUPS = 3  # training people held out in turn
+COVARIANCE_FLOOR = 1e-3
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Whitening ``w = a @ s + b`` of a window's statistics ``s`` and the level on ``sum(|w|)``."""
+
+    a: np.ndarray  # (24, 24)
+    b: np.ndarray  # (24,)
+    level: float
+    keep_percent: float
+    held_out: dict  # how the level was chosen, for the contract
+
+    def description(self) -> dict:
+        return {"score": "L1 norm of the whitened window statistics (max, -min, means of the positive and negative "
+                         "parts)", "keep_percent": self.keep_percent, **self.held_out}
+
+
+def gate_features(x_normalized: np.ndarray) -> np.ndarray:
+    """(windows, 24): each channel's max, minus its min, and the means of its positive and negative parts."""
+    x = np.asarray(x_normalized, dtype=np.float64)
+    return np.concatenate([x.max(1), -x.min(1), np.maximum(x, 0).mean(1), np.maximum(-x, 0).mean(1)], axis=1)
+
+
+def whitening(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) with ``a @ s + b`` of zero mean and identity covariance over ``features``."""
+    mean, std = features.mean(0), features.std(0) + 1e-6
+    z = (features - mean) / std
+    cov = np.cov(z.T) + COVARIANCE_FLOOR * np.eye(z.shape[1])
+    lower = np.linalg.cholesky(np.linalg.inv(cov))  # z' P z = |L' z|^2
+    a = lower.T / std[None, :]
+    return a, -a @ mean
+
+
+def gate_distances(features: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.abs(features @ a.T + b).sum(1)
+
+
+def person_groups(subjects: list[str], groups: int, seed: int) -> list[list[str]]:
+    """``subjects`` shuffled by ``seed`` and dealt into ``groups`` groups (at least 2; [] for one person)."""
+    if len(subjects) < 2:
+        return []
+    order = [subjects[i] for i in np.random.default_rng(seed).permutation(len(subjects))]
+    k = max(2, min(groups, len(subjects)))
+    return [sorted(order[i::k]) for i in range(k)]
+
+
+def fit_gate(windows_of, subjects: list[str], seed: int, keep_percent: float = KEEP_PERCENT) -> Gate | None:
+    """The gate on the normalized gesture windows of ``subjects`` (``windows_of(list of subjects)``), its
+    level from each group of them held out in turn; None with fewer than 2 people (nobody to hold out)."""
+    groups = person_groups(sorted(subjects), GROUPS, seed)
+    if not groups:
+        return None
+    held = []
+    for group in groups:
+        rest = [s for s in subjects if s not in group]
+        a, b = whitening(gate_features(windows_of(rest)))
+        held.append(gate_distances(gate_features(windows_of(group)), a, b))
+    pooled = np.concatenate(held)
+    a, b = whitening(gate_features(windows_of(list(subjects))))
+    return Gate(a, b, float(np.percentile(pooled, keep_percent)), float(keep_percent),
+                {"held_out_groups": groups, "held_out_windows": int(len(pooled))})
+
+
+def gesture_takes(takes, contract):
+    """The takes of the taught gestures (not idle, not unknown)."""
+    other = {contract.idle_label, contract.unknown_label}
+    return [t for t in takes if t.meta.label not in other]
+
+
+def subject_windows(takes, contract):
+    """``windows_of(subjects)``: the normalized windows of those people's takes."""
+    from contract.input import normalize
+    from training.data import windows_for
+
+    def windows_of(subjects):
+        x, _ = windows_for([t for t in takes if t.meta.subject in set(subjects)], contract)
+        return normalize(x, contract)
+
+    return windows_of
+
+
+def contract_gate(takes, contract, seed: int) -> NoveltyGate | None:
+    """The contract's novelty gate from the gesture takes a model trained on; None for fewer than 2 people."""
+    takes = gesture_takes(takes, contract)
+    gate = fit_gate(subject_windows(takes, contract), sorted({t.meta.subject for t in takes}), seed)
+    if gate is None:
+        return None
+    return NoveltyGate(tuple(tuple(float(v) for v in row) for row in gate.a), tuple(float(v) for v in gate.b),
+                       float(gate.level), gate.description())
+
+
+def gate_kept(gate: NoveltyGate, x_normalized: np.ndarray) -> np.ndarray:
+    """Which windows the float gate lets through to the classifier."""
+    a, b = np.asarray(gate.weights), np.asarray(gate.bias)
+    return gate_distances(gate_features(x_normalized), a, b) <= gate.level
+
+
+def gate_metrics(model, gate: NoveltyGate, x_test_normalized: np.ndarray, y_test: np.ndarray) -> dict:
+    """The test windows the gate keeps, and the accuracy when a window it rejects counts as wrong."""
+    if len(x_test_normalized) == 0:
+        return {}
+    kept = gate_kept(gate, x_test_normalized)
+    right = model.predict(x_test_normalized, verbose=0, batch_size=512).argmax(1) == y_test
+    return {"test_windows_kept": round(float(kept.mean()), 4), "accuracy_gated": round(float((right & kept).mean()), 4),
+            "accuracy_of_kept": round(float(right[kept].mean()), 4) if kept.any() else None}
