@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from boardtools.replay import board_windows, input_tensors, load_run
+from boardtools.replay import board_windows, host_window_scores, input_tensors, load_run
 from boardtools.stream_eval import DEFAULT_TARGET_FA, StreamRun, load_takes, log, tune
 from boardtools.streams import Stream, build_stream, rest_stream, window_ends
 from capture.errors import CaptureError
@@ -108,14 +108,12 @@ def scored_runs(streams: list[Stream], contract: Contract, score, accel_weight: 
 def laptop_runs(streams: list[Stream], contract: Contract, model_bytes: bytes, accel_weight: float) -> list[StreamRun]:
     """Each stream scored by the int8 model in the laptop's TFLM, as the board would score it (no board)."""
     from converter.int8.flatbuffer import read_io
-    from converter.int8.tflm import run_tflm
 
     inp, _ = read_io(model_bytes)
-    n_labels = len(contract.labels)
 
     def score(_stream, counts):
         x = input_tensors(counts, contract, STREAM_SCALES, (inp.scale, inp.zero_point))
-        return run_tflm(model_bytes, x) if len(x) else np.zeros((0, n_labels), np.int8)
+        return host_window_scores(model_bytes, x, contract, (inp.scale, inp.zero_point))
 
     return scored_runs(streams, contract, score, accel_weight)
 

@@ -68,6 +68,17 @@ def input_tensors(counts: np.ndarray, contract: Contract | dict, scales: tuple[f
     return quantize(normalize(windows, contract), *input_q)
 
 
+def host_window_scores(model_bytes: bytes, x: np.ndarray, contract: Contract, input_q: tuple[float, int]) -> np.ndarray:
+    """The int8 scores the board hands its post-processing for int8 input windows ``x``: the model's in
+    the laptop's TFLM, with the windows the contract's novelty gate rejects made unknown (converter/gate.py)."""
+    from converter.gate import gated_scores
+    from converter.int8.tflm import run_tflm
+
+    if not len(x):
+        return np.zeros((0, len(contract.labels)), np.int8)
+    return gated_scores(run_tflm(model_bytes, x), x, contract, input_q)
+
+
 def host_step_scores(counts: np.ndarray, contract: Contract, scales: tuple[float, float], model_bytes: bytes,
                      step, imu_rate_mhz: int | None = None) -> np.ndarray:
     """A GRU one-step model's int8 window scores (n, labels), stepped as the board steps it
@@ -119,7 +130,6 @@ def replay(run_dir: Path, data_dir: Path, port: str | None = None, board_tflm: P
     from converter.int8.flatbuffer import read_io  # tflite-micro (its schema) stays off the fast path
     from converter.postprocess import reported_top, settings_from_contract
     from converter.gru.stepping import step_settings
-    from converter.int8.tflm import run_tflm
 
     contract, model_bytes = load_run(run_dir)
     try:
@@ -170,7 +180,7 @@ def replay(run_dir: Path, data_dir: Path, port: str | None = None, board_tflm: P
                 host = host_step_scores(counts, contract, scales, model_bytes, step, imu_mhz)
             else:
                 x = input_tensors(counts, contract, scales, (inp.scale, inp.zero_point), imu_mhz)
-                host = run_tflm(model_bytes, x) if len(x) else np.zeros((0, len(labels)), np.int8)
+                host = host_window_scores(model_bytes, x, contract, (inp.scale, inp.zero_point))
             if len(board) != len(host):
                 raise CaptureError(f"{take.csv_path}: the board answered {len(board)} windows, expected {len(host)}; "
                                    "frames were lost (check the connection) or the board uses another window/hop")

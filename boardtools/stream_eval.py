@@ -26,8 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from boardtools.replay import (BoardLink, board_predictions, board_windows, chunk_samples, enter_replay, input_tensors,
-                               load_run, open_board, to_model_rate, virtual_board_runner)
+from boardtools.replay import (BoardLink, board_predictions, board_windows, chunk_samples, enter_replay,
+                               host_window_scores, input_tensors, load_run, open_board, to_model_rate,
+                               virtual_board_runner)
 from boardtools.streams import Figures, match, person_streams, rest_stream, window_ends
 from capture.dataset import DatasetError, list_takes, read_take
 from capture.errors import CaptureError
@@ -78,7 +79,6 @@ def run_streams(run_dir: Path, data_dir: Path, port: str | None = None, rest_min
     from converter.int8.flatbuffer import read_io  # tflite-micro (its schema) stays off the fast path
     from converter.postprocess import settings_from_contract, window_motion
     from converter.gru.stepping import step_settings
-    from converter.int8.tflm import run_tflm
     from training.data import resample
 
     contract, model_bytes = load_run(run_dir)
@@ -110,7 +110,7 @@ def run_streams(run_dir: Path, data_dir: Path, port: str | None = None, rest_min
             counts = resample_counts(values_to_counts(s.samples, *scales), rate_mhz(rate), imu_mhz)
             frames = board_predictions(link, counts, chunk_samples(hop, imu_mhz, rate_mhz(rate)))
             x = input_tensors(counts, contract, scales, (inp.scale, inp.zero_point), imu_mhz)
-            host = run_tflm(model_bytes, x) if len(x) else np.zeros((0, len(labels)), np.int8)
+            host = host_window_scores(model_bytes, x, contract, (inp.scale, inp.zero_point))
             if len(frames) != len(host):
                 raise CaptureError(f"stream {i} ({s.subject}): the board answered {len(frames)} windows, expected {len(host)}")
             at_model = to_model_rate(counts, contract, imu_mhz)
