@@ -54,7 +54,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 FOLDS = [["habits", "chiahong", "cvasilak"], ["martin", "spazio", "neethu"], ["adam", "yankun", "rawalc"]]
 GESTURES = ["flex", "punch"]
 ONLY_OTHER = ("samy", "muhammed")
-METHODS = ("none", "reverse", "redirect", "shake", "chimera", "wander", "generated", "recorded")
+METHODS = ("none", "gate", "reverse", "redirect", "shake", "chimera", "wander", "generated", "recorded")
 STRICT = {"score_threshold": 0.9, "agreement": 3, "refractory_s": 2.0, "motion_gate": 80.0}
 OUTPUT_Q = (1.0 / 256.0, -128)
 
@@ -75,7 +75,7 @@ def train_fold(takes, fold, arch: str, method: str, seed: int, epochs: int, shap
     from training.negatives import NEGATIVE_KINDS, make_negatives
 
     train = [t for t in takes if t.meta.label in GESTURES and t.meta.subject not in fold + list(ONLY_OTHER)]
-    unknown = method != "none"
+    unknown = method not in ("none", "gate")
     shape = shape or {}
     contract = base_contract(train, arch, extra_labels=("unknown",) if unknown else (), rate_hz=shape.get("rate_hz"))
     x, y = windows_for(train, contract)
@@ -101,13 +101,23 @@ def train_fold(takes, fold, arch: str, method: str, seed: int, epochs: int, shap
     return model, contract
 
 
-def float_runs(model, contract, streams, scorer=None, window_scores=None):
+def fold_gate(takes, fold, contract, seed: int):
+    """The novelty gate ``nanogest fit`` gives a model of this fold's training people (training/novelty.py)."""
+    from training.novelty import contract_gate
+
+    train = [t for t in takes if t.meta.label in GESTURES and t.meta.subject not in fold + list(ONLY_OTHER)]
+    return contract_gate(train, contract, seed)
+
+
+def float_runs(model, contract, streams, scorer=None, window_scores=None, gate=None):
     """Each stream's windows scored in float, the softmax quantized as the board's output (OUTPUT_Q);
-    with ``scorer`` (openset_scores.Scorer), each stream's rejection scores appended to ``window_scores``."""
+    with ``scorer`` (openset_scores.Scorer), each stream's rejection scores appended to ``window_scores``;
+    with ``gate`` (training.novelty, in float), the windows it rejects are not confident."""
     from boardtools.calibrate import scored_runs  # its counts are the LSM9DS1's, the recordings' board
     from boardtools.replay import board_windows
     from contract.input import normalize
     from converter.postprocess import settings_from_contract
+    from training.novelty import gate_kept
 
     w, hop = contract.window, contract.hop
 
@@ -116,13 +126,16 @@ def float_runs(model, contract, streams, scorer=None, window_scores=None):
         scores = model.predict(normalize(raw, contract), verbose=0, batch_size=512)
         if scorer is not None:
             window_scores.append(scorer(normalize(raw, contract), raw))
-        return np.clip(np.round(scores / OUTPUT_Q[0]) + OUTPUT_Q[1], -128, 127).astype(np.int8)
+        q = np.clip(np.round(scores / OUTPUT_Q[0]) + OUTPUT_Q[1], -128, 127).astype(np.int8)
+        if gate is not None:
+            q[~gate_kept(gate, normalize(raw, contract))] = -128
+        return q
 
     return scored_runs(streams, contract, score, settings_from_contract(contract, OUTPUT_Q).motion_accel_weight)
 
 
 def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, settings_list, scored: dict | None = None,
-                 triggered: dict | None = None):
+                 triggered: dict | None = None, gate=None):
     """Labelled accuracy and figures per settings; with ``scored`` (``--scores``), also its ``figures``
     gated by every rejection score (openset_scores.gated_figures) added to its running totals; with
     ``triggered`` (``--trigger``), the onset-triggered figures (openset_trigger) likewise."""
@@ -133,7 +146,12 @@ def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, s
 
     test = [t for t in takes if t.meta.subject in fold or t.meta.subject in ONLY_OTHER]
     xt, yt = windows_for([t for t in test if t.meta.label in GESTURES], contract)
-    accuracy = float((model.predict(normalize(xt, contract), verbose=0).argmax(1) == yt).mean())
+    right = model.predict(normalize(xt, contract), verbose=0).argmax(1) == yt
+    if gate is not None:  # a window the gate rejects is no right answer
+        from training.novelty import gate_kept
+
+        right &= gate_kept(gate, normalize(xt, contract))
+    accuracy = float(right.mean())
     rng = np.random.default_rng(1000 + seed)
     streams = person_streams(test, GESTURES, contract.rate_hz, rng, resample)
     streams.append(rest_stream(rest_minutes * 60, contract.rate_hz, rng))
@@ -152,8 +170,8 @@ def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, s
         xr, yr = windows_for(train, contract)
         scorer = Scorer(_keras(), model, normalize(xr, contract), xr, yr)
         people = sorted({t.meta.subject for t in train})
-        held_out = held_out_levels(train, contract, windows_for, person_groups(people, 3, seed))
-    runs = float_runs(model, contract, streams, scorer, window_scores)
+        held_out = held_out_levels(train, contract, windows_for, person_groups(people, 3, seed), normalize)
+    runs = float_runs(model, contract, streams, scorer, window_scores, gate)
     if scorer is not None:
         for key, f in gated_figures(runs, window_scores, contract, settings_list, laptop_figures,
                                     held_out).items():
@@ -251,8 +269,9 @@ def main(argv=None) -> int:
                                                                  a.calibrate, shape)
                         log(f"  calibrated: {', '.join(f'{k} {v}' for k, v in chosen.items())}")
                         settings.append(calibrated)
+                    gate = fold_gate(takes, fold, contract, seed) if method == "gate" else None
                     acc, figs = fold_figures(model, contract, takes, fold, seed, a.rest_minutes, settings, scored,
-                                             triggered)
+                                             triggered, gate)
                     accs.append(acc)
                     if totals is None:
                         totals = figs

@@ -23,11 +23,14 @@ import copy
 
 import numpy as np
 
-SCORES = ("maha-features", "knn-features", "maha-stats", "knn-stats", "max-logit", "energy")
+SCORES = ("maha-features", "knn-features", "maha-stats", "knn-stats", "max-logit", "energy", "maha-board",
+          "l1-board", "maha-board-pooled", "l1-board-pooled", "l1-extremes", "l1-extremes-mean")
 KEEP_PERCENTS = (95, 90, 80, 70, 60, 50)
 KNN_K = 5
 HELD_OUT_KEEPS = (95, 90, 80, 70, 60)
-HELD_OUT = "maha-stats held out"
+HELD_OUT = " held out"
+HELD_OUT_SCORES = ("maha-stats", "maha-board", "l1-board", "maha-board-pooled", "l1-board-pooled", "l1-extremes",
+                   "l1-extremes-mean")
 
 
 def window_stats(raw: np.ndarray) -> np.ndarray:
@@ -35,10 +38,19 @@ def window_stats(raw: np.ndarray) -> np.ndarray:
     return np.concatenate([raw.mean(1), raw.std(1), raw.min(1), raw.max(1)], axis=1)
 
 
-class Mahalanobis:
-    """Distance to the nearest class mean, one covariance shared by the classes (standardized first)."""
+def board_stats(x: np.ndarray) -> np.ndarray:
+    """(windows, 24) from the normalized window, as pooling can compute them in the model: each channel's
+    max, minus its min, and the means of its positive and of its negative part."""
+    return np.concatenate([x.max(1), -x.min(1), np.maximum(x, 0).mean(1), np.maximum(-x, 0).mean(1)], axis=1)
 
-    def __init__(self, f: np.ndarray, y: np.ndarray):
+
+class Mahalanobis:
+    """Distance to the nearest class mean, one covariance shared by the classes (standardized first);
+    ``pooled``: one mean for all classes."""
+
+    def __init__(self, f: np.ndarray, y: np.ndarray, pooled: bool = False):
+        if pooled:
+            y = np.zeros_like(y)
         self.mean, self.std = f.mean(0), f.std(0) + 1e-6
         z = (f - self.mean) / self.std
         self.centres = np.stack([z[y == c].mean(0) for c in np.unique(y)])
@@ -48,6 +60,32 @@ class Mahalanobis:
     def __call__(self, f: np.ndarray) -> np.ndarray:
         z = (f - self.mean) / self.std
         return np.min([np.einsum("ij,jk,ik->i", z - c, self.precision, z - c) for c in self.centres], axis=0)
+
+
+class L1Whitened(Mahalanobis):
+    """The L1 norm of the whitened difference to the nearest class mean: the Mahalanobis' whitening,
+    summed absolute values where that sums squares (relu pairs and a sum in the model)."""
+
+    def __init__(self, f: np.ndarray, y: np.ndarray, pooled: bool = False):
+        super().__init__(f, y, pooled)
+        self.whiten = np.linalg.cholesky(self.precision)  # z' P z = |L' z|^2
+
+    def __call__(self, f: np.ndarray) -> np.ndarray:
+        z = (f - self.mean) / self.std
+        return np.min([np.abs((z - c) @ self.whiten).sum(1) for c in self.centres], axis=0)
+
+
+def stat_scores(x_normalized: np.ndarray, x_raw: np.ndarray) -> dict:
+    return {"maha-stats": window_stats(x_raw), "maha-board": board_stats(x_normalized),
+            "l1-board": board_stats(x_normalized), "maha-board-pooled": board_stats(x_normalized),
+            "l1-board-pooled": board_stats(x_normalized), "l1-extremes": board_stats(x_normalized)[:, :12],
+            "l1-extremes-mean": np.concatenate([board_stats(x_normalized)[:, :12], x_normalized.mean(1)], axis=1)}
+
+
+def fit_stat(name: str, f: np.ndarray, y: np.ndarray):
+    if name.startswith("l1-"):
+        return L1Whitened(f, y, pooled=name.endswith("pooled") or name.startswith("l1-extremes"))
+    return Mahalanobis(f, y, pooled=name == "maha-board-pooled")
 
 
 class NearestNeighbours:
@@ -74,28 +112,33 @@ class Scorer:
         f = self.features.predict(x_train_normalized, verbose=0, batch_size=512)
         stats = window_stats(x_train_raw)
         self.fitted = {"maha-features": Mahalanobis(f, y_train), "knn-features": NearestNeighbours(f, y_train),
-                       "maha-stats": Mahalanobis(stats, y_train), "knn-stats": NearestNeighbours(stats, y_train)}
+                       "knn-stats": NearestNeighbours(stats, y_train)}
+        self.fitted.update({n: fit_stat(n, v, y_train) for n, v in stat_scores(x_train_normalized, x_train_raw).items()})
 
     def __call__(self, x_normalized: np.ndarray, x_raw: np.ndarray) -> dict[str, np.ndarray]:
         f = self.features.predict(x_normalized, verbose=0, batch_size=512)
         logits = f @ self.weights + self.bias
         top = logits.max(1)
         stats = window_stats(x_raw)
-        return {"maha-features": self.fitted["maha-features"](f), "knn-features": self.fitted["knn-features"](f),
-                "maha-stats": self.fitted["maha-stats"](stats), "knn-stats": self.fitted["knn-stats"](stats),
-                "max-logit": -top, "energy": -(top + np.log(np.exp(logits - top[:, None]).sum(1)))}
+        out = {"maha-features": self.fitted["maha-features"](f), "knn-features": self.fitted["knn-features"](f),
+               "knn-stats": self.fitted["knn-stats"](stats),
+               "max-logit": -top, "energy": -(top + np.log(np.exp(logits - top[:, None]).sum(1)))}
+        out.update({n: self.fitted[n](v) for n, v in stat_scores(x_normalized, x_raw).items()})
+        return out
 
 
-def held_out_levels(train_takes, contract, windows_for, groups: list[list[str]]) -> dict[int, float]:
-    """{keep percent: maha-stats level}: each group of training people scored by a Mahalanobis on the
-    window statistics of the others; the levels keep HELD_OUT_KEEPS % of those gesture windows, pooled."""
-    distances = []
+def held_out_levels(train_takes, contract, windows_for, groups: list[list[str]], normalize) -> dict:
+    """{(score, keep percent): level} for HELD_OUT_SCORES: each group of training people scored by the
+    score fitted on the others' windows; the levels keep HELD_OUT_KEEPS % of those gesture windows, pooled."""
+    distances = {n: [] for n in HELD_OUT_SCORES}
     for group in groups:
         x, y = windows_for([t for t in train_takes if t.meta.subject not in group], contract)
         held, _ = windows_for([t for t in train_takes if t.meta.subject in group], contract)
-        distances.append(Mahalanobis(window_stats(x), y)(window_stats(held)))
-    pooled = np.concatenate(distances)
-    return {keep: float(np.percentile(pooled, keep)) for keep in HELD_OUT_KEEPS}
+        fit_f, held_f = stat_scores(normalize(x, contract), x), stat_scores(normalize(held, contract), held)
+        for n in HELD_OUT_SCORES:
+            distances[n].append(fit_stat(n, fit_f[n], y)(held_f[n]))
+    return {(n, keep): float(np.percentile(np.concatenate(distances[n]), keep))
+            for n in HELD_OUT_SCORES for keep in HELD_OUT_KEEPS}
 
 
 def gated_figures(runs, window_scores: list[dict], contract: dict, settings_list, figures_of,
@@ -105,9 +148,9 @@ def gated_figures(runs, window_scores: list[dict], contract: dict, settings_list
     out = {}
     pooled = {name: np.concatenate([s[name] for s in window_scores]) for name in SCORES}
     plans = [(name, keep, np.percentile(pooled[name], keep)) for name in SCORES for keep in KEEP_PERCENTS]
-    plans += [(HELD_OUT, keep, level) for keep, level in (held_out or {}).items()]
+    plans += [(n + HELD_OUT, keep, level) for (n, keep), level in (held_out or {}).items()]
     for name, keep, level in plans:
-        score = "maha-stats" if name == HELD_OUT else name
+        score = name.removesuffix(HELD_OUT)
         gated = []
         for r, s in zip(runs, window_scores):
             g = copy.copy(r)
