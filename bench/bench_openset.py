@@ -101,12 +101,12 @@ def train_fold(takes, fold, arch: str, method: str, seed: int, epochs: int, shap
     return model, contract
 
 
-def fold_gate(takes, fold, contract, seed: int):
+def fold_gate(takes, fold, contract, seed: int, keep_percent: float):
     """The novelty gate ``nanogest fit`` gives a model of this fold's training people (training/novelty.py)."""
     from training.novelty import contract_gate
 
     train = [t for t in takes if t.meta.label in GESTURES and t.meta.subject not in fold + list(ONLY_OTHER)]
-    return contract_gate(train, contract, seed)
+    return contract_gate(train, contract, seed, keep_percent)
 
 
 def float_runs(model, contract, streams, scorer=None, window_scores=None, gate=None):
@@ -234,9 +234,16 @@ def main(argv=None) -> int:
     p.add_argument("--trigger", action="store_true",
                    help="also the classifier alone run as the official tutorial runs it: one window from each "
                         "accelerometer trigger (bench/openset_trigger.py)")
+    p.add_argument("--gate-keep", type=float, default=None, metavar="PERCENT",
+                   help="the 'gate' method's level: the share of the held-out training people's windows it keeps "
+                        "(default: training/novelty.py's)")
     p.add_argument("--width", type=int, help="the model's width (default: fit's)")
     p.add_argument("--rate-hz", type=float, help="the model's rate (default: the recordings')")
     a = p.parse_args(argv)
+    if a.gate_keep is None:
+        from training.novelty import KEEP_PERCENT
+
+        a.gate_keep = KEEP_PERCENT
     shape = {k: v for k, v in (("width", a.width), ("rate_hz", a.rate_hz)) if v is not None}
     if not a.data.is_dir():
         print(f"bench_openset: no real recordings at {a.data}; skipped", file=sys.stderr)
@@ -269,7 +276,7 @@ def main(argv=None) -> int:
                                                                  a.calibrate, shape)
                         log(f"  calibrated: {', '.join(f'{k} {v}' for k, v in chosen.items())}")
                         settings.append(calibrated)
-                    gate = fold_gate(takes, fold, contract, seed) if method == "gate" else None
+                    gate = fold_gate(takes, fold, contract, seed, a.gate_keep) if method == "gate" else None
                     acc, figs = fold_figures(model, contract, takes, fold, seed, a.rest_minutes, settings, scored,
                                              triggered, gate)
                     accs.append(acc)

@@ -107,10 +107,10 @@ def subject_windows(takes, contract):
     return windows_of
 
 
-def contract_gate(takes, contract, seed: int) -> NoveltyGate | None:
+def contract_gate(takes, contract, seed: int, keep_percent: float = KEEP_PERCENT) -> NoveltyGate | None:
     """The contract's novelty gate from the gesture takes a model trained on; None for fewer than 2 people."""
     takes = gesture_takes(takes, contract)
-    gate = fit_gate(subject_windows(takes, contract), sorted({t.meta.subject for t in takes}), seed)
+    gate = fit_gate(subject_windows(takes, contract), sorted({t.meta.subject for t in takes}), seed, keep_percent)
     if gate is None:
         return None
     return NoveltyGate(tuple(tuple(float(v) for v in row) for row in gate.a), tuple(float(v) for v in gate.b),
