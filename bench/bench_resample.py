@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,17 +38,12 @@ from pathlib import Path
 
 import numpy as np
 
+from arm_qemu import CORE, CPU_HZ, CYCLES_PER_INSTRUCTION, build_bench, run_bench, tool
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 DEFAULT_RUN = REPO / "firmware" / "build" / "host" / "default_run"
 FIRMWARE = REPO / "firmware"
-ARM_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard", "-std=c++14", "-Os", "-Wall",
-             "-Wextra", "-Wvla", "-Werror", "-fno-exceptions", "-fno-rtti", "-ffp-contract=off", "-ffunction-sections",
-             "-fdata-sections"]
-QEMU_FLAGS = ["-M", "mps2-an386", "-nographic", "-semihosting-config", "enable=on,target=native", "-monitor", "none",
-              "-icount", "shift=0"]
-CYCLES_PER_INSTRUCTION = (1.0, 1.5)
-CPU_HZ = 64e6
 
 
 def log(message: str) -> None:
@@ -119,19 +113,13 @@ def estimated_ms_per_window(run_dir: Path) -> float:
 
 def arm_instructions() -> dict[tuple[int, int], float]:
     """Instructions per input sample of Resampler::push (plus the bench's per-output checksum), by rate pair."""
-    cxx, qemu = shutil.which("arm-none-eabi-g++"), shutil.which("qemu-system-arm")
-    if cxx is None or qemu is None:
-        sys.exit("error: step 3 needs arm-none-eabi-g++ (gcc-arm-none-eabi libnewlib-arm-none-eabi) and "
-                 "qemu-system-arm; pass --skip-arm to leave it out")
-    core = FIRMWARE / "lib/nanogest_core/src"
+    hint = "; pass --skip-arm to leave step 3 out"
+    for name in ("arm-none-eabi-g++", "qemu-system-arm"):
+        tool(name, hint)
     with tempfile.TemporaryDirectory(prefix="ng_resample_arm_") as tmp:
         elf = Path(tmp) / "resample_bench.elf"
-        run([cxx, *ARM_FLAGS, f"-I{core}", f"-I{FIRMWARE / 'test'}", "--specs=rdimon.specs", "-nostartfiles", "-T",
-             FIRMWARE / "test/arm/mps2_an386.ld", "-Wl,--gc-sections", "-o", elf, FIRMWARE / "test/arm/startup.cpp",
-             FIRMWARE / "test/arm/resample_bench.cpp", core / "ng_resample.cpp"])
-        out = run([qemu, *QEMU_FLAGS, "-kernel", elf])
-    cal_insns, cal_ticks = (int(v) for v in re.search(r"^CALIBRATION (\d+) (\d+)", out, re.M).groups())
-    per_tick = cal_insns / cal_ticks
+        build_bench(elf, FIRMWARE / "test/arm/resample_bench.cpp", [CORE / "ng_resample.cpp"], log)
+        out, per_tick = run_bench(elf, log)
     result = {}
     for m in re.finditer(r"^RESAMPLE (\d+) (\d+) (\d+) (\d+) (\d+)", out, re.M):
         in_mhz, out_mhz, inputs, _, ticks = (int(v) for v in m.groups())
