@@ -1,0 +1,96 @@
+// The core's novelty gate (ng_gate.h) on QEMU mps2-an386 (Cortex-M4F), run by
+// bench/bench_gate_arm.py with the core tests' startup.cpp (semihosting). Per window length it
+// times what InferencePipeline does after each invoke: gate_fires (statistics, distance,
+// comparison) and gate_override. The level is 0, so every window fires and the override is
+// always counted (the worst case). Prints, one fact per line:
+//   GATE samples windows ticks fired   SysTick ticks for `windows` gate evaluations
+//   CALIBRATION insns ticks            a loop of known instruction count
+// (QEMU -icount shift=0 advances time per instruction, so ticks become instructions.)
+// NG_GATE_BENCH_WINDOWS: the window lengths in samples, comma-separated (default 60,119).
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ng_gate.h"
+#include "ng_test.h"
+#include "systick_count.h"
+
+#ifndef NG_GATE_BENCH_WINDOWS
+#define NG_GATE_BENCH_WINDOWS 60, 119
+#endif
+
+namespace {
+
+using ng_bench::kSysTickVal;
+using ng_bench::known_loop;
+using ng_bench::systick_start;
+using ng_bench::ticks_since;
+
+constexpr size_t kWindowLengths[] = {NG_GATE_BENCH_WINDOWS};
+constexpr size_t kBatch = 16;   // windows per SysTick interval (a few thousand instructions each)
+constexpr size_t kBatches = 4;  // distinct window contents: kBatch x kBatches
+constexpr size_t kLabels = 6;   // five gestures and unknown, as a gated model has
+
+constexpr size_t max_length() {
+  size_t m = 0;
+  for (size_t w : kWindowLengths) m = w > m ? w : m;
+  return m;
+}
+
+// Static: too large for the stack. On the board the constants are in flash (model_settings.h);
+// here they are in RAM, which QEMU's instruction count does not tell apart.
+int8_t g_windows[kBatch][max_length() * ng::kImuChannels];
+int16_t g_weights[ng::kGateStatistics * ng::kGateStatistics];
+int64_t g_bias[ng::kGateStatistics];
+int8_t g_scores[kLabels];
+
+uint32_t hash(uint32_t k) { return (k * 2654435761u) ^ (k >> 7) ^ 0x5bd1e995u; }
+
+// Half the windows spread over the whole int8 range, half close to the zero point, as the golden
+// vectors (tests/firmware/test_gate_golden.py): the statistics' branches go both ways.
+void fill_windows(size_t samples, uint32_t seed) {
+  for (size_t i = 0; i < kBatch; ++i) {
+    for (size_t k = 0; k < samples * ng::kImuChannels; ++k) {
+      const uint32_t h = hash(seed * 7919u + static_cast<uint32_t>(i * 100003u + k));
+      g_windows[i][k] = static_cast<int8_t>(i % 2 == 0 ? (h >> 8) & 0xFFu : static_cast<int32_t>((h >> 8) % 13u) - 6);
+    }
+  }
+}
+
+void measure(size_t samples) {
+  const ng::GateSettings gate = {64, g_weights, g_bias, 0};
+  uint32_t ticks = 0, fired = 0;
+  for (uint32_t b = 0; b < kBatches; ++b) {
+    fill_windows(samples, b);
+    const uint32_t t0 = *kSysTickVal;
+    for (size_t i = 0; i < kBatch; ++i) {
+      if (ng::gate_fires(gate, g_windows[i], samples, 0)) {
+        ng::gate_override(g_scores, kLabels, static_cast<int32_t>(kLabels - 1));
+        ++fired;
+      }
+    }
+    ticks += ticks_since(t0);
+  }
+  printf("GATE %lu %lu %lu %lu\n", static_cast<unsigned long>(samples),
+         static_cast<unsigned long>(kBatch * kBatches), static_cast<unsigned long>(ticks),
+         static_cast<unsigned long>(fired));
+}
+
+}  // namespace
+
+int ngtest::run_all() {
+  systick_start();
+  // Constants over the whole int16 range, as the converter's scaling makes the largest 32767.
+  for (size_t i = 0; i < ng::kGateStatistics * ng::kGateStatistics; ++i)
+    g_weights[i] = static_cast<int16_t>(hash(static_cast<uint32_t>(i) + 17u) >> 16);
+  for (size_t i = 0; i < ng::kGateStatistics; ++i)
+    g_bias[i] = static_cast<int64_t>(static_cast<int32_t>(hash(static_cast<uint32_t>(i) + 4242u))) * 1000;
+  for (size_t samples : kWindowLengths) measure(samples);
+  const uint32_t n = 1000000u;
+  const uint32_t t0 = *kSysTickVal;
+  known_loop(n);
+  const uint32_t d = ticks_since(t0);
+  printf("CALIBRATION %lu %lu\n", static_cast<unsigned long>(2u * n + 2u), static_cast<unsigned long>(d));
+  fflush(stdout);
+  return 0;
+}
