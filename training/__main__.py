@@ -52,6 +52,9 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                    help="no novelty gate: by default a conv1d or ds-conv1d run reports 'unknown' for a window whose "
                         "statistics lie farther from the training windows' than the training people's own windows did "
                         "when held out in turn (training/novelty.py; docs/decisions.md, \"The novelty gate\")")
+    p.add_argument("--gate-keep", type=float, default=None, metavar="PERCENT",
+                   help="the novelty gate's level: it keeps this share of the held-out training people's windows "
+                        "(default 99; 95 cuts false activations further and costs new people more labelled accuracy)")
     p.add_argument("--rate-hz", type=float, default=None, metavar="HZ",
                    help="the model's sample rate (default: the dataset's most common; gru and cnn-gru run lower, "
                         "their family's rate in training/families/, when the dataset is faster); takes at another rate are "
@@ -146,7 +149,7 @@ def _options(args):
         negatives=parse_negatives(getattr(args, "negatives", None)),
         overwrite=getattr(args, "overwrite", False), force=args.force, include_flagged=args.include_flagged,
         final=getattr(args, "final", False), rate_hz=getattr(args, "rate_hz", None),
-        gate=not getattr(args, "no_gate", False),
+        gate=not getattr(args, "no_gate", False), gate_keep=getattr(args, "gate_keep", None),
         test_subjects=[s.strip() for s in args.test_subject.split(",") if s.strip()]
         if getattr(args, "test_subject", None) else None,
     )

@@ -78,6 +78,7 @@ class FitOptions:
     clipnorm: float | None = None  # Adam's gradient clipping by norm; None: the family's, else none
     supervised_steps: float | None = None  # gru, cnn-gru: share of the window's last steps trained on its label; None: the family's (0: the last step)
     gate: bool = True  # the novelty gate (training/novelty.py) for the windowed families: unlike windows report unknown
+    gate_keep: float | None = None  # the gate's level: % of held-out training people's windows kept; None: novelty.KEEP_PERCENT
 
 
 def check_options(o: FitOptions) -> None:
@@ -95,6 +96,8 @@ def check_options(o: FitOptions) -> None:
         raise TrainingError(f"the share of a GRU's steps trained on the label must be between 0 and 1, got {o.supervised_steps}")
     if o.supervised_steps and not spec.steps_a_gru:
         raise TrainingError(f"only {stepped_names()} are trained on their last steps; {o.arch} scores the window as a whole")
+    if o.gate_keep is not None and not 50 <= o.gate_keep <= 100:
+        raise TrainingError(f"--gate-keep is the share of held-out windows the gate keeps, 50 to 100 (%), got {o.gate_keep:g}")
     if o.average_last is not None and not 0 <= o.average_last <= 1:
         raise TrainingError(f"the share of epochs to average must be between 0 and 1, got {o.average_last}")
     if o.mount_share is not None and not 0.0 <= o.mount_share <= 1.0:
@@ -310,14 +313,15 @@ def _add_gate(split_model, metrics: dict, o: FitOptions, p: Prepared, log) -> No
     """The contract's novelty gate from the deployable model's people, and its figures on the test people
     from a gate of the split's training people only."""
     from contract.input import normalize
-    from training.novelty import contract_gate, gate_metrics
+    from training.novelty import KEEP_PERCENT, contract_gate, gate_metrics
 
-    gate = contract_gate(p.takes if o.final else p.split.train, p.contract, o.seed)
+    keep = KEEP_PERCENT if o.gate_keep is None else o.gate_keep
+    gate = contract_gate(p.takes if o.final else p.split.train, p.contract, o.seed, keep)
     if gate is None:
         print("novelty gate: none (it holds training people out in turn and needs at least 2)", file=log)
         return
     p.contract = p.contract.replace(novelty_gate=gate)
-    split_gate = gate if not o.final else contract_gate(p.split.train, p.contract, o.seed)
+    split_gate = gate if not o.final else contract_gate(p.split.train, p.contract, o.seed, keep)
     x, y = p.sides["test"]
     figures = gate_metrics(split_model, split_gate, normalize(x, p.contract), y) if split_gate else {}
     metrics["novelty_gate"] = {"keep_percent": gate.record["keep_percent"], **figures}

@@ -22,8 +22,8 @@ import numpy as np
 
 from contract.fields import NoveltyGate
 
-# docs/decisions.md, "The novelty gate": at 95 % the bench lost no recall, below it did
-KEEP_PERCENT = 95.0
+# docs/decisions.md, "The novelty gate": 99 % costs new people 1 point of labelled accuracy, 95 % 3.4
+KEEP_PERCENT = 99.0
 GROUPS = 3  # training people held out in turn
 COVARIANCE_FLOOR = 1e-3
 

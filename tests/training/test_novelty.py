@@ -92,3 +92,15 @@ def test_the_contract_refuses_a_gate_of_the_wrong_shape_or_without_an_unknown_la
         change(bad["novelty_gate"], bad)
         with pytest.raises(ContractError, match=message):
             Contract.from_dict(bad, "run/contract.json")
+
+
+def test_fit_refuses_a_gate_level_outside_50_to_100_percent_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "training", "fit", str(tmp_path), "--out", str(tmp_path / "r"),
+                           "--gate-keep", "101"], cwd=root, capture_output=True, text=True)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert [line for line in done.stderr.splitlines() if line.startswith("error:")] == [
+        "error: --gate-keep is the share of held-out windows the gate keeps, 50 to 100 (%), got 101"]
