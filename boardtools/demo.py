@@ -149,6 +149,7 @@ def run_demo(out_dir: Path, takes: int, speed: int, epochs: int | None) -> dict:
         "stream_wrong_or_repeat_per_gesture": st.get("wrong_or_repeat_per_gesture"),
         "stream_false_activations_per_other": st.get("false_activations_per_other"),
         "stream_false_activations_in_rest": st.get("false_activations_in_rest"),
+        "stream_windows_unknown": st.get("windows_unknown"),
         "stream_timeline": (st.get("plots") or [None])[0],
         "board_agreement_with_host_tflm": rp.get("agreement"),
         "board_agreement_against": rp.get("agreement_against"),

@@ -272,8 +272,11 @@ def evaluate(run_dir: Path, data_dir: Path, port: str | None = None, rest_minute
     figures, verdicts = board_figures(contract, runs)
     windows = sum(len(r.board) for r in runs)
     same = sum(1 for r in runs for k, f in enumerate(r.board) if int(r.scores_q[k, f["label_index"]]) == f["score_q"])
+    unknown = post.unknown_index
     summary = {"run_dir": str(run_dir), "data_dir": str(data_dir), "streams": len(runs), "on": port or "virtual board",
-               **figures.summary(), "windows": windows, "board_scores_as_laptop": same / windows if windows else None}
+               **figures.summary(), "windows": windows, "board_scores_as_laptop": same / windows if windows else None,
+               # what the board said unknown for: the novelty gate or an unknown class (never a detection)
+               "windows_unknown": sum(1 for r in runs for f in r.board if unknown >= 0 and f["label_index"] == unknown)}
     points, chosen = None, None
     if tune_target is not None:
         chosen, points = tune(post, contract, runs, tune_target)
@@ -300,7 +303,8 @@ def print_table(s: dict, out=sys.stderr) -> None:
     rows = [("gestures", s["gestures"]), ("recall (right label)", s["recall"]),
             ("wrong-label per gesture", s["wrong_label_per_gesture"]), ("repeats per gesture", s["repeats_per_gesture"]),
             ("other motions", s["other_motions"]), ("false activations per other motion", s["false_activations_per_other"]),
-            ("minutes of rest", s["rest_minutes"]), ("false activations in rest", s["false_activations_in_rest"])]
+            ("minutes of rest", s["rest_minutes"]), ("false activations in rest", s["false_activations_in_rest"]),
+            ("windows the board reported unknown", f"{s['windows_unknown']} of {s['windows']}")]
     for name, v in rows:
         print(f"  {name:38s} {fmt(v)}", file=out)
     for label, v in s["false_activations_per_other_label"].items():

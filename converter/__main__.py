@@ -132,7 +132,7 @@ def add_evaluate_parser(sub, name: str = "evaluate") -> None:
         description=(
             "Cut every take of DATA_DIR into windows with the run's contract, run the Keras float model and "
             "the int8 model in the TFLM interpreter on each, and print one JSON object: n, accuracy_float, "
-            "accuracy_int8, top1_agreement, macro_f1_int8 and per-class recall. Run `convert` first."
+            "accuracy_int8, accuracy_board (after the novelty gate, as the board reports), top1_agreement, macro_f1_int8 and per-class recall. Run `convert` first."
         ),
     )
     e.add_argument("run_dir", metavar="RUN_DIR", type=Path, help="a converted run directory")

@@ -53,6 +53,18 @@ def per_class(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int) -> tuple[np
     return recall, precision, f1
 
 
+def board_predictions(scores_int8: np.ndarray, x: np.ndarray, contract, model_bytes: bytes) -> np.ndarray:
+    """The top-1 the board reports for normalized windows ``x``: the int8 scores after the contract's
+    novelty gate (converter/gate.py), which only windowed models have."""
+    from converter.gate import gated_scores
+    from converter.int8.flatbuffer import read_io
+
+    if contract.novelty_gate is None:
+        return scores_int8.argmax(axis=1)
+    inp = read_io(model_bytes)[0]
+    return gated_scores(scores_int8, tflm.quantize_input(x, inp), contract, (inp.scale, inp.zero_point)).argmax(axis=1)
+
+
 def evaluate_run(run_dir: Path, data_dir: Path) -> dict:
     run_dir, data_dir = Path(run_dir), Path(data_dir)
     check_run_dir(run_dir)
@@ -66,7 +78,9 @@ def evaluate_run(run_dir: Path, data_dir: Path) -> dict:
     x = normalize(x_raw, contract)
     model_bytes = tflite_path.read_bytes()
     pred_float = tflm.predict_float(model, x).argmax(axis=1)
-    pred_int8 = model_kind(contract, model).int8_scores(model_bytes, model, contract, x).argmax(axis=1)
+    scores_int8 = model_kind(contract, model).int8_scores(model_bytes, model, contract, x)
+    pred_int8 = scores_int8.argmax(axis=1)
+    pred_board = board_predictions(scores_int8, x, contract, model_bytes)
     present = np.unique(y)
     recall, _, f1 = per_class(y, pred_int8, len(contract.labels))
     return {
@@ -76,6 +90,9 @@ def evaluate_run(run_dir: Path, data_dir: Path) -> dict:
         "n": int(len(y)),
         "accuracy_float": float(np.mean(pred_float == y)),
         "accuracy_int8": float(np.mean(pred_int8 == y)),
+        # what the board reports: the int8 model's top-1 after the novelty gate (a rejected window is unknown)
+        "accuracy_board": float(np.mean(pred_board == y)),
+        "novelty_gate_rejected": None if contract.novelty_gate is None else float(np.mean(pred_board != pred_int8)),
         "top1_agreement": float(np.mean(pred_float == pred_int8)),
         "macro_f1_int8": float(np.mean(f1[present])),
         "recall_int8": {label: (None if np.isnan(recall[i]) else float(recall[i])) for i, label in enumerate(contract.labels)},

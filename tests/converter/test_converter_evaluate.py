@@ -26,6 +26,11 @@ def test_evaluate_prints_scores_as_json(converted, tmp_path):
     assert result["n_takes"] == 6
     assert set(result["recall_int8"]) == set(LABELS)
     assert result["accuracy_int8"] >= 0.9 and result["macro_f1_int8"] >= 0.9
+    # the board's answers: the gate only turns answers into unknown, never into another gesture
+    contract = json.loads((converted.run_dir / "contract.json").read_text())
+    rejected = result["novelty_gate_rejected"]
+    assert (rejected is None) == ("novelty_gate" not in contract)
+    assert result["accuracy_int8"] - (rejected or 0) - 1e-9 <= result["accuracy_board"] <= result["accuracy_int8"]
 
 
 def test_evaluate_refuses_labels_outside_the_contract(converted, tmp_path):
