@@ -47,7 +47,8 @@ def checked_fields(raw: dict, where: str) -> dict:
         arch=arch, score_threshold=_number(raw, "score_threshold", where), agreement=agreement,
         refractory_s=refractory_s, motion_gate=gate, unknown_label=unknown_label, unknown_threshold=unknown_threshold,
         gru=checked_gru(raw.get("gru"), where),
-        novelty_gate=checked_novelty_gate(raw.get("novelty_gate"), len(channels), unknown_label, where), **records)
+        novelty_gate=checked_novelty_gate(raw.get("novelty_gate") if version >= 2 else None, len(channels),
+                                          unknown_label, where), **records)
 
 
 GATE_STATISTICS_PER_CHANNEL = 4  # max, minus min, mean of the positive part, of the negative part

@@ -6,7 +6,7 @@ kept as they were. A key an older file lacks comes back only once it holds somet
 what its absence means (``ABSENT``), so reading and writing a file changes nothing in it.
 
 Versions (``contract.pipeline.CONTRACT_VERSION``): a contract without ``contract_version``, or with
-version 1, is read as before the unknown class: no unknown label, whatever it holds (those keys are
+version 1, is read as before the unknown class: no unknown label nor novelty gate, whatever it holds (those keys are
 kept as unknown ones); ``version_note`` says so in one line. A newer version is refused by name.
 Every problem is one ``ContractError`` line naming the file and the field.
 """
@@ -118,7 +118,7 @@ class Contract:
         if not isinstance(raw, dict):
             raise ContractError(f"{where}: not a contract (a JSON object), got {type(raw).__name__}")
         fields = checked_fields(raw, where)
-        known = set(KEYS) if fields["version"] >= 2 else set(KEYS) - set(UNKNOWN_CLASS_KEYS)
+        known = set(KEYS) if fields["version"] >= 2 else set(KEYS) - set(UNKNOWN_CLASS_KEYS) - {"novelty_gate"}
         extra = {k: copy.deepcopy(v) for k, v in raw.items() if k not in known}
         return cls(**fields, extra=extra, source=where, key_order=tuple(raw))
 

@@ -21,7 +21,7 @@ from boardtools.board_check import run_model
 from converter.headers import fnv1a32
 
 REPO = Path(__file__).resolve().parents[2]
-LABELS = ["circle", "flex", "idle", "punch", "wave"]
+LABELS = ["circle", "flex", "idle", "punch", "unknown", "wave"]  # the default model's (unknown: its novelty gate)
 TIMEOUT_S = 120  # a guard against a hung process, not a speed expectation
 
 
@@ -104,7 +104,7 @@ def test_sim_board_refuses_a_run_converted_to_another_model(host_build, tmp_path
 
 
 def test_pty_path_board_with_other_labels_is_a_mismatch(host_build, board_pty, tmp_path):
-    run = make_run(tmp_path / "relabelled", host_build, labels=["wave", "punch", "idle", "flex", "circle"])
+    run = make_run(tmp_path / "relabelled", host_build, labels=["wave", "unknown", "punch", "idle", "flex", "circle"])
     proc = verify("--run", str(run), "--port", board_pty, "--wait", "5")
     assert proc.returncode == 1
     result = json.loads(proc.stdout)

@@ -28,7 +28,8 @@ def test_the_committed_default_contract_reads_and_writes_back_byte_for_byte():
     c = Contract.from_dict(json.loads(text), str(DEFAULT_RUN))
     assert json.dumps(c.to_dict(), indent=2) + "\n" == text
     assert (c.labels, c.idle_index, c.version, c.version_note, c.motion_gate) == (
-        ["circle", "flex", "idle", "punch", "wave"], 2, CONTRACT_VERSION, None, MotionGate(100.0, 40.0))
+        ["circle", "flex", "idle", "punch", "unknown", "wave"], 2, CONTRACT_VERSION, None, MotionGate(100.0, 40.0))
+    assert c.unknown_label == "unknown" and c.novelty_gate is not None  # the default model's novelty gate
     assert c.mean.dtype.name == "float32" and c.mean.shape == (6,)
 
 

@@ -162,9 +162,17 @@ def gated_contract(seed: int = 0):
     rng = np.random.default_rng(seed)
     base = load_contract(REPO / "firmware" / "host" / "default_run")
     weights = tuple(tuple(float(v) for v in row) for row in rng.normal(0.0, 2.0, (24, 24)))
-    return base.replace(labels=[*base.labels, "unknown"], unknown_label="unknown",
+    labels = base.labels if "unknown" in base.labels else [*base.labels, "unknown"]
+    return base.replace(labels=labels, unknown_label="unknown",
                         novelty_gate=NoveltyGate(weights, tuple(float(v) for v in rng.normal(0, 3, 24)), 61.5,
                                                  GATE_RECORD))
+
+
+def ungated_contract():
+    """The default run's contract without its novelty gate."""
+    from converter.run_dir import load_contract
+
+    return load_contract(REPO / "firmware" / "host" / "default_run").replace(novelty_gate=None)
 
 
 def gate_header(contract, step: dict | None = None) -> str:
@@ -181,16 +189,15 @@ def test_a_contract_with_a_gate_writes_the_constants_gate_constants_computes():
     assert [int(v) for v in re.findall(r"-?\d+", s["kGateWeights"])] == c.weights.ravel().tolist()
     assert "kGateWeights[576]" in header and "kGateBias[24]" in header
     assert [int(v) for v in re.findall(r"-?\d+", s["kGateBias"])] == c.bias.tolist()
-    assert int(s["kGateLevel"]) == c.level and int(s["kUnknownLabelIndex"]) == c.unknown_index == 5
+    assert int(s["kGateLevel"]) == c.level
+    assert int(s["kUnknownLabelIndex"]) == c.unknown_index == contract.labels.index("unknown")
     assert np.abs(c.weights).max() == 32767  # the whole int16 range is used
     assert "keep 95.0 % of the gesture windows of training people held out in turn (3 groups, 1234 windows)" in header
     assert "level 61.5 in the whole numbers" in header
 
 
 def test_a_contract_without_a_gate_writes_kgateenabled_false():
-    from converter.run_dir import load_contract
-
-    header = gate_header(load_contract(REPO / "firmware" / "host" / "default_run"))
+    header = gate_header(ungated_contract())
     assert "constexpr bool kGateEnabled = false;" in header and "kGateWeights" not in header
 
 
@@ -206,9 +213,7 @@ def test_a_step_model_with_a_gate_is_refused():
 @pytest.mark.parametrize("gated", [True, False])
 def test_the_gate_header_compiles_into_the_board_settings_on_host_and_cortex_m4(tmp_path, gated):
     """What the board and the virtual board build from: ng_header_settings.h over the generated header."""
-    from converter.run_dir import load_contract
-
-    contract = gated_contract(1) if gated else load_contract(REPO / "firmware" / "host" / "default_run")
+    contract = gated_contract(1) if gated else ungated_contract()
     (tmp_path / "model_settings.h").write_text(gate_header(contract))
     (tmp_path / "check.cc").write_text(GATE_CHECK)
     gxx, arm = require_tool("g++"), require_tool("arm-none-eabi-g++")
@@ -221,7 +226,7 @@ def test_the_gate_header_compiles_into_the_board_settings_on_host_and_cortex_m4(
         c = gate_constants(contract, (GATE_INPUT.scale, GATE_INPUT.zero_point))
         rank = np.arange(1, 577, dtype=np.int64)
         assert [int(v) for v in printed] == [MEAN_SCALE, c.level, int(c.weights.ravel().astype(np.int64) @ rank),
-                                             int(c.bias @ rank[:24]), 5]
+                                             int(c.bias @ rank[:24]), contract.unknown_index]
     else:
         assert printed == ["none"]
     proc = subprocess.run([arm, *ARM_FLAGS, *include, str(tmp_path / "check.cc"), "-o", str(tmp_path / "check.o")],

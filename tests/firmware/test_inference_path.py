@@ -65,7 +65,7 @@ def test_the_virtual_board_for_the_default_run_compiles_in_the_committed_header(
     printed = json.loads(out.stdout)
     stated = settings_in_header(header)
     assert len(stated) == len(printed) == 21 and as_float32(printed) == as_float32(stated)
-    assert printed["labels"] == ["circle", "flex", "idle", "punch", "wave"]
+    assert printed["labels"] == ["circle", "flex", "idle", "punch", "unknown", "wave"]  # unknown: the gate's
     assert printed["model_hash"] == fnv1a32((DEFAULT_RUN / "model_int8.tflite").read_bytes())
     board = programs(header) / "virtual_board"
     other = programs(header_with(header, kModelHash="0x12345678u")) / "virtual_board"
@@ -229,7 +229,7 @@ def test_virtual_board_announces_labels_and_refuses_bad_samples(host_build):
     with start_virtual_board(DEFAULT_RUN) as board:
         link = BoardLink(board)
         info = link.device_info()
-        assert info["labels"] == ["circle", "flex", "idle", "punch", "wave"]
+        assert info["labels"] == ["circle", "flex", "idle", "punch", "unknown", "wave"]
         from converter.headers import fnv1a32
 
         assert info["model_hash"] == fnv1a32((DEFAULT_RUN / "model_int8.tflite").read_bytes())

@@ -29,8 +29,9 @@ POST_KEYS = ("agreement", "refractory_samples", "motion_gate", "motion_accel_wei
 
 def with_post(agreement: int, refractory: int, gate: float, weight: float, unknown_index: int = -1,
               unknown_threshold: float = UNKNOWN_THRESHOLD_OFF) -> str:
-    """The default model's header with these post-processing constants."""
-    return header_with(default_header(), kAgreement=agreement, kRefractorySamples=f"{refractory}u",
+    """The default model's header with these post-processing constants, its novelty gate off (these
+    tests are the post-processing's; tests/firmware/test_gate_golden.py is the gate's)."""
+    return header_with(default_header(), kGateEnabled="false", kAgreement=agreement, kRefractorySamples=f"{refractory}u",
                        kMotionGate=c_float(gate), kMotionAccelWeight=c_float(weight), kUnknownLabelIndex=unknown_index,
                        kUnknownThreshold=c_float(unknown_threshold))
 
@@ -195,8 +196,9 @@ def test_a_run_with_its_own_postprocessing_runs_it_on_the_virtual_board(host_bui
     assert np.float32(board["unknown_threshold"]) == np.float32(0.45)
 
 
-def assert_documented_defaults(header: dict) -> None:
-    """The compiled post-processing settings are training's documented defaults (at the default model's rate)."""
+def assert_documented_defaults(header: dict, unknown_index: int = -1) -> None:
+    """The compiled post-processing settings are training's documented defaults (at the default model's rate;
+    ``unknown_index``: its unknown label's, -1 for a header from before the unknown class)."""
     from contract.pipeline import DEFAULT_AGREEMENT, DEFAULT_MOTION_GATE, DEFAULT_REFRACTORY_S
 
     assert header["agreement"] == DEFAULT_AGREEMENT
@@ -204,18 +206,19 @@ def assert_documented_defaults(header: dict) -> None:
     assert header["refractory_samples"] == round(rate * DEFAULT_REFRACTORY_S)
     assert np.float32(header["motion_gate"]) == np.float32(DEFAULT_MOTION_GATE["threshold"])
     assert np.float32(header["motion_accel_weight"]) == np.float32(DEFAULT_MOTION_GATE["accel_weight_dps_per_g"])
-    assert header["unknown_index"] == -1 and np.float32(header["unknown_threshold"]) == UNKNOWN_THRESHOLD_OFF
+    assert header["unknown_index"] == unknown_index and np.float32(header["unknown_threshold"]) == UNKNOWN_THRESHOLD_OFF
 
 
 def test_default_model_header_gets_the_documented_defaults(host_build):
     header = compiled_settings(programs(default_header()))
-    assert_documented_defaults(header)
+    contract = json.loads((DEFAULT_RUN / "contract.json").read_text())
+    assert_documented_defaults(header, contract["labels"].index(contract["unknown_label"]))  # the gate's label
 
 
 def test_a_header_without_postprocessing_falls_back_to_the_contract_defaults(host_build):
     """ng_model_defaults.h stands in for a header written before the contract carried
     post-processing; its values must be training's documented defaults."""
-    committed = default_header()
+    committed = header_with(default_header(), kGateEnabled="false")  # nor the novelty gate, which needs the label
     dropped = ("kAgreement", "kRefractorySamples", "kMotionGate", "kMotionAccelWeight", "kUnknownLabelIndex",
                "kUnknownThreshold")
     old = "".join(line for line in committed.splitlines(keepends=True)

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 def _chosen(number: int, rate_hz: float):
     params = {"arch": "ds-conv1d", "width": 6, "kernel": 5, "depth": 3, "rate_hz": rate_hz, "window_s": 1.0,
-              "hop_s": 0.25, "augment": "none", "learning_rate": 0.005, "epochs": 3}
+              "hop_s": 0.25, "augment": "none", "learning_rate": 0.005, "epochs": 10}
     t = create_trial(state=TrialState.COMPLETE, values=[0.5, 1000, 1.0], params=params,
                      distributions={k: CategoricalDistribution([v]) for k, v in params.items()})
     t.number = number
@@ -28,7 +28,7 @@ def _chosen(number: int, rate_hz: float):
 
 def test_the_chosen_runs_contract_has_the_searched_rate_and_the_converter_counts_its_window(tmp_path):
     data = tmp_path / "data"
-    write_dataset(data, ["ann", "bob", "cem"], 3, 119, labels=("flex", "punch", "wave"), take_seconds=2.0)
+    write_dataset(data, ["ann", "bob", "cem"], 6, 119, labels=("flex", "punch", "wave"), take_seconds=2.0)
     full, low = rate_choices(119.0)[0], rate_choices(119.0)[-1]
     runs = {}
     for number, rate in ((0, full), (1, low)):
