@@ -1,6 +1,6 @@
 """Instruction counts of the firmware core on Cortex-M4F, for the ARM benches (bench_resample.py,
-bench_gate_arm.py): a bench program under firmware/test/arm built with the board's flags (-Os as
-PlatformIO builds, hard float) and the core tests' startup, run under QEMU mps2-an386 with
+bench_gate_arm.py): a bench program under firmware/test/arm built with the board's flags (platformio.ini's
+-O level, hard float) and the core tests' startup, run under QEMU mps2-an386 with
 ``-icount shift=0`` (virtual time advances once per instruction, so SysTick ticks become
 instructions through the program's ``CALIBRATION insns ticks`` line, a loop of known length).
 Cycles per instruction are assumed (QEMU models neither the pipeline nor flash wait states).
@@ -17,7 +17,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 FIRMWARE = REPO / "firmware"
 CORE = FIRMWARE / "lib/nanogest_core/src"
-ARM_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard", "-std=c++14", "-Os", "-Wall",
+sys.path.insert(0, str(REPO))
+from converter.board.board_tflm import board_optimization  # noqa: E402 (platformio.ini's -O level)
+
+ARM_OPT = board_optimization()
+ARM_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard", "-std=c++14", ARM_OPT, "-Wall",
              "-Wextra", "-Wvla", "-Werror", "-fno-exceptions", "-fno-rtti", "-ffp-contract=off", "-ffunction-sections",
              "-fdata-sections"]
 QEMU_FLAGS = ["-M", "mps2-an386", "-nographic", "-semihosting-config", "enable=on,target=native", "-monitor", "none",

@@ -15,7 +15,7 @@
    when resampling leaves it a sample short): int8 in TFLM, the windows training cuts at the
    model's rate. Target: Rev2 within 1 point of Rev1. (The 2 s replay takes hold the gesture in their
    first second and rest after it, so the board accuracy of table 1 counts resting windows as misses.)
-3. Resampling cost on Cortex-M4F: the core's Resampler built with the firmware's flags (-Os, hard
+3. Resampling cost on Cortex-M4F: the core's Resampler built with the firmware's flags (platformio.ini's -O level, hard
    float) and run under QEMU mps2-an386 with ``-icount shift=0`` (firmware/test/arm/resample_bench.cpp;
    instructions counted through SysTick, calibrated by a loop of known length); per window = the
    IMU samples of one hop. Against the model's estimated inference time per window (MACs x 4 cycles
@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from arm_qemu import CORE, CPU_HZ, CYCLES_PER_INSTRUCTION, build_bench, run_bench, tool
+from arm_qemu import ARM_OPT, CORE, CPU_HZ, CYCLES_PER_INSTRUCTION, build_bench, run_bench, tool
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -191,7 +191,7 @@ def main() -> int:
 
         if not a.skip_arm:
             per_input = arm_instructions()
-            print("\n**Resampling cost on Cortex-M4F** (Resampler::push, -Os, QEMU mps2-an386 instruction count; "
+            print(f"\n**Resampling cost on Cortex-M4F** (Resampler::push, {ARM_OPT}, QEMU mps2-an386 instruction count; "
                   "per window = the IMU samples of one hop)\n")
             print("| IMU Hz -> model Hz | instructions per IMU sample | IMU samples per window | instructions per "
                   "window | at 1.0-1.5 cycles/instr | model estimate per window | share |")

@@ -168,10 +168,23 @@ class Target:
 
 
 HOST = Target("host", "g++", "gcc", tuple(COMMON_FLAGS), True)
+def board_optimization(ini: Path | None = None) -> str:
+    """The -O level platformio.ini builds the firmware and its libraries at (its build_flags; the
+    framework's -Os when it sets none or the file is missing)."""
+    try:
+        text = (ini or PLATFORMIO_INI).read_text()
+    except OSError:
+        return "-Os"
+    flags = re.search(r"^build_flags\s*=(.*)$", text, re.M)
+    levels = re.findall(r"(?<!\S)(-O[0-3sgz]?)(?!\S)", flags.group(1)) if flags else []
+    return levels[-1] if levels else "-Os"
+
+
 # The board's CPU with the project's ARM test setup (firmware/Makefile: hard float, as QEMU's tests; the
-# Arduino build uses -Os and soft/softfp float, which changes float code, not the int8 kernels).
+# Arduino build uses softfp float, which changes float code, not the int8 kernels), at the firmware's -O level.
 CORTEX_M4F = Target("cortex-m4f", "arm-none-eabi-g++", "arm-none-eabi-gcc",
-                    ("-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard", "-Os", "-funsigned-char",
+                    ("-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard", board_optimization(),
+                     "-funsigned-char",
                      "-ffunction-sections", "-fdata-sections", "-fno-exceptions", "-w", "-DARM_MATH_CM4",
                      "-D__FPU_PRESENT=1", *DEFINES), False)
 
