@@ -26,7 +26,6 @@
 namespace {
 
 using ng_bench::kSysTickVal;
-using ng_bench::known_loop;
 using ng_bench::systick_start;
 using ng_bench::ticks_since;
 
@@ -95,11 +94,6 @@ int ngtest::run_all() {
   }
   printf("TICKS_PER_INVOKE %lu %lu %lu\n", static_cast<unsigned long>(lo), static_cast<unsigned long>(hi),
          static_cast<unsigned long>(sum / NG_BENCH_INVOKES));
-  const uint32_t n = 1000000u;
-  uint32_t t0 = *kSysTickVal;
-  known_loop(n);
-  uint32_t d = ticks_since(t0);
-  printf("CALIBRATION %lu %lu\n", static_cast<unsigned long>(2u * n + 2u), static_cast<unsigned long>(d));
-  fflush(stdout);
+  ng_bench::print_calibration();
   return 0;
 }

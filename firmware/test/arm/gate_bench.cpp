@@ -22,7 +22,6 @@
 namespace {
 
 using ng_bench::kSysTickVal;
-using ng_bench::known_loop;
 using ng_bench::systick_start;
 using ng_bench::ticks_since;
 
@@ -86,11 +85,6 @@ int ngtest::run_all() {
   for (size_t i = 0; i < ng::kGateStatistics; ++i)
     g_bias[i] = static_cast<int64_t>(static_cast<int32_t>(hash(static_cast<uint32_t>(i) + 4242u))) * 1000;
   for (size_t samples : kWindowLengths) measure(samples);
-  const uint32_t n = 1000000u;
-  const uint32_t t0 = *kSysTickVal;
-  known_loop(n);
-  const uint32_t d = ticks_since(t0);
-  printf("CALIBRATION %lu %lu\n", static_cast<unsigned long>(2u * n + 2u), static_cast<unsigned long>(d));
-  fflush(stdout);
+  ng_bench::print_calibration();
   return 0;
 }

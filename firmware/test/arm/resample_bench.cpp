@@ -13,7 +13,6 @@
 namespace {
 
 using ng_bench::kSysTickVal;
-using ng_bench::known_loop;
 using ng_bench::systick_start;
 using ng_bench::ticks_since;
 
@@ -55,11 +54,6 @@ int ngtest::run_all() {
   systick_start();
   const uint32_t pairs[][2] = {{119000, 119000}, {100000, 119000}, {119000, 100000}, {119000, 50000}, {100000, 50000}};
   for (const auto& p : pairs) measure(p[0], p[1], 64u * 40u);
-  const uint32_t n = 1000000u;
-  const uint32_t t0 = *kSysTickVal;
-  known_loop(n);
-  const uint32_t d = ticks_since(t0);
-  printf("CALIBRATION %lu %lu\n", static_cast<unsigned long>(2u * n + 2u), static_cast<unsigned long>(d));
-  fflush(stdout);
+  ng_bench::print_calibration();
   return 0;
 }

@@ -1,8 +1,9 @@
 // Instruction counting on QEMU mps2-an386 for the ARM benches (resample_bench.cpp,
-// board_tflm_bench.cpp): SysTick at the processor clock, which QEMU's -icount shift=0
+// board_tflm_bench.cpp, gate_bench.cpp): SysTick at the processor clock, which QEMU's -icount shift=0
 // advances once per instruction, and a loop of known instruction count to calibrate it.
 #pragma once
 #include <stdint.h>
+#include <stdio.h>
 
 namespace ng_bench {
 
@@ -29,6 +30,17 @@ __attribute__((noinline)) inline void known_loop(uint32_t n) {
       :
       : "r"(n)
       : "r0", "cc");
+}
+
+// The line every bench ends with, "CALIBRATION insns ticks": a known loop timed in SysTick ticks, which
+// the Python side turns into instructions per tick (bench/arm_qemu.py).
+inline void print_calibration() {
+  const uint32_t n = 1000000u;
+  const uint32_t t0 = *kSysTickVal;
+  known_loop(n);
+  const uint32_t d = ticks_since(t0);
+  printf("CALIBRATION %lu %lu\n", static_cast<unsigned long>(2u * n + 2u), static_cast<unsigned long>(d));
+  fflush(stdout);
 }
 
 }  // namespace ng_bench
