@@ -3,7 +3,8 @@
 A model trained on other people can be near chance for the next person (another style,
 a board strapped on another way) while a few of that person's takes are enough to fix
 it. Adapting keeps the base run's contract unchanged (labels, rate, channel order,
-window, normalization: ``contract.json`` is copied byte for byte), so the adapted run
+window, normalization: ``contract.json`` is copied byte for byte; only a novelty gate that would turn
+away more of the person's windows than of its own people's gets a higher level), so the adapted run
 converts and flashes like any run. Of every label the first ``takes_per_label`` takes
 (in recording order) fine-tune the base model (``training.adapt_fit``); the person's
 other takes are held out, and both the base and the adapted model are scored on them,
@@ -121,6 +122,22 @@ def _accuracy(model, x, y, contract) -> dict | None:
     return score(model, x, y, contract) if len(x) else None
 
 
+def _widen_gate(run_dir, contract: Contract, x_new: np.ndarray, log) -> None:
+    """The adapted run's novelty gate keeps the person's windows as it kept its own people's."""
+    from contract.input import normalize
+    from contract.run_dir import write_contract
+    from training.novelty import widened_gate
+
+    gate = widened_gate(contract.novelty_gate, normalize(x_new, contract) if len(x_new) else x_new)
+    if gate is None:
+        return
+    write_contract(run_dir, contract.replace(novelty_gate=gate))
+    before = gate.record["widened_for_adapting"]
+    print(f"novelty gate: it kept {100 * before['person_windows_kept_before']:.0f} % of the person's windows; its level "
+          f"goes from {before['level_before']:.1f} to {gate.level:.1f} so it keeps {gate.record['keep_percent']:g} % "
+          "(contract.json's novelty_gate)", file=log)
+
+
 def taught_labels(contract, y_train: np.ndarray) -> list[str]:
     """The labels training windows taught: all but an unknown label only the novelty gate reports."""
     gate_only = contract.novelty_gate is not None and not (np.asarray(y_train) == contract.unknown_index).any()
@@ -175,7 +192,8 @@ def adapt(base_dir, person_dir, run_dir, options: AdaptOptions | None = None, lo
     run_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(run_dir / CHECKPOINT_NAME))
     os.replace(run_dir / CHECKPOINT_NAME, run_dir / "model.keras")
-    copy_contract(base_dir, run_dir)  # unchanged, byte for byte
+    copy_contract(base_dir, run_dir)  # unchanged, byte for byte, unless the novelty gate widens
+    _widen_gate(run_dir, contract, x_new, log)
     no_test = len(x_test) == 0
     if no_test:
         print("note: every take was used to adapt, none is left to measure the adapted model on the person; "

@@ -131,3 +131,18 @@ def gate_metrics(model, gate: NoveltyGate, x_test_normalized: np.ndarray, y_test
     right = model.predict(x_test_normalized, verbose=0, batch_size=512).argmax(1) == y_test
     return {"test_windows_kept": round(float(kept.mean()), 4), "accuracy_gated": round(float((right & kept).mean()), 4),
             "accuracy_of_kept": round(float(right[kept].mean()), 4) if kept.any() else None}
+
+
+def widened_gate(gate: NoveltyGate | None, x_person_normalized: np.ndarray) -> NoveltyGate | None:
+    """The gate for a run adapted to one person (training/adapt.py): its level raised, when needed, so it
+    keeps the gate's share of that person's windows, who is no stranger once adapted to; None when it
+    already does (or there is no gate or no window)."""
+    if gate is None or len(x_person_normalized) == 0:
+        return None
+    d = gate_distances(gate_features(x_person_normalized), np.asarray(gate.weights), np.asarray(gate.bias))
+    level = float(np.percentile(d, gate.record.get("keep_percent", KEEP_PERCENT)))
+    if level <= gate.level:
+        return None
+    record = {**gate.record, "widened_for_adapting": {"level_before": gate.level,
+                                                      "person_windows_kept_before": round(float((d <= gate.level).mean()), 4)}}
+    return NoveltyGate(gate.weights, gate.bias, level, record)
