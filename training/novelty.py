@@ -2,11 +2,10 @@
 
 A window's 24 statistics (each channel's max, minus its min, and the means of its positive and negative
 parts, on the normalized input) are whitened with the training windows' mean and covariance; the gate's
-distance is the L1 norm of the result. Above ``level`` the window's class logits are pushed down and an
-unknown logit up, so its softmax says unknown and the board's post-processing never detects it. The level
-keeps ``keep_percent`` of the gesture windows of training people held out in turn, never the windows the
-level is fitted on: a model and its statistics are far closer to the people they came from than to anyone
-new (docs/decisions.md, "The novelty gate").
+distance is the L1 norm of the result. Above ``level`` the board reports the window as unknown, whatever
+the model scored, and its post-processing never detects it. The level keeps ``keep_percent`` of the
+gesture windows of people held out in turn, never the windows the whitening is fitted on: statistics are
+far closer to the people they came from than to anyone new (docs/decisions.md, "The novelty gate").
 
 The gate is fitted here in float and written into the contract (``novelty_gate``); the converter
 carries it into the int8 input's whole numbers (converter/gate.py, the board's ng_gate exactly) and the
