@@ -27,6 +27,8 @@ detections per gesture, false activations per other motion and in rest. Methods:
 - ``generated``: all five kinds, one window per gesture window;
 - ``recorded``: an unknown class from the training people's own recordings of other motions
   (habits' clap and wave, martin's circ/hori/vert, adam's upper_cut, when they train).
+- ``gate``: the classifier alone behind the novelty gate ``nanogest fit`` gives it (training/novelty.py,
+  fitted on the fold's training people, its level at ``--gate-keep``); ``recorded+gate``: both.
 
 ``--calibrate`` adds a third post-processing: the one ``nanogest calibrate`` would choose on the
 fold's training people (two groups held out in turn, their gestures and stand-in other motions
@@ -54,7 +56,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 FOLDS = [["habits", "chiahong", "cvasilak"], ["martin", "spazio", "neethu"], ["adam", "yankun", "rawalc"]]
 GESTURES = ["flex", "punch"]
 ONLY_OTHER = ("samy", "muhammed")
-METHODS = ("none", "gate", "reverse", "redirect", "shake", "chimera", "wander", "generated", "recorded")
+METHODS = ("none", "gate", "reverse", "redirect", "shake", "chimera", "wander", "generated", "recorded", "recorded+gate")
 STRICT = {"score_threshold": 0.9, "agreement": 3, "refractory_s": 2.0, "motion_gate": 80.0}
 OUTPUT_Q = (1.0 / 256.0, -128)
 
@@ -75,6 +77,7 @@ def train_fold(takes, fold, arch: str, method: str, seed: int, epochs: int, shap
     from training.negatives import NEGATIVE_KINDS, make_negatives
 
     train = [t for t in takes if t.meta.label in GESTURES and t.meta.subject not in fold + list(ONLY_OTHER)]
+    method = method.removesuffix("+gate")  # the gate comes after training (fold_gate)
     unknown = method not in ("none", "gate")
     shape = shape or {}
     contract = base_contract(train, arch, extra_labels=("unknown",) if unknown else (), rate_hz=shape.get("rate_hz"))
@@ -276,7 +279,7 @@ def main(argv=None) -> int:
                                                                  a.calibrate, shape)
                         log(f"  calibrated: {', '.join(f'{k} {v}' for k, v in chosen.items())}")
                         settings.append(calibrated)
-                    gate = fold_gate(takes, fold, contract, seed, a.gate_keep) if method == "gate" else None
+                    gate = fold_gate(takes, fold, contract, seed, a.gate_keep) if method.endswith("gate") else None
                     acc, figs = fold_figures(model, contract, takes, fold, seed, a.rest_minutes, settings, scored,
                                              triggered, gate)
                     accs.append(acc)
