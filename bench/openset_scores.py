@@ -24,13 +24,14 @@ import copy
 import numpy as np
 
 SCORES = ("maha-features", "knn-features", "maha-stats", "knn-stats", "max-logit", "energy", "maha-board",
-          "l1-board", "maha-board-pooled", "l1-board-pooled", "l1-extremes", "l1-extremes-mean")
+          "l1-board", "maha-board-pooled", "l1-board-pooled", "l1-extremes", "l1-extremes-mean", "l1-norms",
+          "l1-board+norms")
 KEEP_PERCENTS = (95, 90, 80, 70, 60, 50)
 KNN_K = 5
-HELD_OUT_KEEPS = (95, 90, 80, 70, 60)
+HELD_OUT_KEEPS = (99, 95, 90, 80, 70, 60)
 HELD_OUT = " held out"
 HELD_OUT_SCORES = ("maha-stats", "maha-board", "l1-board", "maha-board-pooled", "l1-board-pooled", "l1-extremes",
-                   "l1-extremes-mean")
+                   "l1-extremes-mean", "l1-norms", "l1-board+norms")
 
 
 def window_stats(raw: np.ndarray) -> np.ndarray:
@@ -75,16 +76,29 @@ class L1Whitened(Mahalanobis):
         return np.min([np.abs((z - c) @ self.whiten).sum(1) for c in self.centres], axis=0)
 
 
+def norm_stats(raw: np.ndarray) -> np.ndarray:
+    """(windows, 8): max, min, mean and std of the accelerometer's and the gyroscope's vector length,
+    which no turn of the board changes."""
+    out = []
+    for sensor in (raw[..., :3], raw[..., 3:]):
+        n = np.sqrt((np.asarray(sensor, dtype=np.float64) ** 2).sum(-1))
+        out += [n.max(1), n.min(1), n.mean(1), n.std(1)]
+    return np.stack(out, axis=1)
+
+
 def stat_scores(x_normalized: np.ndarray, x_raw: np.ndarray) -> dict:
     return {"maha-stats": window_stats(x_raw), "maha-board": board_stats(x_normalized),
             "l1-board": board_stats(x_normalized), "maha-board-pooled": board_stats(x_normalized),
             "l1-board-pooled": board_stats(x_normalized), "l1-extremes": board_stats(x_normalized)[:, :12],
-            "l1-extremes-mean": np.concatenate([board_stats(x_normalized)[:, :12], x_normalized.mean(1)], axis=1)}
+            "l1-extremes-mean": np.concatenate([board_stats(x_normalized)[:, :12], x_normalized.mean(1)], axis=1),
+            "l1-norms": norm_stats(x_raw), "l1-board+norms": np.concatenate([board_stats(x_normalized),
+                                                                              norm_stats(x_raw)], axis=1)}
 
 
 def fit_stat(name: str, f: np.ndarray, y: np.ndarray):
     if name.startswith("l1-"):
-        return L1Whitened(f, y, pooled=name.endswith("pooled") or name.startswith("l1-extremes"))
+        return L1Whitened(f, y, pooled=name.endswith("pooled") or name.startswith(("l1-extremes", "l1-norms",
+                                                                                    "l1-board+")))
     return Mahalanobis(f, y, pooled=name == "maha-board-pooled")
 
 
