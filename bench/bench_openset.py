@@ -126,12 +126,13 @@ def float_runs(model, contract, streams, scorer=None, window_scores=None, gate=N
 
     def score(stream, _counts):  # the float windows themselves, not rounded to counts
         raw = board_windows(stream.samples, w, hop)
-        scores = model.predict(normalize(raw, contract), verbose=0, batch_size=512)
+        x = normalize(raw, contract)
+        scores = model.predict(x, verbose=0, batch_size=512)
         if scorer is not None:
-            window_scores.append(scorer(normalize(raw, contract), raw))
+            window_scores.append(scorer(x, raw))
         q = np.clip(np.round(scores / OUTPUT_Q[0]) + OUTPUT_Q[1], -128, 127).astype(np.int8)
         if gate is not None:
-            q[~gate_kept(gate, normalize(raw, contract))] = -128
+            q[~gate_kept(gate, x)] = -128
         return q
 
     return scored_runs(streams, contract, score, settings_from_contract(contract, OUTPUT_Q).motion_accel_weight)

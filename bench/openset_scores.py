@@ -40,9 +40,10 @@ def window_stats(raw: np.ndarray) -> np.ndarray:
 
 
 def board_stats(x: np.ndarray) -> np.ndarray:
-    """(windows, 24) from the normalized window, as pooling can compute them in the model: each channel's
-    max, minus its min, and the means of its positive and of its negative part."""
-    return np.concatenate([x.max(1), -x.min(1), np.maximum(x, 0).mean(1), np.maximum(-x, 0).mean(1)], axis=1)
+    """(windows, 24): the novelty gate's statistics of the normalized window (training.novelty)."""
+    from training.novelty import gate_features
+
+    return gate_features(x)
 
 
 class Mahalanobis:

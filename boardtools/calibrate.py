@@ -42,14 +42,16 @@ STREAM_SCALES = IMU_SCALES["LSM9DS1"]  # the counts the streams are scored in (t
 
 
 def person_groups(subjects: list[str], groups: int, seed: int) -> list[list[str]]:
-    """``subjects`` shuffled by ``seed`` and dealt into ``groups`` groups (fewer when there are fewer people)."""
-    if len(subjects) < 2:
+    """``subjects`` shuffled by ``seed`` and dealt into ``groups`` groups (fewer when there are fewer people),
+    as the novelty gate deals them (training.novelty.person_groups); fewer than 2 people is an error here."""
+    from training.novelty import person_groups as dealt
+
+    dealt_groups = dealt(subjects, groups, seed)
+    if not dealt_groups:
         raise CaptureError(f"calibration holds people out in turn and needs at least 2 people; the data has "
                            f"{len(subjects)} ({', '.join(subjects) or 'none'}): record more people, or tune with "
                            "`python -m boardtools stream --tune` on people the model never saw")
-    order = [subjects[i] for i in np.random.default_rng(seed).permutation(len(subjects))]
-    k = max(2, min(groups, len(subjects)))
-    return [sorted(order[i::k]) for i in range(k)]
+    return dealt_groups
 
 
 def stand_in_others(gestures: list[tuple[np.ndarray, str]], rng: np.random.Generator,

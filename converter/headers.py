@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from contract.checks import GATE_STATISTICS_PER_CHANNEL
 from contract.labels import LabelError, c_identifiers
 from converter import ConverterError
 from converter.gate import MEAN_SCALE, gate_constants
@@ -178,7 +179,7 @@ def gate_settings(contract: Contract, inp: TensorInfo, step: dict | None) -> str
     return f"""// Novelty gate (ng_gate.h, converter/gate.py): a window whose int8 input statistics lie farther than
 // kGateLevel from the training windows' reports kUnknownLabelIndex, whatever the model scored.
 constexpr bool kGateEnabled = true;
-constexpr int kGateStatistics = 4 * kChannelCount;
+constexpr int kGateStatistics = {GATE_STATISTICS_PER_CHANNEL} * kChannelCount;
 constexpr int kGateMeanScale = {MEAN_SCALE};
 // kGateStatistics x kGateStatistics, row-major: the whitening of the statistics.
 constexpr int16_t kGateWeights[{n * n}] = {{

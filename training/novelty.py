@@ -116,10 +116,14 @@ def contract_gate(takes, contract, seed: int, keep_percent: float = KEEP_PERCENT
                        float(gate.level), gate.description())
 
 
+def window_distances(gate: NoveltyGate, x_normalized: np.ndarray) -> np.ndarray:
+    """The float distance of each normalized window under the contract's gate."""
+    return gate_distances(gate_features(x_normalized), np.asarray(gate.weights), np.asarray(gate.bias))
+
+
 def gate_kept(gate: NoveltyGate, x_normalized: np.ndarray) -> np.ndarray:
     """Which windows the float gate lets through to the classifier."""
-    a, b = np.asarray(gate.weights), np.asarray(gate.bias)
-    return gate_distances(gate_features(x_normalized), a, b) <= gate.level
+    return window_distances(gate, x_normalized) <= gate.level
 
 
 def gate_metrics(model, gate: NoveltyGate, x_test_normalized: np.ndarray, y_test: np.ndarray) -> dict:
@@ -138,7 +142,7 @@ def widened_gate(gate: NoveltyGate | None, x_person_normalized: np.ndarray) -> N
     already does (or there is no gate or no window)."""
     if gate is None or len(x_person_normalized) == 0:
         return None
-    d = gate_distances(gate_features(x_person_normalized), np.asarray(gate.weights), np.asarray(gate.bias))
+    d = window_distances(gate, x_person_normalized)
     level = float(np.percentile(d, gate.record.get("keep_percent", KEEP_PERCENT)))
     if level <= gate.level:
         return None
