@@ -2,16 +2,27 @@
 
     python bench/bench_gate_arm.py [--windows 60,119] [--header-dir DIR]
 
-Times what InferencePipeline runs after each invoke when the model has a gate: ``gate_fires``
-(the 24 statistics of the int8 window, the int16 24x24 whitening in int64, the L1 sum, the
-comparison) and ``gate_override``, with the core's ng_gate.cpp built with the board's flags (platformio.ini's -O level,
-hard float) and run under QEMU mps2-an386 with ``-icount shift=0`` (firmware/test/arm/gate_bench.cpp;
-bench/arm_qemu.py). Every window fires (level 0), so the override is always counted. Windows: the
-committed default model's (kWindowSamples of DIR/model_settings.h) and ``--windows``.
+Times what InferencePipeline runs after each invoke when the model has a gate: ``gate_fires`` and
+``gate_override``, for both kinds of gate ng_gate.h has (the table's ``statistics`` column):
+
+- ``lengths`` (LengthGateSettings, what ``nanogest fit`` gives): per sample the accelerometer's and
+  gyroscope's vector length in float32, their max/min/mean/std over the window (two passes), the
+  8x8 float whitening, the L1 sum, the comparison;
+- ``window`` (what runs fitted before carry): the 24 statistics of the int8 window, the int16 24x24
+  whitening in int64, the L1 sum, the comparison.
+
+The core's ng_gate.cpp is built with the board's flags (platformio.ini's -O level, hard float,
+-ffp-contract=off) and run under QEMU mps2-an386 with ``-icount shift=0``
+(firmware/test/arm/gate_bench.cpp; bench/arm_qemu.py). Every window fires (level 0), so the
+override is always counted. Windows: the committed default model's (kWindowSamples of
+DIR/model_settings.h) and ``--windows``.
 
 Flash: ng_gate's code the bench link keeps (it calls what InferencePipeline calls, with
---gc-sections as the board's link) plus the header's constants: kGateStatistics^2 int16 weights,
-kGateStatistics int64 biases and one int64 level (1,352 bytes for 6 channels).
+--gc-sections as the board's link) plus that kind's constants as converter/headers.py writes them.
+The code is the same for both rows: gate_fires picks the kind at run time (GateSettings::lengths),
+so the board keeps both kinds' code whichever the model carries. Constants: ``lengths`` 6 + 6 input
+scales and offsets, 8x8 weights, 8 biases and the level, all float (340 bytes); ``window``
+kGateStatistics^2 int16 weights, kGateStatistics int64 biases and one int64 level (1,352 bytes).
 
 The share is of the default classifier's instructions per invoke, measured by
 bench/bench_board_arm.py (CLASSIFIER_INSTRUCTIONS; --classifier-instructions to change). The
@@ -52,8 +63,23 @@ def default_window(header_dir: Path) -> int:
     return samples
 
 
-def constant_bytes(channels: int = IMU_CHANNELS) -> int:
-    """kGateWeights (int16) + kGateBias (int64) + kGateLevel (int64), as converter/headers.py writes them."""
+# The table's kinds of gate, the default first: the bench's output tag for each.
+KINDS = {"lengths": "LGATE", "window": "GATE"}
+# What each kind's per-sample and fixed instructions are, for the note under the table.
+PARTS = {"lengths": ("4 vector lengths: 2 sensors x 2 passes, each 3 float multiply-adds and a vsqrt",
+                     "the 8x8 float distance, 4 float divisions, calls"),
+         "window": ("24 channels' max/min/sums in 64 bits", "the 24x24 distance, the means' 12 64-bit divisions, calls")}
+LENGTH_STATISTICS = 8  # ng::kLengthGateStatistics: max, min, mean, std of each sensor's vector length
+
+
+def constant_bytes(kind: str, channels: int = IMU_CHANNELS) -> int:
+    """The gate's constants in the generated header, as converter/headers.py writes them.
+
+    lengths: kGateInputScale, kGateInputOffset, kGateLengthWeights, kGateLengthBias, kGateLengthLevel (float);
+    window: kGateWeights (int16), kGateBias (int64), kGateLevel (int64)."""
+    if kind == "lengths":
+        n = LENGTH_STATISTICS
+        return 4 * (2 * channels + n * n + n + 1)
     n = 4 * channels
     return 2 * n * n + 8 * n + 8
 
@@ -76,7 +102,7 @@ def object_code_bytes(obj: Path) -> int:
 
 
 def measure(windows: list[int]) -> dict:
-    """Instructions per gate evaluation by window length, and ng_gate's code bytes."""
+    """Instructions per gate evaluation by kind and window length, and ng_gate's code bytes."""
     with tempfile.TemporaryDirectory(prefix="ng_gate_arm_") as tmp:
         obj, elf = Path(tmp) / "ng_gate.o", Path(tmp) / "gate_bench.elf"
         compile_core("ng_gate.cpp", obj, log)
@@ -86,14 +112,17 @@ def measure(windows: list[int]) -> dict:
         kept = kept_code_bytes(elf.with_suffix(".map"), obj.name)
         object_bytes = object_code_bytes(obj)
         calls = run([tool("arm-none-eabi-nm"), "-u", obj], log).split()[1::2]
-    instructions = {}
-    for m in re.finditer(r"^GATE (\d+) (\d+) (\d+) (\d+)", out, re.M):
-        samples, n, ticks, fired = (int(v) for v in m.groups())
-        if fired != n:
-            sys.exit(f"error: gate_bench fired on {fired} of {n} windows of {samples} samples; level 0 fires on all")
-        instructions[samples] = ticks * per_tick / n
-    if sorted(instructions) != sorted(set(windows)):
-        sys.exit(f"error: gate_bench measured windows {sorted(instructions)}, asked for {windows}:\n{out[-1500:]}")
+    instructions = {kind: {} for kind in KINDS}
+    for kind, tag in KINDS.items():
+        for m in re.finditer(rf"^{tag} (\d+) (\d+) (\d+) (\d+)", out, re.M):
+            samples, n, ticks, fired = (int(v) for v in m.groups())
+            if fired != n:
+                sys.exit(f"error: gate_bench ({kind}) fired on {fired} of {n} windows of {samples} samples; "
+                         "level 0 fires on all")
+            instructions[kind][samples] = ticks * per_tick / n
+        if sorted(instructions[kind]) != sorted(set(windows)):
+            sys.exit(f"error: gate_bench measured the {kind} gate on windows {sorted(instructions[kind])}, "
+                     f"asked for {windows}:\n{out[-1500:]}")
     return {"instructions": instructions, "kept": kept, "object_bytes": object_bytes, "calls": calls}
 
 
@@ -108,33 +137,40 @@ def main() -> int:
     default = default_window(a.header_dir)
     windows = [default, *(int(w) for w in a.windows.split(",") if w.strip() and int(w) != default)]
     m = measure(windows)
-    code = sum(m["kept"].values())
-    consts = constant_bytes()
-    flash = code + consts
+    code = sum(m["kept"].values())  # both kinds' code: gate_fires dispatches at run time
 
     print(f"\n**The novelty gate on Cortex-M4F** (`bench/bench_gate_arm.py`; ng_gate.cpp {ARM_OPT}, QEMU mps2-an386 "
           f"instruction count; per window = gate_fires + gate_override; share of the default classifier's "
           f"{a.classifier_instructions:,} instructions per invoke)\n")
     cpi = "-".join(f"{c:.1f}" for c in CYCLES_PER_INSTRUCTION)
-    print(f"| window (samples x 6) | instructions per window | µs at 64 MHz ({cpi} cycles/instr) | "
+    print(f"| statistics | window (samples x 6) | instructions per window | µs at 64 MHz ({cpi} cycles/instr) | "
           "share of the classifier | code bytes | constant bytes | flash bytes |")
-    print("|---|---|---|---|---|---|---|")
-    for samples in windows:
-        insns = m["instructions"][samples]
-        us = us_at_64mhz(insns)
-        default_note = " (default model)" if samples == default else ""
-        print(f"| {samples}{default_note} | {insns:,.0f} | {us[0]:.1f}-{us[1]:.1f} | "
-              f"{100 * insns / a.classifier_instructions:.2f} % | {code:,} | {consts:,} | {flash:,} |")
+    print("|---|---|---|---|---|---|---|---|")
+    for kind in KINDS:
+        consts = constant_bytes(kind)
+        for samples in windows:
+            insns = m["instructions"][kind][samples]
+            us = us_at_64mhz(insns)
+            kind_note = " (default)" if kind == "lengths" else ""
+            default_note = " (default model)" if samples == default else ""
+            print(f"| {kind}{kind_note} | {samples}{default_note} | {insns:,.0f} | {us[0]:.1f}-{us[1]:.1f} | "
+                  f"{100 * insns / a.classifier_instructions:.2f} % | {code:,} | {consts:,} | {code + consts:,} |")
     if len(windows) >= 2:
         w0, w1 = windows[0], windows[1]
-        i0, i1 = m["instructions"][w0], m["instructions"][w1]
-        per_sample = (i1 - i0) / (w1 - w0)
-        print(f"\nper window sample: {per_sample:.1f} instructions (statistics); fixed part: "
-              f"{i0 - per_sample * w0:,.0f} instructions (the 24x24 distance, the means' 12 64-bit divisions, calls)")
-    print("code kept by the link (gate_fires, gate_override and what they call): "
+        print()
+        for kind in KINDS:
+            i0, i1 = m["instructions"][kind][w0], m["instructions"][kind][w1]
+            per_sample = (i1 - i0) / (w1 - w0)
+            print(f"{kind}: per window sample {per_sample:.1f} instructions ({PARTS[kind][0]}); fixed part "
+                  f"{i0 - per_sample * w0:,.0f} instructions ({PARTS[kind][1]})")
+        # QEMU counts instructions, not cycles: the FPU's vsqrt.f32 and vdiv.f32 take 14 cycles each.
+        print("lengths: QEMU counts each vsqrt.f32 (4 per sample) as one instruction; on the Cortex-M4F it takes "
+              "14 cycles, about 52 more cycles per sample than the cycles/instr range assumes")
+    print("code kept by the link (gate_fires, gate_override and what they call; both kinds', since gate_fires "
+          "picks the kind at run time, so a board with either kind keeps both): "
           + ", ".join(f"{name} {size}" for name, size in sorted(m["kept"].items()))
           + f"; the whole object's text: {m['object_bytes']:,} bytes; outside it, it calls {', '.join(m['calls'])} "
-          "(libgcc, libc: not counted)")
+          "(libgcc, libm, libc: not counted)")
     print(f"limits (the issue): {100 * LIMIT_SHARE:.0f} % time per window, {LIMIT_FLASH_BYTES:,} bytes flash")
     return 0
 

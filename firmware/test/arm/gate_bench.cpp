@@ -1,10 +1,12 @@
 // The core's novelty gate (ng_gate.h) on QEMU mps2-an386 (Cortex-M4F), run by
 // bench/bench_gate_arm.py with the core tests' startup.cpp (semihosting). Per window length it
 // times what InferencePipeline does after each invoke: gate_fires (statistics, distance,
-// comparison) and gate_override. The level is 0, so every window fires and the override is
-// always counted (the worst case). Prints, one fact per line:
-//   GATE samples windows ticks fired   SysTick ticks for `windows` gate evaluations
-//   CALIBRATION insns ticks            a loop of known instruction count
+// comparison) and gate_override, for both kinds of gate: the window statistics (int16 whitening)
+// and the vector lengths (LengthGateSettings, float). The level is 0, so every window fires and
+// the override is always counted (the worst case). Prints, one fact per line:
+//   GATE samples windows ticks fired    SysTick ticks for `windows` window-statistics evaluations
+//   LGATE samples windows ticks fired   the same for the vector-length gate
+//   CALIBRATION insns ticks             a loop of known instruction count
 // (QEMU -icount shift=0 advances time per instruction, so ticks become instructions.)
 // NG_GATE_BENCH_WINDOWS: the window lengths in samples, comma-separated (default 60,119).
 #include <stddef.h>
@@ -42,6 +44,12 @@ int8_t g_windows[kBatch][max_length() * ng::kImuChannels];
 int16_t g_weights[ng::kGateStatistics * ng::kGateStatistics];
 int64_t g_bias[ng::kGateStatistics];
 int8_t g_scores[kLabels];
+float g_length_weights[ng::kLengthGateStatistics * ng::kLengthGateStatistics];
+float g_length_bias[ng::kLengthGateStatistics];
+// The committed default model's sizes (model_settings.h kGateInputScale/Offset, rounded): g and dps
+// per input step, so the lengths and their sums are of the board's size.
+const float kInputScale[ng::kImuChannels] = {0.0523f, 0.0287f, 0.0452f, 7.33f, 6.97f, 5.01f};
+const float kInputOffset[ng::kImuChannels] = {0.363f, 0.086f, 0.650f, -4.76f, -4.18f, -4.07f};
 
 uint32_t hash(uint32_t k) { return (k * 2654435761u) ^ (k >> 7) ^ 0x5bd1e995u; }
 
@@ -56,8 +64,8 @@ void fill_windows(size_t samples, uint32_t seed) {
   }
 }
 
-void measure(size_t samples) {
-  const ng::GateSettings gate = {64, g_weights, g_bias, 0};
+// kBatch x kBatches evaluations of `gate` on windows of `samples`, printed as `tag samples windows ticks fired`.
+void measure(const char* tag, const ng::GateSettings& gate, size_t samples) {
   uint32_t ticks = 0, fired = 0;
   for (uint32_t b = 0; b < kBatches; ++b) {
     fill_windows(samples, b);
@@ -70,9 +78,14 @@ void measure(size_t samples) {
     }
     ticks += ticks_since(t0);
   }
-  printf("GATE %lu %lu %lu %lu\n", static_cast<unsigned long>(samples),
+  printf("%s %lu %lu %lu %lu\n", tag, static_cast<unsigned long>(samples),
          static_cast<unsigned long>(kBatch * kBatches), static_cast<unsigned long>(ticks),
          static_cast<unsigned long>(fired));
+}
+
+// A float in [-scale, scale) from a hash.
+float spread(uint32_t k, float scale) {
+  return scale * (static_cast<float>(hash(k) >> 8) / 8388608.0f - 1.0f);
 }
 
 }  // namespace
@@ -84,7 +97,19 @@ int ngtest::run_all() {
     g_weights[i] = static_cast<int16_t>(hash(static_cast<uint32_t>(i) + 17u) >> 16);
   for (size_t i = 0; i < ng::kGateStatistics; ++i)
     g_bias[i] = static_cast<int64_t>(static_cast<int32_t>(hash(static_cast<uint32_t>(i) + 4242u))) * 1000;
-  for (size_t samples : kWindowLengths) measure(samples);
+  // Float constants of the whitening's size (the committed model's run from about -30 to 15).
+  for (size_t i = 0; i < ng::kLengthGateStatistics * ng::kLengthGateStatistics; ++i)
+    g_length_weights[i] = spread(static_cast<uint32_t>(i) + 91u, 16.0f);
+  for (size_t i = 0; i < ng::kLengthGateStatistics; ++i)
+    g_length_bias[i] = spread(static_cast<uint32_t>(i) + 777u, 8.0f);
+  // Every member explicitly: -Wextra warns of a missing initializer.
+  const ng::GateSettings window_gate = {64, g_weights, g_bias, 0, nullptr};
+  const ng::LengthGateSettings lengths = {kInputScale, kInputOffset, g_length_weights, g_length_bias, 0.0f};
+  const ng::GateSettings length_gate = {64, g_weights, g_bias, 0, &lengths};
+  for (size_t samples : kWindowLengths) {
+    measure("GATE", window_gate, samples);
+    measure("LGATE", length_gate, samples);
+  }
   ng_bench::print_calibration();
   return 0;
 }
