@@ -8,7 +8,7 @@ import math
 from contract.fields import (DEFAULT_GATE, ContractError, FrontEndLayer, GruShape, MotionGate, Normalization,
                              NoveltyGate)
 from contract.labels import LabelError, c_identifiers
-from contract.pipeline import CONTRACT_VERSION, DEFAULT_AGREEMENT, DEFAULT_REFRACTORY_S, MOTION_MEASURE
+from contract.pipeline import CHANNELS, CONTRACT_VERSION, DEFAULT_AGREEMENT, DEFAULT_REFRACTORY_S, MOTION_MEASURE
 
 REQUIRED = ("rate_hz", "channels", "window", "hop", "labels", "idle_label", "normalization", "score_threshold")
 
@@ -47,21 +47,33 @@ def checked_fields(raw: dict, where: str) -> dict:
         arch=arch, score_threshold=_number(raw, "score_threshold", where), agreement=agreement,
         refractory_s=refractory_s, motion_gate=gate, unknown_label=unknown_label, unknown_threshold=unknown_threshold,
         gru=checked_gru(raw.get("gru"), where),
-        novelty_gate=checked_novelty_gate(raw.get("novelty_gate") if version >= 2 else None, len(channels),
+        novelty_gate=checked_novelty_gate(raw.get("novelty_gate") if version >= 2 else None, channels,
                                           unknown_label, where), **records)
 
 
 GATE_STATISTICS_PER_CHANNEL = 4  # max, minus min, mean of the positive part, of the negative part
+GATE_LENGTH_STATISTICS = 8  # max, min, mean, std of the accelerometer's and the gyroscope's vector length
 
 
-def checked_novelty_gate(raw, n_channels: int, unknown_label: str | None, where: str) -> NoveltyGate | None:
-    """The novelty gate of contract.json (None when absent): a square whitening over 4 statistics per
-    channel, its bias, a positive level, and an unknown label for the windows it rejects."""
+def gate_statistics_count(statistics: str, n_channels: int) -> int | None:
+    """How many statistics a gate of that kind reads (None for a kind this nanogest does not know)."""
+    return {"window": GATE_STATISTICS_PER_CHANNEL * n_channels, "lengths": GATE_LENGTH_STATISTICS}.get(statistics)
+
+
+def checked_novelty_gate(raw, channels: list[str], unknown_label: str | None, where: str) -> NoveltyGate | None:
+    """The novelty gate of contract.json (None when absent): a square whitening over its statistics (4
+    per channel, or 8 of the vector lengths), its bias, a positive level, and an unknown label for the windows it rejects."""
     if raw is None:
         return None
     if not isinstance(raw, dict):
         raise ContractError(f"{where}: novelty_gate must be null or an object, got {raw!r}")
-    n = GATE_STATISTICS_PER_CHANNEL * n_channels
+    statistics = raw.get("statistics", "window")
+    n = gate_statistics_count(statistics, len(channels)) if isinstance(statistics, str) else None
+    if n is None:
+        raise ContractError(f"{where}: novelty_gate.statistics must be 'window' or 'lengths', got {statistics!r}")
+    if statistics == "lengths" and list(channels) != list(CHANNELS):
+        raise ContractError(f"{where}: novelty_gate.statistics 'lengths' needs the channels {list(CHANNELS)} "
+                            f"(the accelerometer's, then the gyroscope's), got {list(channels)}")
     weights, bias, level = raw.get("weights"), raw.get("bias"), raw.get("level")
     if (not isinstance(weights, list) or len(weights) != n
             or not all(isinstance(r, list) and len(r) == n and all(is_number(v) for v in r) for r in weights)):

@@ -44,6 +44,13 @@ class NoveltyGate:
     level: float
     record: dict
 
+    @property
+    def statistics(self) -> str:
+        """Which statistics the gate reads (contract.checks.GATE_STATISTICS): ``window``, the 4 per channel
+        above, in contracts that do not say; ``lengths``, the accelerometer's and gyroscope's vector
+        lengths' max, min, mean and std."""
+        return self.record.get("statistics", "window")
+
     def document(self) -> dict:
         return {"weights": [list(r) for r in self.weights], "bias": list(self.bias), "level": self.level,
                 **self.record}

@@ -12,6 +12,14 @@ once, here, for the header and for every laptop path that scores windows as the 
   32767, rounded to int16 (``weights``); the bias and the level divided by ``r``, rounded to int64;
 - ``d = sum_k |weights[k] . stats + bias[k]|`` in int64; the gate fires when ``d > level``.
 
+A gate of the vector lengths (``statistics`` "lengths", what ``nanogest fit`` gives) is computed in
+float32 instead, step for step as ng_gate's LengthGateSettings: each channel taken back to g or dps as
+``(q - z) * input_scale[c] + input_offset[c]`` (``input_scale`` the input scale times the normalization's
+std, ``input_offset`` its mean), the accelerometer's and gyroscope's vector lengths per sample, their max,
+min, mean and std (in one pass, of each length less the first sample's), then
+``d = sum_k |bias[k] + sum_j weights[k][j] s[j]|``; every sum in the order the core adds
+(``LengthGateConstants``, ``length_statistics``).
+
 A window the gate fires on is unknown: every class score becomes -128 and the unknown label's 127,
 before the post-processing (``override``).
 """
@@ -40,13 +48,33 @@ class GateConstants:
     unknown_index: int
 
 
-def gate_constants(contract: Contract, input_q: tuple[float, int]) -> GateConstants | None:
-    """The contract's gate in the whole numbers of the int8 input ``input_q`` (scale, zero point); None
-    without a gate."""
+@dataclass(frozen=True)
+class LengthGateConstants:
+    """What the header carries for a gate of the vector lengths (model_settings.h kGateInputScale ...),
+    all float32."""
+
+    input_scale: np.ndarray  # (channels,)
+    input_offset: np.ndarray  # (channels,)
+    weights: np.ndarray  # (8, 8)
+    bias: np.ndarray  # (8,)
+    level: np.float32
+    unknown_index: int
+
+
+def gate_constants(contract: Contract, input_q: tuple[float, int]) -> GateConstants | LengthGateConstants | None:
+    """The contract's gate in the whole numbers of the int8 input ``input_q`` (scale, zero point), or in
+    float32 for the vector lengths; None without a gate."""
     gate = contract.novelty_gate
     if gate is None:
         return None
     scale = float(input_q[0])
+    if gate.statistics == "lengths":
+        f32 = np.float32
+        return LengthGateConstants((scale * np.asarray(contract.normalization.std, np.float64)).astype(f32),
+                                   np.asarray(contract.normalization.mean, np.float64).astype(f32),
+                                   np.asarray(gate.weights, np.float64).astype(f32),
+                                   np.asarray(gate.bias, np.float64).astype(f32), f32(gate.level),
+                                   contract.unknown_index)
     a = np.asarray(gate.weights, dtype=np.float64)
     n = a.shape[1] // 2
     factors = np.concatenate([np.full(n, scale), np.full(n, scale / MEAN_SCALE)])
@@ -65,15 +93,54 @@ def window_statistics(q: np.ndarray, zero_point: int) -> np.ndarray:
                            (MEAN_SCALE * np.maximum(-d, 0).sum(1) + w // 2) // w], axis=1)
 
 
-def gate_distances(q: np.ndarray, zero_point: int, c: GateConstants) -> np.ndarray:
-    """The int64 distance of each int8 window, as ng::gate_distance computes it."""
+def length_statistics(q: np.ndarray, zero_point: int, c: LengthGateConstants) -> np.ndarray:
+    """(windows, 8) float32: the accelerometer's then the gyroscope's vector length's max, min, mean and
+    std over each int8 window (windows, W, channels), as ng::length_gate_statistics computes them."""
+    f32 = np.float32
+    v = (np.asarray(q, np.int32) - int(zero_point)).astype(f32) * c.input_scale + c.input_offset
+    w = v.shape[1]
+    out = []
+    for first in (0, 3):
+        total = np.zeros(v.shape[:2], f32)
+        for ch in range(first, first + 3):  # the core adds the squares in channel order
+            total = total + v[..., ch] * v[..., ch]
+        n = np.sqrt(total)
+        origin = n[:, 0]
+        s, squares = np.zeros(len(v), f32), np.zeros(len(v), f32)
+        for t in range(1, w):  # sums in sample order, not numpy's pairwise order, of each length less the first's
+            d = n[:, t] - origin
+            s = s + d
+            squares = squares + d * d
+        shift = s / f32(w)
+        variance = squares / f32(w) - shift * shift
+        std = np.sqrt(np.maximum(variance, f32(0)))  # 0 where the variance is not above 0, as the core
+        out += [n.max(1), n.min(1), origin + shift, std]
+    return np.stack(out, axis=1)
+
+
+def length_distances(stats: np.ndarray, c: LengthGateConstants) -> np.ndarray:
+    """The float32 distance of each window's length statistics, as ng::length_gate_distance computes it."""
+    d = np.zeros(len(stats), np.float32)
+    for k in range(len(c.bias)):
+        w = np.full(len(stats), c.bias[k], np.float32)
+        for j in range(stats.shape[1]):
+            w = w + c.weights[k, j] * stats[:, j]
+        d = d + np.abs(w)
+    return d
+
+
+def gate_distances(q: np.ndarray, zero_point: int, c: GateConstants | LengthGateConstants) -> np.ndarray:
+    """The distance of each int8 window, as ng::gate_distance (int64) or ng::length_gate_distance
+    (float32) computes it."""
+    if isinstance(c, LengthGateConstants):
+        return length_distances(length_statistics(q, zero_point, c), c)
     if len(q) == 0:
         return np.zeros(0, np.int64)
     w = window_statistics(q, zero_point) @ c.weights.astype(np.int64).T + c.bias[None, :]
     return np.abs(w).sum(1)
 
 
-def gate_fires(q: np.ndarray, zero_point: int, c: GateConstants | None) -> np.ndarray:
+def gate_fires(q: np.ndarray, zero_point: int, c: GateConstants | LengthGateConstants | None) -> np.ndarray:
     """Which int8 windows the gate makes unknown (none without a gate)."""
     if c is None:
         return np.zeros(len(q), bool)

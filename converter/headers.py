@@ -13,7 +13,7 @@ import numpy as np
 from contract.checks import GATE_STATISTICS_PER_CHANNEL
 from contract.labels import LabelError, c_identifiers
 from converter import ConverterError
-from converter.gate import MEAN_SCALE, gate_constants
+from converter.gate import MEAN_SCALE, LengthGateConstants, gate_constants
 from converter.int8.board_ops import resolver_method
 from converter.int8.flatbuffer import OpInfo, TensorInfo
 from converter.postprocess import settings_from_contract
@@ -175,6 +175,8 @@ def gate_settings(contract: Contract, inp: TensorInfo, step: dict | None) -> str
     if step:
         raise ConverterError("the contract has a novelty_gate, but a step (GRU) model cannot carry one: the board "
                              "gates whole windows only; train it without the gate")
+    if isinstance(gate, LengthGateConstants):
+        return length_gate_settings(gate, contract.novelty_gate)
     n = gate.bias.size
     return f"""// Novelty gate (ng_gate.h, converter/gate.py): a window whose int8 input statistics lie farther than
 // kGateLevel from the training windows' reports kUnknownLabelIndex, whatever the model scored.
@@ -190,6 +192,39 @@ constexpr int64_t kGateBias[{n}] = {{
 }};
 // The contract's level {contract.novelty_gate.level!r} in the whole numbers of kGateWeights.
 {gate_chosen_by(contract.novelty_gate.record)}constexpr int64_t kGateLevel = {gate.level};
+"""
+
+
+def _float_rows(values, per_line: int) -> str:
+    """float32 values as the lines of a C initializer, ``per_line`` to a line, each reading back exactly."""
+    values = [c_float(v) for v in np.asarray(values).ravel()]
+    return "\n".join("    " + ", ".join(values[i:i + per_line]) + "," for i in range(0, len(values), per_line))
+
+
+def length_gate_settings(gate: LengthGateConstants, contract_gate) -> str:
+    """The vector-length gate's constants (ng_gate.h LengthGateSettings), float32 as converter.gate has them."""
+    n = gate.bias.size
+    return f"""// Novelty gate of the vector lengths (ng_gate.h LengthGateSettings, converter/gate.py): a window whose
+// accelerometer and gyroscope lengths' statistics lie farther than kGateLengthLevel from the training
+// windows' reports kUnknownLabelIndex, whatever the model scored.
+constexpr bool kGateEnabled = true;
+constexpr bool kGateLengths = true;
+constexpr int kGateStatistics = {n};
+// (q - kInputZeroPoint) * kGateInputScale[c] + kGateInputOffset[c]: channel c in g or dps.
+constexpr float kGateInputScale[{gate.input_scale.size}] = {{
+{_float_rows(gate.input_scale, 6)}
+}};
+constexpr float kGateInputOffset[{gate.input_offset.size}] = {{
+{_float_rows(gate.input_offset, 6)}
+}};
+// kGateStatistics x kGateStatistics, row-major: the whitening of the statistics.
+constexpr float kGateLengthWeights[{n * n}] = {{
+{_float_rows(gate.weights, n)}
+}};
+constexpr float kGateLengthBias[{n}] = {{
+{_float_rows(gate.bias, n)}
+}};
+{gate_chosen_by(contract_gate.record)}constexpr float kGateLengthLevel = {c_float(gate.level)};
 """
 
 

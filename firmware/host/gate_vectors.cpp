@@ -9,7 +9,12 @@
 //   gate MEAN_SCALE LEVEL ZERO_POINT SAMPLES LABELS UNKNOWN_INDEX   then the gate for what follows:
 //   weights (kGateStatistics^2 values, row-major)  bias (kGateStatistics values)
 //   window (SAMPLES x 6 int8, time-major) (LABELS int8 scores)
-// stdout: one line per window: "stats... distance fires scores..." (the scores after the override).
+// or, for the gate of the vector lengths (LengthGateSettings), floats as their 32 bits in decimal:
+//   lgate LEVEL_BITS ZERO_POINT SAMPLES LABELS UNKNOWN_INDEX
+//   lscale (6)  loffset (6)  lweights (kLengthGateStatistics^2)  lbias (kLengthGateStatistics)
+//   then windows as above.
+// stdout: one line per window: "stats... distance fires scores..." (the scores after the override;
+// a length gate's statistics and distance as their float bits).
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +38,11 @@ struct Vectors {
   int32_t unknown_index;
   int8_t q[kMaxSamples * ng::kImuChannels];
   int8_t scores[kMaxLabels];
+  ng::LengthGateSettings lengths;
+  float scale[ng::kImuChannels];
+  float offset[ng::kImuChannels];
+  float length_weights[ng::kLengthGateStatistics * ng::kLengthGateStatistics];
+  float length_bias[ng::kLengthGateStatistics];
 };
 
 Vectors g_vectors;  // static: too large for the QEMU program's stack
@@ -61,18 +71,58 @@ bool numbers(FILE* in, T* out, size_t n) {
   return true;
 }
 
+// Floats travel as their bits, so both sides read and write them exactly.
+float from_bits(long long bits) {
+  const uint32_t u = static_cast<uint32_t>(bits);
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+unsigned long to_bits(float f) {
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  return static_cast<unsigned long>(u);
+}
+
+bool floats(FILE* in, float* out, size_t n) {
+  long long v = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (!number(in, &v)) return false;
+    out[i] = from_bits(v);
+  }
+  return true;
+}
+
+bool read_window_shape(Vectors& v, const long long* f) {
+  v.zero_point = static_cast<int32_t>(f[0]);
+  v.samples = static_cast<size_t>(f[1]);
+  v.labels = static_cast<size_t>(f[2]);
+  v.unknown_index = static_cast<int32_t>(f[3]);
+  return v.samples >= 1 && v.samples <= kMaxSamples && v.labels >= 1 && v.labels <= kMaxLabels;
+}
+
+bool read_length_gate(Vectors& v) {
+  long long f[5];
+  if (!numbers(v.in, f, 5)) return false;
+  v.lengths.level = from_bits(f[0]);
+  v.lengths.input_scale = v.scale;
+  v.lengths.input_offset = v.offset;
+  v.lengths.weights = v.length_weights;
+  v.lengths.bias = v.length_bias;
+  v.gate.lengths = &v.lengths;
+  return read_window_shape(v, f + 1);
+}
+
 bool read_gate(Vectors& v) {
   long long f[6];
   if (!numbers(v.in, f, 6)) return false;
   v.gate.mean_scale = static_cast<int32_t>(f[0]);
   v.gate.level = f[1];
-  v.zero_point = static_cast<int32_t>(f[2]);
-  v.samples = static_cast<size_t>(f[3]);
-  v.labels = static_cast<size_t>(f[4]);
-  v.unknown_index = static_cast<int32_t>(f[5]);
   v.gate.weights = v.weights;
   v.gate.bias = v.bias;
-  return v.samples >= 1 && v.samples <= kMaxSamples && v.labels >= 1 && v.labels <= kMaxLabels;
+  v.gate.lengths = nullptr;
+  return read_window_shape(v, f + 2);
 }
 
 // The int64 as decimal digits: newlib's printf may lack %lld.
@@ -88,7 +138,23 @@ void print_int64(int64_t value) {
   while (n > 0) putchar(digits[--n]);
 }
 
+void run_length_window(Vectors& v) {
+  float stats[ng::kLengthGateStatistics];
+  ng::length_gate_statistics(v.lengths, v.q, v.samples, v.zero_point, stats);
+  const float distance = ng::length_gate_distance(v.lengths, stats);
+  const bool fires = ng::gate_fires(v.gate, v.q, v.samples, v.zero_point);
+  if (fires) ng::gate_override(v.scores, v.labels, v.unknown_index);
+  for (size_t j = 0; j < ng::kLengthGateStatistics; ++j) printf("%lu ", to_bits(stats[j]));
+  printf("%lu %d", to_bits(distance), fires ? 1 : 0);
+  for (size_t i = 0; i < v.labels; ++i) printf(" %d", static_cast<int>(v.scores[i]));
+  putchar('\n');
+}
+
 void run_window(Vectors& v) {
+  if (v.gate.lengths != nullptr) {
+    run_length_window(v);
+    return;
+  }
   int32_t stats[ng::kGateStatistics];
   ng::gate_statistics(v.q, v.samples, v.zero_point, v.gate.mean_scale, stats);
   const int64_t distance = ng::gate_distance(v.gate, stats);
@@ -115,6 +181,16 @@ int run(FILE* in) {
       ok = numbers(in, v.weights, ng::kGateStatistics * ng::kGateStatistics);
     } else if (strcmp(what, "bias") == 0) {
       ok = numbers(in, v.bias, ng::kGateStatistics);
+    } else if (strcmp(what, "lgate") == 0) {
+      ok = read_length_gate(v);
+    } else if (strcmp(what, "lscale") == 0) {
+      ok = floats(in, v.scale, ng::kImuChannels);
+    } else if (strcmp(what, "loffset") == 0) {
+      ok = floats(in, v.offset, ng::kImuChannels);
+    } else if (strcmp(what, "lweights") == 0) {
+      ok = floats(in, v.length_weights, ng::kLengthGateStatistics * ng::kLengthGateStatistics);
+    } else if (strcmp(what, "lbias") == 0) {
+      ok = floats(in, v.length_bias, ng::kLengthGateStatistics);
     } else if (strcmp(what, "window") == 0 && v.samples > 0) {
       ok = numbers(in, v.q, v.samples * ng::kImuChannels) && numbers(in, v.scores, v.labels);
       if (ok) run_window(v);

@@ -232,3 +232,62 @@ def test_the_gate_header_compiles_into_the_board_settings_on_host_and_cortex_m4(
     proc = subprocess.run([arm, *ARM_FLAGS, *include, str(tmp_path / "check.cc"), "-o", str(tmp_path / "check.o")],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+LENGTH_GATE_CHECK = r"""
+#include <cstdio>
+#include <cstring>
+#include "ng_header_settings.h"
+constexpr ng::ModelSettings kSettings = ng::model_settings_from_header();
+void bits(float f) { unsigned u; std::memcpy(&u, &f, sizeof u); std::printf("%u ", u); }
+int main() {
+  const ng::GateSettings* g = kSettings.gate;
+  if (g == nullptr || g->lengths == nullptr) { std::printf("none\n"); return 0; }
+  const ng::LengthGateSettings& l = *g->lengths;
+  for (size_t i = 0; i < ng::kImuChannels; ++i) bits(l.input_scale[i]);
+  for (size_t i = 0; i < ng::kImuChannels; ++i) bits(l.input_offset[i]);
+  for (size_t i = 0; i < ng::kLengthGateStatistics * ng::kLengthGateStatistics; ++i) bits(l.weights[i]);
+  for (size_t i = 0; i < ng::kLengthGateStatistics; ++i) bits(l.bias[i]);
+  bits(l.level);
+  std::printf("%d\n", (int)kSettings.unknown_index);
+  return 0;
+}
+"""
+
+
+def length_gated_contract(seed: int = 0):
+    from contract.fields import NoveltyGate
+
+    rng = np.random.default_rng(seed)
+    base = ungated_contract()
+    weights = tuple(tuple(float(v) for v in row) for row in rng.normal(0.0, 2.0, (8, 8)))
+    labels = base.labels if "unknown" in base.labels else [*base.labels, "unknown"]
+    return base.replace(labels=labels, unknown_label="unknown",
+                        novelty_gate=NoveltyGate(weights, tuple(float(v) for v in rng.normal(0, 3, 8)), 61.5,
+                                                 {"statistics": "lengths", **GATE_RECORD}))
+
+
+def test_a_length_gate_header_carries_float32_constants_the_board_reads_back_exactly(tmp_path):
+    """kGateLengths and its float32 constants, written by the converter and read through
+    ng_header_settings.h on the host (bit for bit) and compiled for Cortex-M4F."""
+    contract = length_gated_contract()
+    c = gate_constants(contract, (GATE_INPUT.scale, GATE_INPUT.zero_point))
+    header = gate_header(contract)
+    assert "constexpr bool kGateLengths = true;" in header and "constexpr int kGateStatistics = 8;" in header
+    assert "kGateLengthWeights[64]" in header and "kGateWeights" not in header
+    assert "keep 95.0 % of the gesture windows of training people held out in turn" in header
+    (tmp_path / "model_settings.h").write_text(header)
+    (tmp_path / "check.cc").write_text(LENGTH_GATE_CHECK)
+    gxx, arm = require_tool("g++"), require_tool("arm-none-eabi-g++")
+    include = ["-I", str(tmp_path), "-I", str(CORE)]
+    build = subprocess.run([gxx, "-std=c++14", "-Wall", "-Wextra", "-Werror", *include, str(tmp_path / "check.cc"),
+                            "-o", str(tmp_path / "check")], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    printed = subprocess.run([str(tmp_path / "check")], capture_output=True, text=True, check=True).stdout.split()
+    expected = np.concatenate([c.input_scale, c.input_offset, c.weights.ravel(), c.bias, [c.level]]).astype(np.float32)
+    assert [int(v) for v in printed[:-1]] == expected.view(np.uint32).tolist()
+    assert int(printed[-1]) == contract.unknown_index
+    np.testing.assert_allclose(c.input_scale, GATE_INPUT.scale * np.asarray(contract.normalization.std), rtol=1e-6)
+    proc = subprocess.run([arm, *ARM_FLAGS, *include, str(tmp_path / "check.cc"), "-o", str(tmp_path / "check.o")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

@@ -69,3 +69,32 @@ def test_a_window_the_gate_fires_on_scores_unknown_and_nothing_else():
     assert out[0].tolist() == [100, -100, -128] and out[1].tolist() == [-128, -128, 127]
     assert np.array_equal(board_gate.gated_scores(scores, np.zeros((2, 40, 6), np.int8), base_contract(), INPUT_Q),
                           scores)  # no gate: the model's scores
+
+
+def test_the_length_gate_decides_on_the_board_as_the_float_gate_away_from_the_level():
+    """A gate of the vector lengths, fitted in float on five people's windows in g and dps: the float32
+    gate of converter/gate.py on their int8 input decides as the float one wherever it is 1 % clear of
+    the level, and its distance is the float one to 0.1 %."""
+    from contract.document import normalization_of
+
+    rng = np.random.default_rng(4)
+    mean, std = [0.3, 0.1, 0.6, -4.0, -4.0, -4.0], [0.8, 0.5, 0.7, 110.0, 100.0, 80.0]
+    contract = base_contract().replace(normalization=normalization_of(mean, std))
+    people = {f"p{i}": rng.normal(0.1 * i, 1 + 0.1 * i, size=(80, 40, 6)) for i in range(5)}  # normalized
+    features = novelty.statistics_of("lengths", contract.normalization)
+    g = novelty.fit_gate(lambda ss: np.concatenate([people[s] for s in ss]), sorted(people), 0, 99.0, "lengths",
+                         features)
+    gate = NoveltyGate(tuple(map(tuple, g.a.tolist())), tuple(g.b.tolist()), g.level, g.description())
+    contract = contract.replace(novelty_gate=gate)
+    assert gate.statistics == "lengths" and len(gate.bias) == 8
+    x = np.concatenate([*people.values(), 2.5 * rng.normal(size=(200, 40, 6)), rng.normal(size=(200, 40, 6)) + 1.5])
+    q = quantize(x, *INPUT_Q)
+    seen = INPUT_Q[0] * (q.astype(np.float64) - INPUT_Q[1])  # the normalized window the board's int8 input holds
+    d_float = novelty.window_distances(gate, seen, contract.normalization)
+    c = board_gate.gate_constants(contract, INPUT_Q)
+    assert isinstance(c, board_gate.LengthGateConstants) and c.weights.dtype == np.float32
+    fires = board_gate.gate_fires(q, INPUT_Q[1], c)
+    clear = np.abs(d_float / gate.level - 1) > 0.01
+    assert clear.mean() > 0.9 and fires.any() and (~fires).any()
+    assert np.array_equal(fires[clear], d_float[clear] > gate.level)
+    assert np.abs(board_gate.gate_distances(q, INPUT_Q[1], c) / d_float - 1).max() < 0.001

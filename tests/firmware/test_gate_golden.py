@@ -159,9 +159,10 @@ LSM = (0.000122, 0.07)
 DEFAULT_RUN = FIRMWARE / "build" / "host" / "default_run"
 
 
-def gated_contract_and_header(counts: list[np.ndarray]):
-    """The default run's contract with an unknown label and a gate whose level falls mid-way through these
-    takes' windows, and the model_settings.h the converter writes for it (the committed model's tensors)."""
+def gated_contract_and_header(counts: list[np.ndarray], statistics: str = "window"):
+    """The default run's contract with an unknown label and a gate of these ``statistics`` whose level falls
+    mid-way through these takes' windows, and the model_settings.h the converter writes for it (the
+    committed model's tensors)."""
     from converter.headers import fnv1a32, model_settings_h
     from converter.int8.flatbuffer import read_io
     from converter.run_dir import load_contract
@@ -170,19 +171,21 @@ def gated_contract_and_header(counts: list[np.ndarray]):
     inp, out = read_io(model)
     base = load_contract(DEFAULT_RUN)
     rng = np.random.default_rng(3)
-    weights = tuple(tuple(float(v) for v in row) for row in rng.normal(0.0, 1.0, (FEATURES, FEATURES)))
-    bias = tuple(float(v) for v in rng.normal(0.0, 1.0, FEATURES))
-    record = {"keep_percent": 95.0, "held_out_groups": 3, "held_out_windows": 1234}
+    n = FEATURES if statistics == "window" else 8
+    weights = tuple(tuple(float(v) for v in row) for row in rng.normal(0.0, 1.0, (n, n)))
+    bias = tuple(float(v) for v in rng.normal(0.0, 1.0, n))
+    record = {"statistics": statistics, "keep_percent": 95.0, "held_out_groups": 3, "held_out_windows": 1234}
     labels = base.labels if "unknown" in base.labels else [*base.labels, "unknown"]
     contract = base.replace(labels=labels, unknown_label="unknown", novelty_gate=NoveltyGate(weights, bias, 1.0, record))
     c = gate_constants(contract, (inp.scale, inp.zero_point))
     q = np.concatenate([input_tensors(x, contract, LSM, (inp.scale, inp.zero_point)) for x in counts])
-    median = float(np.median(gate_distances(q, inp.zero_point, c)))  # in the header's whole numbers, for level 1.0
-    contract = contract.replace(novelty_gate=NoveltyGate(weights, bias, median / c.level, record))
+    median = float(np.median(gate_distances(q, inp.zero_point, c)))  # in the header's numbers, for level 1.0
+    contract = contract.replace(novelty_gate=NoveltyGate(weights, bias, median / float(c.level), record))
     return contract, model_settings_h(contract, inp, out, 8192, fnv1a32(model)), (inp.scale, inp.zero_point)
 
 
-def test_the_pipeline_reports_unknown_for_the_windows_the_gate_fires_on(host_build):
+@pytest.mark.parametrize("statistics", ["lengths", "window"])
+def test_the_pipeline_reports_unknown_for_the_windows_the_gate_fires_on(host_build, statistics):
     """Takes of counts through the core's InferencePipeline built with the converter's header for a contract
     with a gate: its decisions are converter/postprocess.py's on the scores converter/gate.py overrides."""
     from test_postprocess_golden import core_decisions, scores_for_windows, takes_of_counts
@@ -190,7 +193,8 @@ def test_the_pipeline_reports_unknown_for_the_windows_the_gate_fires_on(host_bui
     rng = np.random.default_rng(9)
     base = load_default_contract()
     takes = takes_of_counts(rng, base.window)
-    contract, header, input_q = gated_contract_and_header(takes)
+    contract, header, input_q = gated_contract_and_header(takes, statistics)
+    assert ("kGateLengths = true" in header) == (statistics == "lengths")
     c = gate_constants(contract, input_q)
     n_labels, unknown = len(contract.labels), contract.unknown_index
     scores = [scores_for_windows(rng, len(board_windows(t, contract.window, contract.hop)), n_labels) for t in takes]

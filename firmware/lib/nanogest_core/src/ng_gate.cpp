@@ -1,5 +1,7 @@
 #include "ng_gate.h"
 
+#include <math.h>
+
 namespace ng {
 
 namespace {
@@ -26,7 +28,58 @@ void channel_statistics(const int8_t* q, size_t samples, size_t c, int32_t zero_
 
 int64_t abs64(int64_t v) { return v < 0 ? -v : v; }
 
+// The length of the three-channel vector from channel `first` of one int8 sample, in g or dps.
+float vector_length(const LengthGateSettings& gate, const int8_t* sample, int32_t zero_point, size_t first) {
+  float sum = 0.0f;
+  for (size_t c = first; c < first + 3; ++c) {
+    const float v = static_cast<float>(static_cast<int32_t>(sample[c]) - zero_point) * gate.input_scale[c] +
+                    gate.input_offset[c];
+    sum += v * v;
+  }
+  return sqrtf(sum);
+}
+
+// One sensor's max, min, mean and std of its vector length over the window, in one pass: the sums
+// are of each length less the first sample's, so the variance is no difference of two large sums.
+void length_statistics(const LengthGateSettings& gate, const int8_t* q, size_t samples, int32_t zero_point,
+                       size_t first, float* stats) {
+  const float origin = vector_length(gate, q, zero_point, first);
+  float high = origin, low = origin, sum = 0.0f, squares = 0.0f;
+  for (size_t t = 1; t < samples; ++t) {
+    const float n = vector_length(gate, q + t * kImuChannels, zero_point, first);
+    if (n > high) high = n;
+    if (n < low) low = n;
+    const float d = n - origin;
+    sum += d;
+    squares += d * d;
+  }
+  const float w = static_cast<float>(samples);
+  const float shift = sum / w;
+  const float variance = squares / w - shift * shift;
+  stats[0] = high;
+  stats[1] = low;
+  stats[2] = origin + shift;
+  stats[3] = variance > 0.0f ? sqrtf(variance) : 0.0f;
+}
+
 }  // namespace
+
+void length_gate_statistics(const LengthGateSettings& gate, const int8_t* q, size_t samples, int32_t zero_point,
+                            float* stats) {
+  length_statistics(gate, q, samples, zero_point, 0, stats);
+  length_statistics(gate, q, samples, zero_point, 3, stats + 4);
+}
+
+float length_gate_distance(const LengthGateSettings& gate, const float* stats) {
+  float d = 0.0f;
+  for (size_t k = 0; k < kLengthGateStatistics; ++k) {
+    const float* row = gate.weights + k * kLengthGateStatistics;
+    float w = gate.bias[k];
+    for (size_t j = 0; j < kLengthGateStatistics; ++j) w += row[j] * stats[j];
+    d += fabsf(w);
+  }
+  return d;
+}
 
 void gate_statistics(const int8_t* q, size_t samples, int32_t zero_point, int32_t mean_scale, int32_t* stats) {
   for (size_t c = 0; c < kImuChannels; ++c) channel_statistics(q, samples, c, zero_point, mean_scale, stats);
@@ -45,6 +98,11 @@ int64_t gate_distance(const GateSettings& gate, const int32_t* stats) {
 
 bool gate_fires(const GateSettings& gate, const int8_t* q, size_t samples, int32_t zero_point) {
   if (samples == 0) return false;
+  if (gate.lengths != nullptr) {
+    float lengths[kLengthGateStatistics];
+    length_gate_statistics(*gate.lengths, q, samples, zero_point, lengths);
+    return length_gate_distance(*gate.lengths, lengths) > gate.lengths->level;
+  }
   int32_t stats[kGateStatistics];
   gate_statistics(q, samples, zero_point, gate.mean_scale, stats);
   return gate_distance(gate, stats) > gate.level;

@@ -16,6 +16,13 @@ constexpr int kGateMeanScale = 1;  // unused without a gate
 constexpr int16_t kGateWeights[1] = {0};
 constexpr int64_t kGateBias[1] = {0};
 constexpr int64_t kGateLevel = 0;
+// The vector-length gate's (ng_gate.h LengthGateSettings): a header without them has the window gate or none.
+constexpr bool kGateLengths = false;
+constexpr float kGateInputScale[1] = {0.0f};
+constexpr float kGateInputOffset[1] = {0.0f};
+constexpr float kGateLengthWeights[1] = {0.0f};
+constexpr float kGateLengthBias[1] = {0.0f};
+constexpr float kGateLengthLevel = 0.0f;
 
 }  // namespace gate_defaults
 

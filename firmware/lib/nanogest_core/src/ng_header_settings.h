@@ -33,16 +33,27 @@ static_assert(!model::kIsStepModel || model::kStepInputSamples <= model::kWindow
 static_assert(!model::kGateEnabled || model::kUnknownLabelIndex >= 0,
               "the novelty gate reports its windows as the unknown label: the model needs one");
 static_assert(!model::kGateEnabled || !model::kIsStepModel, "only a windowed model has a novelty gate");
-static_assert(model::kGateStatistics == static_cast<int>(kGateStatistics) &&
-                  model::kGateStatistics == 4 * model::kChannelCount,
-              "the novelty gate reads four statistics per channel");
-static_assert(!model::kGateEnabled ||
+static_assert(model::kGateLengths ? model::kGateStatistics == static_cast<int>(kLengthGateStatistics)
+                                   : (model::kGateStatistics == static_cast<int>(kGateStatistics) &&
+                                      model::kGateStatistics == 4 * model::kChannelCount),
+              "the novelty gate reads four statistics per channel, or eight of the vector lengths");
+static_assert(!model::kGateEnabled || model::kGateLengths ||
                   (sizeof(model::kGateWeights) == sizeof(int16_t) * kGateStatistics * kGateStatistics &&
                    sizeof(model::kGateBias) == sizeof(int64_t) * kGateStatistics && model::kGateMeanScale > 0),
               "the novelty gate's weights are kGateStatistics x kGateStatistics, its bias kGateStatistics");
+static_assert(!model::kGateEnabled || !model::kGateLengths ||
+                  (sizeof(model::kGateInputScale) == sizeof(float) * kImuChannels &&
+                   sizeof(model::kGateInputOffset) == sizeof(float) * kImuChannels &&
+                   sizeof(model::kGateLengthWeights) == sizeof(float) * kLengthGateStatistics * kLengthGateStatistics &&
+                   sizeof(model::kGateLengthBias) == sizeof(float) * kLengthGateStatistics),
+              "the vector-length gate takes each channel back to g or dps, and its weights are 8 x 8, its bias 8");
 
 // The header's novelty gate; ModelSettings points here only when kGateEnabled.
-constexpr GateSettings kHeaderGate = {model::kGateMeanScale, model::kGateWeights, model::kGateBias, model::kGateLevel};
+constexpr LengthGateSettings kHeaderLengthGate = {model::kGateInputScale, model::kGateInputOffset,
+                                                  model::kGateLengthWeights, model::kGateLengthBias,
+                                                  model::kGateLengthLevel};
+constexpr GateSettings kHeaderGate = {model::kGateMeanScale, model::kGateWeights, model::kGateBias, model::kGateLevel,
+                                      model::kGateLengths ? &kHeaderLengthGate : nullptr};
 
 constexpr ModelSettings model_settings_from_header() {
   ModelSettings s{};
