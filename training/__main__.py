@@ -54,7 +54,11 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                         "when held out in turn (training/novelty.py; docs/decisions.md, \"The novelty gate\")")
     p.add_argument("--gate-keep", type=float, default=None, metavar="PERCENT",
                    help="the novelty gate's level: it keeps this share of the held-out training people's windows "
-                        "(default 99; 95 cuts false activations further and costs new people more labelled accuracy)")
+                        "(default 99.5; 95 cuts false activations further and costs new people more labelled accuracy)")
+    p.add_argument("--gate-statistics", choices=("lengths", "window"), default=None,
+                   help="what the novelty gate measures: 'lengths' (default), the accelerometer's and gyroscope's vector "
+                        "lengths over the window, which no way of wearing the board changes; 'window', each channel's "
+                        "extremes and means, the gate of earlier runs")
     p.add_argument("--rate-hz", type=float, default=None, metavar="HZ",
                    help="the model's sample rate (default: the dataset's most common; gru and cnn-gru run lower, "
                         "their family's rate in training/families/, when the dataset is faster); takes at another rate are "
@@ -150,6 +154,7 @@ def _options(args):
         overwrite=getattr(args, "overwrite", False), force=args.force, include_flagged=args.include_flagged,
         final=getattr(args, "final", False), rate_hz=getattr(args, "rate_hz", None),
         gate=not getattr(args, "no_gate", False), gate_keep=getattr(args, "gate_keep", None),
+        gate_statistics=getattr(args, "gate_statistics", None),
         test_subjects=[s.strip() for s in args.test_subject.split(",") if s.strip()]
         if getattr(args, "test_subject", None) else None,
     )

@@ -128,7 +128,8 @@ def _widen_gate(run_dir, contract: Contract, x_new: np.ndarray, log) -> None:
     from contract.run_dir import write_contract
     from training.novelty import widened_gate
 
-    gate = widened_gate(contract.novelty_gate, normalize(x_new, contract) if len(x_new) else x_new)
+    gate = widened_gate(contract.novelty_gate, normalize(x_new, contract) if len(x_new) else x_new,
+                        contract.normalization)
     if gate is None:
         return
     write_contract(run_dir, contract.replace(novelty_gate=gate))

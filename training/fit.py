@@ -79,6 +79,7 @@ class FitOptions:
     supervised_steps: float | None = None  # gru, cnn-gru: share of the window's last steps trained on its label; None: the family's (0: the last step)
     gate: bool = True  # the novelty gate (training/novelty.py) for the windowed families: unlike windows report unknown
     gate_keep: float | None = None  # the gate's level: % of held-out training people's windows kept; None: novelty.KEEP_PERCENT
+    gate_statistics: str | None = None  # what the gate measures (novelty.STATISTICS); None: novelty.STATISTICS_DEFAULT
 
 
 def check_options(o: FitOptions) -> None:
@@ -314,18 +315,20 @@ def _add_gate(split_model, metrics: dict, o: FitOptions, p: Prepared, log) -> No
     model is never scored on them through it), and its figures on the split's test people from a gate of
     the split's training people only."""
     from contract.input import normalize
-    from training.novelty import KEEP_PERCENT, contract_gate, gate_metrics
+    from training.novelty import KEEP_PERCENT, STATISTICS_DEFAULT, contract_gate, gate_metrics
 
     keep = KEEP_PERCENT if o.gate_keep is None else o.gate_keep
-    gate = contract_gate(p.takes, p.contract, o.seed, keep)
+    statistics = o.gate_statistics or STATISTICS_DEFAULT
+    gate = contract_gate(p.takes, p.contract, o.seed, keep, statistics)
     if gate is None:
         print("novelty gate: none (it holds people out in turn and needs at least 2)", file=log)
         return
     p.contract = p.contract.replace(novelty_gate=gate)
-    split_gate = contract_gate(p.split.train, p.contract, o.seed, keep)
+    split_gate = contract_gate(p.split.train, p.contract, o.seed, keep, statistics)
     x, y = p.sides["test"]
-    figures = gate_metrics(split_model, split_gate, normalize(x, p.contract), y) if split_gate else {}
-    metrics["novelty_gate"] = {"keep_percent": keep, "people": sum(map(len, gate.record["held_out_groups"])),
+    figures = (gate_metrics(split_model, split_gate, normalize(x, p.contract), y, p.contract.normalization)
+               if split_gate else {})
+    metrics["novelty_gate"] = {"statistics": statistics, "keep_percent": keep, "people": sum(map(len, gate.record["held_out_groups"])),
                                **figures}
     if figures:
         print(f"novelty gate: a gate of the training people alone keeps {100 * figures['test_windows_kept']:.1f} % of "

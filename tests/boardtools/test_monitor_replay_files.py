@@ -45,6 +45,7 @@ def monitor(*args: str) -> subprocess.CompletedProcess:
     (119.0, "LSM9DS1", "bmi270"),   # a Rev1 take on a Rev2 board: resampled to 100 Hz, and back by the board
 ])
 def test_monitor_plays_a_recorded_take_and_the_board_sees_its_samples(host_build, tmp_path, take_rate_hz, take_imu, imu):
+    from converter.gate import gated_scores
     from converter.int8.flatbuffer import read_io
     from converter.int8.tflm import run_tflm
 
@@ -66,8 +67,8 @@ def test_monitor_plays_a_recorded_take_and_the_board_sees_its_samples(host_build
     scales = IMU_SCALES[chip]
     take = read_take(take_csv)
     counts = resample_counts(values_to_counts(take.values, *scales), rate_mhz(take_rate_hz), IMU_RATES_MHZ[chip])
-    host = run_tflm(model_bytes, input_tensors(counts, contract, scales, (inp.scale, inp.zero_point),
-                                               IMU_RATES_MHZ[chip]))
+    q = input_tensors(counts, contract, scales, (inp.scale, inp.zero_point), IMU_RATES_MHZ[chip])
+    host = gated_scores(run_tflm(model_bytes, q), q, contract, (inp.scale, inp.zero_point))  # what the board reports
     # The virtual board loops the take; the windows of its first pass lie wholly inside it.
     first = [r for r in records if r["window_index"] < len(host)]
     assert len(host) >= 6 and len(first) == len(host), f"{len(records)} predictions"

@@ -258,7 +258,8 @@ def test_monitor_prints_json_lines_of_live_predictions(host_build, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     records = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(records) >= 3
-    assert all(r["label"] in ("circle", "flex", "idle", "punch", "wave") and 0 <= r["score"] <= 1 for r in records)
+    labels = default_contract()["labels"]  # the gate's unknown among them: a window it fires on reports it
+    assert all(r["label"] in labels and 0 <= r["score"] <= 1 for r in records)
     assert [r["window_index"] for r in records] == list(range(len(records)))
     model_rate = default_contract()["rate_hz"]
     if model_rate == 119.0:

@@ -9,6 +9,7 @@ import pytest
 
 from capture.synth import write_dataset
 from contract.document import Contract, ContractError
+from contract.fields import NoveltyGate
 from training import novelty
 from training.fit import FitOptions, fit
 
@@ -54,13 +55,36 @@ def test_fit_gives_a_windowed_run_a_gate_and_an_unknown_label_the_contract_carri
     raw = json.loads((tmp_path / "run" / "contract.json").read_text())
     assert raw["labels"] == ["flex", "punch", "unknown"] and raw["unknown_label"] == "unknown"
     gate = raw["novelty_gate"]
-    assert len(gate["weights"]) == 24 and len(gate["bias"]) == 24 and gate["level"] > 0
-    assert gate["keep_percent"] == novelty.KEEP_PERCENT
+    assert gate["statistics"] == "lengths" and len(gate["weights"]) == 8 and len(gate["bias"]) == 8
+    assert gate["level"] > 0 and gate["keep_percent"] == novelty.KEEP_PERCENT
     contract = Contract.from_dict(raw)
     assert contract.to_dict() == raw  # read and written back unchanged
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert 0 <= metrics["novelty_gate"]["test_windows_kept"] <= 1
     assert metrics["novelty_gate"]["accuracy_gated"] <= metrics["accuracy"] + 1e-9
+
+
+def test_fit_gives_the_window_statistics_gate_when_asked(tmp_path):
+    data = tmp_path / "data"
+    write_dataset(data, ["ann", "bob", "cem"], 2, 119.0, labels=("punch", "flex"))
+    fit(data, tmp_path / "run", FitOptions(epochs=1, gate_statistics="window", gate_keep=95.0), log=DEVNULL)
+    gate = Contract.from_dict(json.loads((tmp_path / "run" / "contract.json").read_text())).novelty_gate
+    assert gate.statistics == "window" and len(gate.weights) == 24 and gate.record["keep_percent"] == 95.0
+
+
+def test_the_length_statistics_do_not_change_when_the_board_is_turned():
+    """The same motion with the board turned on the wrist (a rotation of all three axes of both sensors):
+    the window statistics move, the vector lengths do not."""
+    rng = np.random.default_rng(5)
+    raw = np.concatenate([rng.normal(0, 0.5, (30, 60, 3)) + [0, 0, 1], rng.normal(0, 100, (30, 60, 3))], axis=2)
+    turn, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    turn *= np.linalg.det(turn)  # a rotation, not a reflection
+    turned = np.concatenate([raw[..., :3] @ turn.T, raw[..., 3:] @ turn.T], axis=2)
+    mean, std = np.array([0.3, 0.1, 0.6, -4, -4, -4]), np.array([0.8, 0.5, 0.7, 110, 100, 80])
+    lengths = [novelty.length_features((r - mean) / std, mean, std) for r in (raw, turned)]
+    np.testing.assert_allclose(lengths[0], lengths[1], rtol=1e-9, atol=1e-9)
+    window = [novelty.gate_features((r - mean) / std) for r in (raw, turned)]
+    assert np.abs(window[0] - window[1]).max() > 0.5
 
 
 def test_no_gate_and_the_step_families_leave_the_contract_without_one(tmp_path):
@@ -83,8 +107,12 @@ def gated_contract(tmp_path: Path) -> dict:
 def test_the_contract_refuses_a_gate_of_the_wrong_shape_or_without_an_unknown_label(tmp_path):
     raw = gated_contract(tmp_path)
     for change, message in [
-        (lambda g, r: g["weights"].pop(), "novelty_gate.weights must be 24 rows of 24 numbers"),
-        (lambda g, r: g["bias"].append(0.0), "novelty_gate.bias must be 24 numbers"),
+        (lambda g, r: g["weights"].pop(), "novelty_gate.weights must be 8 rows of 8 numbers"),
+        (lambda g, r: g["bias"].append(0.0), "novelty_gate.bias must be 8 numbers"),
+        (lambda g, r: g.update(statistics="window"), "novelty_gate.weights must be 24 rows of 24 numbers"),
+        (lambda g, r: g.update(statistics="spectra"), "novelty_gate.statistics must be 'window' or 'lengths', got 'spectra'"),
+        (lambda g, r: r.update(channels=["aX", "aY", "aZ", "gZ", "gY", "gX"]),
+         r"novelty_gate.statistics 'lengths' needs the channels \['aX', 'aY', 'aZ', 'gX', 'gY', 'gZ'\]"),
         (lambda g, r: g.update(level=-1), "novelty_gate.level must be a positive number"),
         (lambda g, r: r.update(unknown_label=None), "novelty_gate needs an unknown_label"),
     ]:
@@ -104,3 +132,28 @@ def test_fit_refuses_a_gate_level_outside_50_to_100_percent_in_one_line(tmp_path
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert [line for line in done.stderr.splitlines() if line.startswith("error:")] == [
         "error: --gate-keep is the share of held-out windows the gate keeps, 50 to 100 (%), got 101"]
+
+
+def test_adapting_widens_a_gate_that_turns_the_person_away_and_leaves_one_that_keeps_them():
+    """A person who wears the board turned: the window statistics' gate would reject most of their
+    windows, so adapting raises its level (recorded); the vector lengths' gate keeps them as they are."""
+    from contract.document import normalization_of
+
+    rng = np.random.default_rng(8)
+    mean, std = np.array([0.0, 0.0, 1.0, 0.0, 0.0, 0.0]), np.array([0.5, 0.5, 0.5, 100.0, 100.0, 100.0])
+    normalization = normalization_of(mean.tolist(), std.tolist())
+
+    def raw(n):
+        return np.concatenate([rng.normal(0, 0.3, (n, 40, 3)) + [0, 0, 1], rng.normal(0, 80, (n, 40, 3))], axis=2)
+
+    people = {f"p{i}": raw(60) for i in range(5)}
+    turned = raw(60)[..., [2, 0, 1, 5, 3, 4]] * [1, -1, 1, 1, -1, 1]  # gravity along x: the board turned
+    for statistics, widened in (("window", True), ("lengths", False)):
+        g = novelty.fit_gate(lambda ss: np.concatenate([(people[s] - mean) / std for s in ss]), sorted(people), 0,
+                             99.0, statistics, novelty.statistics_of(statistics, normalization))
+        gate = NoveltyGate(tuple(map(tuple, g.a.tolist())), tuple(g.b.tolist()), g.level, g.description())
+        wider = novelty.widened_gate(gate, (turned - mean) / std, normalization)
+        assert (wider is not None) == widened, statistics
+        if widened:
+            assert wider.level > gate.level and wider.record["widened_for_adapting"]["level_before"] == gate.level
+            assert wider.record["widened_for_adapting"]["person_windows_kept_before"] < 0.5

@@ -63,46 +63,35 @@ constexpr float kUnknownThreshold = 2.0f;
 // A windowed model: one invoke per window of kWindowSamples samples.
 constexpr bool kIsStepModel = false;
 
-// Novelty gate (ng_gate.h, converter/gate.py): a window whose int8 input statistics lie farther than
-// kGateLevel from the training windows' reports kUnknownLabelIndex, whatever the model scored.
+// Novelty gate of the vector lengths (ng_gate.h LengthGateSettings, converter/gate.py): a window whose
+// accelerometer and gyroscope lengths' statistics lie farther than kGateLengthLevel from the training
+// windows' reports kUnknownLabelIndex, whatever the model scored.
 constexpr bool kGateEnabled = true;
-constexpr int kGateStatistics = 4 * kChannelCount;
-constexpr int kGateMeanScale = 64;
+constexpr bool kGateLengths = true;
+constexpr int kGateStatistics = 8;
+// (q - kInputZeroPoint) * kGateInputScale[c] + kGateInputOffset[c]: channel c in g or dps.
+constexpr float kGateInputScale[6] = {
+    0.05232f, 0.028736152f, 0.045211144f, 7.3272157f, 6.970652f, 5.0141344f,
+};
+constexpr float kGateInputOffset[6] = {
+    0.36341584f, 0.085970074f, 0.6499996f, -4.760981f, -4.1842666f, -4.0733347f,
+};
 // kGateStatistics x kGateStatistics, row-major: the whitening of the statistics.
-constexpr int16_t kGateWeights[576] = {
-    20516, -139, 3929, -4578, 1700, 920, -23318, -1387, -2849, 4358, 5295, -3100, -627, -105, 51, 533, -118, 89, 610, -62, 103, -225, -286, 218,
-    0, 12187, -4507, -359, -2513, -4465, 256, -10234, 2386, -3328, 65, 1687, -11, -381, 40, 210, 254, 90, -209, 378, -66, -53, 192, 23,
-    0, 0, 17313, -8495, 2114, 3294, -1154, 4651, -11487, 6276, -4350, -3536, 12, 4, -274, 333, 119, -23, 112, -235, 286, 31, -66, -24,
-    0, 0, 0, 22756, 893, -6605, -3449, 2441, 1975, -18616, 379, 3807, -5, 29, 116, -347, -28, 90, 7, -108, 88, 9, -22, 95,
-    0, 0, 0, 0, 32767, -3815, -2586, 274, -169, -93, -29097, 2759, 125, -36, 114, -181, -349, 81, 147, -66, -36, 188, -14, 42,
-    0, 0, 0, 0, 0, 15061, -1360, 560, -2150, -1299, 83, -11032, 154, 71, 91, -106, -4, -638, 91, 3, 201, 189, -47, 229,
-    0, 0, 0, 0, 0, 0, 11130, 411, -151, -4307, -4806, -686, -339, -50, -299, 149, 318, 15, -534, -1, 125, 168, 274, 59,
-    0, 0, 0, 0, 0, 0, 0, 6269, -863, 1783, 1942, -1429, -49, -106, 154, -274, -120, 118, -13, -319, 118, 175, 11, -2,
-    0, 0, 0, 0, 0, 0, 0, 0, 11799, -4457, -2315, -3839, -132, 18, -253, -44, -142, 61, 17, 41, -792, 419, 301, 226,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 12769, -1293, -4862, -60, -23, -65, -230, 199, 56, -84, 1, -23, -873, 78, 326,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10801, -3805, -149, -22, -139, 37, -182, 50, 80, -30, 63, -14, -617, 226,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4937, -120, 27, 8, 87, -120, -326, 17, 24, -112, -79, 85, -185,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 327, 49, -9, -49, -145, 100, 189, 34, -207, -76, 37, -9,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 234, -16, 276, 55, -46, 4, 128, 93, -328, -89, -47,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 334, -81, -250, 30, -66, -56, -53, 77, 154, -58,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 622, -55, -143, -31, 120, 176, -554, -40, 85,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 515, 25, -70, 10, 83, 16, -365, -8,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 219, -6, -42, 13, 4, 45, -113,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 191, -21, -44, -90, -212, 17,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 130, 68, -101, -56, -14,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 282, -106, -116, 23,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 133, 39, -6,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 133, 41,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 125,
+constexpr float kGateLengthWeights[64] = {
+    8.570757f, -6.8823323f, 1.2107913f, -28.569572f, -0.0027277374f, 0.19099085f, 0.008818984f, 0.014293733f,
+    0.0f, 7.569691f, -12.677356f, 14.661182f, -0.010333202f, -0.10065684f, 0.06422575f, -0.041982777f,
+    0.0f, 0.0f, 11.346922f, -7.625459f, 0.013238866f, 0.11239559f, -0.036643576f, -0.018179014f,
+    0.0f, 0.0f, 0.0f, 5.681431f, -0.0095616225f, -0.15180814f, 0.0062470986f, 0.0070846793f,
+    0.0f, 0.0f, 0.0f, 0.0f, 0.049515445f, -0.087980874f, 0.013960856f, -0.146469f,
+    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 1.0613842f, -0.0058663026f, 0.0046255323f,
+    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.03524899f, -0.026757706f,
+    0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.015541586f,
 };
-constexpr int64_t kGateBias[24] = {
-    -96954, 49583, -138848, -81213, -56993, -94179, 129195, -60064,
-    70949, 32761, 74396, 73620, -134459, -99666, -44380, -32330,
-    -47075, -33589, 27599, -6428, -6235, -48133, -56246, -38828,
+constexpr float kGateLengthBias[8] = {
+    -5.3807216f, 5.240117f, -9.667853f, -0.7150016f, -0.16196793f, -1.4488665f, -0.8663023f, -1.8160172f,
 };
-// The contract's level 191.9689597093702 in the whole numbers of kGateWeights.
-// Level chosen to keep 99.0 % of the gesture windows of training people held out in turn ([['p2'], ['p3'], ['p4']] groups, 96 windows).
-constexpr int64_t kGateLevel = 6888427;
+// Level chosen to keep 99.5 % of the gesture windows of training people held out in turn ([['p1', 'p4'], ['p2'], ['p3']] groups, 128 windows).
+constexpr float kGateLengthLevel = 25.783173f;
 
 // Tensor arena: measured on a 64-bit host plus a margin (an upper bound for the 32-bit board).
 constexpr unsigned int kArenaBytes = 4864u;
