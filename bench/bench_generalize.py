@@ -1,7 +1,9 @@
 """Tries at recognition that holds on new people, on bench_real's nested split (issue 22).
 
-    python bench/bench_generalize.py [--data DIR] [--seeds 0,1,2] [--tries base,distill,gravity-frame]
+    python bench/bench_generalize.py [--data DIR] [--seeds 0,1,2] [--tries base,distill,gravity-frame,pretrain]
                                      [--teachers 3] [--teacher-width 16] [--soft-share 0.5]
+                                     [--pretext masked|contrastive] [--pretrain-epochs 5] [--mask-spans 2]
+                                     [--mask-span 12]
 
 The people with punch and flex other than neethu, rawalc and yankun are dealt into three folds;
 each fold's model trains on the others (adam's punch always in) and is scored on the fold's people
@@ -15,7 +17,16 @@ per epoch, the mean of the last quarter's weights, 40 epochs), scored in float. 
   softmax on each freshly augmented window and the rest its label;
 - ``gravity-frame``: every person's samples turned so that the mean of their accelerometer over all
   their takes points along +z (a frame a board could keep from a wearer's long-run average),
-  before anything else.
+  before anything else;
+- ``pretrain``: before the recipe, the conv1d body (its layers up to ``conv3``; the pooling and
+  dropout before ``scores`` have no weights) learns a pretext task for ``--pretrain-epochs`` epochs
+  on unlabelled windows of every take, gesture or other motion, of the people the model may train
+  on (samy and muhammed, never judged, always); then the recipe as ``base`` from those weights.
+  ``--pretext masked``: ``--mask-spans`` spans of ``--mask-span`` samples of a mount+rotate copy set
+  to the channel mean, the normalized samples under them predicted by a small decoder;
+  ``contrastive``: two mount+rotate copies of each window told apart from the batch's other
+  windows (NT-Xent, temperature 0.2, on a small projection of the pooled features). The fine-tuned
+  model is built after pretraining, so ``--pretrain-epochs 0`` gives exactly ``base``'s figures.
 
 DIR holds the published IMU_Capture recordings (default ``../shared/data/real``; skipped when missing).
 """
@@ -42,7 +53,7 @@ from bench_real import NESTED_CONFIRM_PEOPLE as CONFIRM, NESTED_FOLDS as FOLDS  
 from training.families import family  # noqa: E402
 
 RATE_HZ = family("conv1d").rate_hz  # the default model's rate, as fit trains it
-TRIES = ("base", "distill", "gravity-frame")
+TRIES = ("base", "distill", "gravity-frame", "pretrain")
 
 
 def log(text: str) -> None:
@@ -105,18 +116,139 @@ def training_batches(keras, x, y, contract, seed: int, mount_deg: float, teacher
     return Batches()
 
 
-def train(keras, takes, seed: int, width=None, teachers=None, soft_share: float = 0.0):
+def masked_batches(keras, x, contract, seed: int, mount_deg: float, spans: int, span: int):
+    """One freshly augmented copy of each unlabelled window per epoch, normalized; inputs with
+    ``spans`` random spans of ``span`` samples zeroed (the channel mean), targets the whole window
+    with a seventh channel marking the masked samples (the loss counts only those)."""
+    from contract.input import normalize
+    from training.augment import augment_windows
+
+    class Batches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(seed + 7919)  # not the fine-tuning's stream
+            self.on_epoch_end()
+
+        def __len__(self):
+            return int(np.ceil(len(self.x) / 64))
+
+        def __getitem__(self, i):
+            sel = self.order[i * 64:(i + 1) * 64]
+            return self.x[sel], self.y[sel]
+
+        def on_epoch_end(self):
+            target = normalize(augment_windows(x, self.rng, ("mount", "rotate"), mount_deg, None), contract)
+            n, window, _ = target.shape
+            starts = self.rng.integers(0, window - span + 1, size=(n, spans))
+            t = np.arange(window)
+            mask = ((t[None, None, :] >= starts[..., None]) & (t[None, None, :] < starts[..., None] + span)).any(1)
+            self.x = np.where(mask[..., None], 0.0, target).astype(np.float32)
+            self.y = np.concatenate([target, mask[..., None].astype(np.float32)], axis=-1)
+            self.order = self.rng.permutation(n)
+
+    return Batches()
+
+
+def view_pairs(keras, x, contract, seed: int, mount_deg: float):
+    """Batches of 2 x 64 windows: 64 mount+rotate copies, then another copy of each in the same order
+    (targets unused)."""
+    from contract.input import normalize
+    from training.augment import augment_windows
+
+    class Batches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(seed + 7919)
+            self.on_epoch_end()
+
+        def __len__(self):
+            return len(x) // 64  # whole batches only: the loss pairs row i with row i + 64
+
+        def __getitem__(self, i):
+            sel = self.order[i * 64:(i + 1) * 64]
+            return np.concatenate([self.a[sel], self.b[sel]]), np.zeros(128, np.float32)
+
+        def on_epoch_end(self):
+            self.a, self.b = (normalize(augment_windows(x, self.rng, ("mount", "rotate"), mount_deg, None), contract)
+                              for _ in range(2))
+            self.order = self.rng.permutation(len(x))
+
+    return Batches()
+
+
+def contrastive_body(keras, model, x, contract, seed: int, mount_deg: float, _a):
+    """The pretext model and batches of NT-Xent: two copies of a window told apart from the rest of
+    the batch (chance: log 127 = 4.84), through a projection head thrown away after."""
+    from keras import layers, ops
+
+    h = layers.Dense(32, activation="relu")(model.get_layer("gap").output)
+    pretext = keras.Model(model.input, layers.Dense(16)(h))
+
+    def nt_xent(_, z):
+        z = z / (ops.norm(z, axis=1, keepdims=True) + 1e-8)
+        n = ops.shape(z)[0] // 2
+        sim = ops.matmul(z, ops.transpose(z)) / 0.2 - 1e9 * ops.eye(2 * n)  # a window is not its own pair
+        partner = ops.concatenate([ops.arange(n, 2 * n), ops.arange(0, n)])
+        return ops.mean(keras.losses.sparse_categorical_crossentropy(partner, sim, from_logits=True))
+
+    pretext.compile(optimizer=keras.optimizers.Adam(1e-3), loss=nt_xent)
+    return pretext, view_pairs(keras, x, contract, seed, mount_deg)
+
+
+def masked_body(keras, model, x, contract, seed: int, mount_deg: float, a):
+    """The pretext model and batches of masked reconstruction: a decoder upsampling ``conv3``'s
+    4x pooled features back to the window (two convolutions), thrown away after."""
+    from keras import layers
+
+    features = model.get_layer("gap").input  # conv3's output, before the weightless pooling and dropout
+    h = layers.UpSampling1D(contract.window // int(features.shape[1]))(features)
+    h = layers.Conv1D(16, 5, padding="same", activation="relu")(h)
+    pretext = keras.Model(model.input, layers.Conv1D(len(contract.channels), 1)(h))
+
+    def masked_mse(y_true, y_pred):  # mean squared error over the masked samples only (about 1.0: the mean)
+        mask = y_true[..., -1:]
+        squared = keras.ops.sum(mask * keras.ops.square(y_true[..., :-1] - y_pred))
+        return squared / (keras.ops.sum(mask) * y_pred.shape[-1])
+
+    pretext.compile(optimizer=keras.optimizers.Adam(1e-3), loss=masked_mse)
+    return pretext, masked_batches(keras, x, contract, seed, mount_deg, a.mask_spans, a.mask_span)
+
+
+def pretrained_body(keras, contract, o, x, mount_deg: float, a) -> dict:
+    """The weights, by layer name, of a fresh ``o`` model's layers up to ``conv3`` after ``a.pretext``
+    on unlabelled windows ``x`` (0 epochs: as built, so the try is then exactly ``base``)."""
+    from training.fit import compiled_model
+
+    model = compiled_model(keras, contract, o)  # the same seeded start as the model fine-tuned after
+    build = contrastive_body if a.pretext == "contrastive" else masked_body
+    pretext, batches = build(keras, model, x, contract, o.seed, mount_deg, a)
+    if a.pretrain_epochs:
+        loss = pretext.fit(batches, epochs=a.pretrain_epochs, verbose=0).history["loss"]
+        log(f"{a.pretext} pretext on {len(x)} windows: loss {loss[0]:.3f} -> {loss[-1]:.3f}")
+    body = model.layers[1:[layer.name for layer in model.layers].index("gap")]
+    return {layer.name: layer.get_weights() for layer in body}
+
+
+def train(keras, takes, seed: int, width=None, teachers=None, soft_share: float = 0.0, unlabelled=None, a=None):
     from training.augment import board_turn_spread_deg, mount_max_deg
-    from training.data import base_contract, normalization_from, windows_for
+    from training.data import base_contract, normalization_from, take_windows, windows_for
     from training.fit import FitOptions, averaging_callbacks, compiled_model
 
     contract = base_contract(takes, "conv1d", rate_hz=RATE_HZ)
     x, y = windows_for(takes, contract)
     contract = contract.replace(normalization=normalization_from(x))
     o = FitOptions(arch="conv1d", seed=seed, width=width)
-    model = compiled_model(keras, contract, o)
-    model.compile(optimizer=model.optimizer, loss="categorical_crossentropy")  # soft targets
     mount = mount_max_deg(board_turn_spread_deg(takes)["deg"])
+    body = {}
+    if unlabelled:  # the labelled windows' normalization, so the body sees what fine-tuning will feed it
+        body = pretrained_body(keras, contract, o, np.concatenate([take_windows(t, contract) for t in unlabelled]),
+                               mount, a)
+    # built after pretraining, so every random stream of the fine-tuning is base's (one extra draw
+    # moves a model's accuracy on a person by up to 14 points)
+    model = compiled_model(keras, contract, o)
+    for name, weights in body.items():
+        model.get_layer(name).set_weights(weights)
+    model.compile(optimizer=model.optimizer, loss="categorical_crossentropy")  # soft targets
     model.fit(training_batches(keras, x, y, contract, seed, mount, teachers, soft_share), epochs=o.epochs, verbose=0,
               callbacks=averaging_callbacks(keras, o, o.epochs))
     return model, contract
@@ -130,17 +262,20 @@ def accuracy(model, contract, takes, person: str) -> float:
     return float((model.predict(normalize(x, contract), verbose=0).argmax(1) == y).mean())
 
 
-def nested_row(keras, takes, try_: str, seed: int, a) -> dict:
+def nested_row(keras, takes, try_: str, seed: int, a, every_take=()) -> dict:
     people = sorted({t.meta.subject for t in takes if t.meta.label == "flex"} & {t.meta.subject for t in takes if t.meta.label == "punch"})
     choosing = [p for p in people if p not in CONFIRM]
     folds = [choosing[i::FOLDS] for i in range(FOLDS)]
 
     def model_without(out):
         kept = [t for t in takes if t.meta.subject not in out]
+        # every take of a person the model may train on; the judged people's never
+        unlabelled = [t for t in every_take if t.meta.subject not in out] if try_ == "pretrain" else None
         teachers = None
         if try_ == "distill":
             teachers = [train(keras, kept, 100 * seed + k + 1, width=a.teacher_width)[0] for k in range(a.teachers)]
-        return train(keras, kept, seed, teachers=teachers, soft_share=a.soft_share if teachers else 0.0)
+        return train(keras, kept, seed, teachers=teachers, soft_share=a.soft_share if teachers else 0.0,
+                     unlabelled=unlabelled, a=a)
 
     choose, per_person = [], {}
     for fold in folds:
@@ -162,6 +297,10 @@ def main(argv=None) -> int:
     p.add_argument("--teachers", type=int, default=3)
     p.add_argument("--teacher-width", type=int, default=16)
     p.add_argument("--soft-share", type=float, default=0.5, help="of the target that is the teachers' (distill)")
+    p.add_argument("--pretext", choices=("masked", "contrastive"), default="masked", help="(pretrain)")
+    p.add_argument("--pretrain-epochs", type=int, default=5, help="of the pretext task (pretrain; 0: base's figures)")
+    p.add_argument("--mask-spans", type=int, default=2, help="masked spans per window (pretrain)")
+    p.add_argument("--mask-span", type=int, default=12, help="samples in each masked span (pretrain)")
     a = p.parse_args(argv)
     tries = [t for t in a.tries.split(",") if t]
     bad = [t for t in tries if t not in TRIES]
@@ -176,7 +315,8 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, "-m", "capture", "import", str(a.data), "--out", str(Path(tmp) / "real"),
                         "--layout", "{subject}/{label}.csv"], cwd=ROOT, check=True, capture_output=True)
-        takes = [t for t in load_dataset(Path(tmp) / "real") if t.meta.label in GESTURES]
+        every_take = load_dataset(Path(tmp) / "real")  # other motions too: pretrain's unlabelled windows
+    takes = [t for t in every_take if t.meta.label in GESTURES]
     keras = _keras()
     print("| try | seed | choosing folds | confirmation | " + " | ".join(CONFIRM) + " |")
     print("|---|---|---:|---:|" + "---:|" * len(CONFIRM))
@@ -185,7 +325,7 @@ def main(argv=None) -> int:
         data = gravity_frame(takes) if try_ == "gravity-frame" else takes
         for seed in [int(s) for s in a.seeds.split(",")]:
             log(f"{try_} seed {seed}")
-            r = nested_row(keras, data, try_, seed, a)
+            r = nested_row(keras, data, try_, seed, a, every_take)
             summary.setdefault(try_, []).append(r)
             print(f"| {try_} | {seed} | {r['choose']:.3f} | {r['confirm']:.3f} | "
                   + " | ".join(f"{r['confirm_people'][c]:.3f}" for c in CONFIRM) + " |", flush=True)
