@@ -66,7 +66,7 @@ def default_window(header_dir: Path) -> int:
 # The table's kinds of gate, the default first: the bench's output tag for each.
 KINDS = {"lengths": "LGATE", "window": "GATE"}
 # What each kind's per-sample and fixed instructions are, for the note under the table.
-PARTS = {"lengths": ("4 vector lengths: 2 sensors x 2 passes, each 3 float multiply-adds and a vsqrt",
+PARTS = {"lengths": ("2 vector lengths, each 3 float multiply-adds and a vsqrt, and their sums",
                      "the 8x8 float distance, 4 float divisions, calls"),
          "window": ("24 channels' max/min/sums in 64 bits", "the 24x24 distance, the means' 12 64-bit divisions, calls")}
 LENGTH_STATISTICS = 8  # ng::kLengthGateStatistics: max, min, mean, std of each sensor's vector length
@@ -164,8 +164,8 @@ def main() -> int:
             print(f"{kind}: per window sample {per_sample:.1f} instructions ({PARTS[kind][0]}); fixed part "
                   f"{i0 - per_sample * w0:,.0f} instructions ({PARTS[kind][1]})")
         # QEMU counts instructions, not cycles: the FPU's vsqrt.f32 and vdiv.f32 take 14 cycles each.
-        print("lengths: QEMU counts each vsqrt.f32 (4 per sample) as one instruction; on the Cortex-M4F it takes "
-              "14 cycles, about 52 more cycles per sample than the cycles/instr range assumes")
+        print("lengths: QEMU counts each vsqrt.f32 (2 per sample) as one instruction; on the Cortex-M4F it takes "
+              "14 cycles, about 26 more cycles per sample than the cycles/instr range assumes")
     print("code kept by the link (gate_fires, gate_override and what they call; both kinds', since gate_fires "
           "picks the kind at run time, so a board with either kind keeps both): "
           + ", ".join(f"{name} {size}" for name, size in sorted(m["kept"].items()))

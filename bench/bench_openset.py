@@ -28,7 +28,8 @@ detections per gesture, false activations per other motion and in rest. Methods:
 - ``recorded``: an unknown class from the training people's own recordings of other motions
   (habits' clap and wave, martin's circ/hori/vert, adam's upper_cut, when they train).
 - ``gate``: the classifier alone behind the novelty gate ``nanogest fit`` gives it (training/novelty.py,
-  fitted on the fold's training people, its level at ``--gate-keep``); ``recorded+gate``: both.
+  fitted on the fold's training people, its level at ``--gate-keep``, its statistics ``--gate-statistics``:
+  ``lengths``, ``window``, or ``lengths+window``, both gates); ``recorded+gate``: both.
 
 ``--calibrate`` adds a third post-processing: the one ``nanogest calibrate`` would choose on the
 fold's training people (two groups held out in turn, their gestures and stand-in other motions
@@ -104,12 +105,24 @@ def train_fold(takes, fold, arch: str, method: str, seed: int, epochs: int, shap
     return model, contract
 
 
-def fold_gate(takes, fold, contract, seed: int, keep_percent: float):
-    """The novelty gate ``nanogest fit`` gives a model of this fold's training people (training/novelty.py)."""
+def fold_gate(takes, fold, contract, seed: int, keep_percent: float, statistics: str):
+    """The novelty gate ``nanogest fit`` gives a model of this fold's training people (training/novelty.py);
+    for ``lengths+window``, both gates, a window passing only when both keep it."""
     from training.novelty import contract_gate
 
+    if "+" in statistics:
+        return [fold_gate(takes, fold, contract, seed, keep_percent, s) for s in statistics.split("+")]
+
     train = [t for t in takes if t.meta.label in GESTURES and t.meta.subject not in fold + list(ONLY_OTHER)]
-    return contract_gate(train, contract, seed, keep_percent)
+    return contract_gate(train, contract, seed, keep_percent, statistics)
+
+
+def kept_by(gate, x_normalized: np.ndarray, contract) -> np.ndarray:
+    """Which normalized windows the gate (or every gate of a list) keeps."""
+    from training.novelty import gate_kept
+
+    gates = gate if isinstance(gate, list) else [gate]
+    return np.logical_and.reduce([gate_kept(g, x_normalized, contract.normalization) for g in gates])
 
 
 def float_runs(model, contract, streams, scorer=None, window_scores=None, gate=None):
@@ -120,7 +133,6 @@ def float_runs(model, contract, streams, scorer=None, window_scores=None, gate=N
     from boardtools.replay import board_windows
     from contract.input import normalize
     from converter.postprocess import settings_from_contract
-    from training.novelty import gate_kept
 
     w, hop = contract.window, contract.hop
 
@@ -132,7 +144,7 @@ def float_runs(model, contract, streams, scorer=None, window_scores=None, gate=N
             window_scores.append(scorer(x, raw))
         q = np.clip(np.round(scores / OUTPUT_Q[0]) + OUTPUT_Q[1], -128, 127).astype(np.int8)
         if gate is not None:
-            q[~gate_kept(gate, x)] = -128
+            q[~kept_by(gate, x, contract)] = -128
         return q
 
     return scored_runs(streams, contract, score, settings_from_contract(contract, OUTPUT_Q).motion_accel_weight)
@@ -152,9 +164,7 @@ def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, s
     xt, yt = windows_for([t for t in test if t.meta.label in GESTURES], contract)
     right = model.predict(normalize(xt, contract), verbose=0).argmax(1) == yt
     if gate is not None:  # a window the gate rejects is no right answer
-        from training.novelty import gate_kept
-
-        right &= gate_kept(gate, normalize(xt, contract))
+        right &= kept_by(gate, normalize(xt, contract), contract)
     accuracy = float(right.mean())
     rng = np.random.default_rng(1000 + seed)
     streams = person_streams(test, GESTURES, contract.rate_hz, rng, resample)
@@ -241,6 +251,9 @@ def main(argv=None) -> int:
     p.add_argument("--gate-keep", type=float, default=None, metavar="PERCENT",
                    help="the 'gate' method's level: the share of the held-out training people's windows it keeps "
                         "(default: training/novelty.py's)")
+    p.add_argument("--gate-statistics", choices=("window", "lengths", "lengths+window"), default=None,
+                   help="the 'gate' method's statistics (training/novelty.py; default: fit's); lengths+window: both "
+                        "gates, each at --gate-keep")
     p.add_argument("--width", type=int, help="the model's width (default: fit's)")
     p.add_argument("--rate-hz", type=float, help="the model's rate (default: the recordings')")
     a = p.parse_args(argv)
@@ -248,6 +261,10 @@ def main(argv=None) -> int:
         from training.novelty import KEEP_PERCENT
 
         a.gate_keep = KEEP_PERCENT
+    if a.gate_statistics is None:
+        from training.novelty import STATISTICS_DEFAULT
+
+        a.gate_statistics = STATISTICS_DEFAULT
     shape = {k: v for k, v in (("width", a.width), ("rate_hz", a.rate_hz)) if v is not None}
     if not a.data.is_dir():
         print(f"bench_openset: no real recordings at {a.data}; skipped", file=sys.stderr)
@@ -280,7 +297,8 @@ def main(argv=None) -> int:
                                                                  a.calibrate, shape)
                         log(f"  calibrated: {', '.join(f'{k} {v}' for k, v in chosen.items())}")
                         settings.append(calibrated)
-                    gate = fold_gate(takes, fold, contract, seed, a.gate_keep) if method.endswith("gate") else None
+                    gate = (fold_gate(takes, fold, contract, seed, a.gate_keep, a.gate_statistics)
+                            if method.endswith("gate") else None)
                     acc, figs = fold_figures(model, contract, takes, fold, seed, a.rest_minutes, settings, scored,
                                              triggered, gate)
                     accs.append(acc)
