@@ -210,18 +210,27 @@ def test_a_step_model_with_a_gate_is_refused():
         gate_header(gated_contract(), step)
 
 
+def settings_check_output(tmp_path, header: str, check_source: str) -> list[str]:
+    """``check_source`` built over ``header`` through ng_header_settings.h: compiled for Cortex-M4F (it must
+    build), and for the host, where it runs; the words it printed."""
+    (tmp_path / "model_settings.h").write_text(header)
+    (tmp_path / "check.cc").write_text(check_source)
+    gxx, arm = require_tool("g++"), require_tool("arm-none-eabi-g++")
+    include = ["-I", str(tmp_path), "-I", str(CORE)]
+    proc = subprocess.run([arm, *ARM_FLAGS, *include, str(tmp_path / "check.cc"), "-o", str(tmp_path / "check.o")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    build = subprocess.run([gxx, "-std=c++14", "-Wall", "-Wextra", "-Werror", *include, str(tmp_path / "check.cc"),
+                            "-o", str(tmp_path / "check")], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    return subprocess.run([str(tmp_path / "check")], capture_output=True, text=True, check=True).stdout.split()
+
+
 @pytest.mark.parametrize("gated", [True, False])
 def test_the_gate_header_compiles_into_the_board_settings_on_host_and_cortex_m4(tmp_path, gated):
     """What the board and the virtual board build from: ng_header_settings.h over the generated header."""
     contract = gated_contract(1) if gated else ungated_contract()
-    (tmp_path / "model_settings.h").write_text(gate_header(contract))
-    (tmp_path / "check.cc").write_text(GATE_CHECK)
-    gxx, arm = require_tool("g++"), require_tool("arm-none-eabi-g++")
-    include = ["-I", str(tmp_path), "-I", str(CORE)]
-    build = subprocess.run([gxx, "-std=c++14", "-Wall", "-Wextra", "-Werror", *include, str(tmp_path / "check.cc"),
-                            "-o", str(tmp_path / "check")], capture_output=True, text=True)
-    assert build.returncode == 0, build.stderr
-    printed = subprocess.run([str(tmp_path / "check")], capture_output=True, text=True, check=True).stdout.split()
+    printed = settings_check_output(tmp_path, gate_header(contract), GATE_CHECK)
     if gated:
         c = gate_constants(contract, (GATE_INPUT.scale, GATE_INPUT.zero_point))
         rank = np.arange(1, 577, dtype=np.int64)
@@ -229,9 +238,6 @@ def test_the_gate_header_compiles_into_the_board_settings_on_host_and_cortex_m4(
                                              int(c.bias @ rank[:24]), contract.unknown_index]
     else:
         assert printed == ["none"]
-    proc = subprocess.run([arm, *ARM_FLAGS, *include, str(tmp_path / "check.cc"), "-o", str(tmp_path / "check.o")],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
 
 
 LENGTH_GATE_CHECK = r"""
@@ -276,18 +282,8 @@ def test_a_length_gate_header_carries_float32_constants_the_board_reads_back_exa
     assert "constexpr bool kGateLengths = true;" in header and "constexpr int kGateStatistics = 8;" in header
     assert "kGateLengthWeights[64]" in header and "kGateWeights" not in header
     assert "keep 95.0 % of the gesture windows of training people held out in turn" in header
-    (tmp_path / "model_settings.h").write_text(header)
-    (tmp_path / "check.cc").write_text(LENGTH_GATE_CHECK)
-    gxx, arm = require_tool("g++"), require_tool("arm-none-eabi-g++")
-    include = ["-I", str(tmp_path), "-I", str(CORE)]
-    build = subprocess.run([gxx, "-std=c++14", "-Wall", "-Wextra", "-Werror", *include, str(tmp_path / "check.cc"),
-                            "-o", str(tmp_path / "check")], capture_output=True, text=True)
-    assert build.returncode == 0, build.stderr
-    printed = subprocess.run([str(tmp_path / "check")], capture_output=True, text=True, check=True).stdout.split()
+    printed = settings_check_output(tmp_path, header, LENGTH_GATE_CHECK)
     expected = np.concatenate([c.input_scale, c.input_offset, c.weights.ravel(), c.bias, [c.level]]).astype(np.float32)
     assert [int(v) for v in printed[:-1]] == expected.view(np.uint32).tolist()
     assert int(printed[-1]) == contract.unknown_index
     np.testing.assert_allclose(c.input_scale, GATE_INPUT.scale * np.asarray(contract.normalization.std), rtol=1e-6)
-    proc = subprocess.run([arm, *ARM_FLAGS, *include, str(tmp_path / "check.cc"), "-o", str(tmp_path / "check.o")],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr

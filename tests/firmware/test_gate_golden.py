@@ -14,8 +14,8 @@ import pytest
 from boardtools.replay import board_windows, input_tensors
 from capture.errors import CaptureError
 from contract.fields import NoveltyGate
-from converter.gate import (MEAN_SCALE, GateConstants, gate_constants, gate_distances, gate_fires, override,
-                            window_statistics)
+from converter.gate import (MEAN_SCALE, GateConstants, LengthGateConstants, gate_constants, gate_distances,
+                            gate_fires, override, window_statistics)
 from converter.postprocess import detections, reported_top, settings_from_contract, window_motion
 from run_programs import default_header, header_with, programs
 from toolchains import FIRMWARE, need_tools
@@ -28,7 +28,7 @@ QEMU_FLAGS = ["-M", "mps2-an386", "-nographic", "-semihosting-config", "enable=o
 class Block:
     """Windows checked against one set of gate constants."""
 
-    c: GateConstants
+    c: GateConstants | LengthGateConstants
     zero_point: int
     q: np.ndarray  # (n, W, 6) int8
     scores: np.ndarray  # (n, labels) int8
@@ -102,23 +102,36 @@ def vectors_text(blocks: list[Block]) -> str:
         lines += [f"gate {MEAN_SCALE} {b.c.level} {b.zero_point} {w} {b.scores.shape[1]} {b.c.unknown_index}",
                   "weights " + " ".join(map(str, b.c.weights.ravel().tolist())),
                   "bias " + " ".join(map(str, b.c.bias.tolist()))]
-        lines += ["window " + " ".join(map(str, q.ravel().tolist())) + " " + " ".join(map(str, s.tolist()))
-                  for q, s in zip(b.q, b.scores)]
+        lines += window_lines(b)
     return "\n".join(lines) + "\n"
 
 
-def assert_core_equals_python(stdout: str, blocks: list[Block]) -> None:
+def window_lines(b) -> list[str]:
+    """A block's windows and scores as gate_vectors reads them."""
+    return ["window " + " ".join(map(str, q.ravel().tolist())) + " " + " ".join(map(str, s.tolist()))
+            for q, s in zip(b.q, b.scores)]
+
+
+def assert_rows_are(stdout: str, blocks: list, expected) -> None:
+    """gate_vectors' rows are, per block, ``expected(block)``'s (statistics, distances) as the words it prints,
+    whether the gate fires, and the scores after the override, as converter/gate.py has them."""
     rows = [line.split() for line in stdout.splitlines()]
     assert len(rows) == sum(len(b.q) for b in blocks)
     k = 0
     for b in blocks:
         got = np.array(rows[k:k + len(b.q)], dtype=np.int64)
         k += len(b.q)
+        stats, distances = expected(b)
+        n = stats.shape[1]
         fires = gate_fires(b.q, b.zero_point, b.c)
-        assert np.array_equal(got[:, :FEATURES], window_statistics(b.q, b.zero_point))
-        assert np.array_equal(got[:, FEATURES], gate_distances(b.q, b.zero_point, b.c))
-        assert np.array_equal(got[:, FEATURES + 1] == 1, fires)
-        assert np.array_equal(got[:, FEATURES + 2:], override(b.scores, fires, b.c.unknown_index))
+        assert np.array_equal(got[:, :n], stats) and np.array_equal(got[:, n], distances)
+        assert np.array_equal(got[:, n + 1] == 1, fires)
+        assert np.array_equal(got[:, n + 2:], override(b.scores, fires, b.c.unknown_index))
+
+
+def assert_core_equals_python(stdout: str, blocks: list[Block]) -> None:
+    assert_rows_are(stdout, blocks, lambda b: (window_statistics(b.q, b.zero_point),
+                                               gate_distances(b.q, b.zero_point, b.c)))
 
 
 def test_the_vectors_reach_the_edges():
@@ -132,25 +145,34 @@ def test_the_vectors_reach_the_edges():
     assert max(abs(int(b.c.bias.max())) for b in blocks[-2:]) > 2**48
 
 
-def test_core_gate_equals_converter_gate_on_the_host(host_build):
-    blocks = golden_blocks()
-    out = subprocess.run([str(host_build / "gate_vectors")], input=vectors_text(blocks), capture_output=True,
-                         text=True, timeout=60)
+def host_gate_vectors(host_build, text: str) -> str:
+    """What the host's gate_vectors prints for these vectors."""
+    out = subprocess.run([str(host_build / "gate_vectors")], input=text, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert_core_equals_python(out.stdout, blocks)
+    return out.stdout
 
 
-def test_core_gate_equals_converter_gate_on_cortex_m4_in_qemu(tmp_path):
+def qemu_gate_vectors(tmp_path, text: str) -> str:
+    """What gate_vectors built for Cortex-M4F prints for these vectors under QEMU."""
     need_tools("make", "arm-none-eabi-g++", "qemu-system-arm")
     build = subprocess.run(["make", "-C", str(FIRMWARE), "gate-vectors-arm"], capture_output=True, text=True,
                            timeout=600)
     assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
-    blocks = golden_blocks()
-    (tmp_path / "gate_vectors.txt").write_text(vectors_text(blocks))
+    (tmp_path / "gate_vectors.txt").write_text(text)
     out = subprocess.run(["qemu-system-arm", *QEMU_FLAGS, "-kernel", str(FIRMWARE / "build/arm/gate_vectors.elf")],
                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-    assert_core_equals_python(out.stdout, blocks)
+    return out.stdout
+
+
+def test_core_gate_equals_converter_gate_on_the_host(host_build):
+    blocks = golden_blocks()
+    assert_core_equals_python(host_gate_vectors(host_build, vectors_text(blocks)), blocks)
+
+
+def test_core_gate_equals_converter_gate_on_cortex_m4_in_qemu(tmp_path):
+    blocks = golden_blocks()
+    assert_core_equals_python(qemu_gate_vectors(tmp_path, vectors_text(blocks)), blocks)
 
 
 # ------------------------------------------------------------------ the recognition path

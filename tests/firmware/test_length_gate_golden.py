@@ -5,29 +5,17 @@ scores bit for bit as converter/gate.py."""
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass
 
 import numpy as np
-import pytest
 
-from converter.gate import LengthGateConstants, gate_distances, gate_fires, length_statistics, override
-from test_gate_golden import QEMU_FLAGS, edge_windows, random_windows
-from toolchains import FIRMWARE, need_tools
+from converter.gate import LengthGateConstants, gate_distances, gate_fires, length_statistics
+from test_gate_golden import (Block, assert_rows_are, edge_windows, host_gate_vectors, qemu_gate_vectors,
+                              random_windows, window_lines)
 
 STATS = 8
 # A default model's input scale times the recordings' channel std (g, dps), and their means.
 SCALE = 0.0314 * np.array([0.83, 0.46, 0.72, 116.0, 110.0, 79.5])
 OFFSET = np.array([0.36, 0.086, 0.65, -4.76, -4.18, -4.07])
-
-
-@dataclass
-class Block:
-    """Windows checked against one set of gate constants."""
-
-    c: LengthGateConstants
-    zero_point: int
-    q: np.ndarray  # (n, W, 6) int8
-    scores: np.ndarray  # (n, labels) int8
 
 
 def constants(rng, scale=SCALE, offset=OFFSET, unknown: int = 5) -> LengthGateConstants:
@@ -81,23 +69,15 @@ def vectors_text(blocks: list[Block]) -> str:
                   *(f"{word} " + " ".join(map(str, bits(v))) for word, v in
                     (("lscale", b.c.input_scale), ("loffset", b.c.input_offset), ("lweights", b.c.weights),
                      ("lbias", b.c.bias)))]
-        lines += ["window " + " ".join(map(str, q.ravel().tolist())) + " " + " ".join(map(str, s.tolist()))
-                  for q, s in zip(b.q, b.scores)]
+        lines += window_lines(b)
     return "\n".join(lines) + "\n"
 
 
 def assert_core_equals_python(stdout: str, blocks: list[Block]) -> None:
-    rows = [line.split() for line in stdout.splitlines()]
-    assert len(rows) == sum(len(b.q) for b in blocks)
-    k = 0
-    for b in blocks:
-        got = np.array(rows[k:k + len(b.q)], dtype=np.int64)
-        k += len(b.q)
-        fires = gate_fires(b.q, b.zero_point, b.c)
-        assert got[:, :STATS].tolist() == np.asarray(bits(length_statistics(b.q, b.zero_point, b.c))).reshape(-1, STATS).tolist()
-        assert got[:, STATS].tolist() == bits(gate_distances(b.q, b.zero_point, b.c))
-        assert np.array_equal(got[:, STATS + 1] == 1, fires)
-        assert np.array_equal(got[:, STATS + 2:], override(b.scores, fires, b.c.unknown_index))
+    """Statistics and distances compared as their float32 bits."""
+    assert_rows_are(stdout, blocks, lambda b: (
+        np.asarray(bits(length_statistics(b.q, b.zero_point, b.c)), np.int64).reshape(-1, STATS),
+        np.asarray(bits(gate_distances(b.q, b.zero_point, b.c)), np.int64)))
 
 
 def test_the_vectors_reach_the_edges():
@@ -125,23 +105,12 @@ def test_the_statistics_are_the_vector_lengths():
 
 def test_core_length_gate_equals_converter_gate_on_the_host(host_build):
     blocks = golden_blocks()
-    out = subprocess.run([str(host_build / "gate_vectors")], input=vectors_text(blocks), capture_output=True,
-                         text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert_core_equals_python(out.stdout, blocks)
+    assert_core_equals_python(host_gate_vectors(host_build, vectors_text(blocks)), blocks)
 
 
 def test_core_length_gate_equals_converter_gate_on_cortex_m4_in_qemu(tmp_path):
-    need_tools("make", "arm-none-eabi-g++", "qemu-system-arm")
-    build = subprocess.run(["make", "-C", str(FIRMWARE), "gate-vectors-arm"], capture_output=True, text=True,
-                           timeout=600)
-    assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
     blocks = golden_blocks()
-    (tmp_path / "gate_vectors.txt").write_text(vectors_text(blocks))
-    out = subprocess.run(["qemu-system-arm", *QEMU_FLAGS, "-kernel", str(FIRMWARE / "build/arm/gate_vectors.elf")],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-    assert_core_equals_python(out.stdout, blocks)
+    assert_core_equals_python(qemu_gate_vectors(tmp_path, vectors_text(blocks)), blocks)
 
 
 def test_a_bad_length_vector_word_is_named(host_build):
