@@ -89,7 +89,12 @@ def c_value(text: str):
 def settings_in_header(header: str) -> dict:
     """The settings ``header`` states, under the keys of ``virtual_board --print-settings`` (only those it has)."""
     constants = header_constants(header)
-    return {key: c_value(constants[name]) for key, name in SETTINGS_FROM.items() if name in constants}
+    settings = {key: c_value(constants[name]) for key, name in SETTINGS_FROM.items() if name in constants}
+    if "kGateEnabled" in constants:  # the gate's kind and level, from whichever constants its kind has
+        on, lengths = c_value(constants["kGateEnabled"]), c_value(constants.get("kGateLengths", "false"))
+        settings["novelty_gate"] = "none" if not on else "lengths" if lengths else "window"
+        settings["gate_level"] = (0.0 if not on else c_value(constants["kGateLengthLevel" if lengths else "kGateLevel"]))
+    return settings
 
 
 def as_float32(settings: dict) -> dict:

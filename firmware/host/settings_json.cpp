@@ -50,6 +50,15 @@ void print_settings_json(FILE* out, const RunSettings& settings) {
           static_cast<double>(s.motion_accel_weight), static_cast<int>(s.unknown_index),
           static_cast<double>(s.unknown_threshold), static_cast<unsigned>(settings.arena_measured_bytes),
           step.is_step_model ? "true" : "false");
+  // The novelty gate's kind and level (ng_gate.h), so a run's settings say whether and where it rejects.
+  const ng::GateSettings* gate = s.gate;
+  if (gate == nullptr) {
+    fputs(", \"novelty_gate\": \"none\", \"gate_level\": 0", out);
+  } else if (gate->lengths != nullptr) {
+    fprintf(out, ", \"novelty_gate\": \"lengths\", \"gate_level\": %.9g", static_cast<double>(gate->lengths->level));
+  } else {  // whole numbers of the int8 input, past double's exact range for a large level
+    fprintf(out, ", \"novelty_gate\": \"window\", \"gate_level\": %lld", static_cast<long long>(gate->level));
+  }
   if (step.is_step_model) {
     fprintf(out, ", \"state_size\": %zu, \"step_input_samples\": %zu, \"step_stride_samples\": %zu, "
             "\"steps_per_window\": %zu, \"state_input_scale\": %.9g, \"state_input_zero_point\": %d, "

@@ -17,7 +17,7 @@ from contract.fields import NoveltyGate
 from converter.gate import (MEAN_SCALE, GateConstants, LengthGateConstants, gate_constants, gate_distances,
                             gate_fires, override, window_statistics)
 from converter.postprocess import detections, reported_top, settings_from_contract, window_motion
-from run_programs import default_header, header_with, programs
+from run_programs import compiled_settings, default_header, header_with, programs
 from toolchains import FIRMWARE, need_tools
 
 FEATURES = 24  # 4 statistics x 6 channels
@@ -217,6 +217,11 @@ def test_the_pipeline_reports_unknown_for_the_windows_the_gate_fires_on(host_bui
     takes = takes_of_counts(rng, base.window)
     contract, header, input_q = gated_contract_and_header(takes, statistics)
     assert ("kGateLengths = true" in header) == (statistics == "lengths")
+    c = gate_constants(contract, input_q)
+    printed = compiled_settings(programs(header))  # virtual_board --print-settings names the gate and its level
+    level = np.float32(printed["gate_level"]) if statistics == "lengths" else int(printed["gate_level"])
+    assert printed["novelty_gate"] == statistics and level == c.level
+    assert compiled_settings(programs(header_with(header, kGateEnabled="false")))["novelty_gate"] == "none"
     c = gate_constants(contract, input_q)
     n_labels, unknown = len(contract.labels), contract.unknown_index
     scores = [scores_for_windows(rng, len(board_windows(t, contract.window, contract.hop)), n_labels) for t in takes]

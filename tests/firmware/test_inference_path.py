@@ -64,7 +64,8 @@ def test_the_virtual_board_for_the_default_run_compiles_in_the_committed_header(
     assert out.returncode == 0, out.stderr
     printed = json.loads(out.stdout)
     stated = settings_in_header(header)
-    assert len(stated) == len(printed) == 21 and as_float32(printed) == as_float32(stated)
+    assert len(stated) == len(printed) == 23 and as_float32(printed) == as_float32(stated)
+    assert printed["novelty_gate"] == "lengths"  # what nanogest fit gives
     assert printed["labels"] == ["circle", "flex", "idle", "punch", "unknown", "wave"]  # unknown: the gate's
     assert printed["model_hash"] == fnv1a32((DEFAULT_RUN / "model_int8.tflite").read_bytes())
     board = programs(header) / "virtual_board"
