@@ -3,6 +3,7 @@ in continuous streams.
 
     python bench/bench_openset.py [--data DIR] [--archs conv1d,ds-conv1d] [--methods none,reverse,...]
                                   [--seeds 0] [--epochs 40] [--rest-minutes 3] [--calibrate [FA]]
+                                  [--label-smoothing EPS] [--mixup ALPHA]
 
 DIR holds the published IMU_Capture recordings, one folder per person (default ``../shared/data/real``
 beside the project; the bench says so and stops when it is missing). They are imported with
@@ -37,6 +38,14 @@ made from them), judged on the fold's people left out. ``--scores`` adds the cla
 scores beside it (feature distances, window statistics, logits; bench/openset_scores.py), each at
 several levels: points on each score's curve of recall against false activations. ``--trigger`` adds
 the classifier run as the official tutorial runs it, one window from each accelerometer trigger.
+
+Training against overconfidence (a bench try; training/*.py is untouched): ``--label-smoothing EPS``
+trains on the targets (1 - EPS) one-hot + EPS/K (K classes), ``--mixup ALPHA`` mixes each batch's
+windows and one-hot targets (after the augmentation and normalization) with a shuffled copy of the
+batch, lambda ~ Beta(ALPHA, ALPHA) per batch; either makes the loss a categorical cross-entropy on
+one-hot targets instead of fit's sparse one (GRUs trained on their last steps are not supported).
+The rows' ``train`` column says which. A method and its ``+gate`` share one trained model per fold
+and seed (the gate comes after training), so ``none,gate`` trains once.
 """
 
 from __future__ import annotations
@@ -71,7 +80,45 @@ def import_real(src: Path, out: Path) -> None:
                     "--layout", "{subject}/{label}.csv"], cwd=ROOT, check=True, capture_output=True)
 
 
-def train_fold(takes, fold, arch: str, method: str, seed: int, epochs: int, shape: dict | None = None):
+def against_overconfidence(keras, model, data, o, n_classes: int, seed: int, smoothing: float, mixup: float):
+    """The compiled ``model`` and its training ``data`` changed to train with label smoothing and/or mixup:
+    one-hot targets (mixed with a shuffled copy of the batch, lambda ~ Beta(mixup, mixup), when ``mixup``)
+    and a categorical cross-entropy against (1 - smoothing) one-hot + smoothing / K."""
+    if len(model.output.shape) != 2:
+        raise SystemExit("bench_openset: --label-smoothing/--mixup support models scoring a window, not a GRU's steps")
+    from training.fit import optimizer_for
+
+    model.compile(optimizer=optimizer_for(keras, o),
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=smoothing),
+                  metrics=["categorical_accuracy"])
+
+    class OneHotMixed(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(10_000 + seed)
+
+        def __len__(self):
+            return len(data)
+
+        def __getitem__(self, i):
+            xb, yb = data[i]
+            xb = np.asarray(xb, np.float32)
+            tb = np.eye(n_classes, dtype=np.float32)[np.asarray(yb, np.int64)]
+            if mixup > 0:
+                lam = np.float32(self.rng.beta(mixup, mixup))
+                perm = self.rng.permutation(len(xb))
+                xb = lam * xb + (1 - lam) * xb[perm]
+                tb = lam * tb + (1 - lam) * tb[perm]
+            return xb, tb
+
+        def on_epoch_end(self):
+            data.on_epoch_end()
+
+    return OneHotMixed()
+
+
+def train_fold(takes, fold, arch: str, method: str, seed: int, epochs: int, shape: dict | None = None,
+               smoothing: float = 0.0, mixup: float = 0.0):
     from training.augment import board_turn_spread_deg, mount_max_deg
     from training.data import base_contract, normalization_from, take_windows, windows_for
     from training.fit import FitOptions, _keras, _training_data, averaging_callbacks, compiled_model
@@ -101,6 +148,8 @@ def train_fold(takes, fold, arch: str, method: str, seed: int, epochs: int, shap
     spread = board_turn_spread_deg(train)
     data = _training_data(keras, x, y, contract, o.batch_size, ("mount", "rotate"), o.copies_per_epoch, seed,
                           mount_max_deg(spread["deg"]), None)
+    if smoothing > 0 or mixup > 0:
+        data = against_overconfidence(keras, model, data, o, len(contract.labels), seed, smoothing, mixup)
     model.fit(data, epochs=epochs, verbose=0, callbacks=averaging_callbacks(keras, o, epochs))
     return model, contract
 
@@ -194,7 +243,7 @@ def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, s
 
 
 def calibrated_settings(takes, fold, arch: str, method: str, seed: int, epochs: int, contract, target_fa: float,
-                        shape: dict | None = None):
+                        shape: dict | None = None, smoothing: float = 0.0, mixup: float = 0.0):
     """The post-processing boardtools.calibrate would choose on this fold's training people, held out
     two groups in turn, with their gestures and stand-in other motions only (a user who recorded no
     other motion); the settings and the figures it expected."""
@@ -209,7 +258,7 @@ def calibrated_settings(takes, fold, arch: str, method: str, seed: int, epochs: 
     runs = []
     for group in person_groups(trained, 2, seed):
         log(f"  calibrating: training without {', '.join(fold + group)}")
-        inner, inner_contract = train_fold(takes, fold + group, arch, method, seed, epochs, shape)
+        inner, inner_contract = train_fold(takes, fold + group, arch, method, seed, epochs, shape, smoothing, mixup)
         held = [t for t in takes if t.meta.subject in group and t.meta.label in GESTURES]
         streams = calibration_streams(held, GESTURES, contract.rate_hz, rng, resample)
         streams.append(rest_stream(60.0, contract.rate_hz, rng))
@@ -256,6 +305,11 @@ def main(argv=None) -> int:
                         "gates, each at --gate-keep")
     p.add_argument("--width", type=int, help="the model's width (default: fit's)")
     p.add_argument("--rate-hz", type=float, help="the model's rate (default: the recordings')")
+    p.add_argument("--label-smoothing", type=float, default=0.0, metavar="EPS",
+                   help="train on (1 - EPS) one-hot + EPS/K targets (a categorical loss; default 0: fit's)")
+    p.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
+                   help="mix each training batch with a shuffled copy of itself, lambda ~ Beta(ALPHA, ALPHA) "
+                        "(default 0: none)")
     a = p.parse_args(argv)
     if a.gate_keep is None:
         from training.novelty import KEEP_PERCENT
@@ -278,10 +332,14 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         import_real(a.data, Path(tmp) / "real")
         takes = load_dataset(Path(tmp) / "real")
+    tried = {"smoothing": a.label_smoothing, "mixup": a.mixup}
+    train_tag = ", ".join(f"{k} {v:g}" for k, v in tried.items() if v > 0) or "fit's"
+    print(f"training: {train_tag}\n")
     columns = ["default", "strict"] + (["calibrated"] if a.calibrate is not None else [])
-    print("| arch | method | seed | labelled acc | " + " | ".join(
+    print("| arch | method | train | seed | labelled acc | " + " | ".join(
         f"{c}: recall | wrong/g | repeat/g | FA/other | FA rest" for c in columns) + " |")
-    print("|---" * (4 + 5 * len(columns)) + "|")
+    print("|---" * (5 + 5 * len(columns)) + "|")
+    trained = {}  # (arch, method without +gate, seed, fold) -> (model, contract): the gate comes after training
     for arch in a.archs.split(","):
         for method in methods:
             for seed in [int(s) for s in a.seeds.split(",")]:
@@ -290,11 +348,17 @@ def main(argv=None) -> int:
                 triggered = {} if a.trigger and method == "none" else None
                 for fold in FOLDS:
                     log(f"{arch} {method} seed {seed}: training without {', '.join(fold)}")
-                    model, contract = train_fold(takes, fold, arch, method, seed, a.epochs, shape)
+                    key = (arch, "none" if method == "gate" else method.removesuffix("+gate"), seed, tuple(fold))
+                    if key not in trained:
+                        trained[key] = train_fold(takes, fold, arch, method, seed, a.epochs, shape,
+                                                  a.label_smoothing, a.mixup)
+                    else:
+                        log("  the same trained model as without the gate")
+                    model, contract = trained[key]
                     settings = settings_for(contract)
                     if a.calibrate is not None:
                         calibrated, chosen = calibrated_settings(takes, fold, arch, method, seed, a.epochs, contract,
-                                                                 a.calibrate, shape)
+                                                                 a.calibrate, shape, a.label_smoothing, a.mixup)
                         log(f"  calibrated: {', '.join(f'{k} {v}' for k, v in chosen.items())}")
                         settings.append(calibrated)
                     gate = (fold_gate(takes, fold, contract, seed, a.gate_keep, a.gate_statistics)
@@ -307,7 +371,7 @@ def main(argv=None) -> int:
                     else:
                         for t, f in zip(totals, figs):
                             t.add(f)
-                cells = [arch, method, str(seed), f"{np.mean(accs):.3f}"]
+                cells = [arch, method, train_tag, str(seed), f"{np.mean(accs):.3f}"]
                 for t in totals:
                     s = t.summary()
                     cells += [f"{s['recall']:.3f}", f"{s['wrong_label_per_gesture']:.3f}", f"{s['repeats_per_gesture']:.3f}",
