@@ -177,7 +177,8 @@ def kept_by(gate, x_normalized: np.ndarray, contract) -> np.ndarray:
 def float_runs(model, contract, streams, scorer=None, window_scores=None, gate=None):
     """Each stream's windows scored in float, the softmax quantized as the board's output (OUTPUT_Q);
     with ``scorer`` (openset_scores.Scorer), each stream's rejection scores appended to ``window_scores``;
-    with ``gate`` (training.novelty, in float), the windows it rejects are not confident."""
+    with ``gate`` (training.novelty, in float), the windows it rejects are not confident, and a single gate's
+    distance over its level is kept with the model's own scores, so a tuner can try lower levels."""
     from boardtools.calibrate import scored_runs  # its counts are the LSM9DS1's, the recordings' board
     from boardtools.replay import board_windows
     from contract.input import normalize
@@ -192,15 +193,21 @@ def float_runs(model, contract, streams, scorer=None, window_scores=None, gate=N
         if scorer is not None:
             window_scores.append(scorer(x, raw))
         q = np.clip(np.round(scores / OUTPUT_Q[0]) + OUTPUT_Q[1], -128, 127).astype(np.int8)
-        if gate is not None:
-            q[~kept_by(gate, x, contract)] = -128
-        return q
+        if gate is None:
+            return q
+        gated = q.copy()
+        gated[~kept_by(gate, x, contract)] = -128
+        if isinstance(gate, list):
+            return gated
+        from training.novelty import window_distances
+
+        return gated, q, window_distances(gate, x, contract.normalization) / gate.level
 
     return scored_runs(streams, contract, score, settings_from_contract(contract, OUTPUT_Q).motion_accel_weight)
 
 
 def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, settings_list, scored: dict | None = None,
-                 triggered: dict | None = None, gate=None):
+                 triggered: dict | None = None, gate=None, gate_factors=None):
     """Labelled accuracy and figures per settings; with ``scored`` (``--scores``), also its ``figures``
     gated by every rejection score (openset_scores.gated_figures) added to its running totals; with
     ``triggered`` (``--trigger``), the onset-triggered figures (openset_trigger) likewise."""
@@ -239,11 +246,12 @@ def fold_figures(model, contract, takes, fold, seed: int, rest_minutes: float, s
         for key, f in gated_figures(runs, window_scores, contract, settings_list, laptop_figures,
                                     held_out).items():
             scored.setdefault(key, type(f)()).add(f)
-    return accuracy, [laptop_figures(settings, contract, runs) for settings in settings_list]
+    factors = gate_factors or [1.0] * len(settings_list)  # each settings' gate level, times the gate's own
+    return accuracy, [laptop_figures(s, contract, runs, f) for s, f in zip(settings_list, factors)]
 
 
 def calibrated_settings(takes, fold, arch: str, method: str, seed: int, epochs: int, contract, target_fa: float,
-                        shape: dict | None = None, smoothing: float = 0.0, mixup: float = 0.0):
+                        shape: dict | None = None, smoothing: float = 0.0, mixup: float = 0.0, gate=None):
     """The post-processing boardtools.calibrate would choose on this fold's training people, held out
     two groups in turn, with their gestures and stand-in other motions only (a user who recorded no
     other motion); the settings and the figures it expected."""
@@ -262,7 +270,7 @@ def calibrated_settings(takes, fold, arch: str, method: str, seed: int, epochs: 
         held = [t for t in takes if t.meta.subject in group and t.meta.label in GESTURES]
         streams = calibration_streams(held, GESTURES, contract.rate_hz, rng, resample)
         streams.append(rest_stream(60.0, contract.rate_hz, rng))
-        runs += float_runs(inner, inner_contract, streams)
+        runs += float_runs(inner, inner_contract, streams, gate=gate)  # the fold's gate, as calibrate uses RUN_DIR's
     base = settings_from_contract(contract, OUTPUT_Q)
     chosen, _ = tune(base, contract, runs, target_fa, log_every=10 ** 9)
     return settings_from_contract(apply_choice(contract, chosen, base.unknown_index >= 0), OUTPUT_Q), chosen
@@ -356,15 +364,17 @@ def main(argv=None) -> int:
                         log("  the same trained model as without the gate")
                     model, contract = trained[key]
                     settings = settings_for(contract)
-                    if a.calibrate is not None:
-                        calibrated, chosen = calibrated_settings(takes, fold, arch, method, seed, a.epochs, contract,
-                                                                 a.calibrate, shape, a.label_smoothing, a.mixup)
-                        log(f"  calibrated: {', '.join(f'{k} {v}' for k, v in chosen.items())}")
-                        settings.append(calibrated)
                     gate = (fold_gate(takes, fold, contract, seed, a.gate_keep, a.gate_statistics)
                             if method.endswith("gate") else None)
+                    factors = [1.0] * len(settings)
+                    if a.calibrate is not None:
+                        calibrated, chosen = calibrated_settings(takes, fold, arch, method, seed, a.epochs, contract,
+                                                                 a.calibrate, shape, a.label_smoothing, a.mixup, gate)
+                        log(f"  calibrated: {', '.join(f'{k} {v}' for k, v in chosen.items())}")
+                        settings.append(calibrated)
+                        factors.append(chosen.get("gate_factor", 1.0))
                     acc, figs = fold_figures(model, contract, takes, fold, seed, a.rest_minutes, settings, scored,
-                                             triggered, gate)
+                                             triggered, gate, factors)
                     accs.append(acc)
                     if totals is None:
                         totals = figs

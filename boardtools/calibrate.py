@@ -9,8 +9,9 @@ with the converter, and the held-out people's takes are laid into streams (board
 scored by that int8 model in TFLM. The streams hold their gestures, their recorded other motions
 (any take whose label the model lacks), and, since most people record none, stand-in other motions
 made from their own gestures (training.negatives: reversed, redirected, two halves joined,
-wandering). ``stream_eval.tune`` then chooses the threshold, agreement, refractory time, motion gate
-and unknown threshold on all groups' streams together, and the choice and its figures go into
+wandering). ``stream_eval.tune`` then chooses the threshold, agreement, refractory time, motion gate,
+unknown threshold and the novelty gate's level (RUN_DIR's gate on every group's windows) on all
+groups' streams together, and the choice and its figures go into
 RUN_DIR/contract.json (``postprocess_calibration``); ``converter convert`` puts both in the header.
 """
 
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from boardtools.replay import board_windows, host_window_scores, input_tensors, load_run
+from boardtools.replay import board_windows, host_window_parts, input_tensors, load_run
 from boardtools.stream_eval import DEFAULT_TARGET_FA, StreamRun, load_takes, log, tune
 from boardtools.streams import Stream, build_stream, rest_stream, window_ends
 from capture.errors import CaptureError
@@ -94,8 +95,9 @@ def calibration_streams(takes, gestures: list[str], rate_hz: float, rng: np.rand
 
 
 def scored_runs(streams: list[Stream], contract: Contract, score, accel_weight: float) -> list[StreamRun]:
-    """Each stream with its windows' int8 scores, ``score(stream, counts)``, and the motion measure the
-    board's gate reads, without a board (the streams' counts are STREAM_SCALES's)."""
+    """Each stream with its windows' int8 scores, ``score(stream, counts)`` (or, for tuning the novelty gate's
+    level, host_window_parts' three), and the motion measure the board's gate reads, without a board (the
+    streams' counts are STREAM_SCALES's)."""
     from converter.postprocess import window_motion
 
     window, hop = contract.window, contract.hop
@@ -103,7 +105,9 @@ def scored_runs(streams: list[Stream], contract: Contract, score, accel_weight: 
     for s in streams:
         counts = values_to_counts(s.samples, *STREAM_SCALES)
         motion = window_motion(board_windows(counts, window, hop), *STREAM_SCALES, accel_weight)
-        runs.append(StreamRun(s, score(s, counts), motion, window_ends(len(counts), window, hop), []))
+        scored = score(s, counts)
+        scores, model_q, ratio = scored if isinstance(scored, tuple) else (scored, None, None)
+        runs.append(StreamRun(s, scores, motion, window_ends(len(counts), window, hop), [], model_q, ratio))
     return runs
 
 
@@ -115,7 +119,7 @@ def laptop_runs(streams: list[Stream], contract: Contract, model_bytes: bytes, a
 
     def score(_stream, counts):
         x = input_tensors(counts, contract, STREAM_SCALES, (inp.scale, inp.zero_point))
-        return host_window_scores(model_bytes, x, contract, (inp.scale, inp.zero_point))
+        return host_window_parts(model_bytes, x, contract, (inp.scale, inp.zero_point))
 
     return scored_runs(streams, contract, score, accel_weight)
 
@@ -243,7 +247,8 @@ def main_calibrate(a) -> int:
     log(("chose" if s["target_met"] else f"no setting reaches {a.target_fa:g} false activations per other motion; "
          "chose the fewest mistakes:")
         + f" threshold {c['score_threshold']:g}, agreement {c['agreement']}, refractory {c['refractory_s']:g} s, "
-        f"motion gate {c['motion_gate']:g}, unknown threshold {c['unknown_threshold']}; on the held-out people: recall "
+        f"motion gate {c['motion_gate']:g}, unknown threshold {c['unknown_threshold']}, novelty gate's level "
+        f"x{c['gate_factor']:g}; on the held-out people: recall "
         f"{c['recall']:.3f}, wrong or repeated {c['wrong_or_repeat_per_gesture']:.3f} per gesture, "
         f"{c['false_activations_per_other']:.3f} false activations per other motion, {c['false_activations_in_rest']} in rest. "
         f"Written to {a.run_dir / 'contract.json'}; run `nanogest convert {a.run_dir}` to put it in the header")

@@ -71,12 +71,20 @@ def input_tensors(counts: np.ndarray, contract: Contract | dict, scales: tuple[f
 def host_window_scores(model_bytes: bytes, x: np.ndarray, contract: Contract, input_q: tuple[float, int]) -> np.ndarray:
     """The int8 scores the board hands its post-processing for int8 input windows ``x``: the model's in
     the laptop's TFLM, with the windows the contract's novelty gate rejects made unknown (converter/gate.py)."""
-    from converter.gate import gated_scores
+    return host_window_parts(model_bytes, x, contract, input_q)[0]
+
+
+def host_window_parts(model_bytes: bytes, x: np.ndarray, contract: Contract, input_q: tuple[float, int]):
+    """(the board's int8 scores as host_window_scores, the model's own before the novelty gate, each window's
+    gate distance over its level or None without a gate), for tuning the gate's level."""
+    from converter.gate import gate_ratios, gated_scores
     from converter.int8.tflm import run_tflm
 
     if not len(x):
-        return np.zeros((0, len(contract.labels)), np.int8)
-    return gated_scores(run_tflm(model_bytes, x), x, contract, input_q)
+        empty = np.zeros((0, len(contract.labels)), np.int8)
+        return empty, empty, None if contract.novelty_gate is None else np.zeros(0)
+    model_q = run_tflm(model_bytes, x)
+    return gated_scores(model_q, x, contract, input_q), model_q, gate_ratios(x, contract, input_q)
 
 
 def host_step_scores(counts: np.ndarray, contract: Contract, scales: tuple[float, float], model_bytes: bytes,

@@ -10,8 +10,9 @@ gestures (``--plots DIR``).
 
 The laptop computes every window's int8 scores in TFLM too (checked against the board's frames),
 so ``--tune`` can choose the post-processing (score threshold, agreement, refractory time, motion
-gate, unknown threshold) with the board's own rules (converter.postprocess) for a target rate of
-false activations per other motion, and write the choice into RUN_DIR/contract.json; ``converter
+gate, unknown threshold, and a lower level for the novelty gate) with the board's own rules
+(converter.postprocess, converter.gate) for a target rate of false activations per other motion, and
+write the choice into RUN_DIR/contract.json; ``converter
 convert`` then puts it into the board's header. Tune on people the model did not train on, and
 judge on yet others.
 """
@@ -27,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from boardtools.replay import (BoardLink, board_predictions, board_windows, chunk_samples, enter_replay,
-                               host_window_scores, input_tensors, load_run, open_board, to_model_rate,
+                               host_window_parts, input_tensors, load_run, open_board, to_model_rate,
                                virtual_board_runner)
 from boardtools.streams import Figures, match, person_streams, rest_stream, window_ends
 from capture.dataset import DatasetError, list_takes, read_take
@@ -45,6 +46,8 @@ TUNE_AGREEMENT = (1, 2, 3)
 TUNE_REFRACTORY_S = (1.0, 1.5, 2.0)
 TUNE_MOTION_GATE = (0.0, 40.0, 80.0)
 TUNE_UNKNOWN = (None, 0.2, 0.4)
+# The novelty gate's level times these (a model with a gate): a lower level rejects more windows.
+TUNE_GATE_FACTORS = (1.0, 0.9, 0.8, 0.7)
 
 
 def log(message: str) -> None:
@@ -58,6 +61,21 @@ class StreamRun:
     motion: np.ndarray  # window_motion per window
     ends: np.ndarray  # last sample of each window (0-based, model rate)
     board: list  # PREDICTION fields per window from the board
+    model_q: np.ndarray | None = None  # the model's own int8 scores, before the novelty gate
+    gate_ratio: np.ndarray | None = None  # each window's gate distance over the gate's level; None: no gate
+
+    def scores_at(self, gate_factor: float, unknown_index: int) -> np.ndarray:
+        """The scores the board would hand its post-processing with the gate's level times ``gate_factor``."""
+        from converter.gate import override
+
+        if gate_factor == 1.0 or self.gate_ratio is None:
+            return self.scores_q
+        fires = self.gate_ratio > gate_factor
+        if unknown_index < 0:  # no label to report (a bench's model): a rejected window is just not confident
+            out = self.model_q.copy()
+            out[fires] = -128
+            return out
+        return override(self.model_q, fires, unknown_index)
 
 
 def load_takes(data_dir: Path, labels: list[str]):
@@ -110,13 +128,13 @@ def run_streams(run_dir: Path, data_dir: Path, port: str | None = None, rest_min
             counts = resample_counts(values_to_counts(s.samples, *scales), rate_mhz(rate), imu_mhz)
             frames = board_predictions(link, counts, chunk_samples(hop, imu_mhz, rate_mhz(rate)))
             x = input_tensors(counts, contract, scales, (inp.scale, inp.zero_point), imu_mhz)
-            host = host_window_scores(model_bytes, x, contract, (inp.scale, inp.zero_point))
+            host, model_q, ratio = host_window_parts(model_bytes, x, contract, (inp.scale, inp.zero_point))
             if len(frames) != len(host):
                 raise CaptureError(f"stream {i} ({s.subject}): the board answered {len(frames)} windows, expected {len(host)}")
             at_model = to_model_rate(counts, contract, imu_mhz)
             ends = window_ends(len(at_model), window, hop)
             motion = window_motion(board_windows(at_model, window, hop), *scales, post.motion_accel_weight)
-            runs.append(StreamRun(s, host, motion, ends, frames))
+            runs.append(StreamRun(s, host, motion, ends, frames, model_q, ratio))
             log(f"stream {i}/{len(streams)} ({s.subject}): {len(s.items)} motions, {len(s.samples) / rate:.0f} s, "
                 f"{sum(1 for f in frames if f.get('detected'))} detections")
         link.command("mode capture")
@@ -134,14 +152,16 @@ def board_figures(contract: Contract, runs: list[StreamRun]) -> tuple[Figures, l
     return total, verdicts
 
 
-def laptop_figures(settings, contract: Contract, runs: list[StreamRun]) -> Figures:
-    """The figures the board's rules (converter.postprocess) give with ``settings`` on the laptop's scores."""
+def laptop_figures(settings, contract: Contract, runs: list[StreamRun], gate_factor: float = 1.0) -> Figures:
+    """The figures the board's rules (converter.postprocess) give with ``settings`` on the laptop's scores
+    (with the novelty gate's level times ``gate_factor``)."""
     from converter.postprocess import detections
 
     labels, total = list(contract.labels), Figures()
     for r in runs:
-        det = np.flatnonzero(detections(r.scores_q, r.ends + 1, r.motion, settings))
-        top = r.scores_q.argmax(axis=1)
+        scores = r.scores_at(gate_factor, settings.unknown_index)
+        det = np.flatnonzero(detections(scores, r.ends + 1, r.motion, settings))
+        top = scores.argmax(axis=1)
         f, _ = match(r.stream, r.ends[det], [labels[int(top[k])] for k in det], contract.window)
         total.add(f)
     return total
@@ -154,17 +174,18 @@ def tune(base, contract: Contract, runs: list[StreamRun], target_fa: float, log_
     from converter.postprocess import UNKNOWN_THRESHOLD_OFF, refractory_samples
 
     has_unknown = base.unknown_index >= 0
+    gated = bool(runs) and all(r.gate_ratio is not None for r in runs)
     grid = list(itertools.product(TUNE_THRESHOLDS, TUNE_AGREEMENT, TUNE_REFRACTORY_S, TUNE_MOTION_GATE,
-                                  TUNE_UNKNOWN if has_unknown else (None,)))
+                                  TUNE_UNKNOWN if has_unknown else (None,), TUNE_GATE_FACTORS if gated else (1.0,)))
     points = []
-    for n, (thr, agree, refr, gate, unk) in enumerate(grid, 1):
+    for n, (thr, agree, refr, gate, unk, factor) in enumerate(grid, 1):
         change = {"score_threshold": thr, "agreement": agree, "motion_gate": gate,
                   "refractory_samples": refractory_samples(contract.rate_hz, refr)}
         if has_unknown:
             change["unknown_threshold"] = UNKNOWN_THRESHOLD_OFF if unk is None else unk
-        s = laptop_figures(dataclasses.replace(base, **change), contract, runs).summary()
+        s = laptop_figures(dataclasses.replace(base, **change), contract, runs, factor).summary()
         points.append({"score_threshold": thr, "agreement": agree, "refractory_s": refr, "motion_gate": gate,
-                       "unknown_threshold": unk, **{k: s[k] for k in ("recall", "wrong_or_repeat_per_gesture",
+                       "unknown_threshold": unk, "gate_factor": factor, **{k: s[k] for k in ("recall", "wrong_or_repeat_per_gesture",
                                                                      "false_activations_per_other",
                                                                      "false_activations_in_rest")}})
         if n % log_every == 0 or n == len(grid):
@@ -191,6 +212,11 @@ def apply_choice(contract: Contract, chosen: dict, has_unknown: bool) -> Contrac
         change["motion_gate"] = MotionGate((gate or DEFAULT_GATE).accel_weight_dps_per_g, chosen["motion_gate"])
     if has_unknown:
         change["unknown_threshold"] = chosen["unknown_threshold"]
+    factor = chosen.get("gate_factor", 1.0)
+    if contract.novelty_gate is not None and factor != 1.0:
+        g = contract.novelty_gate
+        record = {**g.record, "tuned": {"level_before": g.level, "factor": factor}}
+        change["novelty_gate"] = dataclasses.replace(g, level=g.level * factor, record=record)
     return contract.replace(**change)
 
 
@@ -285,7 +311,8 @@ def evaluate(run_dir: Path, data_dir: Path, port: str | None = None, rest_minute
         summary["tuned"] = {**chosen, "target_met": met}
         log(("chose" if met else f"no setting reaches {tune_target:g} false activations per other motion; chose the fewest mistakes:")
             + f" threshold {chosen['score_threshold']:g}, agreement {chosen['agreement']}, refractory {chosen['refractory_s']:g} s, "
-            f"motion gate {chosen['motion_gate']:g}, unknown threshold {chosen['unknown_threshold']} -> written to "
+            f"motion gate {chosen['motion_gate']:g}, unknown threshold {chosen['unknown_threshold']}, novelty gate's "
+            f"level x{chosen['gate_factor']:g} -> written to "
             f"{run_dir / 'contract.json'}; run `python -m converter convert {run_dir}` to put it in the board's header")
     if plots is not None:
         plots.mkdir(parents=True, exist_ok=True)
@@ -333,7 +360,8 @@ def add_stream_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="the order of the motions and the rest's noise")
     p.add_argument("--plots", type=Path, help="write timeline.png (and with --tune the curve) into this directory")
     p.add_argument("--tune", type=float, metavar="FA", nargs="?", const=DEFAULT_TARGET_FA,
-                   help="choose the post-processing for at most FA false activations per other motion "
-                        f"(default {DEFAULT_TARGET_FA:g}) and none in rest, and write it into RUN_DIR/contract.json")
+                   help="choose the post-processing (and the novelty gate's level) for at most FA false activations "
+                        f"per other motion (default {DEFAULT_TARGET_FA:g}) and none in rest, and write it into "
+                        "RUN_DIR/contract.json")
     p.add_argument("--board-tflm", type=Path, help="the board's TFLM library sources for the virtual board")
     p.set_defaults(func=main_stream)

@@ -147,6 +147,15 @@ def gate_fires(q: np.ndarray, zero_point: int, c: GateConstants | LengthGateCons
     return gate_distances(q, zero_point, c) > c.level
 
 
+def gate_ratios(q: np.ndarray, contract: Contract, input_q: tuple[float, int]) -> np.ndarray | None:
+    """Each int8 window's gate distance over the gate's level, as the board computes the distance (above 1:
+    the gate fires); None without a gate. A tuner reads what a lower level would reject from it."""
+    c = gate_constants(contract, input_q)
+    if c is None:
+        return None
+    return gate_distances(q, int(input_q[1]), c).astype(np.float64) / float(c.level)
+
+
 def override(scores_q: np.ndarray, fires: np.ndarray, unknown_index: int) -> np.ndarray:
     """The int8 scores the board hands its post-processing: a window the gate fires on scores -128 for
     every label and 127 for the unknown one."""

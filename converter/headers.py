@@ -161,8 +161,11 @@ def _int_rows(values, per_line: int) -> str:
 def gate_chosen_by(record: dict) -> str:
     """A comment line saying how the gate's level was chosen (the contract's novelty_gate record)."""
     keep, groups, windows = record.get("keep_percent"), record.get("held_out_groups"), record.get("held_out_windows")
+    tuned = record.get("tuned")
+    then = (f"// Then tuned on streams (stream --tune or calibrate): the level times {tuned.get('factor')}.\n"
+            if isinstance(tuned, dict) else "")
     return (f"// Level chosen to keep {keep} % of the gesture windows of training people held out in turn "
-            f"({groups} groups, {windows} windows).\n")
+            f"({groups} groups, {windows} windows).\n{then}")
 
 
 def gate_settings(contract: Contract, inp: TensorInfo, step: dict | None) -> str:

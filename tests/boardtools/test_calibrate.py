@@ -113,6 +113,10 @@ def test_calibrate_holds_people_out_writes_the_choice_and_the_header_records_it(
     header = (run / "generated" / "model_settings.h").read_text()
     assert "// Chosen by training people held out in turn" in header
     assert f"constexpr int kAgreement = {chosen['agreement']};" in header
+    assert f"novelty gate's level x{chosen['gate_factor']:g}" in done.stderr  # the run's gate, its level tuned too
+    if chosen["gate_factor"] != 1.0:
+        assert contract["novelty_gate"]["tuned"]["factor"] == chosen["gate_factor"]
+        assert "Then tuned on streams (stream --tune or calibrate)" in header
 
 
 def test_a_run_without_its_training_options_or_with_one_person_gets_one_error_line(converted_run, tmp_path):

@@ -140,6 +140,9 @@ def test_stream_command_reports_tunes_into_the_contract_and_draws(run_copy, stre
     tuned = summary["tuned"]
     assert after["score_threshold"] == tuned["score_threshold"] and after["agreement"] == tuned["agreement"]
     assert after["refractory_s"] == tuned["refractory_s"]
+    gate_before, gate_after = before["novelty_gate"], after["novelty_gate"]  # the default run's gate: its level tuned too
+    assert gate_after["level"] == pytest.approx(gate_before["level"] * tuned["gate_factor"], rel=1e-12)
+    assert tuned["gate_factor"] == 1.0 or gate_after["tuned"]["level_before"] == gate_before["level"]
     assert after["postprocess_tuning"]["target_false_activations_per_other"] == 0.5
     assert after["labels"] == before["labels"] and after["normalization"] == before["normalization"]
 
@@ -171,3 +174,35 @@ def test_tuning_a_model_with_an_unknown_class_chooses_its_unknown_threshold_too(
     contract = json.loads((run / "contract.json").read_text())
     assert contract["unknown_label"] == "unknown"
     assert contract["unknown_threshold"] == tuned["unknown_threshold"] and tuned["unknown_threshold"] in (None, 0.2, 0.4)
+
+
+def test_tuning_lowers_the_novelty_gates_level_when_only_that_rejects_an_other_motion():
+    """An other motion the model scores as a gesture, its windows farther from the training windows than the
+    gestures' but under the gate's level: no post-processing setting tells them apart, a lower level does, and
+    tune chooses it; apply_choice writes the lowered level and how it came."""
+    from boardtools.stream_eval import StreamRun, apply_choice, tune
+    from contract.document import Contract, normalization_of
+    from contract.fields import NoveltyGate
+    from converter.postprocess import settings_from_contract
+
+    gate = NoveltyGate(tuple(tuple(float(i == j) for j in range(8)) for i in range(8)), (0.0,) * 8, 10.0,
+                       {"statistics": "lengths", "keep_percent": 99.5})
+    contract = Contract(rate_hz=60.0, window=60, hop=15, labels=["flex", "punch", "unknown"], idle_label=None,
+                        normalization=normalization_of([0.0] * 6, [1.0] * 6), unknown_label="unknown",
+                        novelty_gate=gate)
+    items = [Item(200, 260, "punch", "gesture", settled=400), Item(600, 660, "wave", "other", settled=800),
+             Item(1000, 1060, "flex", "gesture", settled=1200)]
+    stream = Stream(np.zeros((1500, 6), np.float32), items, 60.0, "p", rest_samples=1500 - 3 * 200)
+    ends = window_ends(1500, 60, 15)
+    model_q = np.tile(np.array([-100, -100, -128], np.int8), (len(ends), 1))
+    for lo, hi, label in ((200, 330, 1), (600, 730, 1), (1000, 1130, 0)):  # punch, the wave as punch, flex
+        model_q[(ends >= lo) & (ends < hi), label] = 127
+    ratio = np.where((ends >= 600) & (ends < 730), 0.85, 0.5)  # the wave's windows: far, yet under the level
+    run = StreamRun(stream, model_q, np.full(len(ends), 100.0), ends, [], model_q, ratio)
+    base = settings_from_contract(contract, (1 / 256, -128))
+    chosen, points = tune(base, contract, [run], 0.1)
+    assert all(p["false_activations_per_other"] >= 1 for p in points if p["gate_factor"] == 1.0)
+    assert chosen["gate_factor"] <= 0.8 and chosen["false_activations_per_other"] == 0 and chosen["recall"] == 1.0
+    tuned = apply_choice(contract, chosen, has_unknown=True).novelty_gate
+    assert tuned.level == 10.0 * chosen["gate_factor"] and tuned.weights == gate.weights
+    assert tuned.record["tuned"] == {"level_before": 10.0, "factor": chosen["gate_factor"]}
