@@ -6,7 +6,7 @@ Times what InferencePipeline runs after each invoke when the model has a gate: `
 ``gate_override``, for both kinds of gate ng_gate.h has (the table's ``statistics`` column):
 
 - ``lengths`` (LengthGateSettings, what ``nanogest fit`` gives): per sample the accelerometer's and
-  gyroscope's vector length in float32, their max/min/mean/std over the window (two passes), the
+  gyroscope's vector length in float32, their max/min/mean/std over the window (one pass), the
   8x8 float whitening, the L1 sum, the comparison;
 - ``window`` (what runs fitted before carry): the 24 statistics of the int8 window, the int16 24x24
   whitening in int64, the L1 sum, the comparison.

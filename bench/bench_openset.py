@@ -195,13 +195,15 @@ def float_runs(model, contract, streams, scorer=None, window_scores=None, gate=N
         q = np.clip(np.round(scores / OUTPUT_Q[0]) + OUTPUT_Q[1], -128, 127).astype(np.int8)
         if gate is None:
             return q
-        gated = q.copy()
-        gated[~kept_by(gate, x, contract)] = -128
         if isinstance(gate, list):
-            return gated
+            q[~kept_by(gate, x, contract)] = -128
+            return q
         from training.novelty import window_distances
 
-        return gated, q, window_distances(gate, x, contract.normalization) / gate.level
+        d = window_distances(gate, x, contract.normalization)  # once: what it rejects, and how far past its level
+        gated = q.copy()
+        gated[d > gate.level] = -128
+        return gated, q, d / gate.level
 
     return scored_runs(streams, contract, score, settings_from_contract(contract, OUTPUT_Q).motion_accel_weight)
 

@@ -77,14 +77,15 @@ def host_window_scores(model_bytes: bytes, x: np.ndarray, contract: Contract, in
 def host_window_parts(model_bytes: bytes, x: np.ndarray, contract: Contract, input_q: tuple[float, int]):
     """(the board's int8 scores as host_window_scores, the model's own before the novelty gate, each window's
     gate distance over its level or None without a gate), for tuning the gate's level."""
-    from converter.gate import gate_ratios, gated_scores
+    from converter.gate import gated_scores_and_ratios
     from converter.int8.tflm import run_tflm
 
     if not len(x):
         empty = np.zeros((0, len(contract.labels)), np.int8)
         return empty, empty, None if contract.novelty_gate is None else np.zeros(0)
     model_q = run_tflm(model_bytes, x)
-    return gated_scores(model_q, x, contract, input_q), model_q, gate_ratios(x, contract, input_q)
+    scores, ratio = gated_scores_and_ratios(model_q, x, contract, input_q)
+    return scores, model_q, ratio
 
 
 def host_step_scores(counts: np.ndarray, contract: Contract, scales: tuple[float, float], model_bytes: bytes,

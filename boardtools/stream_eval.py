@@ -70,12 +70,7 @@ class StreamRun:
 
         if gate_factor == 1.0 or self.gate_ratio is None:
             return self.scores_q
-        fires = self.gate_ratio > gate_factor
-        if unknown_index < 0:  # no label to report (a bench's model): a rejected window is just not confident
-            out = self.model_q.copy()
-            out[fires] = -128
-            return out
-        return override(self.model_q, fires, unknown_index)
+        return override(self.model_q, self.gate_ratio > gate_factor, unknown_index)
 
 
 def load_takes(data_dir: Path, labels: list[str]):

@@ -53,6 +53,7 @@ def checked_fields(raw: dict, where: str) -> dict:
 
 GATE_STATISTICS_PER_CHANNEL = 4  # max, minus min, mean of the positive part, of the negative part
 GATE_LENGTH_STATISTICS = 8  # max, min, mean, std of the accelerometer's and the gyroscope's vector length
+GATE_STATISTICS = ("lengths", "window")  # the kinds of statistics a novelty gate reads
 
 
 def gate_statistics_count(statistics: str, n_channels: int) -> int | None:

@@ -46,7 +46,7 @@ class NoveltyGate:
 
     @property
     def statistics(self) -> str:
-        """Which statistics the gate reads (contract.checks.GATE_STATISTICS): ``window``, the 4 per channel
+        """Which statistics the gate reads (one of contract.checks.GATE_STATISTICS): ``window``, the 4 per channel
         above, in contracts that do not say; ``lengths``, the accelerometer's and gyroscope's vector
         lengths' max, min, mean and std."""
         return self.record.get("statistics", "window")

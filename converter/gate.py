@@ -147,28 +147,29 @@ def gate_fires(q: np.ndarray, zero_point: int, c: GateConstants | LengthGateCons
     return gate_distances(q, zero_point, c) > c.level
 
 
-def gate_ratios(q: np.ndarray, contract: Contract, input_q: tuple[float, int]) -> np.ndarray | None:
-    """Each int8 window's gate distance over the gate's level, as the board computes the distance (above 1:
-    the gate fires); None without a gate. A tuner reads what a lower level would reject from it."""
-    c = gate_constants(contract, input_q)
-    if c is None:
-        return None
-    return gate_distances(q, int(input_q[1]), c).astype(np.float64) / float(c.level)
-
-
 def override(scores_q: np.ndarray, fires: np.ndarray, unknown_index: int) -> np.ndarray:
     """The int8 scores the board hands its post-processing: a window the gate fires on scores -128 for
-    every label and 127 for the unknown one."""
+    every label and 127 for the unknown one (none without an unknown label, as ng::gate_override)."""
     out = np.array(scores_q, dtype=np.int8, copy=True)
     out[fires] = -128
-    out[fires, unknown_index] = 127
+    if 0 <= unknown_index < out.shape[1]:
+        out[fires, unknown_index] = 127
     return out
+
+
+def gated_scores_and_ratios(scores_q: np.ndarray, q: np.ndarray, contract: Contract,
+                            input_q: tuple[float, int]) -> tuple[np.ndarray, np.ndarray | None]:
+    """The board's scores for int8 input windows ``q`` and the model's int8 ``scores_q`` (the model's, with
+    the windows the contract's gate fires on made unknown), and each window's gate distance over the
+    gate's level (None without a gate), from which a tuner reads what a lower level would reject."""
+    c = gate_constants(contract, input_q)
+    if c is None:
+        return np.asarray(scores_q), None
+    d = gate_distances(q, int(input_q[1]), c)
+    return override(scores_q, d > c.level, c.unknown_index), d.astype(np.float64) / float(c.level)
 
 
 def gated_scores(scores_q: np.ndarray, q: np.ndarray, contract: Contract, input_q: tuple[float, int]) -> np.ndarray:
     """The board's scores for int8 input windows ``q`` and the model's int8 ``scores_q``: the model's,
     with the windows the contract's gate fires on made unknown."""
-    c = gate_constants(contract, input_q)
-    if c is None:
-        return np.asarray(scores_q)
-    return override(scores_q, gate_fires(q, int(input_q[1]), c), c.unknown_index)
+    return gated_scores_and_ratios(scores_q, q, contract, input_q)[0]

@@ -152,10 +152,14 @@ constexpr float kUnknownThreshold = {c_float(p.unknown_threshold)};
 """
 
 
+def _c_rows(texts: list[str], per_line: int) -> str:
+    """C literals as the lines of an initializer, ``per_line`` to a line."""
+    return "\n".join("    " + ", ".join(texts[i:i + per_line]) + "," for i in range(0, len(texts), per_line))
+
+
 def _int_rows(values, per_line: int) -> str:
     """Whole numbers as the lines of a C initializer, ``per_line`` to a line."""
-    values = [int(v) for v in values]
-    return "\n".join("    " + ", ".join(map(str, values[i:i + per_line])) + "," for i in range(0, len(values), per_line))
+    return _c_rows([str(int(v)) for v in values], per_line)
 
 
 def gate_chosen_by(record: dict) -> str:
@@ -200,8 +204,7 @@ constexpr int64_t kGateBias[{n}] = {{
 
 def _float_rows(values, per_line: int) -> str:
     """float32 values as the lines of a C initializer, ``per_line`` to a line, each reading back exactly."""
-    values = [c_float(v) for v in np.asarray(values).ravel()]
-    return "\n".join("    " + ", ".join(values[i:i + per_line]) + "," for i in range(0, len(values), per_line))
+    return _c_rows([c_float(v) for v in np.asarray(values).ravel()], per_line)
 
 
 def length_gate_settings(gate: LengthGateConstants, contract_gate) -> str:

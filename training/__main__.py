@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from contract.checks import GATE_STATISTICS
 from training import TrainingError
 from training.adapt import add_adapt_parser as _add_adapt_arguments, run_adapt
 from training.augment import (AUGMENT_KINDS, AUTO_AUGMENT_MAX_WINDOWS, DEFAULT_AUGMENT, MOUNT_ANY_ANGLE_FROM_DEG,
@@ -55,7 +56,7 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gate-keep", type=float, default=None, metavar="PERCENT",
                    help="the novelty gate's level: it keeps this share of the held-out training people's windows "
                         "(default 99.5; 95 cuts false activations further and costs new people more labelled accuracy)")
-    p.add_argument("--gate-statistics", choices=("lengths", "window"), default=None,
+    p.add_argument("--gate-statistics", choices=GATE_STATISTICS, default=None,
                    help="what the novelty gate measures: 'lengths' (default), the accelerometer's and gyroscope's vector "
                         "lengths over the window, which no way of wearing the board changes; 'window', each channel's "
                         "extremes and means, the gate of earlier runs")

@@ -328,8 +328,8 @@ def _add_gate(split_model, metrics: dict, o: FitOptions, p: Prepared, log) -> No
     x, y = p.sides["test"]
     figures = (gate_metrics(split_model, split_gate, normalize(x, p.contract), y, p.contract.normalization)
                if split_gate else {})
-    metrics["novelty_gate"] = {"statistics": statistics, "keep_percent": keep, "people": sum(map(len, gate.record["held_out_groups"])),
-                               **figures}
+    metrics["novelty_gate"] = {"statistics": statistics, "keep_percent": keep,
+                               "people": sum(map(len, gate.record["held_out_groups"])), **figures}
     if figures:
         print(f"novelty gate: a gate of the training people alone keeps {100 * figures['test_windows_kept']:.1f} % of "
               f"the test people's windows (accuracy with the rest counted wrong {figures['accuracy_gated']:.3f}); the "

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from contract.checks import GATE_STATISTICS
 from contract.fields import NoveltyGate
 
 # docs/decisions.md, "The gate of the vector lengths": at 99.5 % it costs new people half a point of
@@ -66,12 +67,13 @@ def length_features(x_normalized: np.ndarray, mean, std) -> np.ndarray:
     return np.stack(out, axis=1)
 
 
-STATISTICS = ("window", "lengths")  # window: gate_features; lengths: length_features
+STATISTICS = GATE_STATISTICS  # lengths: length_features; window: gate_features
 STATISTICS_DEFAULT = "lengths"  # docs/decisions.md, "The gate of the vector lengths"
 
 
-def statistics_of(statistics: str, normalization):
-    """The function from normalized windows to the gate's statistics of that name."""
+def statistics_of(statistics: str, normalization=None):
+    """The function from normalized windows to the gate's statistics of that name (the lengths undo
+    ``normalization``, the contract's)."""
     if statistics == "lengths":
         return lambda x: length_features(x, normalization.mean, normalization.std)
     return gate_features
@@ -101,10 +103,11 @@ def person_groups(subjects: list[str], groups: int, seed: int) -> list[list[str]
 
 
 def fit_gate(windows_of, subjects: list[str], seed: int, keep_percent: float = KEEP_PERCENT,
-             statistics: str = "window", features=gate_features) -> Gate | None:
-    """The gate on the statistics (``features``, named ``statistics``) of the normalized gesture windows of
-    ``subjects`` (``windows_of(list of subjects)``), its level from each group of them held out in turn; None
-    with fewer than 2 people (nobody to hold out)."""
+             statistics: str = "window", normalization=None) -> Gate | None:
+    """The gate on the ``statistics`` (statistics_of; ``normalization`` the windows', which the lengths undo)
+    of the normalized gesture windows of ``subjects`` (``windows_of(list of subjects)``), its level from each
+    group of them held out in turn; None with fewer than 2 people (nobody to hold out)."""
+    features = statistics_of(statistics, normalization)
     groups = person_groups(sorted(subjects), GROUPS, seed)
     if not groups:
         return None
@@ -142,7 +145,7 @@ def contract_gate(takes, contract, seed: int, keep_percent: float = KEEP_PERCENT
     """The contract's novelty gate from the gesture takes a model trained on; None for fewer than 2 people."""
     takes = gesture_takes(takes, contract)
     gate = fit_gate(subject_windows(takes, contract), sorted({t.meta.subject for t in takes}), seed, keep_percent,
-                    statistics, statistics_of(statistics, contract.normalization))
+                    statistics, contract.normalization)
     if gate is None:
         return None
     return NoveltyGate(tuple(tuple(float(v) for v in row) for row in gate.a), tuple(float(v) for v in gate.b),

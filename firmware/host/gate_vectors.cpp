@@ -138,30 +138,30 @@ void print_int64(int64_t value) {
   while (n > 0) putchar(digits[--n]);
 }
 
-void run_length_window(Vectors& v) {
+// A length gate's statistics and distance, as their float bits.
+void print_length_measures(const Vectors& v) {
   float stats[ng::kLengthGateStatistics];
   ng::length_gate_statistics(v.lengths, v.q, v.samples, v.zero_point, stats);
-  const float distance = ng::length_gate_distance(v.lengths, stats);
-  const bool fires = ng::gate_fires(v.gate, v.q, v.samples, v.zero_point);
-  if (fires) ng::gate_override(v.scores, v.labels, v.unknown_index);
   for (size_t j = 0; j < ng::kLengthGateStatistics; ++j) printf("%lu ", to_bits(stats[j]));
-  printf("%lu %d", to_bits(distance), fires ? 1 : 0);
-  for (size_t i = 0; i < v.labels; ++i) printf(" %d", static_cast<int>(v.scores[i]));
-  putchar('\n');
+  printf("%lu", to_bits(ng::length_gate_distance(v.lengths, stats)));
+}
+
+// A window gate's whole-number statistics and distance.
+void print_window_measures(const Vectors& v) {
+  int32_t stats[ng::kGateStatistics];
+  ng::gate_statistics(v.q, v.samples, v.zero_point, v.gate.mean_scale, stats);
+  for (size_t j = 0; j < ng::kGateStatistics; ++j) printf("%ld ", static_cast<long>(stats[j]));
+  print_int64(ng::gate_distance(v.gate, stats));
 }
 
 void run_window(Vectors& v) {
   if (v.gate.lengths != nullptr) {
-    run_length_window(v);
-    return;
+    print_length_measures(v);
+  } else {
+    print_window_measures(v);
   }
-  int32_t stats[ng::kGateStatistics];
-  ng::gate_statistics(v.q, v.samples, v.zero_point, v.gate.mean_scale, stats);
-  const int64_t distance = ng::gate_distance(v.gate, stats);
   const bool fires = ng::gate_fires(v.gate, v.q, v.samples, v.zero_point);
   if (fires) ng::gate_override(v.scores, v.labels, v.unknown_index);
-  for (size_t j = 0; j < ng::kGateStatistics; ++j) printf("%ld ", static_cast<long>(stats[j]));
-  print_int64(distance);
   printf(" %d", fires ? 1 : 0);
   for (size_t i = 0; i < v.labels; ++i) printf(" %d", static_cast<int>(v.scores[i]));
   putchar('\n');

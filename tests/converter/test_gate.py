@@ -81,9 +81,8 @@ def test_the_length_gate_decides_on_the_board_as_the_float_gate_away_from_the_le
     mean, std = [0.3, 0.1, 0.6, -4.0, -4.0, -4.0], [0.8, 0.5, 0.7, 110.0, 100.0, 80.0]
     contract = base_contract().replace(normalization=normalization_of(mean, std))
     people = {f"p{i}": rng.normal(0.1 * i, 1 + 0.1 * i, size=(80, 40, 6)) for i in range(5)}  # normalized
-    features = novelty.statistics_of("lengths", contract.normalization)
     g = novelty.fit_gate(lambda ss: np.concatenate([people[s] for s in ss]), sorted(people), 0, 99.0, "lengths",
-                         features)
+                         contract.normalization)
     gate = NoveltyGate(tuple(map(tuple, g.a.tolist())), tuple(g.b.tolist()), g.level, g.description())
     contract = contract.replace(novelty_gate=gate)
     assert gate.statistics == "lengths" and len(gate.bias) == 8

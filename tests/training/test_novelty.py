@@ -150,7 +150,7 @@ def test_adapting_widens_a_gate_that_turns_the_person_away_and_leaves_one_that_k
     turned = raw(60)[..., [2, 0, 1, 5, 3, 4]] * [1, -1, 1, 1, -1, 1]  # gravity along x: the board turned
     for statistics, widened in (("window", True), ("lengths", False)):
         g = novelty.fit_gate(lambda ss: np.concatenate([(people[s] - mean) / std for s in ss]), sorted(people), 0,
-                             99.0, statistics, novelty.statistics_of(statistics, normalization))
+                             99.0, statistics, normalization)
         gate = NoveltyGate(tuple(map(tuple, g.a.tolist())), tuple(g.b.tolist()), g.level, g.description())
         wider = novelty.widened_gate(gate, (turned - mean) / std, normalization)
         assert (wider is not None) == widened, statistics
