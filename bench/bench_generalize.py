@@ -83,13 +83,9 @@ def gravity_frame(takes):
     return out
 
 
-def training_batches(keras, x, y, contract, seed: int, mount_deg: float, teachers, soft_share: float):
-    """Four freshly augmented copies of each window per epoch, with one-hot targets mixed with the
-    teachers' mean softmax (none: the labels alone)."""
-    from contract.input import normalize
-    from training.augment import augment_windows
-
-    n_labels = len(contract.labels)
+def epoch_batches(keras, batch: int, seed: int, refill):
+    """Batches of ``batch`` windows in a fresh order each epoch: ``refill(rng)`` gives the epoch's (x, y),
+    then the order is drawn from the same generator (``default_rng(seed)``)."""
 
     class Batches(keras.utils.PyDataset):
         def __init__(self):
@@ -98,22 +94,37 @@ def training_batches(keras, x, y, contract, seed: int, mount_deg: float, teacher
             self.on_epoch_end()
 
         def __len__(self):
-            return int(np.ceil(len(self.y) / 32))
+            return int(np.ceil(len(self.y) / batch))
 
         def __getitem__(self, i):
-            sel = self.order[i * 32:(i + 1) * 32]
+            sel = self.order[i * batch:(i + 1) * batch]
             return self.x[sel], self.y[sel]
 
         def on_epoch_end(self):
-            raw = np.concatenate([augment_windows(x, self.rng, ("mount", "rotate"), mount_deg, None) for _ in range(4)])
-            self.x = normalize(raw, contract)
-            self.y = np.eye(n_labels, dtype=np.float32)[np.tile(y, 4)]
-            if teachers:
-                soft = np.mean([t.predict(self.x, verbose=0, batch_size=1024) for t in teachers], axis=0)
-                self.y = (1.0 - soft_share) * self.y + soft_share * soft
+            self.x, self.y = refill(self.rng)
             self.order = self.rng.permutation(len(self.y))
 
     return Batches()
+
+
+def training_batches(keras, x, y, contract, seed: int, mount_deg: float, teachers, soft_share: float):
+    """Four freshly augmented copies of each window per epoch, with one-hot targets mixed with the
+    teachers' mean softmax (none: the labels alone)."""
+    from contract.input import normalize
+    from training.augment import augment_windows
+
+    n_labels = len(contract.labels)
+
+    def refill(rng):
+        xs = normalize(np.concatenate([augment_windows(x, rng, ("mount", "rotate"), mount_deg, None)
+                                       for _ in range(4)]), contract)
+        ys = np.eye(n_labels, dtype=np.float32)[np.tile(y, 4)]
+        if teachers:
+            soft = np.mean([t.predict(xs, verbose=0, batch_size=1024) for t in teachers], axis=0)
+            ys = (1.0 - soft_share) * ys + soft_share * soft
+        return xs, ys
+
+    return epoch_batches(keras, 32, seed, refill)
 
 
 def masked_batches(keras, x, contract, seed: int, mount_deg: float, spans: int, span: int):
@@ -123,30 +134,16 @@ def masked_batches(keras, x, contract, seed: int, mount_deg: float, spans: int, 
     from contract.input import normalize
     from training.augment import augment_windows
 
-    class Batches(keras.utils.PyDataset):
-        def __init__(self):
-            super().__init__()
-            self.rng = np.random.default_rng(seed + 7919)  # not the fine-tuning's stream
-            self.on_epoch_end()
+    def refill(rng):
+        target = normalize(augment_windows(x, rng, ("mount", "rotate"), mount_deg, None), contract)
+        n, window, _ = target.shape
+        starts = rng.integers(0, window - span + 1, size=(n, spans))
+        t = np.arange(window)
+        mask = ((t[None, None, :] >= starts[..., None]) & (t[None, None, :] < starts[..., None] + span)).any(1)
+        return (np.where(mask[..., None], 0.0, target).astype(np.float32),
+                np.concatenate([target, mask[..., None].astype(np.float32)], axis=-1))
 
-        def __len__(self):
-            return int(np.ceil(len(self.x) / 64))
-
-        def __getitem__(self, i):
-            sel = self.order[i * 64:(i + 1) * 64]
-            return self.x[sel], self.y[sel]
-
-        def on_epoch_end(self):
-            target = normalize(augment_windows(x, self.rng, ("mount", "rotate"), mount_deg, None), contract)
-            n, window, _ = target.shape
-            starts = self.rng.integers(0, window - span + 1, size=(n, spans))
-            t = np.arange(window)
-            mask = ((t[None, None, :] >= starts[..., None]) & (t[None, None, :] < starts[..., None] + span)).any(1)
-            self.x = np.where(mask[..., None], 0.0, target).astype(np.float32)
-            self.y = np.concatenate([target, mask[..., None].astype(np.float32)], axis=-1)
-            self.order = self.rng.permutation(n)
-
-    return Batches()
+    return epoch_batches(keras, 64, seed + 7919, refill)  # not the fine-tuning's stream
 
 
 def view_pairs(keras, x, contract, seed: int, mount_deg: float):
