@@ -307,6 +307,9 @@ def main(argv=None) -> int:
     p.add_argument("--trigger", action="store_true",
                    help="also the classifier alone run as the official tutorial runs it: one window from each "
                         "accelerometer trigger (bench/openset_trigger.py)")
+    p.add_argument("--gate-factors", metavar="F,F,...",
+                   help="with --calibrate: the novelty gate's levels the tuner tries, times its own (default: "
+                        "boardtools/stream_eval.py's TUNE_GATE_FACTORS)")
     p.add_argument("--gate-keep", type=float, default=None, metavar="PERCENT",
                    help="the 'gate' method's level: the share of the held-out training people's windows it keeps "
                         "(default: training/novelty.py's)")
@@ -329,6 +332,10 @@ def main(argv=None) -> int:
         from training.novelty import STATISTICS_DEFAULT
 
         a.gate_statistics = STATISTICS_DEFAULT
+    if a.gate_factors:
+        import boardtools.stream_eval as stream_eval
+
+        stream_eval.TUNE_GATE_FACTORS = tuple(float(f) for f in a.gate_factors.split(","))
     shape = {k: v for k, v in (("width", a.width), ("rate_hz", a.rate_hz)) if v is not None}
     if not a.data.is_dir():
         print(f"bench_openset: no real recordings at {a.data}; skipped", file=sys.stderr)

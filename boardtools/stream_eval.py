@@ -47,7 +47,7 @@ TUNE_REFRACTORY_S = (1.0, 1.5, 2.0)
 TUNE_MOTION_GATE = (0.0, 40.0, 80.0)
 TUNE_UNKNOWN = (None, 0.2, 0.4)
 # The novelty gate's level times these (a model with a gate): a lower level rejects more windows.
-TUNE_GATE_FACTORS = (1.0, 0.9, 0.8, 0.7)
+TUNE_GATE_FACTORS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)  # docs/decisions.md, "Calibrating the gate's level"
 
 
 def log(message: str) -> None:
