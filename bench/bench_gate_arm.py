@@ -7,7 +7,9 @@ Times what InferencePipeline runs after each invoke when the model has a gate: `
 
 - ``lengths`` (LengthGateSettings, what ``nanogest fit`` gives): per sample the accelerometer's and
   gyroscope's vector length in float32, their max/min/mean/std over the window (one pass), the
-  8x8 float whitening, the L1 sum, the comparison;
+  8x8 float whitening, the L1 sum, the comparison; and below the table, the same gathered as a GRU's
+  step model's pipeline does (``length_gate_add_step`` once a sample, ``length_gate_fires`` when the
+  window's last step completes it);
 - ``window`` (what runs fitted before carry): the 24 statistics of the int8 window, the int16 24x24
   whitening in int64, the L1 sum, the comparison.
 
@@ -65,6 +67,7 @@ def default_window(header_dir: Path) -> int:
 
 # The table's kinds of gate, the default first: the bench's output tag for each.
 KINDS = {"lengths": "LGATE", "window": "GATE"}
+STEPPED = "SGATE"  # the lengths gathered step by step, a plain GRU's one sample a step
 # What each kind's per-sample and fixed instructions are, for the note under the table.
 PARTS = {"lengths": ("2 vector lengths, each 3 float multiply-adds and a vsqrt, and their sums",
                      "the 8x8 float distance, 4 float divisions, calls"),
@@ -112,8 +115,8 @@ def measure(windows: list[int]) -> dict:
         kept = kept_code_bytes(elf.with_suffix(".map"), obj.name)
         object_bytes = object_code_bytes(obj)
         calls = run([tool("arm-none-eabi-nm"), "-u", obj], log).split()[1::2]
-    instructions = {kind: {} for kind in KINDS}
-    for kind, tag in KINDS.items():
+    instructions = {kind: {} for kind in (*KINDS, STEPPED)}
+    for kind, tag in (*KINDS.items(), (STEPPED, STEPPED)):
         for m in re.finditer(rf"^{tag} (\d+) (\d+) (\d+) (\d+)", out, re.M):
             samples, n, ticks, fired = (int(v) for v in m.groups())
             if fired != n:
@@ -164,6 +167,11 @@ def main() -> int:
             print(f"{kind}: per window sample {per_sample:.1f} instructions ({PARTS[kind][0]}); fixed part "
                   f"{i0 - per_sample * w0:,.0f} instructions ({PARTS[kind][1]})")
         # QEMU counts instructions, not cycles: the FPU's vsqrt.f32 and vdiv.f32 take 14 cycles each.
+        stepped = m["instructions"][STEPPED]
+        print(f"lengths gathered step by step (a GRU's step model, one sample a step): "
+              + ", ".join(f"{stepped[w]:,.0f} instructions per window of {w} ({stepped[w] / w:.1f} per step, "
+                          f"{stepped[w] - m['instructions']['lengths'][w]:+,.0f} against the whole window's)"
+                          for w in windows))
         print("lengths: QEMU counts each vsqrt.f32 (2 per sample) as one instruction; on the Cortex-M4F it takes "
               "14 cycles, about 26 more cycles per sample than the cycles/instr range assumes")
     print("code kept by the link (gate_fires, gate_override and what they call; both kinds', since gate_fires "

@@ -88,15 +88,24 @@ def host_window_parts(model_bytes: bytes, x: np.ndarray, contract: Contract, inp
     return scores, model_q, ratio
 
 
+def step_input_samples(counts: np.ndarray, contract: Contract, scales: tuple[float, float], step,
+                       imu_rate_mhz: int | None = None) -> np.ndarray:
+    """Every sample of a take's counts (resampled to the model's rate as the board does) as a step model's
+    int8 input (samples, channels): normalized and quantized per sample like the board."""
+    counts = to_model_rate(counts, contract, imu_rate_mhz)
+    return quantize(normalize(counts_to_values(counts, *scales), contract), step.io.x.scale, step.io.x.zero_point)
+
+
 def host_step_scores(counts: np.ndarray, contract: Contract, scales: tuple[float, float], model_bytes: bytes,
                      step, imu_rate_mhz: int | None = None) -> np.ndarray:
     """A GRU one-step model's int8 window scores (n, labels), stepped as the board steps it
     (converter.gru.stepping.StepSettings): x_t quantized per sample like the board, a step every
-    stride samples on the last chunk, h = 0 at each window's start, the last step's scores."""
+    stride samples on the last chunk, h = 0 at each window's start, the last step's scores, with the
+    windows the contract's novelty gate rejects over the samples the steps read made unknown."""
+    from converter.gate import gated_scores
     from converter.gru.stepping import run_tflm_steps_int8  # tflite-micro (its schema) stays off the fast path
 
-    counts = to_model_rate(counts, contract, imu_rate_mhz)
-    xq = quantize(normalize(counts_to_values(counts, *scales), contract), step.io.x.scale, step.io.x.zero_point)
+    xq = step_input_samples(counts, contract, scales, step, imu_rate_mhz)
     starts = step.step_starts(len(xq))
     if not len(starts):
         return np.zeros((0, len(contract.labels)), np.int8)
@@ -104,7 +113,8 @@ def host_step_scores(counts: np.ndarray, contract: Contract, scales: tuple[float
         steps_x = xq[starts[..., None] + np.arange(step.chunk_samples)]
     else:
         steps_x = xq[starts]
-    return run_tflm_steps_int8(model_bytes, steps_x, step.io).scores
+    scores = run_tflm_steps_int8(model_bytes, steps_x, step.io).scores
+    return gated_scores(scores, step.gate_windows(xq), contract, (step.io.x.scale, step.io.x.zero_point))
 
 
 # ----------------------------------------------------------------------- replay
@@ -201,6 +211,8 @@ def replay(run_dir: Path, data_dir: Path, port: str | None = None, board_tflm: P
             log(f"{i}/{len(takes)} {take.meta.label}/{take.csv_path.name}: {len(board)} windows")
         link.command("mode capture")
     summary = summarize(rows, times, run_dir, data_dir)
+    summary["unknown_windows"] = (None if contract.unknown_label is None else  # what the board called unknown
+                                  sum(1 for r in rows if r[1] == contract.unknown_label))
     summary.update({"agreement_against": against, "board_kernels": kernels,
                     "imu": spec.IMU_NAMES.get(info["imu"], str(info["imu"])), "imu_rate_hz": imu_mhz / 1000,
                     "model_rate_hz": model_mhz / 1000, "board_resamples": imu_mhz != model_mhz})

@@ -48,7 +48,7 @@ def checked_fields(raw: dict, where: str) -> dict:
         refractory_s=refractory_s, motion_gate=gate, unknown_label=unknown_label, unknown_threshold=unknown_threshold,
         gru=checked_gru(raw.get("gru"), where),
         novelty_gate=checked_novelty_gate(raw.get("novelty_gate") if version >= 2 else None, channels,
-                                          unknown_label, where), **records)
+                                          unknown_label, where, stepped=raw.get("gru") is not None), **records)
 
 
 GATE_STATISTICS_PER_CHANNEL = 4  # max, minus min, mean of the positive part, of the negative part
@@ -61,9 +61,11 @@ def gate_statistics_count(statistics: str, n_channels: int) -> int | None:
     return {"window": GATE_STATISTICS_PER_CHANNEL * n_channels, "lengths": GATE_LENGTH_STATISTICS}.get(statistics)
 
 
-def checked_novelty_gate(raw, channels: list[str], unknown_label: str | None, where: str) -> NoveltyGate | None:
+def checked_novelty_gate(raw, channels: list[str], unknown_label: str | None, where: str,
+                         stepped: bool = False) -> NoveltyGate | None:
     """The novelty gate of contract.json (None when absent): a square whitening over its statistics (4
-    per channel, or 8 of the vector lengths), its bias, a positive level, and an unknown label for the windows it rejects."""
+    per channel, or 8 of the vector lengths; a ``stepped`` (GRU) run's only the lengths, which its board
+    gathers step by step), its bias, a positive level, and an unknown label for the windows it rejects."""
     if raw is None:
         return None
     if not isinstance(raw, dict):
@@ -72,6 +74,9 @@ def checked_novelty_gate(raw, channels: list[str], unknown_label: str | None, wh
     n = gate_statistics_count(statistics, len(channels)) if isinstance(statistics, str) else None
     if n is None:
         raise ContractError(f"{where}: novelty_gate.statistics must be 'window' or 'lengths', got {statistics!r}")
+    if stepped and statistics != "lengths":
+        raise ContractError(f"{where}: a GRU run's novelty_gate must read the vector lengths ('lengths'): its board "
+                            f"steps the model and never holds the whole window the {statistics!r} statistics need")
     if statistics == "lengths" and list(channels) != list(CHANNELS):
         raise ContractError(f"{where}: novelty_gate.statistics 'lengths' needs the channels {list(CHANNELS)} "
                             f"(the accelerometer's, then the gyroscope's), got {list(channels)}")

@@ -88,5 +88,18 @@ class GruShape:
         return stride
 
     @property
+    def chunk_samples(self) -> int | None:
+        """Samples one step reads (the front end's receptive field: each layer's kernel less one times the strides
+        before it, plus one; cnn-gru's layers have no dilation); None when a layer's kernel or stride is not recorded.
+        The converter reads it from the step model's x_t (tests/converter/test_step_gate.py ties the two)."""
+        chunk, stride = 1, 1
+        for layer in self.front_end or ():
+            if isinstance(layer, str) or layer.kernel is None or layer.stride is None:
+                return None
+            chunk += (layer.kernel - 1) * stride
+            stride *= layer.stride
+        return chunk
+
+    @property
     def front_end_names(self) -> list[str]:
         return [layer if isinstance(layer, str) else layer.name for layer in self.front_end or ()]

@@ -55,14 +55,19 @@ def per_class(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int) -> tuple[np
 
 def board_predictions(scores_int8: np.ndarray, x: np.ndarray, contract, model_bytes: bytes) -> np.ndarray:
     """The top-1 the board reports for normalized windows ``x``: the int8 scores after the contract's
-    novelty gate (converter/gate.py), which only windowed models have."""
+    novelty gate (converter/gate.py), which a step model's board gathers over the samples its steps read."""
     from converter.gate import gated_scores
+    from converter.gru.stepping import step_settings
     from converter.int8.flatbuffer import read_io
 
     if contract.novelty_gate is None:
         return scores_int8.argmax(axis=1)
-    inp = read_io(model_bytes)[0]
-    return gated_scores(scores_int8, tflm.quantize_input(x, inp), contract, (inp.scale, inp.zero_point)).argmax(axis=1)
+    step = step_settings(model_bytes, contract)
+    inp = read_io(model_bytes)[0] if step is None else step.io.x
+    q = tflm.quantize_input(x, inp)
+    if step is not None:
+        q = q[:, step.window_samples]
+    return gated_scores(scores_int8, q, contract, (inp.scale, inp.zero_point)).argmax(axis=1)
 
 
 def evaluate_run(run_dir: Path, data_dir: Path) -> dict:

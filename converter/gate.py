@@ -20,6 +20,11 @@ min, mean and std (in one pass, of each length less the first sample's), then
 ``d = sum_k |bias[k] + sum_j weights[k][j] s[j]|``; every sum in the order the core adds
 (``LengthGateConstants``, ``length_statistics``).
 
+A step model (a GRU) has only the gate of the vector lengths: its board never holds a window, and gathers
+the statistics step by step over the samples the window's steps read (ng_gate.h length_gate_add_step), so
+its windows here are those samples in that order (converter.gru.stepping.StepSettings.gate_windows,
+contract.input.step_window_samples), and every function below applies unchanged.
+
 A window the gate fires on is unknown: every class score becomes -128 and the unknown label's 127,
 before the post-processing (``override``).
 """

@@ -174,14 +174,15 @@ def gate_chosen_by(record: dict) -> str:
 
 def gate_settings(contract: Contract, inp: TensorInfo, step: dict | None) -> str:
     """The novelty gate's constants (ng_gate.h) in the int8 input's whole numbers (converter.gate);
-    kGateEnabled false without one. A step model has none: the board gates whole windows only."""
+    kGateEnabled false without one. A step model's reads the vector lengths, gathered step by step (the
+    input's scale and zero point are x_t's), never the window statistics."""
     gate = gate_constants(contract, (inp.scale, inp.zero_point))
     if gate is None:
         return ("// No novelty gate: every window is scored by the model alone (ng_gate.h).\n"
                 "constexpr bool kGateEnabled = false;\n")
-    if step:
-        raise ConverterError("the contract has a novelty_gate, but a step (GRU) model cannot carry one: the board "
-                             "gates whole windows only; train it without the gate")
+    if step and not isinstance(gate, LengthGateConstants):
+        raise ConverterError("the contract's novelty_gate reads the window statistics, which a step (GRU) model "
+                             "never holds: train it with --gate-statistics lengths (the default) or --no-gate")
     if isinstance(gate, LengthGateConstants):
         return length_gate_settings(gate, contract.novelty_gate)
     n = gate.bias.size

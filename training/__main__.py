@@ -50,7 +50,7 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                         "new people's gestures more than it saved (docs/decisions.md). Takes labelled 'unknown' (your "
                         "recordings of other motions) train that class without this option")
     p.add_argument("--no-gate", action="store_true",
-                   help="no novelty gate: by default a conv1d or ds-conv1d run reports 'unknown' for a window whose "
+                   help="no novelty gate: by default a run reports 'unknown' for a window whose "
                         "statistics lie farther from the training windows' than the training people's own windows did "
                         "when held out in turn (training/novelty.py; docs/decisions.md, \"The novelty gate\")")
     p.add_argument("--gate-keep", type=float, default=None, metavar="PERCENT",
@@ -59,7 +59,8 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gate-statistics", choices=GATE_STATISTICS, default=None,
                    help="what the novelty gate measures: 'lengths' (default), the accelerometer's and gyroscope's vector "
                         "lengths over the window, which no way of wearing the board changes; 'window', each channel's "
-                        "extremes and means, the gate of earlier runs")
+                        "extremes and means, the gate of earlier runs (conv1d and ds-conv1d only: a GRU's board never holds a "
+                        "whole window)")
     p.add_argument("--rate-hz", type=float, default=None, metavar="HZ",
                    help="the model's sample rate (default: the dataset's most common; gru and cnn-gru run lower, "
                         "their family's rate in training/families/, when the dataset is faster); takes at another rate are "

@@ -124,11 +124,11 @@ def _accuracy(model, x, y, contract) -> dict | None:
 
 def _widen_gate(run_dir, contract: Contract, x_new: np.ndarray, log) -> None:
     """The adapted run's novelty gate keeps the person's windows as it kept its own people's."""
-    from contract.input import normalize
+    from contract.input import gate_window, normalize
     from contract.run_dir import write_contract
     from training.novelty import widened_gate
 
-    gate = widened_gate(contract.novelty_gate, normalize(x_new, contract) if len(x_new) else x_new,
+    gate = widened_gate(contract.novelty_gate, gate_window(normalize(x_new, contract), contract) if len(x_new) else x_new,
                         contract.normalization)
     if gate is None:
         return

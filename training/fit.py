@@ -77,7 +77,7 @@ class FitOptions:
     rate_hz: float | None = None  # the model's rate; None: the family's (at most the dataset's), else the dataset's most common (takes are resampled to it)
     clipnorm: float | None = None  # Adam's gradient clipping by norm; None: the family's, else none
     supervised_steps: float | None = None  # gru, cnn-gru: share of the window's last steps trained on its label; None: the family's (0: the last step)
-    gate: bool = True  # the novelty gate (training/novelty.py) for the windowed families: unlike windows report unknown
+    gate: bool = True  # the novelty gate (training/novelty.py): unlike windows report unknown
     gate_keep: float | None = None  # the gate's level: % of held-out training people's windows kept; None: novelty.KEEP_PERCENT
     gate_statistics: str | None = None  # what the gate measures (novelty.STATISTICS); None: novelty.STATISTICS_DEFAULT
 
@@ -97,6 +97,9 @@ def check_options(o: FitOptions) -> None:
         raise TrainingError(f"the share of a GRU's steps trained on the label must be between 0 and 1, got {o.supervised_steps}")
     if o.supervised_steps and not spec.steps_a_gru:
         raise TrainingError(f"only {stepped_names()} are trained on their last steps; {o.arch} scores the window as a whole")
+    if o.gate and o.gate_statistics == "window" and spec.steps_a_gru:
+        raise TrainingError(f"--gate-statistics window needs a whole window, which {o.arch}'s board never holds (it "
+                            "steps the model); use lengths (the default), which it gathers step by step, or --no-gate")
     if o.gate_keep is not None and not 50 <= o.gate_keep <= 100:
         raise TrainingError(f"--gate-keep is the share of held-out windows the gate keeps, 50 to 100 (%), got {o.gate_keep:g}")
     if o.average_last is not None and not 0 <= o.average_last <= 1:
@@ -130,8 +133,8 @@ def load_checked(data_dir, o: FitOptions, log) -> list:
 
 
 def gated(o: FitOptions) -> bool:
-    """Whether the run gets a novelty gate: asked for, on a family scoring whole windows."""
-    return o.gate and not family(o.arch).steps_a_gru
+    """Whether the run gets a novelty gate: asked for (a GRU family's only of the lengths, check_options)."""
+    return o.gate
 
 
 def make_contract(takes, o: FitOptions) -> Contract:
@@ -314,7 +317,7 @@ def _add_gate(split_model, metrics: dict, o: FitOptions, p: Prepared, log) -> No
     """The contract's novelty gate from every person of the dataset (more people hold out better; the
     model is never scored on them through it), and its figures on the split's test people from a gate of
     the split's training people only."""
-    from contract.input import normalize
+    from contract.input import gate_window, normalize
     from training.novelty import KEEP_PERCENT, STATISTICS_DEFAULT, contract_gate, gate_metrics
 
     keep = KEEP_PERCENT if o.gate_keep is None else o.gate_keep
@@ -326,7 +329,8 @@ def _add_gate(split_model, metrics: dict, o: FitOptions, p: Prepared, log) -> No
     p.contract = p.contract.replace(novelty_gate=gate)
     split_gate = contract_gate(p.split.train, p.contract, o.seed, keep, statistics)
     x, y = p.sides["test"]
-    figures = (gate_metrics(split_model, split_gate, normalize(x, p.contract), y, p.contract.normalization)
+    x = normalize(x, p.contract)
+    figures = (gate_metrics(split_model, split_gate, x, y, p.contract.normalization, gate_window(x, p.contract))
                if split_gate else {})
     metrics["novelty_gate"] = {"statistics": statistics, "keep_percent": keep,
                                "people": sum(map(len, gate.record["held_out_groups"])), **figures}

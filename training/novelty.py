@@ -129,13 +129,14 @@ def gesture_takes(takes, contract):
 
 
 def subject_windows(takes, contract):
-    """``windows_of(subjects)``: the normalized windows of those people's takes."""
-    from contract.input import normalize
+    """``windows_of(subjects)``: the normalized windows of those people's takes, as the board's gate reads
+    them (a step model's, the samples its steps read: contract.input.gate_window)."""
+    from contract.input import gate_window, normalize
     from training.data import windows_for
 
     def windows_of(subjects):
         x, _ = windows_for([t for t in takes if t.meta.subject in set(subjects)], contract)
-        return normalize(x, contract)
+        return gate_window(normalize(x, contract), contract)
 
     return windows_of
 
@@ -164,11 +165,13 @@ def gate_kept(gate: NoveltyGate, x_normalized: np.ndarray, normalization) -> np.
     return window_distances(gate, x_normalized, normalization) <= gate.level
 
 
-def gate_metrics(model, gate: NoveltyGate, x_test_normalized: np.ndarray, y_test: np.ndarray, normalization) -> dict:
-    """The test windows the gate keeps, and the accuracy when a window it rejects counts as wrong."""
+def gate_metrics(model, gate: NoveltyGate, x_test_normalized: np.ndarray, y_test: np.ndarray, normalization,
+                 x_gate: np.ndarray | None = None) -> dict:
+    """The test windows the gate keeps, and the accuracy when a window it rejects counts as wrong (``x_gate``:
+    the windows as the gate reads them, contract.input.gate_window; None: the model's)."""
     if len(x_test_normalized) == 0:
         return {}
-    kept = gate_kept(gate, x_test_normalized, normalization)
+    kept = gate_kept(gate, x_test_normalized if x_gate is None else x_gate, normalization)
     right = model.predict(x_test_normalized, verbose=0, batch_size=512).argmax(1) == y_test
     return {"test_windows_kept": round(float(kept.mean()), 4), "accuracy_gated": round(float((right & kept).mean()), 4),
             "accuracy_of_kept": round(float(right[kept].mean()), 4) if kept.any() else None}

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from contract.input import steps_per_window
 from converter import ConverterError
 
 GRU_LAYER_TYPES = ("GRU",)
@@ -112,7 +113,7 @@ def plan_steps(model, window: int, channels: int) -> StepPlan:
         stride *= s
     if window < chunk:
         raise ConverterError(f"the front end needs {chunk} samples per step but a window has only {window}")
-    steps = (window - chunk) // stride + 1
+    steps = steps_per_window(chunk, stride, window)
     return StepPlan(units=int(gru.units), channels=channels, window=window, chunk_samples=chunk,
                     stride_samples=stride, steps_per_window=steps, front_end=[l.name for l in front],
                     head=[l.name for l in head], gru_layer=gru.name, notes=notes)

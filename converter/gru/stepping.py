@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from contract.document import Contract
+from contract.input import step_window_samples, steps_per_window
 from converter import ConverterError
 from converter.postprocess import as_contract
 from converter.int8.flatbuffer import TensorInfo, read_signature_io
@@ -194,6 +195,16 @@ class StepSettings:
         steps = np.arange(n_windows * self.steps_per_window) * self.stride_samples
         return steps.reshape(n_windows, self.steps_per_window)
 
+    @property
+    def window_samples(self) -> np.ndarray:
+        """The samples of a window (from its first) its steps read, in the order the board's novelty gate
+        counts them (contract.input.step_window_samples)."""
+        return step_window_samples(self.chunk_samples, self.stride_samples, self.steps_per_window)
+
+    def gate_windows(self, xq: np.ndarray) -> np.ndarray:
+        """What the novelty gate reads of every whole window of a take's model inputs ``xq`` (samples, channels)."""
+        return np.asarray(xq)[self.step_starts(len(xq))[:, 0][:, None] + self.window_samples[None, :]]
+
 
 def is_step_model(flatbuffer: bytes) -> bool:
     inputs, _ = read_signature_io(flatbuffer)
@@ -221,4 +232,4 @@ def step_settings(flatbuffer: bytes, contract: Contract | dict, where: str | Non
     window = contract.window
     if chunk > window:
         raise ConverterError(f"{where}: the one-step model reads {chunk} samples per step, more than a window ({window})")
-    return StepSettings(io, chunk, stride, (window - chunk) // stride + 1)
+    return StepSettings(io, chunk, stride, steps_per_window(chunk, stride, window))

@@ -12,7 +12,10 @@
 // or, for the gate of the vector lengths (LengthGateSettings), floats as their 32 bits in decimal:
 //   lgate LEVEL_BITS ZERO_POINT SAMPLES LABELS UNKNOWN_INDEX
 //   lscale (6)  loffset (6)  lweights (kLengthGateStatistics^2)  lbias (kLengthGateStatistics)
-//   then windows as above.
+//   then windows as above;
+//   after them, optionally: lsteps CHUNK STRIDE   the windows that follow are a step model's (ng_step.h):
+//   SAMPLES = (steps - 1) * STRIDE + CHUNK, fed step by step as InferencePipeline feeds its gate
+//   (ng::length_gate_add_step on each step's CHUNK samples).
 // stdout: one line per window: "stats... distance fires scores..." (the scores after the override;
 // a length gate's statistics and distance as their float bits).
 #include <stdint.h>
@@ -43,6 +46,8 @@ struct Vectors {
   float offset[ng::kImuChannels];
   float length_weights[ng::kLengthGateStatistics * ng::kLengthGateStatistics];
   float length_bias[ng::kLengthGateStatistics];
+  size_t step_chunk;   // 0: whole windows; else a step model's samples per step
+  size_t step_stride;
 };
 
 Vectors g_vectors;  // static: too large for the QEMU program's stack
@@ -111,6 +116,7 @@ bool read_length_gate(Vectors& v) {
   v.lengths.weights = v.length_weights;
   v.lengths.bias = v.length_bias;
   v.gate.lengths = &v.lengths;
+  v.step_chunk = 0;
   return read_window_shape(v, f + 1);
 }
 
@@ -138,12 +144,37 @@ void print_int64(int64_t value) {
   while (n > 0) putchar(digits[--n]);
 }
 
-// A length gate's statistics and distance, as their float bits.
-void print_length_measures(const Vectors& v) {
+bool read_steps(Vectors& v) {
+  long long f[2];
+  if (v.gate.lengths == nullptr || !numbers(v.in, f, 2) || f[0] < 1 || f[1] < 1) return false;
+  v.step_chunk = static_cast<size_t>(f[0]);
+  v.step_stride = static_cast<size_t>(f[1]);
+  return v.samples >= v.step_chunk && (v.samples - v.step_chunk) % v.step_stride == 0;
+}
+
+// A step model's window gathered step by step, each step given its chunk as the pipeline's input holds it.
+void step_lengths(const Vectors& v, ng::LengthAccumulator& acc) {
+  ng::length_gate_begin(acc);
+  const size_t steps = (v.samples - v.step_chunk) / v.step_stride + 1;
+  for (size_t j = 0; j < steps; ++j) {
+    ng::length_gate_add_step(v.lengths, acc, v.q + j * v.step_stride * ng::kImuChannels, v.step_chunk,
+                             v.step_stride, j, v.zero_point);
+  }
+}
+
+// A length gate's statistics and distance, as their float bits; whether it fires.
+bool print_length_measures(const Vectors& v) {
   float stats[ng::kLengthGateStatistics];
-  ng::length_gate_statistics(v.lengths, v.q, v.samples, v.zero_point, stats);
+  ng::LengthAccumulator acc;
+  if (v.step_chunk > 0) {
+    step_lengths(v, acc);
+    ng::length_gate_finish(acc, stats);
+  } else {
+    ng::length_gate_statistics(v.lengths, v.q, v.samples, v.zero_point, stats);
+  }
   for (size_t j = 0; j < ng::kLengthGateStatistics; ++j) printf("%lu ", to_bits(stats[j]));
   printf("%lu", to_bits(ng::length_gate_distance(v.lengths, stats)));
+  return v.step_chunk > 0 ? ng::length_gate_fires(v.lengths, acc) : ng::gate_fires(v.gate, v.q, v.samples, v.zero_point);
 }
 
 // A window gate's whole-number statistics and distance.
@@ -155,12 +186,13 @@ void print_window_measures(const Vectors& v) {
 }
 
 void run_window(Vectors& v) {
+  bool fires;
   if (v.gate.lengths != nullptr) {
-    print_length_measures(v);
+    fires = print_length_measures(v);
   } else {
     print_window_measures(v);
+    fires = ng::gate_fires(v.gate, v.q, v.samples, v.zero_point);
   }
-  const bool fires = ng::gate_fires(v.gate, v.q, v.samples, v.zero_point);
   if (fires) ng::gate_override(v.scores, v.labels, v.unknown_index);
   printf(" %d", fires ? 1 : 0);
   for (size_t i = 0; i < v.labels; ++i) printf(" %d", static_cast<int>(v.scores[i]));
@@ -191,6 +223,8 @@ int run(FILE* in) {
       ok = floats(in, v.length_weights, ng::kLengthGateStatistics * ng::kLengthGateStatistics);
     } else if (strcmp(what, "lbias") == 0) {
       ok = floats(in, v.length_bias, ng::kLengthGateStatistics);
+    } else if (strcmp(what, "lsteps") == 0) {
+      ok = read_steps(v);
     } else if (strcmp(what, "window") == 0 && v.samples > 0) {
       ok = numbers(in, v.q, v.samples * ng::kImuChannels) && numbers(in, v.scores, v.labels);
       if (ok) run_window(v);

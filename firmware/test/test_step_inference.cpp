@@ -2,6 +2,8 @@
 // a step every stride samples on the last chunk of samples, h carried between steps
 // (copied or requantized), h reset at a take's start and every steps_per_window steps,
 // and the window's scores taken from the step that completes it.
+#include <math.h>
+
 #include "ng_inference.h"
 #include "ng_step.h"
 #include "ng_test.h"
@@ -192,4 +194,50 @@ TEST(windowed_runner_refuses_steps) {
   } runner;
   int8_t x[6] = {}, h[2] = {}, h2[2] = {}, s[3] = {};
   CHECK_EQ(runner.InvokeStep(x, 6, h, 2, h2, s, 3), InvokeStatus::kBadSize);
+}
+
+namespace {
+
+// The window ending at sample `last` of a chunk-3, stride-2, 4-step model as whole int8 samples
+// (aX = k, the rest 0: input scale 1, zero point 0), and its gate distance computed on them at once.
+float whole_window_distance(const LengthGateSettings& gate, int last) {
+  int8_t q[9 * 6] = {};
+  for (int t = 0; t < 9; ++t) q[t * 6] = static_cast<int8_t>(last - 8 + t);
+  float stats[kLengthGateStatistics];
+  length_gate_statistics(gate, q, 9, 0, stats);
+  return length_gate_distance(gate, stats);
+}
+
+}  // namespace
+
+TEST(step_model_gate_gathers_each_window_sample_once_and_reports_unknown_past_its_level) {
+  const float unit[6] = {1, 1, 1, 1, 1, 1}, zero[6] = {0, 0, 0, 0, 0, 0};
+  float eye[kLengthGateStatistics * kLengthGateStatistics] = {};
+  for (size_t k = 0; k < kLengthGateStatistics; ++k) eye[k * kLengthGateStatistics + k] = 1.0f;
+  const float bias[kLengthGateStatistics] = {};
+  LengthGateSettings lengths = {unit, zero, eye, bias, 0.0f};
+  // the second window (samples 8..16: a window's 4 steps of 3 samples every 2 read 9) exactly at the level
+  // keeps its scores; one float32 below, it is unknown
+  const float level = whole_window_distance(lengths, 16);
+  CHECK(whole_window_distance(lengths, 8) < level);
+  for (int below = 0; below < 2; ++below) {
+    lengths.level = below ? nextafterf(level, 0.0f) : level;
+    const GateSettings gate = {1, nullptr, nullptr, 0, &lengths};
+    StepRig rig(3, 2, 4);
+    rig.settings.unknown_index = 2;
+    rig.settings.gate = &gate;
+    InferencePipeline p(rig.settings, rig.step, InferenceBuffers{rig.counts, rig.input, rig.output},
+                        StepBuffers{rig.state, rig.state_next}, rig.runner, zero_clock);
+    const ImuInfo imu = test_imu();
+    int windows = 0;
+    for (int k = 0; k < 17; ++k) {
+      WindowResult r = p.push(sample(k), imu);
+      if (!r.ran) continue;
+      ++windows;
+      const bool unknown = below && k == 16;
+      CHECK_EQ(r.decision.label_index, unknown ? 2 : 1);  // the 4th step saw h = zp + 3: label (3 + 1) % 3
+      CHECK_EQ(r.decision.score_q, unknown ? 127 : 102);
+    }
+    CHECK_EQ(windows, 2);
+  }
 }

@@ -201,13 +201,25 @@ def test_a_contract_without_a_gate_writes_kgateenabled_false():
     assert "constexpr bool kGateEnabled = false;" in header and "kGateWeights" not in header
 
 
-def test_a_step_model_with_a_gate_is_refused():
-    step = {"units": 16, "chunk_samples": 1, "stride_samples": 1, "steps_per_window": 119, "x_input_position": 1,
-            "state_input": {"scale": 0.0078125, "zero_point": 0, "position": 0},
-            "state_output": {"scale": 0.0078125, "zero_point": 0, "position": 1}, "scores_output_position": 0,
-            "state_carried_as_int8": True, "state_carry": "copy", "reset_rule": "set h to zero"}
-    with pytest.raises(ConverterError, match="a step \\(GRU\\) model cannot carry one"):
-        gate_header(gated_contract(), step)
+STEP = {"units": 16, "chunk_samples": 1, "stride_samples": 1, "steps_per_window": 119, "x_input_position": 1,
+        "state_input": {"scale": 0.0078125, "zero_point": 0, "position": 0},
+        "state_output": {"scale": 0.0078125, "zero_point": 0, "position": 1}, "scores_output_position": 0,
+        "state_carried_as_int8": True, "state_carry": "copy", "reset_rule": "set h to zero"}
+
+
+def test_a_step_model_with_a_gate_of_the_window_statistics_is_refused():
+    with pytest.raises(ConverterError, match="window statistics, which a step \\(GRU\\) model never holds"):
+        gate_header(gated_contract(), STEP)
+
+
+def test_a_step_model_carries_a_gate_of_the_vector_lengths_the_board_builds(tmp_path):
+    """ng_header_settings.h takes a step model's length gate (host and Cortex-M4F) as a windowed model's."""
+    contract = length_gated_contract()
+    header = gate_header(contract, STEP)
+    assert "constexpr bool kIsStepModel = true;" in header and "constexpr bool kGateLengths = true;" in header
+    printed = settings_check_output(tmp_path, header, LENGTH_GATE_CHECK)
+    c = gate_constants(contract, (GATE_INPUT.scale, GATE_INPUT.zero_point))
+    assert int(printed[-2]) == int(np.float32(c.level).view(np.uint32)) and int(printed[-1]) == contract.unknown_index
 
 
 def settings_check_output(tmp_path, header: str, check_source: str) -> list[str]:

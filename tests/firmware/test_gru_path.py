@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from boardtools.replay import replay
@@ -104,3 +105,72 @@ def test_a_step_model_on_a_rev2_board_steps_the_resampled_stream_like_the_laptop
     assert summary["board_resamples"] is True and summary["imu_rate_hz"] == 100.0
     assert summary["windows"] == 3 * 2 * 2  # 2.5 s of 100 Hz samples resampled to the model's rate: two 1-s windows
     assert summary["agreement"] == 1.0
+
+
+def test_a_gru_run_carries_the_lengths_gate_from_fit_through_convert_to_its_board(gru_run):
+    """The default `fit` gives a GRU the gate of the vector lengths; `convert` accepts it and writes it beside
+    the step constants; the virtual board built from that header reads it (--print-settings)."""
+    from contract.input import step_window_samples
+    from converter.gate import gate_constants
+    from converter.gru.stepping import step_settings
+    from converter.run_dir import load_contract
+
+    run_dir, _ = gru_run
+    contract = load_contract(run_dir)
+    assert contract.novelty_gate.statistics == "lengths" and contract.unknown_label in contract.labels
+    report = json.loads((run_dir / "report.json").read_text())
+    header = (Path(report["header_dir"]) / "model_settings.h").read_text()
+    assert "constexpr bool kIsStepModel = true;" in header and "constexpr bool kGateLengths = true;" in header
+    step = step_settings((run_dir / "model_int8.tflite").read_bytes(), contract)
+    settings = board_settings(run_dir)
+    level = gate_constants(contract, (step.io.x.scale, step.io.x.zero_point)).level
+    assert settings["novelty_gate"] == "lengths" and np.float32(settings["gate_level"]) == level
+    # the samples the board's gate reads, by the converter's step model and by the contract alone (fit's view)
+    gru = contract.gru
+    assert np.array_equal(step.window_samples, step_window_samples(gru.chunk_samples, gru.stride_samples,
+                                                                   step.steps_per_window))
+
+
+def test_the_board_reports_unknown_for_the_step_windows_the_gate_rejects(gru_run, tmp_path):
+    """The run's gate with its level moved between two windows' distances, mid-way through the takes: the
+    virtual board (InferencePipeline's step path) agrees with the laptop on every window's label and score, and
+    the laptop's (converter/gate.py's) rejected windows are reported unknown, the rest as the model scored them."""
+    from boardtools.replay import host_step_scores, step_input_samples
+    from capture.dataset import list_takes, read_take
+    from contract.document import Contract
+    from contract.resample import IMU_SCALES, rate_mhz, values_to_counts
+    from converter.gate import gate_constants, gate_distances
+    from converter.gru.stepping import step_settings
+    from converter.postprocess import reported_top, settings_from_contract
+
+    run_dir, data = gru_run
+    for name in ("model_int8.tflite", "contract.json"):
+        (tmp_path / name).write_bytes((run_dir / name).read_bytes())
+    raw = json.loads((tmp_path / "contract.json").read_text())
+    model_bytes = (tmp_path / "model_int8.tflite").read_bytes()
+    step = step_settings(model_bytes, Contract.from_dict(raw))
+    scales = IMU_SCALES["LSM9DS1"]
+    takes = [(values_to_counts(t.values, *scales), rate_mhz(t.meta.rate_hz)) for t in map(read_take, list_takes(data))]
+
+    def reported(contract):  # the laptop's label per window; the virtual board's IMU runs at the takes' rate
+        scores = np.concatenate([host_step_scores(c, contract, scales, model_bytes, step, mhz) for c, mhz in takes])
+        return reported_top(scores, settings_from_contract(contract, (step.io.scores.scale, step.io.scores.zero_point)))[0]
+
+    contract = Contract.from_dict(raw)
+    input_q = (step.io.x.scale, step.io.x.zero_point)
+    d = gate_distances(np.concatenate([step.gate_windows(step_input_samples(c, contract, scales, step, mhz))
+                                       for c, mhz in takes]), input_q[1], gate_constants(contract, input_q))
+    ordered = np.sort(d)
+    middle = np.arange(len(d) // 4, 3 * len(d) // 4)
+    k = middle[np.argmax(ordered[middle + 1] - ordered[middle])]  # the widest gap mid-way: no rounding crosses it
+    raw["novelty_gate"]["level"] = float((ordered[k] + ordered[k + 1]) / 2)
+    (tmp_path / "contract.json").write_text(json.dumps(raw))
+    gated = Contract.from_dict(raw)
+    fires = d > raw["novelty_gate"]["level"]
+    unknown = gated.labels.index(gated.unknown_label)
+    laptop, ungated = reported(gated), reported(gated.replace(novelty_gate=None))
+    assert 0 < fires.sum() < len(d) and (laptop[fires] == unknown).all()
+    assert np.array_equal(laptop[~fires], ungated[~fires]) and (ungated[fires] != unknown).any()
+    summary = replay(tmp_path, data)
+    assert summary["agreement"] == 1.0 and summary["windows"] == len(d)
+    assert summary["unknown_windows"] == (laptop == unknown).sum()

@@ -157,6 +157,7 @@ def test_a_gru_is_adapted_on_the_last_steps_its_base_run_trained_on(base_run, tm
     summary = adapt(gru, person, tmp_path / "adapted", AdaptOptions(takes_per_label=2, epochs=2, seed=0))
     assert summary["last_steps_trained"] == trained["trained"]
     model = keras.models.load_model(tmp_path / "adapted" / "model.keras")
-    assert tuple(model.output.shape[1:]) == (len(LABELS),) and not model.get_layer("gru").return_sequences
+    # the labels and the novelty gate's unknown one
+    assert tuple(model.output.shape[1:]) == (len(LABELS) + 1,) and not model.get_layer("gru").return_sequences
     base = keras.models.load_model(gru / "model.keras")
     assert any(not np.array_equal(a, b) for a, b in zip(model.get_weights(), base.get_weights()))  # it learned

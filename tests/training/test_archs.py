@@ -54,10 +54,10 @@ def test_arch_writes_a_run_with_its_size(data, runs, arch):
     assert contract["arch"] == arch
     assert contract["window"] == round(contract["rate_hz"])  # a 1-s window at the arch's rate
     pred = model.predict(np.zeros((1, contract["window"], 6), np.float32), verbose=0)
-    # the windowed families get the novelty gate and its unknown label, the GRU families neither
-    gated = arch == "ds-conv1d"
-    assert ("novelty_gate" in contract) == gated and ("unknown" in contract["labels"]) == gated
-    assert pred.shape == (1, 3 + gated) and abs(float(pred.sum()) - 1) < 1e-4
+    # every family gets the novelty gate of the vector lengths and its unknown label (a GRU's board gathers
+    # them step by step)
+    assert contract["novelty_gate"]["statistics"] == "lengths" and "unknown" in contract["labels"]
+    assert pred.shape == (1, 4) and abs(float(pred.sum()) - 1) < 1e-4
     if arch == "ds-conv1d":
         assert "gru" not in contract and metrics["supervised_steps"] is None
         return
@@ -114,7 +114,7 @@ def test_evaluate_refuses_labels_the_run_does_not_know(data, runs, capsys):
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
     assert captured.out == "" and len(lines) == 1
-    assert lines[0].startswith("error: label(s) circle") and "flex, punch, wave" in lines[0]
+    assert lines[0].startswith("error: label(s) circle") and "flex, punch, unknown, wave" in lines[0]
 
 
 @pytest.mark.slow

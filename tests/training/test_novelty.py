@@ -1,4 +1,4 @@
-"""The novelty gate ``training fit`` gives windowed models (training/novelty.py): fitted on the training
+"""The novelty gate ``training fit`` gives every family (training/novelty.py): fitted on the training
 people, its level from them held out in turn, carried in the contract."""
 
 import json
@@ -87,14 +87,46 @@ def test_the_length_statistics_do_not_change_when_the_board_is_turned():
     assert np.abs(window[0] - window[1]).max() > 0.5
 
 
-def test_no_gate_and_the_step_families_leave_the_contract_without_one(tmp_path):
+def test_no_gate_leaves_the_contract_without_one(tmp_path):
     data = tmp_path / "data"
     write_dataset(data, ["ann", "bob", "cem"], 3, 119.0, labels=("punch", "flex"))
     fit(data, tmp_path / "plain", FitOptions(epochs=1, gate=False), log=DEVNULL)
-    fit(data, tmp_path / "gru", FitOptions(arch="gru", epochs=1), log=DEVNULL)
-    for run in ("plain", "gru"):
-        raw = json.loads((tmp_path / run / "contract.json").read_text())
-        assert "novelty_gate" not in raw and raw["labels"] == ["flex", "punch"], run
+    raw = json.loads((tmp_path / "plain" / "contract.json").read_text())
+    assert "novelty_gate" not in raw and raw["labels"] == ["flex", "punch"]
+
+
+def test_fit_gives_a_step_family_the_gate_of_the_lengths_over_the_samples_its_steps_read(tmp_path):
+    """cnn-gru at 119 Hz: 16 samples a step every 4, 26 steps read 116 of a window's 119 samples; the gate is
+    fitted on those, as the board gathers them."""
+    from contract.input import gate_window, normalize
+    from training.data import load_dataset, windows_for
+
+    data = tmp_path / "data"
+    write_dataset(data, ["ann", "bob", "cem"], 2, 119.0, labels=("punch", "flex"))
+    fit(data, tmp_path / "run", FitOptions(arch="cnn-gru", epochs=1, rate_hz=119.0), log=DEVNULL)
+    contract = Contract.from_dict(json.loads((tmp_path / "run" / "contract.json").read_text()))
+    gate = contract.novelty_gate
+    assert contract.window == 119 and (contract.gru.chunk_samples, contract.gru.stride_samples) == (16, 4)
+    assert gate.statistics == "lengths" and contract.labels == ["flex", "punch", "unknown"]
+    x, _ = windows_for(load_dataset(data), contract)
+    seen = gate_window(normalize(x, contract), contract)
+    assert seen.shape[1] == 116 and np.array_equal(seen, normalize(x, contract)[:, :116])
+    whitened = novelty.length_features(seen, contract.normalization.mean, contract.normalization.std)
+    w = whitened @ np.asarray(gate.weights).T + np.asarray(gate.bias)
+    assert np.allclose(w.mean(0), 0, atol=1e-6)  # whitened on exactly these samples of every person's windows
+
+
+def test_fit_refuses_the_window_statistics_for_a_step_family_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "training", "fit", str(tmp_path), "--out", str(tmp_path / "r"),
+                           "--arch", "gru", "--gate-statistics", "window"], cwd=root, capture_output=True, text=True)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert [line for line in done.stderr.splitlines() if line.startswith("error:")] == [
+        "error: --gate-statistics window needs a whole window, which gru's board never holds (it steps the model); "
+        "use lengths (the default), which it gathers step by step, or --no-gate"]
 
 
 def gated_contract(tmp_path: Path) -> dict:
@@ -115,6 +147,8 @@ def test_the_contract_refuses_a_gate_of_the_wrong_shape_or_without_an_unknown_la
          r"novelty_gate.statistics 'lengths' needs the channels \['aX', 'aY', 'aZ', 'gX', 'gY', 'gZ'\]"),
         (lambda g, r: g.update(level=-1), "novelty_gate.level must be a positive number"),
         (lambda g, r: r.update(unknown_label=None), "novelty_gate needs an unknown_label"),
+        (lambda g, r: (g.update(statistics="window"), r.update(gru={"units": 8, "front_end": None})),
+         "a GRU run's novelty_gate must read the vector lengths"),
     ]:
         bad = json.loads(json.dumps(raw))
         change(bad["novelty_gate"], bad)

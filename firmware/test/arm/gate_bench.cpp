@@ -6,6 +6,8 @@
 // the override is always counted (the worst case). Prints, one fact per line:
 //   GATE samples windows ticks fired    SysTick ticks for `windows` window-statistics evaluations
 //   LGATE samples windows ticks fired   the same for the vector-length gate
+//   SGATE samples windows ticks fired   the vector-length gate as a step model's pipeline runs it (one
+//                                       sample a step, a plain GRU's): begin, add_step per sample, fires
 //   CALIBRATION insns ticks             a loop of known instruction count
 // (QEMU -icount shift=0 advances time per instruction, so ticks become instructions.)
 // NG_GATE_BENCH_WINDOWS: the window lengths in samples, comma-separated (default 60,119).
@@ -83,6 +85,29 @@ void measure(const char* tag, const ng::GateSettings& gate, size_t samples) {
          static_cast<unsigned long>(fired));
 }
 
+// The same windows gathered as InferencePipeline::push_step does for a plain GRU (a step per sample).
+void measure_steps(const ng::LengthGateSettings& lengths, size_t samples) {
+  uint32_t ticks = 0, fired = 0;
+  ng::LengthAccumulator acc;
+  for (uint32_t b = 0; b < kBatches; ++b) {
+    fill_windows(samples, b);
+    const uint32_t t0 = *kSysTickVal;
+    for (size_t i = 0; i < kBatch; ++i) {
+      ng::length_gate_begin(acc);
+      for (size_t t = 0; t < samples; ++t) {
+        ng::length_gate_add_step(lengths, acc, g_windows[i] + t * ng::kImuChannels, 1, 1, t, 0);
+      }
+      if (ng::length_gate_fires(lengths, acc)) {
+        ng::gate_override(g_scores, kLabels, static_cast<int32_t>(kLabels - 1));
+        ++fired;
+      }
+    }
+    ticks += ticks_since(t0);
+  }
+  printf("SGATE %lu %lu %lu %lu\n", static_cast<unsigned long>(samples), static_cast<unsigned long>(kBatch * kBatches),
+         static_cast<unsigned long>(ticks), static_cast<unsigned long>(fired));
+}
+
 // A float in [-scale, scale) from a hash.
 float spread(uint32_t k, float scale) {
   return scale * (static_cast<float>(hash(k) >> 8) / 8388608.0f - 1.0f);
@@ -109,6 +134,7 @@ int ngtest::run_all() {
   for (size_t samples : kWindowLengths) {
     measure("GATE", window_gate, samples);
     measure("LGATE", length_gate, samples);
+    measure_steps(lengths, samples);
   }
   ng_bench::print_calibration();
   return 0;

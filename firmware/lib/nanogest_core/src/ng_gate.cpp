@@ -39,35 +39,70 @@ float vector_length(const LengthGateSettings& gate, const int8_t* sample, int32_
   return sqrtf(sum);
 }
 
-// One sensor's max, min, mean and std of its vector length over the window, in one pass: the sums
-// are of each length less the first sample's, so the variance is no difference of two large sums.
-void length_statistics(const LengthGateSettings& gate, const int8_t* q, size_t samples, int32_t zero_point,
-                       size_t first, float* stats) {
-  const float origin = vector_length(gate, q, zero_point, first);
-  float high = origin, low = origin, sum = 0.0f, squares = 0.0f;
-  for (size_t t = 1; t < samples; ++t) {
-    const float n = vector_length(gate, q + t * kImuChannels, zero_point, first);
-    if (n > high) high = n;
-    if (n < low) low = n;
-    const float d = n - origin;
-    sum += d;
-    squares += d * d;
+// One sample's lengths into one sensor's running statistics (s = 0 accelerometer, 1 gyroscope): the
+// sums are of each length less the window's first, so the variance is no difference of two large sums.
+void add_length(LengthAccumulator& acc, size_t s, float n) {
+  if (acc.samples == 0) {
+    acc.origin[s] = acc.high[s] = acc.low[s] = n;
+    acc.sum[s] = acc.squares[s] = 0.0f;
+    return;
   }
-  const float w = static_cast<float>(samples);
-  const float shift = sum / w;
-  const float variance = squares / w - shift * shift;
-  stats[0] = high;
-  stats[1] = low;
-  stats[2] = origin + shift;
-  stats[3] = variance > 0.0f ? sqrtf(variance) : 0.0f;
+  if (n > acc.high[s]) acc.high[s] = n;
+  if (n < acc.low[s]) acc.low[s] = n;
+  const float d = n - acc.origin[s];
+  acc.sum[s] += d;
+  acc.squares[s] += d * d;
 }
 
 }  // namespace
 
+void length_gate_begin(LengthAccumulator& acc) { acc.samples = 0; }
+
+void length_gate_add(const LengthGateSettings& gate, LengthAccumulator& acc, const int8_t* q, size_t samples,
+                     int32_t zero_point) {
+  for (size_t t = 0; t < samples; ++t, q += kImuChannels) {
+    add_length(acc, 0, vector_length(gate, q, zero_point, 0));
+    add_length(acc, 1, vector_length(gate, q, zero_point, 3));
+    ++acc.samples;
+  }
+}
+
+size_t step_new_samples(size_t chunk, size_t stride, size_t step_in_window) {
+  if (step_in_window == 0) return chunk;
+  return stride < chunk ? stride : chunk;
+}
+
+void length_gate_add_step(const LengthGateSettings& gate, LengthAccumulator& acc, const int8_t* x, size_t chunk,
+                          size_t stride, size_t step_in_window, int32_t zero_point) {
+  const size_t n = step_new_samples(chunk, stride, step_in_window);
+  length_gate_add(gate, acc, x + (chunk - n) * kImuChannels, n, zero_point);
+}
+
+void length_gate_finish(const LengthAccumulator& acc, float* stats) {
+  const float w = static_cast<float>(acc.samples);
+  for (size_t s = 0; s < 2; ++s, stats += 4) {
+    const float shift = acc.sum[s] / w;
+    const float variance = acc.squares[s] / w - shift * shift;
+    stats[0] = acc.high[s];
+    stats[1] = acc.low[s];
+    stats[2] = acc.origin[s] + shift;
+    stats[3] = variance > 0.0f ? sqrtf(variance) : 0.0f;
+  }
+}
+
 void length_gate_statistics(const LengthGateSettings& gate, const int8_t* q, size_t samples, int32_t zero_point,
                             float* stats) {
-  length_statistics(gate, q, samples, zero_point, 0, stats);
-  length_statistics(gate, q, samples, zero_point, 3, stats + 4);
+  LengthAccumulator acc;
+  length_gate_begin(acc);
+  length_gate_add(gate, acc, q, samples, zero_point);
+  length_gate_finish(acc, stats);
+}
+
+bool length_gate_fires(const LengthGateSettings& gate, const LengthAccumulator& acc) {
+  if (acc.samples == 0) return false;
+  float stats[kLengthGateStatistics];
+  length_gate_finish(acc, stats);
+  return length_gate_distance(gate, stats) > gate.level;
 }
 
 float length_gate_distance(const LengthGateSettings& gate, const float* stats) {
@@ -99,9 +134,10 @@ int64_t gate_distance(const GateSettings& gate, const int32_t* stats) {
 bool gate_fires(const GateSettings& gate, const int8_t* q, size_t samples, int32_t zero_point) {
   if (samples == 0) return false;
   if (gate.lengths != nullptr) {
-    float lengths[kLengthGateStatistics];
-    length_gate_statistics(*gate.lengths, q, samples, zero_point, lengths);
-    return length_gate_distance(*gate.lengths, lengths) > gate.lengths->level;
+    LengthAccumulator acc;
+    length_gate_begin(acc);
+    length_gate_add(*gate.lengths, acc, q, samples, zero_point);
+    return length_gate_fires(*gate.lengths, acc);
   }
   int32_t stats[kGateStatistics];
   gate_statistics(q, samples, zero_point, gate.mean_scale, stats);

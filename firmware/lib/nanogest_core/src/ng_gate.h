@@ -1,7 +1,8 @@
 // The novelty gate: a window whose int8 input statistics lie far from the training windows' is
 // unknown. converter/gate.py is the same computation in Python, bit for bit (tests/firmware/
 // test_gate_golden.py); the constants come from the contract's novelty_gate through the generated
-// model_settings.h (kGate*). Only windowed models have one: a step model's pipeline never gates.
+// model_settings.h (kGate*). A windowed model's pipeline gates each window's input; a step model's
+// gates each window of its steps with the vector lengths only (LengthAccumulator below).
 //
 // Two kinds of statistics. The vector lengths (LengthGateSettings below) are what `nanogest fit`
 // gives; the window statistics are what runs fitted before them carry:
@@ -52,6 +53,28 @@ int64_t gate_distance(const GateSettings& gate, const int32_t* stats);
 void length_gate_statistics(const LengthGateSettings& gate, const int8_t* q, size_t samples, int32_t zero_point,
                             float* stats);
 float length_gate_distance(const LengthGateSettings& gate, const float* stats);
+
+// The vector lengths' statistics gathered sample by sample, in the float32 operations and order of
+// length_gate_statistics (which is begin, add every sample, finish), so a step model's pipeline can
+// gather them over a window it never holds. 44 bytes.
+struct LengthAccumulator {
+  uint32_t samples;  // added since length_gate_begin
+  float origin[2], high[2], low[2], sum[2], squares[2];  // [0] the accelerometer, [1] the gyroscope
+};
+void length_gate_begin(LengthAccumulator& acc);
+// Adds `samples` int8 samples (time-major) in order.
+void length_gate_add(const LengthGateSettings& gate, LengthAccumulator& acc, const int8_t* q, size_t samples,
+                     int32_t zero_point);
+void length_gate_finish(const LengthAccumulator& acc, float* stats);
+// Whether the statistics gathered so far lie beyond the level (false with no sample).
+bool length_gate_fires(const LengthGateSettings& gate, const LengthAccumulator& acc);
+// A step model's steps read `chunk` samples every `stride` (ng_step.h): step 0 of a window brings all of its
+// chunk, a later step its last min(stride, chunk) samples, so each sample a window's steps read counts once, in
+// order (converter/gate.py step_window_samples).
+size_t step_new_samples(size_t chunk, size_t stride, size_t step_in_window);
+// Adds what step `step_in_window` of a window brings from its input x (chunk samples).
+void length_gate_add_step(const LengthGateSettings& gate, LengthAccumulator& acc, const int8_t* x, size_t chunk,
+                          size_t stride, size_t step_in_window, int32_t zero_point);
 bool gate_fires(const GateSettings& gate, const int8_t* q, size_t samples, int32_t zero_point);
 // What the post-processing gets for a window the gate fires on: -128 for every label, 127 for
 // the unknown one, so it reports unknown exactly as for a model that scored it so.

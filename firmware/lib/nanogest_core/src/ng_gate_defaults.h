@@ -1,5 +1,5 @@
-// What a model_settings.h without novelty gate constants gets (one written before the gate, or a
-// step model's): no gate. Included after model_settings.h, like ng_model_defaults.h, which is
+// What a model_settings.h without novelty gate constants gets (one written before the gate, or
+// trained with --no-gate): no gate. Included after model_settings.h, like ng_model_defaults.h, which is
 // generated from the contract; the gate's defaults are not contract values, so they live here.
 // A header that declares a constant itself hides the one here (qualified lookup finds a namespace's
 // own members before those of a namespace it uses).

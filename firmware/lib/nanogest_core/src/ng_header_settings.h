@@ -32,7 +32,8 @@ static_assert(!model::kIsStepModel || model::kStepInputSamples <= model::kWindow
 
 static_assert(!model::kGateEnabled || model::kUnknownLabelIndex >= 0,
               "the novelty gate reports its windows as the unknown label: the model needs one");
-static_assert(!model::kGateEnabled || !model::kIsStepModel, "only a windowed model has a novelty gate");
+static_assert(!model::kGateEnabled || !model::kIsStepModel || model::kGateLengths,
+              "a step model's novelty gate reads the vector lengths: it never holds a whole window");
 static_assert(model::kGateLengths ? model::kGateStatistics == static_cast<int>(kLengthGateStatistics)
                                    : (model::kGateStatistics == static_cast<int>(kGateStatistics) &&
                                       model::kGateStatistics == 4 * model::kChannelCount),

@@ -35,7 +35,8 @@ InferencePipeline::InferencePipeline(const ModelSettings& settings, const Infere
       step_buffers_(),
       step_in_window_(0),
       step_windows_(0),
-      window_us_(0) {}
+      window_us_(0),
+      window_lengths_() {}
 
 InferencePipeline::InferencePipeline(const ModelSettings& settings, const StepModelSettings& step,
                                      const InferenceBuffers& buffers, const StepBuffers& step_buffers,
@@ -54,7 +55,8 @@ InferencePipeline::InferencePipeline(const ModelSettings& settings, const StepMo
       step_buffers_(step_buffers),
       step_in_window_(0),
       step_windows_(0),
-      window_us_(0) {
+      window_us_(0),
+      window_lengths_() {
   reset_state(step_, step_buffers_.state);
 }
 
@@ -96,6 +98,12 @@ WindowResult InferencePipeline::push_step(const ImuCounts& sample, const ImuInfo
     window_us_ = 0;
   }
   window_to_input(window_, input_params(imu), buffers_.input);
+  const LengthGateSettings* lengths = settings_.gate != nullptr ? settings_.gate->lengths : nullptr;
+  if (lengths != nullptr) {
+    if (step_in_window_ == 0) length_gate_begin(window_lengths_);
+    length_gate_add_step(*lengths, window_lengths_, buffers_.input, step_.step_input_samples,
+                         step_.step_stride_samples, step_in_window_, settings_.input_zero_point);
+  }
   const uint32_t start_us = clock_us_ != nullptr ? clock_us_() : 0;
   r.status = runner_.InvokeStep(buffers_.input, input_count(), step_buffers_.state, step_.state_size,
                                 step_buffers_.state_next, buffers_.output, settings_.label_count);
@@ -115,6 +123,10 @@ WindowResult InferencePipeline::push_step(const ImuCounts& sample, const ImuInfo
   ++step_windows_;
   r.ran = true;
   r.inference_us = window_us_;
+  // A window unlike the training windows is unknown whatever the model scored (ng_gate.h).
+  if (lengths != nullptr && length_gate_fires(*lengths, window_lengths_)) {
+    gate_override(buffers_.output, settings_.label_count, settings_.unknown_index);
+  }
   r.decision = postprocess_.update(buffers_.output, samples_seen_);
   return r;
 }

@@ -40,7 +40,7 @@ struct ModelSettings {
   float motion_accel_weight;    // dps per g: how the accelerometer weighs into window_motion()
   int32_t unknown_index;        // -1: no unknown label (ng_postprocess.h)
   float unknown_threshold;      // > 1 (kUnknownThresholdOff): unknown only as top-1
-  const GateSettings* gate;     // nullptr: no novelty gate; windowed models only (ng_gate.h)
+  const GateSettings* gate;     // nullptr: no novelty gate (ng_gate.h); a step model's reads only its lengths
 };
 
 // Buffers sized for one model: window_samples * kImuChannels counts and int8 inputs,
@@ -68,7 +68,9 @@ class InferencePipeline {
   // A step model (step.is_step_model, see ng_step.h): window_counts and input hold
   // step_input_samples * kImuChannels values, `step_buffers` the state. One runner step
   // every step_stride_samples samples; a window (and a WindowResult with ran = true) every
-  // steps_per_window steps. window_samples / hop_samples of `settings` are not used.
+  // steps_per_window steps. window_samples / hop_samples of `settings` are not used. A gate of the
+  // vector lengths (settings.gate->lengths) gathers each window's samples step by step; a step model
+  // ignores a gate of the window statistics (ng_header_settings.h refuses one).
   InferencePipeline(const ModelSettings& settings, const StepModelSettings& step, const InferenceBuffers& buffers,
                     const StepBuffers& step_buffers, ModelRunner& runner, MicrosClock clock_us);
 
@@ -111,6 +113,7 @@ class InferencePipeline {
   size_t step_in_window_;   // steps done in the current window
   uint32_t step_windows_;   // windows completed since reset()
   uint32_t window_us_;      // invoke time of the current window's steps
+  LengthAccumulator window_lengths_;  // the novelty gate's statistics of the current window's samples
 
   InputParams input_params(const ImuInfo& imu) const;
   WindowResult push_step(const ImuCounts& sample, const ImuInfo& imu);
