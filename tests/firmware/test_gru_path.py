@@ -174,3 +174,31 @@ def test_the_board_reports_unknown_for_the_step_windows_the_gate_rejects(gru_run
     summary = replay(tmp_path, data)
     assert summary["agreement"] == 1.0 and summary["windows"] == len(d)
     assert summary["unknown_windows"] == (laptop == unknown).sum()
+
+
+def test_evaluate_reports_what_the_step_models_board_reports_after_its_gate(gru_run):
+    """converter/evaluate's board top-1 for a GRU run: the gate over the samples the window's steps read (the
+    replay test above checks those against the board) makes a rejected window unknown, the rest keep the
+    model's top-1."""
+    from contract.fields import NoveltyGate
+    from contract.input import normalize
+    from converter.evaluate import board_predictions
+    from converter.gate import gate_constants, gate_distances
+    from converter.gru.stepping import step_settings
+    from converter.int8.tflm import quantize_input
+    from converter.run_dir import load_contract
+    from training.data import load_dataset, windows_for
+
+    run_dir, data = gru_run
+    contract = load_contract(run_dir)
+    model_bytes = (run_dir / "model_int8.tflite").read_bytes()
+    step = step_settings(model_bytes, contract)
+    x = normalize(windows_for(load_dataset(data), contract)[0], contract)
+    input_q = (step.io.x.scale, step.io.x.zero_point)
+    d = gate_distances(quantize_input(x, step.io.x)[:, step.window_samples], input_q[1], gate_constants(contract, input_q))
+    gate = contract.novelty_gate
+    contract = contract.replace(novelty_gate=NoveltyGate(gate.weights, gate.bias, float(np.median(d)), gate.record))
+    scores = np.random.default_rng(2).integers(-128, 128, (len(x), len(contract.labels))).astype(np.int8)
+    predicted, fires = board_predictions(scores, x, contract, model_bytes), d > np.float32(np.median(d))
+    assert 0 < fires.sum() < len(x) and (predicted[fires] == contract.labels.index(contract.unknown_label)).all()
+    assert np.array_equal(predicted[~fires], scores[~fires].argmax(axis=1))
