@@ -2,17 +2,17 @@
 did not train on.
 
 A model is far more confident on the people it trained on than on anyone new (docs/decisions.md,
-"Calibration on held-out training people"), so thresholds chosen on its own training windows reject
-new people's gestures first. Here the training people are held out in turn: for each group of
-people, a model is trained as RUN_DIR's was (its run.json options) on the others, converted to int8
-with the converter, and the held-out people's takes are laid into streams (boardtools.streams) and
-scored by that int8 model in TFLM. The streams hold their gestures, their recorded other motions
-(any take whose label the model lacks), and, since most people record none, stand-in other motions
-made from their own gestures (training.negatives: reversed, redirected, two halves joined,
-wandering). ``stream_eval.tune`` then chooses the threshold, agreement, refractory time, motion gate,
-unknown threshold and the novelty gate's level (RUN_DIR's gate on every group's windows) on all
-groups' streams together, and the choice and its figures go into
-RUN_DIR/contract.json (``postprocess_calibration``); ``converter convert`` puts both in the header.
+"Calibration on held-out training people"), so thresholds chosen on its own training windows reject new
+people's gestures first. Here the training people are held out in turn: for each group of people, a model
+is trained as RUN_DIR's was (its run.json options) on the others, converted to int8 with the converter,
+and the held-out people's takes are laid into streams (boardtools.streams) and scored by that int8 model
+in TFLM (a GRU run's one-step model stepped as its board steps it). The streams hold their gestures, their
+recorded other motions (any take whose label the model lacks), and, since most people record none,
+stand-in other motions made from their own gestures (training.negatives: reversed, redirected, two halves
+joined, wandering). ``stream_eval.tune`` then chooses the threshold, agreement, refractory time, motion
+gate (a windowed model's), unknown threshold and the novelty gate's level (RUN_DIR's gate on every group's
+windows) on all groups' streams together, and the choice and its figures go into RUN_DIR/contract.json
+(``postprocess_calibration``); ``converter convert`` puts both in the header.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from boardtools.replay import board_windows, host_window_parts, input_tensors, load_run
-from boardtools.stream_eval import DEFAULT_TARGET_FA, StreamRun, load_takes, log, tune
+from boardtools.stream_eval import DEFAULT_TARGET_FA, StreamRun, load_takes, log, step_stream_run, tune
 from boardtools.streams import Stream, build_stream, rest_stream, window_ends
 from capture.errors import CaptureError
 from contract.document import Contract, ContractError
@@ -112,9 +112,15 @@ def scored_runs(streams: list[Stream], contract: Contract, score, accel_weight: 
 
 
 def laptop_runs(streams: list[Stream], contract: Contract, model_bytes: bytes, accel_weight: float) -> list[StreamRun]:
-    """Each stream scored by the int8 model in the laptop's TFLM, as the board would score it (no board)."""
+    """Each stream scored by the int8 model in the laptop's TFLM, as the board would score it (no board); a
+    step model (a GRU) stepped as its board steps it (stream_eval.step_stream_run)."""
+    from converter.gru.stepping import step_settings
     from converter.int8.flatbuffer import read_io
 
+    step = step_settings(model_bytes, contract)
+    if step is not None:
+        return [step_stream_run(s, values_to_counts(s.samples, *STREAM_SCALES), contract, STREAM_SCALES, model_bytes,
+                                step) for s in streams]
     inp, _ = read_io(model_bytes)
 
     def score(_stream, counts):
@@ -153,9 +159,10 @@ def fold_options(run_dir: Path, group: list[str], epochs: int | None, rate_hz: f
 def fold_model(data_dir: Path, run_dir: Path, group: list[str], work: Path, epochs: int | None,
                run_contract: Contract) -> bytes:
     """The int8 model of RUN_DIR's recipe trained without ``group``, read and quantized as ``nanogest convert``
-    reads and quantizes a windowed run (converter.run_dir, converter.int8.window_kind)."""
+    reads and quantizes the run (converter.run_dir, the run's kind from converter.path: a windowed model, or a
+    GRU's one-step model)."""
     from converter import ConverterError
-    from converter.int8.window_kind import quantize_window_model
+    from converter.path import model_kind
     from converter.run_dir import load_contract, load_model, load_windows, normalize
     from training import TrainingError
     from training.fit import fit
@@ -167,15 +174,24 @@ def fold_model(data_dir: Path, run_dir: Path, group: list[str], work: Path, epoc
         raise CaptureError(f"training without {', '.join(group)}: {e}") from None
     try:
         contract = load_contract(fold_dir)
-        shape = lambda c: (c.rate_hz, c.window, c.hop, list(c.labels))  # noqa: E731
+        shape = lambda c: (c.rate_hz, c.window, c.hop, list(c.labels), c.gru)  # noqa: E731
         if shape(contract) != shape(run_contract):
             raise CaptureError(f"the model trained without {', '.join(group)} reads {shape(contract)[:3]} (rate, "
-                               f"window, hop) and labels {contract.labels}, RUN_DIR's {shape(run_contract)[:3]} and "
-                               f"{run_contract.labels}: calibrate RUN_DIR on the dataset it was trained on")
+                               f"window, hop), labels {contract.labels} and GRU {contract.gru}, RUN_DIR's "
+                               f"{shape(run_contract)[:3]}, {run_contract.labels} and {run_contract.gru}: calibrate "
+                               "RUN_DIR on the dataset it was trained on")
         model, windows = load_model(fold_dir, contract), load_windows(fold_dir, contract)
+        return model_kind(contract, model).quantize(model, contract, normalize(windows.x_train, contract)).model_bytes
     except ConverterError as e:
         raise CaptureError(str(e)) from None
-    return quantize_window_model(model, normalize(windows.x_train, contract)).model_bytes
+
+
+def class_scores(model_bytes: bytes):
+    """The int8 model's class-score tensor: a windowed model's output, a step model's scores output."""
+    from converter.gru.stepping import is_step_model, read_step_io
+    from converter.int8.flatbuffer import read_io
+
+    return read_step_io(model_bytes).scores if is_step_model(model_bytes) else read_io(model_bytes)[1]
 
 
 def calibrate(run_dir: Path, data_dir: Path, groups: int = DEFAULT_GROUPS, target_fa: float = DEFAULT_TARGET_FA,
@@ -183,14 +199,11 @@ def calibrate(run_dir: Path, data_dir: Path, groups: int = DEFAULT_GROUPS, targe
               epochs: int | None = None, work_dir: Path | None = None) -> dict:
     """Choose RUN_DIR's post-processing on its training people held out in turn, and write it into
     RUN_DIR/contract.json; the summary."""
-    from converter.int8.flatbuffer import read_io
     from converter.postprocess import settings_from_contract
     from training.data import resample
 
     contract, model_bytes = load_run(run_dir)
-    if contract.gru is not None:
-        raise CaptureError("calibration runs windowed models (conv1d, ds-conv1d); a GRU's is not built yet")
-    _, out = read_io(model_bytes)
+    out = class_scores(model_bytes)
     base = settings_from_contract(contract, (out.scale, out.zero_point))
     labels = list(contract.labels)
     idle = contract.idle_label or IDLE_LABEL
@@ -204,7 +217,7 @@ def calibrate(run_dir: Path, data_dir: Path, groups: int = DEFAULT_GROUPS, targe
         for k, group in enumerate(people, 1):
             log(f"group {k}/{len(people)}: training without {', '.join(group)}")
             fold_bytes = fold_model(data_dir, run_dir, group, work, epochs, contract)
-            fold_out = read_io(fold_bytes)[1]
+            fold_out = class_scores(fold_bytes)
             if (fold_out.scale, fold_out.zero_point) != (out.scale, out.zero_point):
                 raise CaptureError("a held-out model's output quantization differs from RUN_DIR's model's; "
                                    "their thresholds would not mean the same")

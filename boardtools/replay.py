@@ -102,19 +102,29 @@ def host_step_scores(counts: np.ndarray, contract: Contract, scales: tuple[float
     (converter.gru.stepping.StepSettings): x_t quantized per sample like the board, a step every
     stride samples on the last chunk, h = 0 at each window's start, the last step's scores, with the
     windows the contract's novelty gate rejects over the samples the steps read made unknown."""
-    from converter.gate import gated_scores
+    return host_step_parts(counts, contract, scales, model_bytes, step, imu_rate_mhz)[0]
+
+
+def host_step_parts(counts: np.ndarray, contract: Contract, scales: tuple[float, float], model_bytes: bytes,
+                    step, imu_rate_mhz: int | None = None):
+    """(host_step_scores' scores, the model's own before the novelty gate, each window's gate distance over its
+    level or None without a gate): host_window_parts for a step model."""
+    from converter.gate import gated_scores_and_ratios
     from converter.gru.stepping import run_tflm_steps_int8  # tflite-micro (its schema) stays off the fast path
 
     xq = step_input_samples(counts, contract, scales, step, imu_rate_mhz)
     starts = step.step_starts(len(xq))
     if not len(starts):
-        return np.zeros((0, len(contract.labels)), np.int8)
+        empty = np.zeros((0, len(contract.labels)), np.int8)
+        return empty, empty, None if contract.novelty_gate is None else np.zeros(0)
     if len(step.io.x.shape) == 3:  # a chunk of samples per step (Conv1D front end)
         steps_x = xq[starts[..., None] + np.arange(step.chunk_samples)]
     else:
         steps_x = xq[starts]
-    scores = run_tflm_steps_int8(model_bytes, steps_x, step.io).scores
-    return gated_scores(scores, step.gate_windows(xq), contract, (step.io.x.scale, step.io.x.zero_point))
+    model_q = run_tflm_steps_int8(model_bytes, steps_x, step.io).scores
+    scores, ratio = gated_scores_and_ratios(model_q, step.gate_windows(xq), contract,
+                                            (step.io.x.scale, step.io.x.zero_point))
+    return scores, model_q, ratio
 
 
 # ----------------------------------------------------------------------- replay

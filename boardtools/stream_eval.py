@@ -8,6 +8,11 @@ wrong-label and repeated detections per gesture, and false activations per other
 minute of rest, and draws a stream's timeline and the curve of false activations against missed
 gestures (``--plots DIR``).
 
+A windowed model (conv1d, ds-conv1d) is scored a window every hop; a GRU's one-step model (gru, cnn-gru)
+is stepped as its board steps it (windows one after another without overlap, each from h = 0, reported
+at its last step: boardtools.replay.host_step_parts), and its board measures no motion, so the motion
+gate is neither applied nor tuned for it.
+
 The laptop computes every window's int8 scores in TFLM too (checked against the board's frames),
 so ``--tune`` can choose the post-processing (score threshold, agreement, refractory time, motion
 gate, unknown threshold, and a lower level for the novelty gate) with the board's own rules
@@ -28,8 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from boardtools.replay import (BoardLink, board_predictions, board_windows, chunk_samples, enter_replay,
-                               host_window_parts, input_tensors, load_run, open_board, to_model_rate,
-                               virtual_board_runner)
+                               host_step_parts, host_window_parts, input_tensors, load_run, open_board,
+                               to_model_rate, virtual_board_runner)
 from boardtools.streams import Figures, match, person_streams, rest_stream, window_ends
 from capture.dataset import DatasetError, list_takes, read_take
 from capture.errors import CaptureError
@@ -58,11 +63,15 @@ def log(message: str) -> None:
 class StreamRun:
     stream: object
     scores_q: np.ndarray  # (windows, labels) laptop TFLM int8
-    motion: np.ndarray  # window_motion per window
+    motion: np.ndarray | None  # window_motion per window; None: the board measures none (a step model)
     ends: np.ndarray  # last sample of each window (0-based, model rate)
     board: list  # PREDICTION fields per window from the board
     model_q: np.ndarray | None = None  # the model's own int8 scores, before the novelty gate
     gate_ratio: np.ndarray | None = None  # each window's gate distance over the gate's level; None: no gate
+    span: int | None = None  # samples a window reads, up to its end; None: the contract's window
+
+    def window_span(self, contract: Contract) -> int:
+        return self.span or contract.window
 
     def scores_at(self, gate_factor: float, unknown_index: int) -> np.ndarray:
         """The scores the board would hand its post-processing with the gate's level times ``gate_factor``."""
@@ -84,6 +93,17 @@ def load_takes(data_dir: Path, labels: list[str]):
     return takes
 
 
+def step_stream_run(stream, counts: np.ndarray, contract: Contract, scales: tuple[float, float], model_bytes: bytes,
+                    step, imu_rate_mhz: int | None = None, board: list | None = None) -> StreamRun:
+    """One stream's counts (at ``imu_rate_mhz``; None: the model's rate) through a step model (a GRU) on the
+    laptop as its board runs it: windows one after another without overlap, each ending at its last step.
+    The board's step path hands its post-processing no motion measure, so its motion gate never closes
+    (ng_inference.cpp push_step): motion None here, as converter.postprocess.detections reads it."""
+    scores, model_q, ratio = host_step_parts(counts, contract, scales, model_bytes, step, imu_rate_mhz)
+    ends = step.window_ends(len(to_model_rate(counts, contract, imu_rate_mhz)))
+    return StreamRun(stream, scores, None, ends, board or [], model_q, ratio, step.window_span_samples)
+
+
 def run_streams(run_dir: Path, data_dir: Path, port: str | None = None, rest_minutes: float = DEFAULT_REST_MINUTES,
                 seed: int = 0, board_tflm: Path | None = None):
     """Every stream through the board and the laptop's TFLM; (contract, the board's post-processing
@@ -95,10 +115,9 @@ def run_streams(run_dir: Path, data_dir: Path, port: str | None = None, rest_min
     from training.data import resample
 
     contract, model_bytes = load_run(run_dir)
-    if step_settings(model_bytes, contract) is not None:
-        raise CaptureError("stream evaluation runs windowed models (conv1d, ds-conv1d); a GRU's is not built yet")
-    inp, out = read_io(model_bytes)
     try:
+        step = step_settings(model_bytes, contract)  # None: a windowed model
+        inp, out = read_io(model_bytes) if step is None else (step.io.x, step.io.scores)
         post = settings_from_contract(contract, (out.scale, out.zero_point))
     except ConverterError as e:
         raise CaptureError(str(e)) from None
@@ -111,6 +130,7 @@ def run_streams(run_dir: Path, data_dir: Path, port: str | None = None, rest_min
     if rest_minutes > 0:
         streams.append(rest_stream(rest_minutes * 60.0, rate, rng))
     window, hop = contract.window, contract.hop
+    period = hop if step is None else step.window_period_samples  # model samples per window
     kernels, against, env = virtual_board_runner(board_tflm) if port is None else (None, f"the board on {port}", None)
     log(against)
     runs = []
@@ -121,15 +141,19 @@ def run_streams(run_dir: Path, data_dir: Path, port: str | None = None, rest_min
         imu_mhz = int(info["rate_mhz"])
         for i, s in enumerate(streams, 1):
             counts = resample_counts(values_to_counts(s.samples, *scales), rate_mhz(rate), imu_mhz)
-            frames = board_predictions(link, counts, chunk_samples(hop, imu_mhz, rate_mhz(rate)))
-            x = input_tensors(counts, contract, scales, (inp.scale, inp.zero_point), imu_mhz)
-            host, model_q, ratio = host_window_parts(model_bytes, x, contract, (inp.scale, inp.zero_point))
-            if len(frames) != len(host):
-                raise CaptureError(f"stream {i} ({s.subject}): the board answered {len(frames)} windows, expected {len(host)}")
-            at_model = to_model_rate(counts, contract, imu_mhz)
-            ends = window_ends(len(at_model), window, hop)
-            motion = window_motion(board_windows(at_model, window, hop), *scales, post.motion_accel_weight)
-            runs.append(StreamRun(s, host, motion, ends, frames, model_q, ratio))
+            frames = board_predictions(link, counts, chunk_samples(period, imu_mhz, rate_mhz(rate)))
+            if step is not None:
+                run = step_stream_run(s, counts, contract, scales, model_bytes, step, imu_mhz, frames)
+            else:
+                x = input_tensors(counts, contract, scales, (inp.scale, inp.zero_point), imu_mhz)
+                host, model_q, ratio = host_window_parts(model_bytes, x, contract, (inp.scale, inp.zero_point))
+                at_model = to_model_rate(counts, contract, imu_mhz)
+                motion = window_motion(board_windows(at_model, window, hop), *scales, post.motion_accel_weight)
+                run = StreamRun(s, host, motion, window_ends(len(at_model), window, hop), frames, model_q, ratio)
+            if len(frames) != len(run.scores_q):
+                raise CaptureError(f"stream {i} ({s.subject}): the board answered {len(frames)} windows, "
+                                   f"expected {len(run.scores_q)}")
+            runs.append(run)
             log(f"stream {i}/{len(streams)} ({s.subject}): {len(s.items)} motions, {len(s.samples) / rate:.0f} s, "
                 f"{sum(1 for f in frames if f.get('detected'))} detections")
         link.command("mode capture")
@@ -141,7 +165,7 @@ def board_figures(contract: Contract, runs: list[StreamRun]) -> tuple[Figures, l
     labels, total, verdicts = list(contract.labels), Figures(), []
     for r in runs:
         det = [k for k, f in enumerate(r.board) if f.get("detected")]
-        f, v = match(r.stream, r.ends[det], [labels[r.board[k]["label_index"]] for k in det], contract.window)
+        f, v = match(r.stream, r.ends[det], [labels[r.board[k]["label_index"]] for k in det], r.window_span(contract))
         total.add(f)
         verdicts.append(v)
     return total, verdicts
@@ -157,7 +181,7 @@ def laptop_figures(settings, contract: Contract, runs: list[StreamRun], gate_fac
         scores = r.scores_at(gate_factor, settings.unknown_index)
         det = np.flatnonzero(detections(scores, r.ends + 1, r.motion, settings))
         top = scores.argmax(axis=1)
-        f, _ = match(r.stream, r.ends[det], [labels[int(top[k])] for k in det], contract.window)
+        f, _ = match(r.stream, r.ends[det], [labels[int(top[k])] for k in det], r.window_span(contract))
         total.add(f)
     return total
 
@@ -170,7 +194,9 @@ def tune(base, contract: Contract, runs: list[StreamRun], target_fa: float, log_
 
     has_unknown = base.unknown_index >= 0
     gated = bool(runs) and all(r.gate_ratio is not None for r in runs)
-    grid = list(itertools.product(TUNE_THRESHOLDS, TUNE_AGREEMENT, TUNE_REFRACTORY_S, TUNE_MOTION_GATE,
+    # A board that measures no motion (a step model's) never closes its motion gate: the contract's stays as it is.
+    motion_gates = TUNE_MOTION_GATE if all(r.motion is not None for r in runs) else (base.motion_gate,)
+    grid = list(itertools.product(TUNE_THRESHOLDS, TUNE_AGREEMENT, TUNE_REFRACTORY_S, motion_gates,
                                   TUNE_UNKNOWN if has_unknown else (None,), TUNE_GATE_FACTORS if gated else (1.0,)))
     points = []
     for n, (thr, agree, refr, gate, unk, factor) in enumerate(grid, 1):

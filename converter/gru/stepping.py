@@ -196,6 +196,16 @@ class StepSettings:
         return steps.reshape(n_windows, self.steps_per_window)
 
     @property
+    def window_span_samples(self) -> int:
+        """Samples from a window's first step's first sample to its last step's last (at most the contract's window)."""
+        return (self.steps_per_window - 1) * self.stride_samples + self.chunk_samples
+
+    def window_ends(self, n_samples: int) -> np.ndarray:
+        """The last sample (0-based) of every whole window in a take of ``n_samples``: its last step's, where the
+        board completes the window and reports it."""
+        return self.step_starts(n_samples)[:, -1] + (self.chunk_samples - 1)
+
+    @property
     def window_samples(self) -> np.ndarray:
         """The samples of a window (from its first) its steps read, in the order the board's novelty gate
         counts them (contract.input.step_window_samples)."""

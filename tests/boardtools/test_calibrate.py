@@ -147,3 +147,38 @@ def test_held_out_models_are_trained_at_the_runs_rate_and_width_not_todays_defau
     o = fold_options(tmp_path, ["ann"], 5, rate_hz=119.0)
     assert (o.arch, o.seed, o.epochs, o.rate_hz, o.width) == ("conv1d", 3, 5, 119.0, 12)
     assert o.test_subjects == ["ann"] and o.final is False and o.negatives == ("reverse",)
+
+
+def test_held_out_models_of_a_gru_run_keep_its_gru_options(tmp_path):
+    from boardtools.calibrate import fold_options
+
+    (tmp_path / "run.json").write_text(json.dumps({"config": {"arch": "cnn-gru", "gru_units": 12, "supervised_steps": 0.5,
+                                                              "gate_statistics": "lengths", "width": None},
+                                                   "resolved": {"width": 8}}))
+    o = fold_options(tmp_path, ["ann"], 2, rate_hz=40.0)
+    assert (o.arch, o.gru_units, o.supervised_steps, o.gate_statistics, o.width) == ("cnn-gru", 12, 0.5, "lengths", 8)
+    assert (o.rate_hz, o.epochs, o.test_subjects, o.final) == (40.0, 2, ["ann"], False)
+
+
+def test_calibrate_a_gru_run_on_its_step_models_held_out_writes_a_contract_the_converter_accepts(gru_run, tmp_path):
+    """The shared small gru run (tests/conftest.py; two people): one step model trained per person held out,
+    the other's streams stepped as the board steps them; its motion gate, which its board never reads, is left."""
+    import shutil
+
+    run, data = tmp_path / "run", gru_run[1]
+    shutil.copytree(gru_run[0], run)
+    before = json.loads((run / "contract.json").read_text())
+    done = _run("boardtools", "calibrate", run, data, "--groups", "2", "--epochs", "1", "--rest-minutes", "0.1",
+                "--target-fa", "0.5")
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["groups"] == [["p1"], ["p2"]] and summary["windows"] > 0
+    assert "one step" in done.stderr  # the held-out models were exported as the board's step model
+    contract, chosen = json.loads((run / "contract.json").read_text()), summary["chosen"]
+    assert contract["score_threshold"] == chosen["score_threshold"] and contract["motion_gate"] == before["motion_gate"]
+    assert contract["novelty_gate"]["level"] == pytest.approx(before["novelty_gate"]["level"] * chosen["gate_factor"],
+                                                              rel=1e-12)
+    converted = _run("converter", "convert", run, "--max-drop", "100", "--min-agreement", "0")
+    assert converted.returncode == 0, converted.stderr[-2000:]
+    header = (run / "generated" / "model_settings.h").read_text()
+    assert "constexpr bool kIsStepModel = true;" in header and "// Chosen by training people held out in turn" in header

@@ -206,3 +206,66 @@ def test_tuning_lowers_the_novelty_gates_level_when_only_that_rejects_an_other_m
     tuned = apply_choice(contract, chosen, has_unknown=True).novelty_gate
     assert tuned.level == 10.0 * chosen["gate_factor"] and tuned.weights == gate.weights
     assert tuned.record["tuned"] == {"level_before": 10.0, "factor": chosen["gate_factor"]}
+
+
+@pytest.fixture()
+def gru_copy(gru_run, tmp_path) -> Path:
+    """A copy of the shared small gru run (tests/conftest.py), its score threshold low enough that its
+    three-epoch model detects something."""
+    from contract.run_dir import read_contract, write_contract
+
+    run = tmp_path / "gru_run"
+    shutil.copytree(gru_run[0], run)
+    write_contract(run, read_contract(run).replace(score_threshold=0.4, agreement=1))
+    return run
+
+
+def test_a_gru_run_streams_with_its_board_and_the_laptop_agreeing_on_every_window(gru_copy, stream_data):
+    """The step model's windows follow each other without overlap, each reported at its last step; the board
+    measures no motion for them, and its detections are the laptop's (converter.postprocess) on the laptop's
+    stepped scores."""
+    from boardtools.stream_eval import board_figures, laptop_figures, run_streams
+    from contract.run_dir import read_contract
+    from converter.gate import override
+    from converter.gru.stepping import step_settings
+    from converter.postprocess import detections
+
+    contract, post, runs = run_streams(gru_copy, stream_data, rest_minutes=0.3)
+    step = step_settings((gru_copy / "model_int8.tflite").read_bytes(), read_contract(gru_copy))
+    assert len(runs) == 3 and sum(len(r.stream.items) for r in runs) == 2 * 12
+    detected = 0
+    for r in runs:
+        assert len(r.board) == len(r.scores_q) == len(r.ends) > 0
+        assert r.motion is None and r.span == step.window_span_samples
+        assert r.ends[0] == step.window_span_samples - 1 and set(np.diff(r.ends)) == {step.window_period_samples}
+        assert [f["score_q"] for f in r.board] == [int(r.scores_q[k, f["label_index"]]) for k, f in enumerate(r.board)]
+        # the gate's ratio a tuner lowers the level by: at the run's own level it rejects what the board rejected
+        assert np.array_equal(override(r.model_q, r.gate_ratio > 1.0, post.unknown_index), r.scores_q)
+        laptop = detections(r.scores_q, r.ends + 1, r.motion, post)
+        assert [bool(f.get("detected")) for f in r.board] == laptop.tolist()
+        detected += int(laptop.sum())
+    assert detected > 0
+    on_board, _ = board_figures(contract, runs)
+    assert on_board.summary() == laptop_figures(post, contract, runs).summary()
+    assert on_board.gestures == 8 and on_board.others == 16  # punch is the model's; flex and twist are not
+
+
+def test_stream_tune_on_a_gru_run_writes_a_contract_the_converter_accepts(gru_copy, stream_data):
+    before = json.loads((gru_copy / "contract.json").read_text())
+    done = _stream_cmd(gru_copy, stream_data, "--rest-minutes", "0.2", "--tune", "0.5")
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["board_scores_as_laptop"] == 1.0 and summary["windows"] > 0
+    assert summary["gestures"] == 8 and summary["other_motions"] == 16 and 0 <= summary["recall"] <= 1
+    assert 0 <= summary["windows_unknown"] <= summary["windows"]
+    after = json.loads((gru_copy / "contract.json").read_text())
+    tuned = summary["tuned"]
+    assert after["score_threshold"] == tuned["score_threshold"] and after["refractory_s"] == tuned["refractory_s"]
+    assert after["motion_gate"] == before["motion_gate"]  # its board measures no motion: not tuned
+    assert after["novelty_gate"]["level"] == pytest.approx(before["novelty_gate"]["level"] * tuned["gate_factor"],
+                                                           rel=1e-12)
+    converted = subprocess.run([sys.executable, "-m", "converter", "convert", str(gru_copy), "--max-drop", "100",
+                                "--min-agreement", "0"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert converted.returncode == 0, converted.stderr[-2000:]
+    header = (gru_copy / "generated" / "model_settings.h").read_text()
+    assert "constexpr bool kIsStepModel = true;" in header and f"kAgreement = {tuned['agreement']};" in header

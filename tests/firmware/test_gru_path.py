@@ -1,7 +1,7 @@
 """A GRU run on the virtual board: the core steps the one-step model (x_t, h) -> (h', scores),
 carrying h itself, and every window's scores equal the laptop's TFLM stepping
 (converter.gru.stepping) byte for byte. Tiny data and a few epochs: the model need not be good,
-board and laptop must agree."""
+board and laptop must agree. The run is tests/conftest.py's gru_run."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from boardtools.replay import replay
 from run_programs import as_float32, settings_in_header
@@ -19,30 +18,6 @@ from training.families import family
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 120.0
-
-
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert proc.returncode == 0, f"{args[:2]} failed:\n{proc.stderr[-3000:]}"
-    return proc
-
-
-@pytest.fixture(scope="module")
-def gru_run(tmp_path_factory, host_build) -> tuple[Path, Path]:
-    """(converted gru RUN_DIR, DATA_DIR): 3 labels x 2 people x 2 takes of 1 s, 3 epochs, 8 units."""
-    from capture.synth import write_dataset
-
-    base = tmp_path_factory.mktemp("gru_path")
-    data, run_dir = base / "data", base / "run"
-    write_dataset(data, subjects=["p1", "p2"], takes_per_label=2, rate_hz=119.0, labels=("punch", "wave", "idle"),
-                  take_seconds=1.0, seed=4)
-    run("training", "fit", str(data), "--out", str(run_dir), "--arch", "gru", "--epochs", "3", "--gru-units", "8",
-        "--no-augment")
-    # no accuracy rule: three epochs make a poor model; this test is about board == laptop, not accuracy
-    run("converter", "convert", str(run_dir), "--header-dir", str(base / "headers"), "--max-drop", "100",
-        "--min-agreement", "0")
-    return run_dir, data
 
 
 def board_settings(model: Path) -> dict:
