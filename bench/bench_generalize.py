@@ -1,6 +1,6 @@
 """Tries at recognition that holds on new people, on bench_real's nested split (issue 22).
 
-    python bench/bench_generalize.py [--data DIR] [--seeds 0,1,2] [--tries base,distill,gravity-frame,pretrain]
+    python bench/bench_generalize.py [--data DIR] [--seeds 0,1,2] [--tries base,distill,gravity-frame,wearer-scale,pretrain]
                                      [--teachers 3] [--teacher-width 16] [--soft-share 0.5]
                                      [--pretext masked|contrastive] [--pretrain-epochs 5] [--mask-spans 2]
                                      [--mask-span 12]
@@ -18,6 +18,9 @@ per epoch, the mean of the last quarter's weights, 40 epochs), scored in float. 
 - ``gravity-frame``: every person's samples turned so that the mean of their accelerometer over all
   their takes points along +z (a frame a board could keep from a wearer's long-run average),
   before anything else;
+- ``wearer-scale``: every person's motion scaled to one strength (the gyroscope, and the accelerometer
+  about each take's mean, divided by the RMS of the person's gyroscope over all their takes): a
+  normalization per wearer that a board could keep without labels;
 - ``pretrain``: before the recipe, the conv1d body (its layers up to ``conv3``; the pooling and
   dropout before ``scores`` have no weights) learns a pretext task for ``--pretrain-epochs`` epochs
   on unlabelled windows of every take, gesture or other motion, of the people the model may train
@@ -53,7 +56,7 @@ from bench_real import NESTED_CONFIRM_PEOPLE as CONFIRM, NESTED_FOLDS as FOLDS  
 from training.families import family  # noqa: E402
 
 RATE_HZ = family("conv1d").rate_hz  # the default model's rate, as fit trains it
-TRIES = ("base", "distill", "gravity-frame", "pretrain")
+TRIES = ("base", "distill", "gravity-frame", "wearer-scale", "pretrain")
 
 
 def log(text: str) -> None:
@@ -79,6 +82,23 @@ def gravity_frame(takes):
         for t in mine:
             v = np.array(t.values, dtype=np.float32)
             v[:, :3], v[:, 3:] = v[:, :3] @ r.T, v[:, 3:] @ r.T
+            out.append(dataclasses.replace(t, values=v))
+    return out
+
+
+def wearer_scale(takes):
+    """Each person's motion scaled to one strength: the gyroscope, and the accelerometer about each take's
+    mean, times 1 / the RMS of the person's gyroscope over all their takes (what a board could keep as a
+    running figure of its wearer, without labels)."""
+    out = []
+    for person in sorted({t.meta.subject for t in takes}):
+        mine = [t for t in takes if t.meta.subject == person]
+        gyro = np.concatenate([np.asarray(t.values, dtype=np.float64)[:, 3:] for t in mine])
+        k = np.float32(1.0 / np.sqrt(np.mean(np.sum(gyro * gyro, axis=1))))
+        for t in mine:
+            v = np.array(t.values, dtype=np.float32)
+            mean = v[:, :3].mean(axis=0, keepdims=True)
+            v[:, :3], v[:, 3:] = mean + k * (v[:, :3] - mean), k * v[:, 3:]
             out.append(dataclasses.replace(t, values=v))
     return out
 
@@ -319,7 +339,7 @@ def main(argv=None) -> int:
     print("|---|---|---:|---:|" + "---:|" * len(CONFIRM))
     summary = {}
     for try_ in tries:
-        data = gravity_frame(takes) if try_ == "gravity-frame" else takes
+        data = {"gravity-frame": gravity_frame, "wearer-scale": wearer_scale}.get(try_, list)(takes)
         for seed in [int(s) for s in a.seeds.split(",")]:
             log(f"{try_} seed {seed}")
             r = nested_row(keras, data, try_, seed, a, every_take)
