@@ -10,7 +10,7 @@ in TFLM (a GRU run's one-step model stepped as its board steps it). The streams 
 recorded other motions (any take whose label the model lacks), and, since most people record none,
 stand-in other motions made from their own gestures (training.negatives: reversed, redirected, two halves
 joined, wandering). ``stream_eval.tune`` then chooses the threshold, agreement, refractory time, motion
-gate (a windowed model's), unknown threshold and the novelty gate's level (RUN_DIR's gate on every group's
+gate, unknown threshold and the novelty gate's level (RUN_DIR's gate on every group's
 windows) on all groups' streams together, and the choice and its figures go into RUN_DIR/contract.json
 (``postprocess_calibration``); ``converter convert`` puts both in the header.
 """
@@ -120,7 +120,7 @@ def laptop_runs(streams: list[Stream], contract: Contract, model_bytes: bytes, a
     step = step_settings(model_bytes, contract)
     if step is not None:
         return [step_stream_run(s, values_to_counts(s.samples, *STREAM_SCALES), contract, STREAM_SCALES, model_bytes,
-                                step) for s in streams]
+                                step, accel_weight) for s in streams]
     inp, _ = read_io(model_bytes)
 
     def score(_stream, counts):

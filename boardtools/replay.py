@@ -122,7 +122,7 @@ def host_step_parts(counts: np.ndarray, contract: Contract, scales: tuple[float,
     else:
         steps_x = xq[starts]
     model_q = run_tflm_steps_int8(model_bytes, steps_x, step.io).scores
-    scores, ratio = gated_scores_and_ratios(model_q, step.gate_windows(xq), contract,
+    scores, ratio = gated_scores_and_ratios(model_q, step.read_windows(xq), contract,
                                             (step.io.x.scale, step.io.x.zero_point))
     return scores, model_q, ratio
 

@@ -10,8 +10,8 @@ gestures (``--plots DIR``).
 
 A windowed model (conv1d, ds-conv1d) is scored a window every hop; a GRU's one-step model (gru, cnn-gru)
 is stepped as its board steps it (windows one after another without overlap, each from h = 0, reported
-at its last step: boardtools.replay.host_step_parts), and its board measures no motion, so the motion
-gate is neither applied nor tuned for it.
+at its last step: boardtools.replay.host_step_parts), and its motion is measured over the samples the
+window's steps read, as its board gathers it step by step.
 
 The laptop computes every window's int8 scores in TFLM too (checked against the board's frames),
 so ``--tune`` can choose the post-processing (score threshold, agreement, refractory time, motion
@@ -63,7 +63,7 @@ def log(message: str) -> None:
 class StreamRun:
     stream: object
     scores_q: np.ndarray  # (windows, labels) laptop TFLM int8
-    motion: np.ndarray | None  # window_motion per window; None: the board measures none (a step model)
+    motion: np.ndarray  # window_motion per window (a step model's over the samples its steps read)
     ends: np.ndarray  # last sample of each window (0-based, model rate)
     board: list  # PREDICTION fields per window from the board
     model_q: np.ndarray | None = None  # the model's own int8 scores, before the novelty gate
@@ -94,14 +94,17 @@ def load_takes(data_dir: Path, labels: list[str]):
 
 
 def step_stream_run(stream, counts: np.ndarray, contract: Contract, scales: tuple[float, float], model_bytes: bytes,
-                    step, imu_rate_mhz: int | None = None, board: list | None = None) -> StreamRun:
+                    step, accel_weight: float, imu_rate_mhz: int | None = None, board: list | None = None) -> StreamRun:
     """One stream's counts (at ``imu_rate_mhz``; None: the model's rate) through a step model (a GRU) on the
-    laptop as its board runs it: windows one after another without overlap, each ending at its last step.
-    The board's step path hands its post-processing no motion measure, so its motion gate never closes
-    (ng_inference.cpp push_step): motion None here, as converter.postprocess.detections reads it."""
+    laptop as its board runs it: windows one after another without overlap, each ending at its last step,
+    its motion (``accel_weight`` dps per g) over the samples its steps read (ng_inference.cpp push_step)."""
+    from converter.postprocess import window_motion
+
     scores, model_q, ratio = host_step_parts(counts, contract, scales, model_bytes, step, imu_rate_mhz)
-    ends = step.window_ends(len(to_model_rate(counts, contract, imu_rate_mhz)))
-    return StreamRun(stream, scores, None, ends, board or [], model_q, ratio, step.window_span_samples)
+    at_model = to_model_rate(counts, contract, imu_rate_mhz)
+    motion = window_motion(step.read_windows(at_model), *scales, accel_weight)
+    return StreamRun(stream, scores, motion, step.window_ends(len(at_model)), board or [], model_q, ratio,
+                     step.window_span_samples)
 
 
 def run_streams(run_dir: Path, data_dir: Path, port: str | None = None, rest_minutes: float = DEFAULT_REST_MINUTES,
@@ -143,7 +146,8 @@ def run_streams(run_dir: Path, data_dir: Path, port: str | None = None, rest_min
             counts = resample_counts(values_to_counts(s.samples, *scales), rate_mhz(rate), imu_mhz)
             frames = board_predictions(link, counts, chunk_samples(period, imu_mhz, rate_mhz(rate)))
             if step is not None:
-                run = step_stream_run(s, counts, contract, scales, model_bytes, step, imu_mhz, frames)
+                run = step_stream_run(s, counts, contract, scales, model_bytes, step, post.motion_accel_weight,
+                                      imu_mhz, frames)
             else:
                 x = input_tensors(counts, contract, scales, (inp.scale, inp.zero_point), imu_mhz)
                 host, model_q, ratio = host_window_parts(model_bytes, x, contract, (inp.scale, inp.zero_point))
@@ -194,9 +198,7 @@ def tune(base, contract: Contract, runs: list[StreamRun], target_fa: float, log_
 
     has_unknown = base.unknown_index >= 0
     gated = bool(runs) and all(r.gate_ratio is not None for r in runs)
-    # A board that measures no motion (a step model's) never closes its motion gate: the contract's stays as it is.
-    motion_gates = TUNE_MOTION_GATE if all(r.motion is not None for r in runs) else (base.motion_gate,)
-    grid = list(itertools.product(TUNE_THRESHOLDS, TUNE_AGREEMENT, TUNE_REFRACTORY_S, motion_gates,
+    grid = list(itertools.product(TUNE_THRESHOLDS, TUNE_AGREEMENT, TUNE_REFRACTORY_S, TUNE_MOTION_GATE,
                                   TUNE_UNKNOWN if has_unknown else (None,), TUNE_GATE_FACTORS if gated else (1.0,)))
     points = []
     for n, (thr, agree, refr, gate, unk, factor) in enumerate(grid, 1):

@@ -22,7 +22,7 @@ min, mean and std (in one pass, of each length less the first sample's), then
 
 A step model (a GRU) has only the gate of the vector lengths: its board never holds a window, and gathers
 the statistics step by step over the samples the window's steps read (ng_gate.h length_gate_add_step), so
-its windows here are those samples in that order (converter.gru.stepping.StepSettings.gate_windows,
+its windows here are those samples in that order (converter.gru.stepping.StepSettings.read_windows,
 contract.input.step_window_samples), and every function below applies unchanged.
 
 A window the gate fires on is unknown: every class score becomes -128 and the unknown label's 127,

@@ -211,9 +211,10 @@ class StepSettings:
         counts them (contract.input.step_window_samples)."""
         return step_window_samples(self.chunk_samples, self.stride_samples, self.steps_per_window)
 
-    def gate_windows(self, xq: np.ndarray) -> np.ndarray:
-        """What the novelty gate reads of every whole window of a take's model inputs ``xq`` (samples, channels)."""
-        return np.asarray(xq)[self.step_starts(len(xq))[:, 0][:, None] + self.window_samples[None, :]]
+    def read_windows(self, samples: np.ndarray) -> np.ndarray:
+        """What every whole window's steps read of a take's samples (samples, channels), in window_samples' order:
+        of the model inputs, what the novelty gate reads; of the counts, what the motion gate measures."""
+        return np.asarray(samples)[self.step_starts(len(samples))[:, 0][:, None] + self.window_samples[None, :]]
 
 
 def is_step_model(flatbuffer: bytes) -> bool:

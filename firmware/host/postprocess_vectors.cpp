@@ -10,7 +10,9 @@
 //   "ax ay az gx gy gz"   one sample in counts
 //   (blank line)          a new take: the pipeline is reset, as `start` does in replay mode
 // stdout: one line per window: "window_index label_index score_q detected motion" (motion
-// as %.9g, computed by ng::window_motion whatever the gate).
+// as %.9g, computed by ng::window_motion whatever the gate). Built for a step model (a GRU), the
+// pipeline steps it (every step returns the scripted scores) and the motion is the one it gathered
+// step by step and handed its post-processing (0 without a motion gate).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,11 @@ class ScriptedRunner : public ng::ModelRunner {
     memcpy(out, scores.data(), n_out);
     return ng::InvokeStatus::kOk;
   }
+  ng::InvokeStatus InvokeStep(const int8_t*, size_t, const int8_t* state, size_t n_state, int8_t* state_next,
+                              int8_t* out, size_t n_out) override {
+    memcpy(state_next, state, n_state);
+    return Invoke(nullptr, 0, out, n_out);
+  }
   std::vector<int8_t> scores;
 };
 
@@ -41,14 +48,19 @@ int main(int argc, char** argv) {
     return 2;
   }
   const ng::ModelSettings& s = vboard::compiled_run_settings()->model;
+  const ng::StepModelSettings& step = vboard::compiled_run_settings()->step;
   const ng::ImuInfo imu = {0, s.rate_mhz, 4, 2000, strtof(argv[1], nullptr), strtof(argv[2], nullptr)};
-  std::vector<int16_t> counts(s.window_samples * ng::kImuChannels);
+  std::vector<int16_t> counts((step.is_step_model ? step.step_input_samples : s.window_samples) * ng::kImuChannels);
   std::vector<int8_t> input(counts.size());
   std::vector<int8_t> output(s.label_count);
+  std::vector<int8_t> state(step.state_size + 1), state_next(step.state_size + 1);
   ScriptedRunner runner;
   runner.scores.assign(s.label_count, 0);
-  ng::InferencePipeline pipe(s, ng::InferenceBuffers{counts.data(), input.data(), output.data()}, runner, nullptr);
-  std::vector<int16_t> shadow_counts(counts.size());  // the same window, to print its motion
+  const ng::InferenceBuffers buffers{counts.data(), input.data(), output.data()};
+  ng::InferencePipeline pipe = step.is_step_model
+      ? ng::InferencePipeline(s, step, buffers, ng::StepBuffers{state.data(), state_next.data()}, runner, nullptr)
+      : ng::InferencePipeline(s, buffers, runner, nullptr);
+  std::vector<int16_t> shadow_counts(s.window_samples * ng::kImuChannels);  // the same window, to print its motion
   ng::SampleWindow shadow(shadow_counts.data(), s.window_samples, s.hop_samples);
   char line[512];
   int line_number = 0;
@@ -74,8 +86,9 @@ int main(int argc, char** argv) {
       fprintf(stderr, "postprocess_vectors: line %d: the scripted scores do not fit the model\n", line_number);
       return 1;
     }
-    const float motion = ng::window_motion(shadow, imu.accel_g_per_count, imu.gyro_dps_per_count,
-                                           s.motion_accel_weight);
+    const float motion = step.is_step_model ? r.motion
+                                            : ng::window_motion(shadow, imu.accel_g_per_count, imu.gyro_dps_per_count,
+                                                                s.motion_accel_weight);
     printf("%u %u %d %d %.9g\n", static_cast<unsigned>(r.window_index), static_cast<unsigned>(r.decision.label_index),
            static_cast<int>(r.decision.score_q), r.decision.detected ? 1 : 0, static_cast<double>(motion));
   }

@@ -241,3 +241,39 @@ TEST(step_model_gate_gathers_each_window_sample_once_and_reports_unknown_past_it
     CHECK_EQ(windows, 2);
   }
 }
+
+namespace {
+
+// Counts of one sample that swings by `amplitude` counts on every channel, in turn up and down.
+ImuCounts swinging(int k, int amplitude) {
+  const int16_t v = static_cast<int16_t>((k % 2 == 0 ? 1 : -1) * amplitude);
+  ImuCounts s = {{v, v, v}, {v, v, v}};
+  return s;
+}
+
+}  // namespace
+
+TEST(step_model_motion_gate_keeps_a_still_window_from_firing_and_lets_a_moving_one) {
+  // Every window scores label 1 (confident, agreement 1). At 1 dps and 1 g per count, 7 of a window's 9 samples
+  // swinging +-1 count on every axis move it 101 x 1.5 = 153, past a gate of 100; a still window moves 0.
+  StepRig rig(3, 2, 4);  // 4 steps of 3 samples every 2: a window reads 9 samples
+  rig.settings.motion_gate = 100.0f;
+  rig.settings.refractory_samples = 1;
+  InferencePipeline p(rig.settings, rig.step, InferenceBuffers{rig.counts, rig.input, rig.output},
+                      StepBuffers{rig.state, rig.state_next}, rig.runner, zero_clock);
+  const ImuInfo imu = test_imu();
+  int windows = 0;
+  // Windows read samples 0..8, 8..16, 16..24, 24..32 (a window's first step reads the last one's last sample):
+  // still, moving (9..15 swing), still, moving (25..31).
+  for (int k = 0; k < 33; ++k) {
+    const bool moving = k % 16 >= 9 && k % 16 <= 15;
+    WindowResult r = p.push(swinging(k, moving ? 1 : 0), imu);
+    if (!r.ran) continue;
+    const bool want = windows % 2 == 1;
+    CHECK_EQ(r.decision.label_index, 1);
+    CHECK_EQ(r.decision.detected, want);
+    CHECK(want ? r.motion > 100.0f : r.motion == 0.0f);
+    ++windows;
+  }
+  CHECK_EQ(windows, 4);
+}

@@ -162,7 +162,7 @@ def test_held_out_models_of_a_gru_run_keep_its_gru_options(tmp_path):
 
 def test_calibrate_a_gru_run_on_its_step_models_held_out_writes_a_contract_the_converter_accepts(gru_run, tmp_path):
     """The shared small gru run (tests/conftest.py; two people): one step model trained per person held out,
-    the other's streams stepped as the board steps them; its motion gate, which its board never reads, is left."""
+    the other's streams stepped as the board steps them, their motion measured over the samples the steps read."""
     import shutil
 
     run, data = tmp_path / "run", gru_run[1]
@@ -175,7 +175,8 @@ def test_calibrate_a_gru_run_on_its_step_models_held_out_writes_a_contract_the_c
     assert summary["groups"] == [["p1"], ["p2"]] and summary["windows"] > 0
     assert "one step" in done.stderr  # the held-out models were exported as the board's step model
     contract, chosen = json.loads((run / "contract.json").read_text()), summary["chosen"]
-    assert contract["score_threshold"] == chosen["score_threshold"] and contract["motion_gate"] == before["motion_gate"]
+    assert contract["score_threshold"] == chosen["score_threshold"]
+    assert contract["motion_gate"] == {**before["motion_gate"], "threshold": chosen["motion_gate"]}
     assert contract["novelty_gate"]["level"] == pytest.approx(before["novelty_gate"]["level"] * chosen["gate_factor"],
                                                               rel=1e-12)
     converted = _run("converter", "convert", run, "--max-drop", "100", "--min-agreement", "0")

@@ -222,8 +222,8 @@ def gru_copy(gru_run, tmp_path) -> Path:
 
 def test_a_gru_run_streams_with_its_board_and_the_laptop_agreeing_on_every_window(gru_copy, stream_data):
     """The step model's windows follow each other without overlap, each reported at its last step; the board
-    measures no motion for them, and its detections are the laptop's (converter.postprocess) on the laptop's
-    stepped scores."""
+    measures their motion step by step over the samples their steps read, and its detections are the laptop's
+    (converter.postprocess, motion gate included) on the laptop's stepped scores: the rest alone yields none."""
     from boardtools.stream_eval import board_figures, laptop_figures, run_streams
     from contract.run_dir import read_contract
     from converter.gate import override
@@ -233,10 +233,10 @@ def test_a_gru_run_streams_with_its_board_and_the_laptop_agreeing_on_every_windo
     contract, post, runs = run_streams(gru_copy, stream_data, rest_minutes=0.3)
     step = step_settings((gru_copy / "model_int8.tflite").read_bytes(), read_contract(gru_copy))
     assert len(runs) == 3 and sum(len(r.stream.items) for r in runs) == 2 * 12
-    detected = 0
+    detected = gate_held = 0
     for r in runs:
         assert len(r.board) == len(r.scores_q) == len(r.ends) > 0
-        assert r.motion is None and r.span == step.window_span_samples
+        assert len(r.motion) == len(r.ends) and r.span == step.window_span_samples
         assert r.ends[0] == step.window_span_samples - 1 and set(np.diff(r.ends)) == {step.window_period_samples}
         assert [f["score_q"] for f in r.board] == [int(r.scores_q[k, f["label_index"]]) for k, f in enumerate(r.board)]
         # the gate's ratio a tuner lowers the level by: at the run's own level it rejects what the board rejected
@@ -244,7 +244,11 @@ def test_a_gru_run_streams_with_its_board_and_the_laptop_agreeing_on_every_windo
         laptop = detections(r.scores_q, r.ends + 1, r.motion, post)
         assert [bool(f.get("detected")) for f in r.board] == laptop.tolist()
         detected += int(laptop.sum())
-    assert detected > 0
+        gate_held += int(detections(r.scores_q, r.ends + 1, None, post).sum() - laptop.sum())
+    assert detected > 0 and gate_held > 0  # the motion gate is in play: it held detections back
+    rest = runs[-1]
+    assert rest.stream.subject == "rest" and not any(f.get("detected") for f in rest.board)
+    assert (rest.motion < post.motion_gate).all()
     on_board, _ = board_figures(contract, runs)
     assert on_board.summary() == laptop_figures(post, contract, runs).summary()
     assert on_board.gestures == 8 and on_board.others == 16  # punch is the model's; flex and twist are not
@@ -261,7 +265,7 @@ def test_stream_tune_on_a_gru_run_writes_a_contract_the_converter_accepts(gru_co
     after = json.loads((gru_copy / "contract.json").read_text())
     tuned = summary["tuned"]
     assert after["score_threshold"] == tuned["score_threshold"] and after["refractory_s"] == tuned["refractory_s"]
-    assert after["motion_gate"] == before["motion_gate"]  # its board measures no motion: not tuned
+    assert after["motion_gate"] == {**before["motion_gate"], "threshold": tuned["motion_gate"]}  # tuned as a window's
     assert after["novelty_gate"]["level"] == pytest.approx(before["novelty_gate"]["level"] * tuned["gate_factor"],
                                                            rel=1e-12)
     converted = subprocess.run([sys.executable, "-m", "converter", "convert", str(gru_copy), "--max-drop", "100",

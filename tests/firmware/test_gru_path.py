@@ -133,7 +133,7 @@ def test_the_board_reports_unknown_for_the_step_windows_the_gate_rejects(gru_run
 
     contract = Contract.from_dict(raw)
     input_q = (step.io.x.scale, step.io.x.zero_point)
-    d = gate_distances(np.concatenate([step.gate_windows(step_input_samples(c, contract, scales, step, mhz))
+    d = gate_distances(np.concatenate([step.read_windows(step_input_samples(c, contract, scales, step, mhz))
                                        for c, mhz in takes]), input_q[1], gate_constants(contract, input_q))
     ordered = np.sort(d)
     middle = np.arange(len(d) // 4, 3 * len(d) // 4)

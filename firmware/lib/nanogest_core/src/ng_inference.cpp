@@ -36,7 +36,8 @@ InferencePipeline::InferencePipeline(const ModelSettings& settings, const Infere
       step_in_window_(0),
       step_windows_(0),
       window_us_(0),
-      window_lengths_() {}
+      window_lengths_(),
+      window_motion_() {}
 
 InferencePipeline::InferencePipeline(const ModelSettings& settings, const StepModelSettings& step,
                                      const InferenceBuffers& buffers, const StepBuffers& step_buffers,
@@ -56,7 +57,8 @@ InferencePipeline::InferencePipeline(const ModelSettings& settings, const StepMo
       step_in_window_(0),
       step_windows_(0),
       window_us_(0),
-      window_lengths_() {
+      window_lengths_(),
+      window_motion_() {
   reset_state(step_, step_buffers_.state);
 }
 
@@ -90,6 +92,7 @@ WindowResult InferencePipeline::push_step(const ImuCounts& sample, const ImuInfo
   r.inference_us = 0;
   r.window_index = step_windows_;
   r.decision = Decision{0, 0, 0.0f, false};
+  r.motion = 0.0f;
   ++samples_seen_;
   if (!window_.push(sample)) return r;  // not a step yet
 
@@ -103,6 +106,15 @@ WindowResult InferencePipeline::push_step(const ImuCounts& sample, const ImuInfo
     if (step_in_window_ == 0) length_gate_begin(window_lengths_);
     length_gate_add_step(*lengths, window_lengths_, buffers_.input, step_.step_input_samples,
                          step_.step_stride_samples, step_in_window_, settings_.input_zero_point);
+  }
+  // The motion of the samples the window's steps read, each once, like the gate's lengths: what the
+  // window's scores come from, and all a step model ever holds of its window.
+  const bool gated = settings_.motion_gate > 0.0f;
+  if (gated) {
+    if (step_in_window_ == 0) motion_begin(window_motion_);
+    const size_t chunk = step_.step_input_samples;
+    const size_t n = step_new_samples(chunk, step_.step_stride_samples, step_in_window_);
+    motion_add(window_motion_, window_, chunk - n, n);
   }
   const uint32_t start_us = clock_us_ != nullptr ? clock_us_() : 0;
   r.status = runner_.InvokeStep(buffers_.input, input_count(), step_buffers_.state, step_.state_size,
@@ -127,7 +139,11 @@ WindowResult InferencePipeline::push_step(const ImuCounts& sample, const ImuInfo
   if (lengths != nullptr && length_gate_fires(*lengths, window_lengths_)) {
     gate_override(buffers_.output, settings_.label_count, settings_.unknown_index);
   }
-  r.decision = postprocess_.update(buffers_.output, samples_seen_);
+  if (gated) {
+    r.motion = motion_finish(window_motion_, imu.accel_g_per_count, imu.gyro_dps_per_count,
+                             settings_.motion_accel_weight);
+  }
+  r.decision = postprocess_.update(buffers_.output, samples_seen_, r.motion);
   return r;
 }
 
@@ -136,7 +152,7 @@ size_t InferencePipeline::push_imu(const ImuCounts& sample, const ImuInfo& imu, 
     resampler_ok_ = resampler_.configure(imu.rate_mhz, settings_.rate_mhz);  // a new IMU rate: a new stream
   }
   if (!resampler_ok_) {
-    results[0] = WindowResult{true, InvokeStatus::kBadRate, Decision{0, 0, 0.0f, false}, 0, 0};
+    results[0] = WindowResult{true, InvokeStatus::kBadRate, Decision{0, 0, 0.0f, false}, 0, 0, 0.0f};
     ++failures_;
     return 1;
   }
@@ -157,6 +173,7 @@ WindowResult InferencePipeline::push(const ImuCounts& sample, const ImuInfo& imu
   r.inference_us = 0;
   r.window_index = 0;
   r.decision = Decision{0, 0, 0.0f, false};
+  r.motion = 0.0f;
   if (step_.is_step_model) return push_step(sample, imu);
   ++samples_seen_;
   if (!window_.push(sample)) return r;
@@ -179,16 +196,15 @@ WindowResult InferencePipeline::push(const ImuCounts& sample, const ImuInfo& imu
     ++failures_;
     return r;
   }
-  const float motion = settings_.motion_gate > 0.0f
-                           ? window_motion(window_, imu.accel_g_per_count, imu.gyro_dps_per_count,
-                                           settings_.motion_accel_weight)
-                           : 0.0f;
+  r.motion = settings_.motion_gate > 0.0f
+                 ? window_motion(window_, imu.accel_g_per_count, imu.gyro_dps_per_count, settings_.motion_accel_weight)
+                 : 0.0f;
   // A window unlike the training windows is unknown whatever the model scored (ng_gate.h).
   if (settings_.gate != nullptr &&
       gate_fires(*settings_.gate, buffers_.input, settings_.window_samples, settings_.input_zero_point)) {
     gate_override(buffers_.output, settings_.label_count, settings_.unknown_index);
   }
-  r.decision = postprocess_.update(buffers_.output, samples_seen_, motion);
+  r.decision = postprocess_.update(buffers_.output, samples_seen_, r.motion);
   return r;
 }
 

@@ -57,6 +57,7 @@ struct WindowResult {
   Decision decision;
   uint32_t inference_us;
   uint32_t window_index; // windows completed since reset(), from 0
+  float motion;          // the window_motion() handed to the post-processing (0 without a motion gate)
 };
 
 typedef uint32_t (*MicrosClock)();
@@ -70,7 +71,8 @@ class InferencePipeline {
   // every step_stride_samples samples; a window (and a WindowResult with ran = true) every
   // steps_per_window steps. window_samples / hop_samples of `settings` are not used. A gate of the
   // vector lengths (settings.gate->lengths) gathers each window's samples step by step; a step model
-  // ignores a gate of the window statistics (ng_header_settings.h refuses one).
+  // ignores a gate of the window statistics (ng_header_settings.h refuses one). The motion gate's
+  // measure is gathered the same way, over the same samples (MotionAccumulator, ng_postprocess.h).
   InferencePipeline(const ModelSettings& settings, const StepModelSettings& step, const InferenceBuffers& buffers,
                     const StepBuffers& step_buffers, ModelRunner& runner, MicrosClock clock_us);
 
@@ -114,6 +116,7 @@ class InferencePipeline {
   uint32_t step_windows_;   // windows completed since reset()
   uint32_t window_us_;      // invoke time of the current window's steps
   LengthAccumulator window_lengths_;  // the novelty gate's statistics of the current window's samples
+  MotionAccumulator window_motion_;   // the motion gate's sums of the same samples (104 bytes)
 
   InputParams input_params(const ImuInfo& imu) const;
   WindowResult push_step(const ImuCounts& sample, const ImuInfo& imu);

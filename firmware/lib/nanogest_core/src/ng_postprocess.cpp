@@ -6,21 +6,14 @@ namespace ng {
 
 namespace {
 
-// Sum over `first`..`first+2` of the channel's variance in counts^2 (float32, fixed order).
-float variance_sum_counts(const SampleWindow& window, size_t first) {
-  const int64_t n = static_cast<int64_t>(window.filled());
+// Sum over channels `first`..`first+2` of the variance in counts^2 (float32, fixed order).
+float variance_sum_counts(const MotionAccumulator& acc, size_t first) {
+  const int64_t n = static_cast<int64_t>(acc.samples);
   if (n == 0) return 0.0f;
   const float n_squared = static_cast<float>(n) * static_cast<float>(n);
   float total = 0.0f;
   for (size_t c = first; c < first + 3; ++c) {
-    int64_t sum = 0;
-    int64_t sum_sq = 0;
-    for (size_t i = 0; i < window.filled(); ++i) {
-      const int64_t v = window.at(i, c);
-      sum += v;
-      sum_sq += v * v;
-    }
-    const int64_t spread = n * sum_sq - sum * sum;  // n^2 * variance, exact
+    const int64_t spread = n * acc.squares[c] - acc.sum[c] * acc.sum[c];  // n^2 * variance, exact
     total = total + static_cast<float>(spread) / n_squared;
   }
   return total;
@@ -28,11 +21,36 @@ float variance_sum_counts(const SampleWindow& window, size_t first) {
 
 }  // namespace
 
+void motion_begin(MotionAccumulator& acc) {
+  acc.samples = 0;
+  for (size_t c = 0; c < kImuChannels; ++c) acc.sum[c] = acc.squares[c] = 0;
+}
+
+void motion_add(MotionAccumulator& acc, const SampleWindow& window, size_t first, size_t count) {
+  for (size_t i = first; i < first + count; ++i) {
+    const int16_t* counts = window.sample(i);
+    for (size_t c = 0; c < kImuChannels; ++c) {
+      const int64_t v = counts[c];
+      acc.sum[c] += v;
+      acc.squares[c] += v * v;
+    }
+  }
+  acc.samples += static_cast<uint32_t>(count);
+}
+
+float motion_finish(const MotionAccumulator& acc, float accel_g_per_count, float gyro_dps_per_count,
+                    float accel_weight_dps_per_g) {
+  const float accel_var_g2 = variance_sum_counts(acc, 0) * (accel_g_per_count * accel_g_per_count);
+  const float gyro_var_dps2 = variance_sum_counts(acc, 3) * (gyro_dps_per_count * gyro_dps_per_count);
+  return sqrtf(gyro_var_dps2) + accel_weight_dps_per_g * sqrtf(accel_var_g2);
+}
+
 float window_motion(const SampleWindow& window, float accel_g_per_count, float gyro_dps_per_count,
                     float accel_weight_dps_per_g) {
-  const float accel_var_g2 = variance_sum_counts(window, 0) * (accel_g_per_count * accel_g_per_count);
-  const float gyro_var_dps2 = variance_sum_counts(window, 3) * (gyro_dps_per_count * gyro_dps_per_count);
-  return sqrtf(gyro_var_dps2) + accel_weight_dps_per_g * sqrtf(accel_var_g2);
+  MotionAccumulator acc;
+  motion_begin(acc);
+  motion_add(acc, window, 0, window.filled());
+  return motion_finish(acc, accel_g_per_count, gyro_dps_per_count, accel_weight_dps_per_g);
 }
 
 float Postprocess::dequantize(int8_t q) const {

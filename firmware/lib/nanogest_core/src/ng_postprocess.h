@@ -3,7 +3,8 @@
 // `agreement` windows in a row, not be the idle label, and come at least
 // `refractory_samples` samples after the previous detection. With a motion gate, a
 // window that barely moves (window_motion() below `motion_gate`) counts as not confident:
-// a resting hand never fires, whatever the model says.
+// a resting hand never fires, whatever the model says. A step model's window is measured over
+// the samples its steps read, gathered step by step (MotionAccumulator).
 // With an unknown label (`unknown_index` >= 0), a window whose top-1 is that label, or
 // whose dequantized score for it is at least `unknown_threshold`, is unknown: the decision
 // reports the unknown label with its own score, and the window counts as not confident.
@@ -44,6 +45,21 @@ constexpr float kDefaultRefractorySeconds = contract::kDefaultRefractorySeconds;
 // Computed exactly in integers per channel (n^2 * variance), then in float32 in a fixed
 // order, so converter/postprocess.py reproduces it bit for bit.
 float window_motion(const SampleWindow& window, float accel_g_per_count, float gyro_dps_per_count,
+                    float accel_weight_dps_per_g);
+
+// window_motion's sums gathered sample by sample, so a step model's pipeline can measure a window it
+// never holds. The sums are exact integers, so any order of the same samples gives the same motion;
+// window_motion is motion_begin, motion_add of every sample, motion_finish. 104 bytes (int64 aligned).
+struct MotionAccumulator {
+  uint32_t samples;
+  int64_t sum[kImuChannels];      // counts
+  int64_t squares[kImuChannels];  // counts^2
+};
+void motion_begin(MotionAccumulator& acc);
+// Adds samples first..first+count-1 of `window` (0 = its oldest).
+void motion_add(MotionAccumulator& acc, const SampleWindow& window, size_t first, size_t count);
+// The motion of the samples added since motion_begin (0 with none).
+float motion_finish(const MotionAccumulator& acc, float accel_g_per_count, float gyro_dps_per_count,
                     float accel_weight_dps_per_g);
 
 struct Decision {

@@ -35,10 +35,12 @@ bool SampleWindow::push(const ImuCounts& sample) {
   return true;
 }
 
-int16_t SampleWindow::at(size_t i, size_t c) const {
+int16_t SampleWindow::at(size_t i, size_t c) const { return sample(i)[c]; }
+
+const int16_t* SampleWindow::sample(size_t i) const {
   // When full, the oldest sample sits where the next one will be written.
   size_t oldest = filled_ < window_ ? 0 : next_;
-  return storage_[((oldest + i) % window_) * kImuChannels + c];
+  return storage_ + ((oldest + i) % window_) * kImuChannels;
 }
 
 void SampleWindow::copy_oldest_first(int16_t* out) const {

@@ -24,6 +24,8 @@ class SampleWindow {
 
   // Counts of sample `i` (0 = oldest of the current window) and channel `c`.
   int16_t at(size_t i, size_t c) const;
+  // The kImuChannels counts of sample `i` (0 = oldest), in channel order.
+  const int16_t* sample(size_t i) const;
   // Copies the window, oldest sample first, channels interleaved: out[i * 6 + c].
   void copy_oldest_first(int16_t* out) const;
 
