@@ -126,7 +126,8 @@ def quiet():
     return contextlib.redirect_stderr(io.StringIO())
 
 
-def lopo(src: Path, tmp: Path, arch: str, seed: int, ks: list[int], people: list[str] | None, recipe: dict) -> list[dict]:
+def lopo(src: Path, tmp: Path, arch: str, seed: int, ks: list[int], people: list[str] | None, recipe: dict,
+         adapt_recipe: dict | None = None) -> list[dict]:
     data = tmp / "cross"
     if not data.exists():
         import_people(src, data, labels=CROSS_LABELS)
@@ -143,7 +144,7 @@ def lopo(src: Path, tmp: Path, arch: str, seed: int, ks: list[int], people: list
         for k in ks:
             run = tmp / f"adapt-{arch}-{seed}-{person}-k{k}"
             with quiet():
-                adapt(base, person_dir, run, AdaptOptions(takes_per_label=k, seed=seed))
+                adapt(base, person_dir, run, AdaptOptions(takes_per_label=k, seed=seed, **(adapt_recipe or {})))
             row[f"k{k}"] = converted(run)
         rows.append(row)
         log(f"  lopo {arch} seed {seed} {person}: zero-shot int8 {row['zero']['int8']:.3f}{_mount(row['zero'])}"
@@ -376,6 +377,10 @@ def main(argv=None) -> int:
                         "FitOptions.supervised_steps (default: the arch's; 0: the last step only)")
     p.add_argument("--mount-deg", type=float, default=None, metavar="DEG",
                    help="largest 'mount' turn as FitOptions.mount_deg (default: from the training people's spread)")
+    p.add_argument("--adapt-learning-rate", type=float, default=None, metavar="LR",
+                   help="AdaptOptions.learning_rate of lopo's adapting (default: adapt's own)")
+    p.add_argument("--adapt-epochs", type=int, default=None, metavar="N",
+                   help="AdaptOptions.epochs of lopo's adapting (default: adapt's own)")
     p.add_argument("--average-last", type=float, default=None, metavar="SHARE",
                    help="keep the mean weights of this share of the epochs (the last), as FitOptions.average_last "
                         "(default: the arch's; 0: the last epoch's)")
@@ -412,7 +417,8 @@ def main(argv=None) -> int:
         for arch in archs:
             for seed in seeds:
                 if "lopo" in parts:
-                    lopo_results[(arch, seed)] = lopo(src, tmp, arch, seed, ks, people, recipe)
+                    lopo_results[(arch, seed)] = lopo(src, tmp, arch, seed, ks, people, recipe, {k: v for k, v in (
+                        ("learning_rate", a.adapt_learning_rate), ("epochs", a.adapt_epochs)) if v is not None})
                     motionless = motionless_takes(tmp / "cross")
                 if "split" in parts:
                     r = split(src, tmp, arch, seed, recipe)
@@ -424,6 +430,8 @@ def main(argv=None) -> int:
                         single_rows.append((arch, seed, person, single(src, tmp, arch, seed, person, recipe)))
     recipe_text = ", ".join(f"{k} {','.join(v) if isinstance(v, tuple) else v}" for k, v in recipe.items()
                             if v is not None) or "fit's defaults"
+    recipe_text += "".join(f", adapt {k} {v}" for k, v in (("learning rate", a.adapt_learning_rate),
+                                                          ("epochs", a.adapt_epochs)) if v is not None)
     print(f"Real recordings from {src} (bench/bench_real.py, {recipe_text}, {time.monotonic() - started:.0f} s)")
     if lopo_results:
         print_lopo(lopo_results, ks, motionless)

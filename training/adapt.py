@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +33,8 @@ from contract.run_dir import (ADAPT_FILE, CONTRACT_FILE, METRICS_FILE, MODEL_FIL
                               Windows, copy_contract, read_contract, read_record, read_windows, write_record,
                               write_windows)
 from training import TrainingError
-from training.adapt_fit import TRAIN_LAYERS, AdaptOptions, check_adapt_options, fine_tune, replay_pool
+from training.adapt_fit import (ADAPT_LEARNING_RATE, TRAIN_LAYERS, AdaptOptions, adapt_learning_rate, check_adapt_options,
+                                fine_tune, replay_pool)
 from training.data import load_dataset, windows_for
 from training.trainer import _keras, score
 from training.report import plot_confusion, plot_history
@@ -158,6 +159,7 @@ def adapt(base_dir, person_dir, run_dir, options: AdaptOptions | None = None, lo
     if (run_dir / "model.keras").exists() and not o.overwrite:
         raise TrainingError(f"{run_dir} already holds a model; choose another --out or pass --overwrite")
     contract, base = read_base_run(base_dir)
+    o = replace(o, learning_rate=adapt_learning_rate(o, contract.arch))  # resolved, so run.json records the step taken
     takes = load_dataset(person_dir, include_flagged=o.include_flagged)
     used, held, missing = choose_takes(takes, contract, o.takes_per_label)
     taught = taught_labels(contract, base.y_train)
@@ -293,7 +295,8 @@ def add_adapt_parser(sub) -> argparse.ArgumentParser:
                    help="what may change: all layers, late (first layer frozen) or head (classifier only) "
                    f"(default {d.train_layers})")
     a.add_argument("--learning-rate", type=float, default=d.learning_rate,
-                   help=f"Adam learning rate of the fine-tuning (default {d.learning_rate:g})")
+                   help=f"Adam learning rate of the fine-tuning (default: the base run's family's; "
+                        f"{ADAPT_LEARNING_RATE:g} unless the family has its own)")
     a.add_argument("--batch-size", type=int, default=d.batch_size,
                    help=f"windows per training batch (default {d.batch_size})")
     a.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")

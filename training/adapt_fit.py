@@ -29,6 +29,9 @@ TRAIN_LAYERS = ("all", "late", "head")
 ADAPT_KINDS = tuple(k for k in AUGMENT_KINDS if k != "mount")
 
 
+ADAPT_LEARNING_RATE = 1e-3  # adapt's Adam step unless the family has its own (FamilySpec.adapt_learning_rate)
+
+
 @dataclass
 class AdaptOptions:
     takes_per_label: int = 3
@@ -36,7 +39,7 @@ class AdaptOptions:
     oversample: int = 8  # copies of each of the person's windows per epoch
     replay_windows: int = 400  # base training windows kept for replay (all of them if fewer)
     batch_size: int = 32
-    learning_rate: float = 1e-3
+    learning_rate: float | None = None  # None: the family's (adapt_learning_rate)
     train_layers: str = "all"
     seed: int = 0
     overwrite: bool = False
@@ -50,10 +53,21 @@ def check_adapt_options(o: AdaptOptions) -> None:
         raise TrainingError("--epochs, --oversample and --batch-size must be at least 1")
     if o.replay_windows < 0:
         raise TrainingError(f"--replay must be 0 or more windows, got {o.replay_windows}")
-    if not o.learning_rate > 0:
+    if o.learning_rate is not None and not o.learning_rate > 0:
         raise TrainingError(f"--learning-rate must be positive, got {o.learning_rate}")
     if o.train_layers not in TRAIN_LAYERS:
         raise TrainingError(f"--train-layers must be one of {', '.join(TRAIN_LAYERS)}, not {o.train_layers!r}")
+
+
+def adapt_learning_rate(o: AdaptOptions, arch: str | None) -> float:
+    """Adam's step of the fine-tuning: the one asked for, else the base run's family's, else ADAPT_LEARNING_RATE
+    (a contract written before it named its arch)."""
+    from training.families import family
+
+    if o.learning_rate is not None:
+        return float(o.learning_rate)
+    own = family(arch).adapt_learning_rate if arch else None
+    return ADAPT_LEARNING_RATE if own is None else own
 
 
 def replay_pool(x_base: np.ndarray, y_base: np.ndarray, n: int, rng) -> tuple[np.ndarray, np.ndarray]:

@@ -71,6 +71,10 @@ def test_the_adapted_run_dir_is_complete_and_keeps_the_contract(adapted):
         assert s["n_replay_windows"] == len(b["x_train"])  # a small base run is replayed whole
         replayed = w["x_train"][s["n_adapt_windows"]:]
         assert np.array_equal(replayed, b["x_train"])
+    from training.adapt_fit import ADAPT_LEARNING_RATE
+
+    # the step the fine-tuning took, resolved (conv1d has no step of its own)
+    assert json.loads((run / "run.json").read_text())["config"]["learning_rate"] == ADAPT_LEARNING_RATE
     record = json.loads((run / "adapt.json").read_text())
     assert record["base"]["model_keras_sha256"] == hashlib.sha256((base / "model.keras").read_bytes()).hexdigest()
     assert record["base"]["run_dir"] == str(base.resolve())
@@ -156,8 +160,28 @@ def test_a_gru_is_adapted_on_the_last_steps_its_base_run_trained_on(base_run, tm
     person = _person(tmp_path / "person", LABELS, takes=4)
     summary = adapt(gru, person, tmp_path / "adapted", AdaptOptions(takes_per_label=2, epochs=2, seed=0))
     assert summary["last_steps_trained"] == trained["trained"]
+    from training.families import family
+
+    assert json.loads((tmp_path / "adapted" / "run.json").read_text())["config"]["learning_rate"] == \
+        family("gru").adapt_learning_rate  # the family's own step
     model = keras.models.load_model(tmp_path / "adapted" / "model.keras")
     # the labels and the novelty gate's unknown one
     assert tuple(model.output.shape[1:]) == (len(LABELS) + 1,) and not model.get_layer("gru").return_sequences
     base = keras.models.load_model(gru / "model.keras")
     assert any(not np.array_equal(a, b) for a, b in zip(model.get_weights(), base.get_weights()))  # it learned
+
+
+def test_adapts_step_is_the_one_asked_for_else_the_familys_else_the_default(monkeypatch):
+    from dataclasses import replace
+
+    from training.adapt_fit import ADAPT_LEARNING_RATE, AdaptOptions, adapt_learning_rate, check_adapt_options
+    from training.families import FAMILIES
+
+    monkeypatch.setitem(FAMILIES, "conv1d", replace(FAMILIES["conv1d"], adapt_learning_rate=None))
+    monkeypatch.setitem(FAMILIES, "gru", replace(FAMILIES["gru"], adapt_learning_rate=5e-3))
+    assert adapt_learning_rate(AdaptOptions(), "conv1d") == ADAPT_LEARNING_RATE
+    assert adapt_learning_rate(AdaptOptions(), "gru") == 5e-3
+    assert adapt_learning_rate(AdaptOptions(), None) == ADAPT_LEARNING_RATE  # a contract that names no arch
+    assert adapt_learning_rate(AdaptOptions(learning_rate=2e-4), "gru") == 2e-4
+    with pytest.raises(TrainingError, match="--learning-rate must be positive"):
+        check_adapt_options(AdaptOptions(learning_rate=0.0))

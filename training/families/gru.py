@@ -52,5 +52,6 @@ SPEC = FamilySpec(
     # fewer, more informative steps per window, the board resampling its IMU to it (docs/decisions.md,
     # "Per-family constants re-checked on the nested bench (issue 22)")
     rate_hz=40.0,
+    adapt_learning_rate=3e-3,  # docs/decisions.md, "Adapting the GRU families: a larger step"
     search=(("gru_units", None),),
 )

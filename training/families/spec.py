@@ -32,6 +32,7 @@ class FamilySpec:
     rate_hz: float | None = None  # the model's rate (never above the dataset's); None: the dataset's
     width: int = 16  # filters of the first convolution when fit is not asked for another (--width)
     learning_rate: float | None = None  # Adam's step; None: training.recipe.DEFAULT_LEARNING_RATE
+    adapt_learning_rate: float | None = None  # adapt's Adam step; None: training.adapt_fit.ADAPT_LEARNING_RATE
     average_last_share: float = 0.0  # of the epochs whose mean weights are kept; 0: the last epoch's
     clipnorm: float | None = None  # Adam's gradient clipping by norm; None: none
     supervised_steps_share: float = 0.0  # GRU_STEP: share of the window's last steps trained on its label
