@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from boardtools.replay import board_windows, host_window_parts, input_tensors, load_run
-from boardtools.stream_eval import DEFAULT_TARGET_FA, StreamRun, load_takes, log, step_stream_run, tune
+from boardtools.stream_eval import (DEFAULT_TARGET_FA, StreamRun, load_takes, log, low_recall_warning, step_stream_run,
+                                   tune)
 from boardtools.streams import Stream, build_stream, rest_stream, window_ends
 from capture.errors import CaptureError
 from contract.document import Contract, ContractError
@@ -265,6 +266,9 @@ def main_calibrate(a) -> int:
         f"{c['recall']:.3f}, wrong or repeated {c['wrong_or_repeat_per_gesture']:.3f} per gesture, "
         f"{c['false_activations_per_other']:.3f} false activations per other motion, {c['false_activations_in_rest']} in rest. "
         f"Written to {a.run_dir / 'contract.json'}; run `nanogest convert {a.run_dir}` to put it in the header")
+    warning = low_recall_warning(c, "the held-out people")
+    if warning:
+        log(warning)
     print(json.dumps(s))
     return 0
 

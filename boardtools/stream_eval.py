@@ -53,6 +53,7 @@ TUNE_MOTION_GATE = (0.0, 40.0, 80.0)
 TUNE_UNKNOWN = (None, 0.2, 0.4)
 # The novelty gate's level times these (a model with a gate): a lower level rejects more windows.
 TUNE_GATE_FACTORS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)  # docs/decisions.md, "Calibrating the gate's level"
+LOW_RECALL = 0.5  # a tuned choice detecting fewer gestures than this is warned about
 
 
 def log(message: str) -> None:
@@ -225,6 +226,17 @@ def tune(base, contract: Contract, runs: list[StreamRun], target_fa: float, log_
     return chosen, points
 
 
+def low_recall_warning(chosen: dict, people: str) -> str | None:
+    """A warning when the chosen settings miss most gestures (recall under LOW_RECALL on ``people``), which the
+    fewest-mistakes choice can do for a weak model: the board would seem deaf."""
+    recall = chosen.get("recall") or 0.0
+    if recall >= LOW_RECALL:
+        return None
+    return (f"warning: these settings detect {recall:.0%} of {people}'s gestures, so the board will miss most of "
+            "them; a looser --target-fa trades false activations back for gestures, and recordings of other motions "
+            "(labelled unknown) or of more people make the model itself better")
+
+
 def apply_choice(contract: Contract, chosen: dict, has_unknown: bool) -> Contract:
     """``contract`` with the chosen post-processing (a tuning point) in place of its own. A gate of 0 on a
     contract without one stays no gate."""
@@ -337,6 +349,9 @@ def evaluate(run_dir: Path, data_dir: Path, port: str | None = None, rest_minute
             f"motion gate {chosen['motion_gate']:g}, unknown threshold {chosen['unknown_threshold']}, novelty gate's "
             f"level x{chosen['gate_factor']:g} -> written to "
             f"{run_dir / 'contract.json'}; run `python -m converter convert {run_dir}` to put it in the board's header")
+        warning = low_recall_warning(chosen, "the streamed people")
+        if warning:
+            log(warning)
     if plots is not None:
         plots.mkdir(parents=True, exist_ok=True)
         busiest = max(range(len(runs)), key=lambda i: len(runs[i].stream.items))

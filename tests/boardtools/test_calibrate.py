@@ -114,6 +114,9 @@ def test_calibrate_holds_people_out_writes_the_choice_and_the_header_records_it(
     assert "// Chosen by training people held out in turn" in header
     assert f"constexpr int kAgreement = {chosen['agreement']};" in header
     assert f"novelty gate's level x{chosen['gate_factor']:g}" in done.stderr  # the run's gate, its level tuned too
+    from boardtools.stream_eval import LOW_RECALL
+
+    assert ("warning: these settings detect" in done.stderr) == (chosen["recall"] < LOW_RECALL)
     if chosen["gate_factor"] != 1.0:
         assert contract["novelty_gate"]["tuned"]["factor"] == chosen["gate_factor"]
         assert "Then tuned on streams (stream --tune or calibrate)" in header

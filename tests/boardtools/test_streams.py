@@ -145,6 +145,19 @@ def test_stream_command_reports_tunes_into_the_contract_and_draws(run_copy, stre
     assert tuned["gate_factor"] == 1.0 or gate_after["tuned"]["level_before"] == gate_before["level"]
     assert after["postprocess_tuning"]["target_false_activations_per_other"] == 0.5
     assert after["labels"] == before["labels"] and after["normalization"] == before["normalization"]
+    from boardtools.stream_eval import LOW_RECALL
+
+    assert ("warning: these settings detect" in done.stderr) == (tuned["recall"] < LOW_RECALL)
+
+
+def test_a_choice_that_misses_most_gestures_is_warned_about():
+    from boardtools.stream_eval import LOW_RECALL, low_recall_warning
+
+    warning = low_recall_warning({"recall": 0.138}, "the held-out people")
+    assert warning.startswith("warning:") and "14% of the held-out people's gestures" in warning
+    assert "--target-fa" in warning
+    assert low_recall_warning({"recall": LOW_RECALL}, "the held-out people") is None
+    assert low_recall_warning({"recall": None}, "x") is not None  # no gesture to measure on: nothing detected
 
 
 def test_a_dataset_without_the_models_labels_gets_one_error_line(run_copy, tmp_path):
