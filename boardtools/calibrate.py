@@ -266,8 +266,7 @@ def main_calibrate(a) -> int:
         f"{c['recall']:.3f}, wrong or repeated {c['wrong_or_repeat_per_gesture']:.3f} per gesture, "
         f"{c['false_activations_per_other']:.3f} false activations per other motion, {c['false_activations_in_rest']} in rest. "
         f"Written to {a.run_dir / 'contract.json'}; run `nanogest convert {a.run_dir}` to put it in the header")
-    warning = low_recall_warning(c, "the held-out people")
-    if warning:
+    if warning := low_recall_warning(c, "the held-out people"):
         log(warning)
     print(json.dumps(s))
     return 0

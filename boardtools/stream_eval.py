@@ -1,25 +1,23 @@
 """``python -m boardtools stream RUN_DIR DATA_DIR``: the model as a wearer lives it.
 
-Builds continuous streams from DATA_DIR's takes (boardtools.streams: per person, the model's
-gestures and any other motions in random order between rest, and a stretch of rest alone), streams
-them through a board's recognition path (the virtual board unless ``--port``), and matches every
-detection the board reports to the gesture or motion it falls in. It prints gesture recall,
-wrong-label and repeated detections per gesture, and false activations per other motion and per
-minute of rest, and draws a stream's timeline and the curve of false activations against missed
-gestures (``--plots DIR``).
+Builds continuous streams from DATA_DIR's takes (boardtools.streams: per person, the model's gestures and
+any other motions in random order between rest, and a stretch of rest alone), streams them through a
+board's recognition path (the virtual board unless ``--port``), and matches every detection the board
+reports to the gesture or motion it falls in. It prints gesture recall, wrong-label and repeated
+detections per gesture, and false activations per other motion and per minute of rest, and draws a
+stream's timeline and the curve of false activations against missed gestures (``--plots DIR``).
 
 A windowed model (conv1d, ds-conv1d) is scored a window every hop; a GRU's one-step model (gru, cnn-gru)
 is stepped as its board steps it (windows one after another without overlap, each from h = 0, reported
 at its last step: boardtools.replay.host_step_parts), and its motion is measured over the samples the
 window's steps read, as its board gathers it step by step.
 
-The laptop computes every window's int8 scores in TFLM too (checked against the board's frames),
-so ``--tune`` can choose the post-processing (score threshold, agreement, refractory time, motion
-gate, unknown threshold, and a lower level for the novelty gate) with the board's own rules
-(converter.postprocess, converter.gate) for a target rate of false activations per other motion, and
-write the choice into RUN_DIR/contract.json; ``converter
-convert`` then puts it into the board's header. Tune on people the model did not train on, and
-judge on yet others.
+The laptop computes every window's int8 scores in TFLM too (checked against the board's frames), so
+``--tune`` can choose the post-processing (score threshold, agreement, refractory time, motion gate, unknown
+threshold, and a lower level for the novelty gate) with the board's own rules (converter.postprocess,
+converter.gate) for a target rate of false activations per other motion, and write the choice into
+RUN_DIR/contract.json; ``converter convert`` then puts it into the board's header. Tune on people the model
+did not train on, and judge on yet others.
 """
 
 from __future__ import annotations
@@ -227,14 +225,12 @@ def tune(base, contract: Contract, runs: list[StreamRun], target_fa: float, log_
 
 
 def low_recall_warning(chosen: dict, people: str) -> str | None:
-    """A warning when the chosen settings miss most gestures (recall under LOW_RECALL on ``people``), which the
-    fewest-mistakes choice can do for a weak model: the board would seem deaf."""
+    """A warning when the chosen settings miss most gestures, as the fewest mistakes can for a weak model."""
     recall = chosen.get("recall") or 0.0
-    if recall >= LOW_RECALL:
-        return None
-    return (f"warning: these settings detect {recall:.0%} of {people}'s gestures, so the board will miss most of "
-            "them; a looser --target-fa trades false activations back for gestures, and recordings of other motions "
-            "(labelled unknown) or of more people make the model itself better")
+    return None if recall >= LOW_RECALL else (
+        f"warning: these settings detect {recall:.0%} of {people}'s gestures, so the board will miss most of them; a "
+        "looser --target-fa trades false activations back for gestures, and recordings of other motions (labelled "
+        "unknown) or of more people make the model itself better")
 
 
 def apply_choice(contract: Contract, chosen: dict, has_unknown: bool) -> Contract:
@@ -349,8 +345,7 @@ def evaluate(run_dir: Path, data_dir: Path, port: str | None = None, rest_minute
             f"motion gate {chosen['motion_gate']:g}, unknown threshold {chosen['unknown_threshold']}, novelty gate's "
             f"level x{chosen['gate_factor']:g} -> written to "
             f"{run_dir / 'contract.json'}; run `python -m converter convert {run_dir}` to put it in the board's header")
-        warning = low_recall_warning(chosen, "the streamed people")
-        if warning:
+        if warning := low_recall_warning(chosen, "the streamed people"):
             log(warning)
     if plots is not None:
         plots.mkdir(parents=True, exist_ok=True)
